@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"slices"
+
+	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/workload"
+)
+
+// Options are the per-call inputs besides the object.
+type Options struct {
+	// DefaultNamespace is used for namespaced objects that carry none
+	// ("default" for scan, the request's namespace for admission).
+	DefaultNamespace string
+	// Connect is set for kubectl exec, attach and port-forward requests.
+	Connect *rules.Connect
+}
+
+// Finding is one violation with its rule, action and message.
+type Finding struct {
+	Rule     string        `json:"rule"`
+	Action   policy.Action `json:"action"`
+	Severity rules.Severity
+	rules.Finding
+	// Message is the finding in the seed's shape, without the leading "- ".
+	Message string
+}
+
+// Result is the outcome of evaluating one object in one tab.
+type Result struct {
+	// Definition names the definition that governed ("clusterWide" or a
+	// namespace definition's name); empty when the namespace is skipped.
+	Definition string
+	Namespace  string
+	// Skipped explains why nothing was evaluated (a system namespace).
+	Skipped  string
+	Findings []Finding
+	// Blocked is true when a finding's action is block.
+	Blocked bool
+}
+
+// Evaluate runs every rule of tab t that applies to obj.
+func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Result {
+	ns := ""
+	if !workload.IsClusterScoped(obj.Kind) {
+		ns = obj.Namespace(opts.DefaultNamespace)
+	}
+	def, explicit := c.clusterWide, false
+	if d, ok := c.namespaced[ns]; ok && ns != "" {
+		def, explicit = d, true
+	}
+	res := Result{Namespace: ns}
+	if !explicit && policy.IsSystemNamespace(ns) {
+		res.Skipped = "namespace " + ns + " is a system namespace (list it in a namespace definition to enforce there)"
+		return res
+	}
+	res.Definition = def.name
+	tb := def.tabs[t]
+	if tb == nil {
+		return res
+	}
+	var excepted []bool
+	if obj.Pod != nil && len(tb.exceptions) > 0 {
+		excepted = make([]bool, len(obj.Pod.Containers))
+		for i := range obj.Pod.Containers {
+			excepted[i] = tb.excepted(obj.Pod.Containers[i].Image, ns)
+		}
+	}
+	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect}
+	var scratch []*workload.Container
+	for _, cr := range tb.rules {
+		if !applies(cr.rule.Targets, obj, opts.Connect) || slices.Contains(cr.excludedNS, ns) {
+			continue
+		}
+		in.Containers = nil
+		if obj.Pod != nil {
+			scratch = scratch[:0]
+			for i := range obj.Pod.Containers {
+				ct := &obj.Pod.Containers[i]
+				if (excepted != nil && excepted[i]) || imageExcluded(cr, ct) {
+					continue
+				}
+				scratch = append(scratch, ct)
+			}
+			if len(scratch) == 0 && len(obj.Pod.Containers) > 0 {
+				continue // every container is excepted or excluded
+			}
+			in.Containers = scratch
+		}
+		for _, f := range cr.check(&in) {
+			res.Findings = append(res.Findings, Finding{
+				Rule: cr.rule.ID, Action: cr.action, Severity: cr.rule.Severity, Finding: f,
+				Message: Message(cr.rule.ID, cr.action, f),
+			})
+			if cr.action == policy.ActionBlock {
+				res.Blocked = true
+			}
+		}
+	}
+	return res
+}
+
+func imageExcluded(cr *compiledRule, ct *workload.Container) bool {
+	for _, p := range cr.excludedImages {
+		if p.Match(ct.Image) {
+			return true
+		}
+	}
+	return false
+}
+
+func applies(t rules.Target, obj *workload.Object, connect *rules.Connect) bool {
+	if connect != nil {
+		return t&rules.TargetConnect != 0
+	}
+	switch {
+	case t&rules.TargetAny != 0:
+		return true
+	case obj.Pod != nil && t&rules.TargetPod != 0:
+		return true
+	case obj.Service != nil && t&rules.TargetService != 0:
+		return true
+	case obj.Ingress != nil && t&rules.TargetIngress != 0:
+		return true
+	case obj.ServiceAccount != nil && t&rules.TargetServiceAccount != 0:
+		return true
+	case t&rules.TargetRBAC != 0 && (obj.Role != nil || obj.ClusterRole != nil || obj.RoleBinding != nil || obj.ClusterBinding != nil):
+		return true
+	}
+	return false
+}

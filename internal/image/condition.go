@@ -1,0 +1,132 @@
+package image
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Operators a condition may use.
+var Operators = []string{"equals", "notEquals", "contains", "notContains", "startsWith", "endsWith", "matches"}
+
+// Condition is a compiled "operator + values" test on a string.
+type Condition struct {
+	Operator string
+	Values   []string
+	res      []*regexp.Regexp
+}
+
+// NewCondition compiles op and values. It returns an error naming the
+// offending operator or value.
+func NewCondition(op string, values []string) (*Condition, error) {
+	c := &Condition{Operator: op, Values: values}
+	switch op {
+	case "equals", "notEquals", "contains", "notContains", "startsWith", "endsWith":
+	case "matches":
+		for i, v := range values {
+			re, err := regexp.Compile(v)
+			if err != nil {
+				return nil, fmt.Errorf("values[%d]: %w", i, err)
+			}
+			c.res = append(c.res, re)
+		}
+	default:
+		return nil, fmt.Errorf("unsupported operator %q", op)
+	}
+	if len(values) == 0 {
+		return nil, fmt.Errorf("values: at least one value is required")
+	}
+	return c, nil
+}
+
+// Match reports whether s satisfies the condition. For the positive
+// operators one matching value is enough; notEquals and notContains hold
+// only when no value matches.
+func (c *Condition) Match(s string) bool {
+	switch c.Operator {
+	case "notEquals":
+		return !c.any(s, func(s, v string) bool { return s == v })
+	case "notContains":
+		return !c.any(s, strings.Contains)
+	case "equals":
+		return c.any(s, func(s, v string) bool { return s == v })
+	case "contains":
+		return c.any(s, strings.Contains)
+	case "startsWith":
+		return c.any(s, strings.HasPrefix)
+	case "endsWith":
+		return c.any(s, strings.HasSuffix)
+	case "matches":
+		for _, re := range c.res {
+			if re.MatchString(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c *Condition) any(s string, f func(s, v string) bool) bool {
+	for _, v := range c.Values {
+		if f(s, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// Pattern is an image pattern as excludedImages writes them: an exact
+// reference, or a prefix ending in "*" ("myregistry.azurecr.io/istio:*").
+// Both sides are compared after normalisation, so "busybox" excludes
+// "docker.io/library/busybox:latest".
+type Pattern struct {
+	prefix string
+	exact  string
+}
+
+// NewPattern compiles p.
+func NewPattern(p string) (Pattern, error) {
+	if p == "" {
+		return Pattern{}, fmt.Errorf("empty image pattern")
+	}
+	if strings.HasSuffix(p, "*") {
+		stem := strings.TrimSuffix(p, "*")
+		if strings.Contains(stem, "*") {
+			return Pattern{}, fmt.Errorf("%q: \"*\" is allowed only at the end", p)
+		}
+		return Pattern{prefix: normalisePrefix(stem)}, nil
+	}
+	r := Parse(p)
+	if r.Err != nil {
+		return Pattern{}, r.Err
+	}
+	return Pattern{exact: r.Path}, nil
+}
+
+// normalisePrefix expands a prefix the way the runtime would expand the
+// reference it starts: a first path element without a dot, colon or
+// "localhost" is a Docker Hub name.
+func normalisePrefix(stem string) string {
+	host, _, hasSlash := strings.Cut(stem, "/")
+	if hasSlash && (strings.ContainsAny(host, ".:") || host == "localhost") {
+		return stem
+	}
+	if hasSlash {
+		return "docker.io/" + stem
+	}
+	if stem == "" {
+		return ""
+	}
+	return "docker.io/library/" + stem
+}
+
+// Match reports whether the reference matches the pattern.
+func (p Pattern) Match(r Ref) bool {
+	if r.Err != nil {
+		return false
+	}
+	if p.exact != "" {
+		return r.Path == p.exact
+	}
+	return strings.HasPrefix(r.Path, p.prefix)
+}

@@ -1,0 +1,83 @@
+package image
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// Ref is a parsed, normalised image reference.
+type Ref struct {
+	// Raw is the reference as written in the manifest.
+	Raw string
+	// Registry is the host, e.g. "docker.io".
+	Registry string
+	// Name is the repository path without the registry; Docker Hub's
+	// implicit "library/" is dropped ("busybox", "acme/api").
+	Name string
+	// Tag is the tag; "latest" when there is neither tag nor digest.
+	Tag string
+	// Digest is the content digest, when the reference pins one.
+	Digest string
+	// Path is the whole normalised reference
+	// ("docker.io/library/busybox:latest").
+	Path string
+	// Err is set when Raw is not a valid reference; the other fields
+	// except Raw and Path are then empty and Path equals Raw.
+	Err error
+}
+
+// Parse normalises s. It never fails outright: an invalid reference comes
+// back with Err set so that rules can treat it as a violation (fail closed).
+func Parse(s string) Ref {
+	named, err := reference.ParseNormalizedNamed(strings.TrimSpace(s))
+	if err != nil || strings.TrimSpace(s) != s {
+		if err == nil {
+			err = fmt.Errorf("surrounding white space")
+		}
+		return Ref{Raw: s, Path: s, Err: fmt.Errorf("invalid image reference %q: %w", s, err)}
+	}
+	r := Ref{Raw: s, Registry: reference.Domain(named)}
+	r.Name = reference.Path(named)
+	if r.Registry == "docker.io" {
+		r.Name = strings.TrimPrefix(r.Name, "library/")
+	}
+	if t, ok := named.(reference.Tagged); ok {
+		r.Tag = t.Tag()
+	}
+	if d, ok := named.(reference.Digested); ok {
+		r.Digest = d.Digest().String()
+	}
+	if r.Tag == "" && r.Digest == "" {
+		r.Tag = "latest"
+		named = reference.TagNameOnly(named)
+	}
+	r.Path = named.String()
+	return r
+}
+
+// Part names one part of a reference, as exception types and image rules do.
+type Part string
+
+// The parts of a reference a condition can look at.
+const (
+	PartRegistry Part = "registry"
+	PartName     Part = "name"
+	PartTag      Part = "tag"
+	PartPath     Part = "path"
+)
+
+// Get returns the named part.
+func (r Ref) Get(p Part) string {
+	switch p {
+	case PartRegistry:
+		return r.Registry
+	case PartName:
+		return r.Name
+	case PartTag:
+		return r.Tag
+	default:
+		return r.Path
+	}
+}

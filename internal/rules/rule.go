@@ -1,0 +1,119 @@
+package rules
+
+import (
+	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/workload"
+)
+
+// Severity ranks how much a violation matters.
+type Severity string
+
+// Severities, lowest first.
+const (
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
+// Target says which objects a rule reads.
+type Target uint
+
+// Targets a rule may declare (combined with |).
+const (
+	// TargetPod: objects that carry a pod template.
+	TargetPod Target = 1 << iota
+	// TargetService: Services.
+	TargetService
+	// TargetIngress: Ingresses.
+	TargetIngress
+	// TargetServiceAccount: ServiceAccounts.
+	TargetServiceAccount
+	// TargetRBAC: Roles, ClusterRoles and their bindings.
+	TargetRBAC
+	// TargetConnect: kubectl exec, attach and port-forward requests.
+	TargetConnect
+	// TargetAny: every object.
+	TargetAny
+)
+
+// Rule is one entry of the catalog.
+type Rule struct {
+	// ID is stable: policies name rules by it.
+	ID string
+	// Title is a one-line summary ("Privileged container").
+	Title string
+	// Description says what is flagged and why it matters.
+	Description string
+	// Source is the seed document the rule comes from ("seed 000").
+	Source   string
+	Severity Severity
+	// Tabs the rule may be enabled in.
+	Tabs    []policy.Tab
+	Targets Target
+	// Params returns a new properties struct holding the defaults; nil when
+	// the rule takes no properties. Its fields carry json and doc tags.
+	Params func() any
+	// New builds the check from decoded, validated properties (nil when
+	// the rule takes none).
+	New func(params any) (Check, error)
+}
+
+// Check evaluates one object.
+type Check func(in *Input) []Finding
+
+// Input is what a check reads.
+type Input struct {
+	Object *workload.Object
+	// Namespace is the object's effective namespace ("" when cluster-scoped).
+	Namespace string
+	// Containers are the pod's containers this rule applies to, after
+	// excludedImages and exceptions; nil when the object has no pod.
+	Containers []*workload.Container
+	// Connect describes a kubectl exec, attach or port-forward request.
+	Connect *Connect
+}
+
+// Connect is a CONNECT admission request on a pod subresource.
+type Connect struct {
+	// Subresource is "exec", "attach" or "portforward".
+	Subresource string
+	Pod         string
+	Container   string
+	Command     []string
+	Ports       []int32
+}
+
+// Finding is one violation as a rule reports it; the engine adds the rule
+// ID, the action and the message.
+type Finding struct {
+	// Where names the part of the object, as the seed's messages do:
+	// "containerSecurityContext", "podSecurityContext", "container",
+	// "image", "pod", "service", "ingress", "serviceAccount", "object".
+	Where string
+	// Value is the offending value, shown in quotes.
+	Value string
+	// Container is the container's name for per-container findings.
+	Container string
+	// Field is the offending field's path in the object.
+	Field string
+	// Detail optionally explains the finding.
+	Detail string
+}
+
+// Pod returns the object's pod template, or nil.
+func (in *Input) Pod() *workload.PodTemplate { return in.Object.Pod }
+
+// ContainerFinding is a per-container finding at field sub of c.
+func ContainerFinding(where string, c *workload.Container, sub, value string) Finding {
+	f := Finding{Where: where, Value: value, Container: c.C.Name, Field: c.Path}
+	if sub != "" {
+		f.Field += "." + sub
+	}
+	return f
+}
+
+// PodFinding is a pod-level finding at field sub of the pod spec.
+func PodFinding(in *Input, where, sub, value string) Finding {
+	return Finding{Where: where, Value: value, Field: in.Object.Pod.SpecPath + "." + sub}
+}

@@ -1,0 +1,205 @@
+package workload
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Object is one decoded Kubernetes object.
+type Object struct {
+	APIVersion string
+	Kind       string
+	Meta       metav1.ObjectMeta
+	// Raw is the object as JSON; CEL rules read it.
+	Raw json.RawMessage
+
+	// Pod is set for every kind that carries a pod template.
+	Pod *PodTemplate
+	// At most one of the following is set, by kind.
+	Service        *corev1.Service
+	Ingress        *networkingv1.Ingress
+	ServiceAccount *corev1.ServiceAccount
+	Role           *rbacv1.Role
+	ClusterRole    *rbacv1.ClusterRole
+	RoleBinding    *rbacv1.RoleBinding
+	ClusterBinding *rbacv1.ClusterRoleBinding
+}
+
+// PodTemplate is the pod an object would run.
+type PodTemplate struct {
+	Meta *metav1.ObjectMeta
+	Spec *corev1.PodSpec
+	// SpecPath is the field path of Spec in the object
+	// ("spec", "spec.template.spec", "spec.jobTemplate.spec.template.spec").
+	SpecPath string
+	// Containers lists init, regular and ephemeral containers in that order.
+	Containers []Container
+}
+
+// typeMeta is the head of every object.
+type typeMeta struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+}
+
+// Head reads apiVersion and kind from a JSON object.
+func Head(raw []byte) (apiVersion, kind string, err error) {
+	var tm typeMeta
+	if err := json.Unmarshal(raw, &tm); err != nil {
+		return "", "", err
+	}
+	return tm.APIVersion, tm.Kind, nil
+}
+
+// Decode decodes one JSON object. Kinds Palisade does not know are returned
+// with only their metadata, so that kind-agnostic rules still see them.
+// A List must be expanded by the caller (see IsList).
+func Decode(raw []byte) (*Object, error) {
+	apiVersion, kind, err := Head(raw)
+	if err != nil {
+		return nil, err
+	}
+	if kind == "" {
+		return nil, fmt.Errorf("object has no kind")
+	}
+	o := &Object{APIVersion: apiVersion, Kind: kind, Raw: raw}
+	group := apiVersion
+	if i := strings.IndexByte(group, '/'); i >= 0 {
+		group = group[:i]
+	} else {
+		group = ""
+	}
+	if err := o.decodeTyped(group, raw); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", kind, err)
+	}
+	return o, nil
+}
+
+func (o *Object) decodeTyped(group string, raw []byte) error {
+	switch {
+	case group == "" && o.Kind == "Pod":
+		var v corev1.Pod
+		return o.pod(raw, &v, &v.ObjectMeta, &v.ObjectMeta, &v.Spec, "spec")
+	case o.Kind == "Deployment" && isAppsGroup(group):
+		var v appsv1.Deployment
+		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
+	case o.Kind == "ReplicaSet" && isAppsGroup(group):
+		var v appsv1.ReplicaSet
+		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
+	case o.Kind == "StatefulSet" && isAppsGroup(group):
+		var v appsv1.StatefulSet
+		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
+	case o.Kind == "DaemonSet" && isAppsGroup(group):
+		var v appsv1.DaemonSet
+		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
+	case o.Kind == "Job" && group == "batch":
+		var v batchv1.Job
+		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
+	case o.Kind == "CronJob" && group == "batch":
+		var v batchv1.CronJob
+		t := &v.Spec.JobTemplate.Spec.Template
+		return o.pod(raw, &v, &v.ObjectMeta, &t.ObjectMeta, &t.Spec, "spec.jobTemplate.spec.template.spec")
+	case group == "" && o.Kind == "ReplicationController":
+		var v corev1.ReplicationController
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		o.Meta = v.ObjectMeta
+		if v.Spec.Template != nil {
+			o.setPod(&v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
+		}
+		return nil
+	case group == "" && o.Kind == "PodTemplate":
+		var v corev1.PodTemplate
+		return o.pod(raw, &v, &v.ObjectMeta, &v.Template.ObjectMeta, &v.Template.Spec, "template.spec")
+	case group == "" && o.Kind == "Service":
+		o.Service = &corev1.Service{}
+		return o.into(raw, o.Service, &o.Service.ObjectMeta)
+	case group == "" && o.Kind == "ServiceAccount":
+		o.ServiceAccount = &corev1.ServiceAccount{}
+		return o.into(raw, o.ServiceAccount, &o.ServiceAccount.ObjectMeta)
+	case o.Kind == "Ingress" && (group == "networking.k8s.io" || group == "extensions"):
+		o.Ingress = &networkingv1.Ingress{}
+		return o.into(raw, o.Ingress, &o.Ingress.ObjectMeta)
+	case o.Kind == "Role" && group == "rbac.authorization.k8s.io":
+		o.Role = &rbacv1.Role{}
+		return o.into(raw, o.Role, &o.Role.ObjectMeta)
+	case o.Kind == "ClusterRole" && group == "rbac.authorization.k8s.io":
+		o.ClusterRole = &rbacv1.ClusterRole{}
+		return o.into(raw, o.ClusterRole, &o.ClusterRole.ObjectMeta)
+	case o.Kind == "RoleBinding" && group == "rbac.authorization.k8s.io":
+		o.RoleBinding = &rbacv1.RoleBinding{}
+		return o.into(raw, o.RoleBinding, &o.RoleBinding.ObjectMeta)
+	case o.Kind == "ClusterRoleBinding" && group == "rbac.authorization.k8s.io":
+		o.ClusterBinding = &rbacv1.ClusterRoleBinding{}
+		return o.into(raw, o.ClusterBinding, &o.ClusterBinding.ObjectMeta)
+	default:
+		var v metav1.PartialObjectMetadata
+		return o.into(raw, &v, &v.ObjectMeta)
+	}
+}
+
+func isAppsGroup(g string) bool { return g == "apps" || g == "extensions" }
+
+func (o *Object) into(raw []byte, v any, meta *metav1.ObjectMeta) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return err
+	}
+	o.Meta = *meta
+	return nil
+}
+
+func (o *Object) pod(raw []byte, v any, meta, podMeta *metav1.ObjectMeta, spec *corev1.PodSpec, path string) error {
+	if err := o.into(raw, v, meta); err != nil {
+		return err
+	}
+	o.setPod(podMeta, spec, path)
+	return nil
+}
+
+func (o *Object) setPod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, path string) {
+	o.Pod = &PodTemplate{Meta: meta, Spec: spec, SpecPath: path}
+	o.Pod.Containers = containersOf(spec, path)
+}
+
+// IsList reports whether kind is a List ("List", "PodList", ...).
+func IsList(kind string) bool { return strings.HasSuffix(kind, "List") }
+
+// ListItems splits a List object into its raw items.
+func ListItems(raw []byte) ([]json.RawMessage, error) {
+	var l struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(raw, &l); err != nil {
+		return nil, err
+	}
+	return l.Items, nil
+}
+
+// Namespace returns the object's namespace, or def when it has none.
+func (o *Object) Namespace(def string) string {
+	if o.Meta.Namespace != "" {
+		return o.Meta.Namespace
+	}
+	return def
+}
+
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true,
+	"ClusterRoleBinding": true, "StorageClass": true, "CustomResourceDefinition": true,
+	"PriorityClass": true, "IngressClass": true, "RuntimeClass": true, "CSIDriver": true,
+	"CSINode": true, "APIService": true, "ValidatingWebhookConfiguration": true,
+	"MutatingWebhookConfiguration": true, "ValidatingAdmissionPolicy": true,
+	"ValidatingAdmissionPolicyBinding": true, "VolumeAttachment": true,
+}
+
+// IsClusterScoped reports whether kind is a built-in cluster-scoped kind.
+func IsClusterScoped(kind string) bool { return clusterScoped[kind] }
