@@ -16,6 +16,9 @@ type lineIndex struct {
 // k8s.io/apimachinery's field.Path: "spec.containers[0].image"), or the
 // line of its nearest existing parent, or the document's first line.
 func (d *Doc) LineOf(path string) int {
+	if path == "" || d.Line == 0 {
+		return d.Line
+	}
 	if d.lines == nil {
 		d.lines = &lineIndex{}
 		var n yamlv3.Node

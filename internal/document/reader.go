@@ -138,8 +138,14 @@ func (r *Reader) nextJSON() (Doc, error) {
 		r.json = json.NewDecoder(bytes.NewReader(nil)) // stop after the first error
 		return Doc{}, &Error{Source: r.source, Err: fmt.Errorf("invalid JSON (document %d): %w", r.jsonAt+1, err)}
 	}
+	// The first value of a JSON file starts the file; later values'
+	// lines are not tracked (0: unknown).
+	line := 0
+	if r.jsonAt == 0 {
+		line = 1
+	}
 	r.jsonAt++
-	return Doc{Source: r.source, Line: 0, Data: raw}, nil
+	return Doc{Source: r.source, Line: line, Data: raw}, nil
 }
 
 func isSeparator(l []byte) bool {

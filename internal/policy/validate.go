@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -170,10 +171,15 @@ func ValidateImageCriteria(c ImageCriteria, path *field.Path) field.ErrorList {
 	if len(c.Values) == 0 {
 		return field.ErrorList{field.Required(path.Child("values"), "at least one value")}
 	}
-	if _, err := image.NewCondition(c.Operator, c.Values); err != nil {
-		return field.ErrorList{field.Invalid(path.Child("values"), c.Values, err.Error())}
+	var errs field.ErrorList
+	if c.Operator == "matches" {
+		for i, v := range c.Values {
+			if _, err := regexp.Compile(v); err != nil {
+				errs = append(errs, field.Invalid(path.Child("values").Index(i), v, err.Error()))
+			}
+		}
 	}
-	return nil
+	return errs
 }
 
 // validatePairs enforces the allowed deployment → continuous action pairs

@@ -175,7 +175,8 @@ func (reg *Registry) build(r *Rule, raw json.RawMessage, path *field.Path) (Chec
 		for _, s := range strict {
 			msg := s.Error()
 			if name, ok := strings.CutPrefix(msg, "unknown field "); ok {
-				errs = append(errs, field.NotSupported(path.Child(strings.Trim(name, `"`)), "", paramNames(r)))
+				errs = append(errs, field.Forbidden(path.Child(strings.Trim(name, `"`)),
+					fmt.Sprintf("unknown property of rule %s (properties: %s)", r.ID, strings.Join(paramNames(r), ", "))))
 			} else {
 				errs = append(errs, field.Invalid(path, "", msg))
 			}

@@ -203,3 +203,12 @@ var clusterScoped = map[string]bool{
 
 // IsClusterScoped reports whether kind is a built-in cluster-scoped kind.
 func IsClusterScoped(kind string) bool { return clusterScoped[kind] }
+
+// JSONArray splits a JSON array into its raw items.
+func JSONArray(raw []byte) ([]json.RawMessage, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

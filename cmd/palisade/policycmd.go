@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-dev/palisade/internal/importer"
+	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/rules"
+)
+
+func newPolicyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "policy", Short: "Validate and import policies"}
+	cmd.AddCommand(newPolicyValidateCmd(), newPolicyImportCmd(), newPolicyPresetCmd())
+	return cmd
+}
+
+func newPolicyValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate FILE...",
+		Short: "Validate policy files; exit 2 with every field error",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			reg, err := rules.Builtin()
+			if err != nil {
+				return err
+			}
+			failed := false
+			for _, f := range args {
+				b, err := policy.LoadFile(f, reg)
+				if err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), err)
+					failed = true
+					continue
+				}
+				for _, p := range b.Policies {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: policy %q is valid\n", f, p.Metadata.Name)
+				}
+				for _, rs := range b.Rulesets {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: runtime ruleset %q is valid\n", f, rs.Metadata.Name)
+				}
+			}
+			if failed {
+				return &exitError{code: exitInput}
+			}
+			return nil
+		},
+	}
+}
+
+func newPolicyImportCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "import FILE",
+		Short: "Convert Trend Micro ClusterPolicy / RuntimeRuleset resources into a Palisade policy",
+		Long: `Convert the seed product's policy-as-code resources (ClusterPolicy and
+RuntimeRuleset, visionone.trendmicro.com/v1alpha1 or
+container-security.trendmicro.com/v1alpha1) into a Palisade Policy and
+RuntimeRulesets, printed as YAML. Warnings go to stderr.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			res, err := importer.TrendMicro(args[0], data)
+			if err != nil {
+				return badInput(err)
+			}
+			for _, w := range res.Warnings {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
+			out, err := res.YAML()
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	}
+}
+
+func newPolicyPresetCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "preset [NAME]",
+		Short: "List the built-in presets, or print one as YAML",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				for _, n := range policy.PresetNames() {
+					fmt.Fprintln(cmd.OutOrStdout(), n)
+				}
+				return nil
+			}
+			src, err := policy.PresetSource(args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			_, err = cmd.OutOrStdout().Write(src)
+			return err
+		},
+	}
+}

@@ -1,0 +1,71 @@
+package scan
+
+import "io"
+
+// Result is the outcome for one object.
+type Result struct {
+	Source string `json:"source"`
+	// Line is the line the object's document starts on (0 for JSON input).
+	Line       int         `json:"line,omitempty"`
+	Kind       string      `json:"kind"`
+	Namespace  string      `json:"namespace,omitempty"`
+	Name       string      `json:"name"`
+	Skipped    string      `json:"skipped,omitempty"`
+	Violations []Violation `json:"violations"`
+}
+
+// Violation is one finding.
+type Violation struct {
+	Rule      string `json:"rule"`
+	Action    string `json:"action"`
+	Severity  string `json:"severity"`
+	Container string `json:"container,omitempty"`
+	// Field is the offending field's path in the object.
+	Field string `json:"field,omitempty"`
+	// Line is the line of Field in Source (0 when unknown).
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+	// Title is the rule's one-line title from the catalog.
+	Title string `json:"-"`
+}
+
+// InputError is a document that could not be read; the rest of the input
+// is still scanned.
+type InputError struct {
+	Source  string `json:"source"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+// Summary counts what the scan saw.
+type Summary struct {
+	Objects    int `json:"objects"`
+	Violations int `json:"violations"`
+	// Blocked counts objects with at least one block violation.
+	Blocked int `json:"blocked"`
+	// Logged counts log violations.
+	Logged int `json:"logged"`
+	Errors int `json:"errors"`
+}
+
+// RuleInfo describes a catalog rule for formats that list rules (SARIF).
+type RuleInfo struct {
+	ID          string
+	Title       string
+	Description string
+	Severity    string
+}
+
+// Writer renders a report as results stream in. Calls come from one
+// goroutine, in input order: Begin, then Result and Error in any mix, then
+// End once.
+type Writer interface {
+	Begin() error
+	Result(r *Result) error
+	Error(e *InputError) error
+	End(s Summary) error
+}
+
+// NewWriterFunc builds a writer for w; rules resolves rule IDs for formats
+// that describe rules.
+type NewWriterFunc func(w io.Writer, rules func(id string) (RuleInfo, bool)) Writer

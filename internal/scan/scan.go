@@ -1,0 +1,334 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/palisade-dev/palisade/internal/document"
+	"github.com/palisade-dev/palisade/internal/engine"
+	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/workload"
+)
+
+// Options configure a scan.
+type Options struct {
+	// Policy is the compiled policy whose deployment tab is evaluated.
+	Policy *engine.Compiled
+	// Namespace is used for objects that carry none ("default").
+	Namespace string
+	// Workers evaluate in parallel; 0 means one per CPU.
+	Workers int
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// FieldLines resolves the line of every violation's field (SARIF
+	// regions); it costs a second parse of documents with violations.
+	FieldLines bool
+}
+
+// Scanner runs a scan over paths and feeds a Writer in input order.
+type Scanner struct {
+	opts Options
+}
+
+// New returns a scanner.
+func New(opts Options) *Scanner {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Stdin == nil {
+		opts.Stdin = os.Stdin
+	}
+	return &Scanner{opts: opts}
+}
+
+// job is one document travelling through the pipeline; done is closed
+// when its results are ready.
+type job struct {
+	doc     document.Doc
+	err     *InputError
+	results []*Result
+	errs    []*InputError
+	done    chan struct{}
+}
+
+// Run reads every path (files, folders recursively, "-" for stdin), and
+// writes results in input order. It returns the summary; the error is
+// set only when the writer fails or ctx ends — unreadable input is
+// reported through the writer and counted in Summary.Errors.
+func (s *Scanner) Run(ctx context.Context, paths []string, w Writer) (Summary, error) {
+	var sum Summary
+	if err := w.Begin(); err != nil {
+		return sum, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	work := make(chan *job, s.opts.Workers*4)
+	ordered := make(chan *job, s.opts.Workers*16)
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				s.evaluate(j)
+				close(j.done)
+			}
+		}()
+	}
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		s.produce(ctx, paths, func(j *job) bool {
+			j.done = make(chan struct{})
+			if j.err != nil {
+				close(j.done)
+			} else {
+				select {
+				case work <- j:
+				case <-ctx.Done():
+					return false
+				}
+			}
+			select {
+			case ordered <- j:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+
+	var werr error
+	for j := range ordered {
+		<-j.done
+		if werr != nil {
+			continue
+		}
+		werr = s.emit(j, w, &sum)
+		if werr != nil {
+			cancel()
+		}
+	}
+	wg.Wait()
+	if werr != nil {
+		return sum, werr
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	return sum, w.End(sum)
+}
+
+func (s *Scanner) emit(j *job, w Writer, sum *Summary) error {
+	errs := j.errs
+	if j.err != nil {
+		errs = append([]*InputError{j.err}, errs...)
+	}
+	for _, e := range errs {
+		sum.Errors++
+		if err := w.Error(e); err != nil {
+			return err
+		}
+	}
+	for _, r := range j.results {
+		sum.Objects++
+		blocked := false
+		for _, v := range r.Violations {
+			sum.Violations++
+			if v.Action == string(policy.ActionBlock) {
+				blocked = true
+			} else {
+				sum.Logged++
+			}
+		}
+		if blocked {
+			sum.Blocked++
+		}
+		if err := w.Result(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// produce walks the inputs and hands every document to send, in order.
+func (s *Scanner) produce(ctx context.Context, paths []string, send func(*job) bool) {
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			return
+		}
+		if p == "-" {
+			if !s.readStream(s.opts.Stdin, "-", send) {
+				return
+			}
+			continue
+		}
+		files, err := listFiles(p)
+		if err != nil {
+			if !send(&job{err: &InputError{Source: p, Message: err.Error()}}) {
+				return
+			}
+			continue
+		}
+		for _, f := range files {
+			fh, err := os.Open(f)
+			if err != nil {
+				if !send(&job{err: &InputError{Source: f, Message: err.Error()}}) {
+					return
+				}
+				continue
+			}
+			ok := s.readStream(fh, f, send)
+			fh.Close()
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+func (s *Scanner) readStream(r io.Reader, source string, send func(*job) bool) bool {
+	rd := document.NewReader(r, source)
+	for {
+		doc, err := rd.Next()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return send(&job{err: inputError(source, err)})
+		}
+		if !send(&job{doc: doc}) {
+			return false
+		}
+	}
+}
+
+func inputError(source string, err error) *InputError {
+	var de *document.Error
+	if errors.As(err, &de) {
+		return &InputError{Source: de.Source, Line: de.Line, Message: de.Err.Error()}
+	}
+	return &InputError{Source: source, Message: err.Error()}
+}
+
+// manifestExt are the file endings a folder walk picks up.
+var manifestExt = map[string]bool{".yaml": true, ".yml": true, ".json": true}
+
+// listFiles expands a path: a file is itself; a folder is every manifest
+// below it, sorted, skipping hidden folders.
+func listFiles(p string) ([]string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{p}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && manifestExt[strings.ToLower(filepath.Ext(path))] {
+			files = append(files, path)
+		}
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
+}
+
+// evaluate decodes one document (expanding Lists) and evaluates it.
+func (s *Scanner) evaluate(j *job) {
+	raw, err := j.doc.JSON()
+	if err != nil {
+		j.errs = append(j.errs, inputError(j.doc.Source, err))
+		return
+	}
+	s.evaluateRaw(j, raw, "")
+}
+
+func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
+	trimmed := strings.TrimSpace(string(raw[:min(len(raw), 1)]))
+	if trimmed == "[" {
+		items, err := workload.JSONArray(raw)
+		if err != nil {
+			j.errs = append(j.errs, s.locErr(j, itemPath, err))
+			return
+		}
+		for i, it := range items {
+			s.evaluateRaw(j, it, fmt.Sprintf("%s[%d]", itemPath, i))
+		}
+		return
+	}
+	_, kind, err := workload.Head(raw)
+	if err != nil {
+		j.errs = append(j.errs, s.locErr(j, itemPath, fmt.Errorf("not a Kubernetes object: %w", err)))
+		return
+	}
+	if workload.IsList(kind) {
+		items, err := workload.ListItems(raw)
+		if err != nil {
+			j.errs = append(j.errs, s.locErr(j, itemPath, err))
+			return
+		}
+		for i, it := range items {
+			s.evaluateRaw(j, it, fmt.Sprintf("%sitems[%d]", dot(itemPath), i))
+		}
+		return
+	}
+	obj, err := workload.Decode(raw)
+	if err != nil {
+		j.errs = append(j.errs, s.locErr(j, itemPath, err))
+		return
+	}
+	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace})
+	r := &Result{
+		Source: j.doc.Source, Line: j.doc.LineOf(itemPath), Kind: obj.Kind, Namespace: res.Namespace,
+		Name: obj.Meta.Name, Skipped: res.Skipped, Violations: make([]Violation, 0, len(res.Findings)),
+	}
+	if r.Line == 0 {
+		r.Line = j.doc.Line
+	}
+	for _, f := range res.Findings {
+		v := Violation{
+			Rule: f.Rule, Action: string(f.Action), Severity: string(f.Severity), Container: f.Container,
+			Field: f.Field, Message: f.Message,
+		}
+		if s.opts.FieldLines {
+			v.Line = j.doc.LineOf(dot(itemPath) + f.Field)
+		}
+		r.Violations = append(r.Violations, v)
+	}
+	j.results = append(j.results, r)
+}
+
+func (s *Scanner) locErr(j *job, itemPath string, err error) *InputError {
+	return &InputError{Source: j.doc.Source, Line: j.doc.LineOf(itemPath), Message: err.Error()}
+}
+
+func dot(p string) string {
+	if p == "" {
+		return ""
+	}
+	return p + "."
+}

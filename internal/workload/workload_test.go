@@ -1,0 +1,92 @@
+package workload
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const podSpec = `{"initContainers":[{"name":"init","image":"busybox"}],"containers":[{"name":"app","image":"nginx:1.25"}],"ephemeralContainers":[{"name":"debug","image":"alpine"}]}`
+
+func TestEveryPodTemplateKindIsUnwrapped(t *testing.T) {
+	tmpl := `{"metadata":{"labels":{"app":"x"}},"spec":` + podSpec + `}`
+	tests := []struct {
+		apiVersion, kind, body, specPath string
+	}{
+		{"v1", "Pod", `"spec":` + podSpec, "spec"},
+		{"apps/v1", "Deployment", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
+		{"apps/v1", "ReplicaSet", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
+		{"apps/v1", "StatefulSet", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
+		{"apps/v1", "DaemonSet", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
+		{"batch/v1", "Job", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
+		{"batch/v1", "CronJob", `"spec":{"jobTemplate":{"spec":{"template":` + tmpl + `}}}`, "spec.jobTemplate.spec.template.spec"},
+		{"v1", "ReplicationController", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
+		{"v1", "PodTemplate", `"template":` + tmpl, "template.spec"},
+		{"extensions/v1beta1", "Deployment", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
+	}
+	for _, tt := range tests {
+		raw := `{"apiVersion":"` + tt.apiVersion + `","kind":"` + tt.kind + `","metadata":{"name":"n","namespace":"ns"},` + tt.body + `}`
+		o, err := Decode([]byte(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.kind, err)
+		}
+		if o.Pod == nil {
+			t.Fatalf("%s: no pod template", tt.kind)
+		}
+		if o.Meta.Name != "n" || o.Namespace("default") != "ns" {
+			t.Errorf("%s: metadata %q/%q", tt.kind, o.Meta.Namespace, o.Meta.Name)
+		}
+		var got []string
+		for _, c := range o.Pod.Containers {
+			got = append(got, c.Path+"="+c.C.Name+"@"+c.Image.Path)
+		}
+		p := tt.specPath
+		want := []string{
+			p + ".initContainers[0]=init@docker.io/library/busybox:latest",
+			p + ".containers[0]=app@docker.io/library/nginx:1.25",
+			p + ".ephemeralContainers[0]=debug@docker.io/library/alpine:latest",
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s containers (-want +got):\n%s", tt.kind, diff)
+		}
+	}
+}
+
+func TestOtherKinds(t *testing.T) {
+	for raw, check := range map[string]func(*Object) bool{
+		`{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"port":80}]}}`: func(o *Object) bool { return o.Service != nil && o.Service.Spec.Ports[0].Port == 80 },
+		`{"apiVersion":"networking.k8s.io/v1","kind":"Ingress","metadata":{"name":"i"}}`:              func(o *Object) bool { return o.Ingress != nil },
+		`{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"sa"},"automountServiceAccountToken":false}`: func(o *Object) bool {
+			return o.ServiceAccount != nil && !*o.ServiceAccount.AutomountServiceAccountToken
+		},
+		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"b"}}`: func(o *Object) bool { return o.ClusterBinding != nil },
+		`{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w","namespace":"x"}}`:           func(o *Object) bool { return o.Pod == nil && o.Meta.Namespace == "x" },
+		`{"apiVersion":"v1","kind":"ReplicationController","metadata":{"name":"rc"},"spec":{}}`:             func(o *Object) bool { return o.Pod == nil },
+	} {
+		o, err := Decode([]byte(raw))
+		if err != nil || !check(o) {
+			t.Errorf("Decode(%s) = %+v, %v", raw, o, err)
+		}
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	for _, raw := range []string{
+		`{"apiVersion":"v1","metadata":{}}`,
+		`{"apiVersion":"v1","kind":"Pod","spec":{"hostPID":"yes"}}`,
+		`[1]`,
+	} {
+		if _, err := Decode([]byte(raw)); err == nil {
+			t.Errorf("Decode(%s): want an error", raw)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	raw := []byte(`{"apiVersion":"v1","kind":"List","items":[{"kind":"Pod"},{"kind":"Service"}]}`)
+	_, kind, _ := Head(raw)
+	items, err := ListItems(raw)
+	if !IsList(kind) || err != nil || len(items) != 2 {
+		t.Fatalf("kind=%s items=%d err=%v", kind, len(items), err)
+	}
+}
