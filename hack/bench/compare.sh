@@ -15,7 +15,8 @@
 # corpus directory is appended as its last argument.
 #
 # kube-score and gator exit 1 when they find problems; that is expected and
-# only other exit codes are reported as errors. Set KEEP=1 to keep the temp
+# only other exit codes (or exit 1 with no findings printed) are errors, and
+# make this script exit 1 after printing the table. Set KEEP=1 to keep the temp
 # dir (corpus and each tool's stdout/stderr).
 set -uo pipefail
 
@@ -54,6 +55,8 @@ corpus="$tmp/corpus"
 # before parsing, so pass every file in a single invocation (one process, as
 # a user would run it). That needs enough file descriptors and argv space;
 # otherwise fall back to streaming the corpus on stdin as one multi-doc file.
+# (gator also keeps every input file open while reading, so it needs as many
+# descriptors as there are files; it reports ERROR(1) otherwise.)
 shopt -s nullglob
 files=()
 for f in "$corpus"/*.yaml; do files+=("${f#"$corpus"/}"); done
@@ -67,23 +70,33 @@ if ((${#files[@]} + 64 > $(ulimit -n) || argbytes > 1500000)); then
 fi
 
 results=()
+row='%-10s %-28s %-10s %7s %7s %7s %9s %8s %9s'
 
 # timed NAME VERSION CMD... runs CMD inside the corpus dir under
-# /usr/bin/time -v and records a result row.
+# /usr/bin/time -v and records a result row. STDIN_FILE feeds stdin;
+# FINDINGS_RE (grep -E) counts findings in stdout.
 timed() {
 	local name="$1" version="$2"
 	shift 2
-	echo "compare: running $name: $*" >&2
+	if (($# > 8)); then
+		echo "compare: running $name: ${*:1:8} ... ($(($# - 8)) more args)" >&2
+	else
+		echo "compare: running $name: $*" >&2
+	fi
 	local rc=0
 	(cd "$corpus" && /usr/bin/time -v -o "$tmp/$name.time" "$@" \
 		<"${STDIN_FILE:-/dev/null}" >"$tmp/$name.out" 2>"$tmp/$name.err") || rc=$?
-	local wall rss user sys status="ok"
+	local wall rss user sys status="ok" findings="-"
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0
-		for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s }' "$tmp/$name.time")
+		for (i = 1; i <= n; i++) s = s * 60 + a[i]; printf "%.2f", s }' "$tmp/$name.time")
 	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$tmp/$name.time")
 	user=$(awk -F': ' '/User time/ { print $2 }' "$tmp/$name.time")
 	sys=$(awk -F': ' '/System time/ { print $2 }' "$tmp/$name.time")
-	if ((rc == 1)); then
+	[[ -n "${FINDINGS_RE:-}" ]] && findings=$(grep -cE "$FINDINGS_RE" "$tmp/$name.out")
+	# Exit 1 means "found problems" for kube-score and gator, but gator also
+	# exits 1 on fatal errors (e.g. "too many open files"): only count it as
+	# findings if findings were actually printed.
+	if ((rc == 1)) && [[ "$findings" != 0 ]]; then
 		status="findings"
 	elif ((rc != 0)); then
 		status="ERROR($rc)"
@@ -92,22 +105,25 @@ timed() {
 	fi
 	local rate
 	rate=$(awk -v n="$n" -v w="$wall" 'BEGIN { if (w > 0) printf "%.0f", n / w; else print "inf" }')
-	results+=("$(printf '%-10s %-34s %-10s %8s %8s %8s %10s %9s %9s' "$name" "$version" "$status" \
-		"$wall" "$user" "$sys" "$rate" "$rss" "$(du -k "$tmp/$name.out" | cut -f1)")")
+	results+=("$(printf "$row" "$name" "$version" "$status" "$wall" "$user" "$sys" \
+		"$rate" "$rss" "$findings")")
 }
 
 ks_version="$("$bin_dir/kube-score" version 2>&1 | awk '{ print $3 }' | tr -d ,)"
-gator_version="$("$bin_dir/gator" --version 2>&1 | awk '{ print $3 }' | head -n 1)"
+gator_version="$("$bin_dir/gator" --version 2>&1 | head -n 1 |
+	sed -E 's/^gator version ([^ ]+).* (opa\/[^,]+).*/\1 (\2)/')"
 
+# kube-score findings: checks graded critical (1) or warning (5).
+ks_re='"grade": [15],'
 if [[ -n "$kube_score_stdin" ]]; then
-	STDIN_FILE="$tmp/all.yaml" timed kube-score "$ks_version" \
+	STDIN_FILE="$tmp/all.yaml" FINDINGS_RE="$ks_re" timed kube-score "$ks_version" \
 		"$bin_dir/kube-score" score -o json --color never -
 else
-	timed kube-score "$ks_version" "$bin_dir/kube-score" score -o json --color never "${files[@]}"
+	FINDINGS_RE="$ks_re" timed kube-score "$ks_version" "$bin_dir/kube-score" score -o json --color never "${files[@]}"
 fi
 
 # gator reads directories recursively; the policy set is hack/bench/gator/.
-timed gator "$gator_version" "$bin_dir/gator" test -o json -f "$corpus" -f "$here/gator"
+FINDINGS_RE='^        "msg": ' timed gator "$gator_version" "$bin_dir/gator" test -o json -f "$corpus" -f "$here/gator"
 
 read -r -a pcmd <<<"$palisade_cmd"
 pbin=""
@@ -124,7 +140,10 @@ else
 fi
 
 echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg) (wall times are only meaningful on an idle machine; user_s/sys_s are steadier)"
 echo "corpus: $n objects in ${#files[@]} files ($(du -sk "$corpus" | cut -f1) KiB); $(nproc) CPUs; $(go version | awk '{ print $3 }')"
 [[ -n "$kube_score_stdin" ]] && echo "kube-score read the corpus from stdin (too many files for argv/fds)"
-printf '%-10s %-34s %-10s %8s %8s %8s %10s %9s %9s\n' tool version exit wall_s user_s sys_s objects/s rss_MiB out_KiB
+printf "$row\n" tool version exit wall_s user_s sys_s objects/s rss_MiB findings
 printf '%s\n' "${results[@]}"
+for r in "${results[@]}"; do [[ "$r" == *ERROR* ]] && exit 1; done
+exit 0

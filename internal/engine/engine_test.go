@@ -55,8 +55,8 @@ func readExample(t testing.TB, name string) *workload.Object {
 
 func messages(r Result) []string {
 	var out []string
-	for _, f := range r.Findings {
-		out = append(out, f.Message)
+	for i := range r.Findings {
+		out = append(out, r.Findings[i].Message())
 	}
 	return out
 }

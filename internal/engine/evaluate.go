@@ -23,9 +23,12 @@ type Finding struct {
 	Action   policy.Action `json:"action"`
 	Severity rules.Severity
 	rules.Finding
-	// Message is the finding in the seed's shape, without the leading "- ".
-	Message string
 }
+
+// Message is the finding in the seed's shape, without the leading "- ".
+// It is formatted on demand: evaluation itself never builds strings for
+// findings nobody reads.
+func (f *Finding) Message() string { return Message(f.Rule, f.Action, f.Finding) }
 
 // Result is the outcome of evaluating one object in one tab.
 type Result struct {
@@ -69,6 +72,9 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 	}
 	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect}
 	var scratch []*workload.Container
+	if obj.Pod != nil {
+		scratch = make([]*workload.Container, 0, len(obj.Pod.Containers))
+	}
 	for _, cr := range tb.rules {
 		if !applies(cr.rule.Targets, obj, opts.Connect) || slices.Contains(cr.excludedNS, ns) {
 			continue
@@ -88,11 +94,12 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 			}
 			in.Containers = scratch
 		}
-		for _, f := range cr.check(&in) {
-			res.Findings = append(res.Findings, Finding{
-				Rule: cr.rule.ID, Action: cr.action, Severity: cr.rule.Severity, Finding: f,
-				Message: Message(cr.rule.ID, cr.action, f),
-			})
+		found := cr.check(&in)
+		if len(found) > 0 && res.Findings == nil {
+			res.Findings = make([]Finding, 0, max(len(found), len(tb.rules)))
+		}
+		for _, f := range found {
+			res.Findings = append(res.Findings, Finding{Rule: cr.rule.ID, Action: cr.action, Severity: cr.rule.Severity, Finding: f})
 			if cr.action == policy.ActionBlock {
 				res.Blocked = true
 			}

@@ -9,7 +9,8 @@ import (
 )
 
 // containerRule builds a rule that checks every in-scope container on its
-// own; test returns the offending value and field, or ok.
+// own; test returns the offending value and the full path of the offending
+// field (a container's or, when the container inherits it, the pod's), or ok.
 func containerRule(id, title, desc string, sev Severity, test func(in *Input, c *workload.Container) (value, field, detail string, bad bool)) *Rule {
 	return &Rule{
 		ID: id, Title: title, Description: desc, Source: "seed 000", Severity: sev,
@@ -19,9 +20,7 @@ func containerRule(id, title, desc string, sev Severity, test func(in *Input, c 
 				var out []Finding
 				for _, c := range in.Containers {
 					if v, f, d, bad := test(in, c); bad {
-						fd := ContainerFinding("containerSecurityContext", c, f, v)
-						fd.Detail = d
-						out = append(out, fd)
+						out = append(out, Finding{Where: "containerSecurityContext", Value: v, Container: c.C.Name, Field: f, Detail: d})
 					}
 				}
 				return out
@@ -29,6 +28,12 @@ func containerRule(id, title, desc string, sev Severity, test func(in *Input, c 
 		},
 	}
 }
+
+// containerField is the path of field sub of container c.
+func containerField(c *workload.Container, sub string) string { return c.Path + "." + sub }
+
+// podField is the path of field sub of the pod spec.
+func podField(in *Input, sub string) string { return in.Pod().SpecPath + "." + sub }
 
 func sc(c *workload.Container) *corev1.SecurityContext {
 	if c.C.SecurityContext == nil {
@@ -57,41 +62,41 @@ func init() {
 			"Flags a container with securityContext.privileged: true. A privileged container has every capability and all host devices: it is root on the node.",
 			Critical, func(_ *Input, c *workload.Container) (string, string, string, bool) {
 				s := sc(c)
-				return "true", "securityContext.privileged", "", s.Privileged != nil && *s.Privileged
+				return "true", containerField(c, "securityContext.privileged"), "", s.Privileged != nil && *s.Privileged
 			}),
 		containerRule("allowPrivilegeEscalation", "Container allows privilege escalation",
 			"Flags a container whose securityContext.allowPrivilegeEscalation is not false (unset defaults to true, and privileged implies it). A process can then gain more privileges than its parent through setuid binaries.",
 			Medium, func(_ *Input, c *workload.Container) (string, string, string, bool) {
 				s := sc(c)
 				if s.Privileged != nil && *s.Privileged && (s.AllowPrivilegeEscalation == nil || *s.AllowPrivilegeEscalation) {
-					return boolValue(s.AllowPrivilegeEscalation), "securityContext.allowPrivilegeEscalation", "privileged containers always allow escalation", true
+					return boolValue(s.AllowPrivilegeEscalation), containerField(c, "securityContext.allowPrivilegeEscalation"), "privileged containers always allow escalation", true
 				}
 				v := s.AllowPrivilegeEscalation
-				return boolValue(v), "securityContext.allowPrivilegeEscalation", "", v == nil || *v
+				return boolValue(v), containerField(c, "securityContext.allowPrivilegeEscalation"), "", v == nil || *v
 			}),
 		containerRule("readOnlyRootFilesystem", "Container has a writable root filesystem",
 			"Flags a container whose securityContext.readOnlyRootFilesystem is not true. A writable root filesystem lets an attacker drop binaries on the PATH.",
 			Medium, func(_ *Input, c *workload.Container) (string, string, string, bool) {
 				v := sc(c).ReadOnlyRootFilesystem
-				return boolValue(v), "securityContext.readOnlyRootFilesystem", "", v == nil || !*v
+				return boolValue(v), containerField(c, "securityContext.readOnlyRootFilesystem"), "", v == nil || !*v
 			}),
 		containerRule("runAsNonRoot", "Container may run as root",
 			"Flags a container that may run as root: runAsUser is 0, or neither runAsNonRoot: true nor a non-zero runAsUser is set (container or pod level). Root in a container is root on the node once anything else goes wrong.",
 			High, func(in *Input, c *workload.Container) (string, string, string, bool) {
 				s, ps := sc(c), podSC(in)
-				user, userField := s.RunAsUser, "securityContext.runAsUser"
+				user, userField := s.RunAsUser, containerField(c, "securityContext.runAsUser")
 				if user == nil {
-					user, userField = ps.RunAsUser, ""
+					user, userField = ps.RunAsUser, podField(in, "securityContext.runAsUser")
 				}
-				nonRoot := s.RunAsNonRoot
-				if nonRoot == nil {
-					nonRoot = ps.RunAsNonRoot
+				nonRoot, nonRootField := s.RunAsNonRoot, containerField(c, "securityContext.runAsNonRoot")
+				if nonRoot == nil && ps.RunAsNonRoot != nil {
+					nonRoot, nonRootField = ps.RunAsNonRoot, podField(in, "securityContext.runAsNonRoot")
 				}
 				if user != nil && *user == 0 {
 					return "runAsUser=0", userField, "", true
 				}
 				if user == nil && (nonRoot == nil || !*nonRoot) {
-					return "runAsNonRoot=" + boolValue(nonRoot), "securityContext.runAsNonRoot", "", true
+					return "runAsNonRoot=" + boolValue(nonRoot), nonRootField, "", true
 				}
 				return "", "", "", false
 			}),

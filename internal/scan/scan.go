@@ -309,10 +309,11 @@ func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
 	if r.Line == 0 {
 		r.Line = j.doc.Line
 	}
-	for _, f := range res.Findings {
+	for i := range res.Findings {
+		f := &res.Findings[i]
 		v := Violation{
 			Rule: f.Rule, Action: string(f.Action), Severity: string(f.Severity), Container: f.Container,
-			Field: f.Field, Message: f.Message,
+			Field: f.Field, Message: f.Message(),
 		}
 		if s.opts.FieldLines {
 			v.Line = j.doc.LineOf(dot(itemPath) + f.Field)

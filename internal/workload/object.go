@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -31,6 +32,9 @@ type Object struct {
 	ClusterRole    *rbacv1.ClusterRole
 	RoleBinding    *rbacv1.RoleBinding
 	ClusterBinding *rbacv1.ClusterRoleBinding
+
+	unstructuredOnce sync.Once
+	unstructured     any
 }
 
 // PodTemplate is the pod an object would run.
