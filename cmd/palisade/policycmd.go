@@ -75,8 +75,19 @@ RuntimeRulesets, printed as YAML. Warnings go to stderr.`,
 			if err != nil {
 				return err
 			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
+			if _, err := cmd.OutOrStdout().Write(out); err != nil {
+				return err
+			}
+			// The conversion is faithful; say plainly what this version's
+			// catalog cannot enforce yet.
+			reg, err := rules.Builtin()
+			if err != nil {
+				return err
+			}
+			if _, err := policy.Load("imported policy", out, reg); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the imported policy does not validate against this catalog:\n%v\n", err)
+			}
+			return nil
 		},
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // FuzzTrendMicro checks that no input makes the importer panic, that it
 // fails only with located errors, and that whatever it accepts renders to
-// a structurally valid Palisade policy file.
+// a structurally valid Palisade policy file (or refuses to render it).
 func FuzzTrendMicro(f *testing.F) {
 	inputs, _ := filepath.Glob("testdata/*.yaml")
 	for _, in := range inputs {
@@ -51,7 +51,11 @@ func FuzzTrendMicro(f *testing.F) {
 		}
 		out, err := res.YAML()
 		if err != nil {
-			t.Fatalf("render: %v", err)
+			// YAML() refuses output that would not read back unchanged.
+			if !strings.Contains(err.Error(), "does not read back unchanged") {
+				t.Fatalf("render: %v", err)
+			}
+			return
 		}
 		if _, err := policy.Load("imported.yaml", out, nil); err != nil {
 			t.Fatalf("imported policy does not load: %v\n%s", err, out)

@@ -85,7 +85,7 @@ func (r *Result) YAML() ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	for i, d := range docs {
-		b, err := yaml.Marshal(d)
+		b, err := renderYAML(d)
 		if err != nil {
 			return nil, fmt.Errorf("render imported policy: %w", err)
 		}
@@ -95,6 +95,32 @@ func (r *Result) YAML() ([]byte, error) {
 		buf.Write(b)
 	}
 	return buf.Bytes(), nil
+}
+
+// renderYAML renders v and checks that the YAML reads back as the same
+// JSON: a property key such as "<<" would otherwise come back as a YAML
+// merge key.
+func renderYAML(v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	y, err := yaml.JSONToYAML(j)
+	if err != nil {
+		return nil, err
+	}
+	back, err := yaml.YAMLToJSON(y)
+	var want, got any
+	if err == nil {
+		err = json.Unmarshal(j, &want)
+	}
+	if err == nil {
+		err = json.Unmarshal(back, &got)
+	}
+	if err != nil || !reflect.DeepEqual(want, got) {
+		return nil, errors.New(`the result does not read back unchanged from YAML (a property key such as "<<" means something else there)`)
+	}
+	return y, nil
 }
 
 // importer accumulates the documents of one file.

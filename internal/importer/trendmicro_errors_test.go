@@ -210,3 +210,14 @@ func TestTrendMicroWarningsOnly(t *testing.T) {
 		t.Errorf("an empty ruleset was imported: %+v", res.Rulesets)
 	}
 }
+
+func TestResultYAMLRefusesLossyOutput(t *testing.T) {
+	in := policyHead + "  rules: [{type: imageName, properties: {\"<<\": x}}]\n"
+	res, err := TrendMicro("policy.yaml", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := res.YAML(); err == nil || !strings.Contains(err.Error(), "does not read back unchanged") {
+		t.Errorf("YAML() error %v, want a refusal", err)
+	}
+}

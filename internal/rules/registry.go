@@ -130,7 +130,11 @@ type validator interface {
 func (reg *Registry) CheckRule(pr *policy.Rule, t policy.Tab, path *field.Path) field.ErrorList {
 	r, ok := reg.byID[pr.Rule]
 	if !ok {
-		return field.ErrorList{field.NotSupported(path.Child("rule"), pr.Rule, reg.idsFor(t))}
+		msg := "unknown rule (`palisade rules` lists the catalog)"
+		if near := closest(pr.Rule, reg.idsFor(t)); near != "" {
+			msg = fmt.Sprintf("unknown rule; did you mean %q? (`palisade rules` lists the catalog)", near)
+		}
+		return field.ErrorList{field.Invalid(path.Child("rule"), pr.Rule, msg)}
 	}
 	if !slices.Contains(r.Tabs, t) {
 		return field.ErrorList{field.Invalid(path.Child("rule"), pr.Rule,
@@ -221,4 +225,36 @@ func paramNames(r *Rule) []string {
 		names = append(names, pd.Name)
 	}
 	return names
+}
+
+// closest returns the candidate nearest to s by edit distance, if it is
+// near enough to be a likely typo.
+func closest(s string, candidates []string) string {
+	best, bestD := "", len(s)/3+2
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -146,7 +146,8 @@ func TestRegistryCheckRule(t *testing.T) {
 	}{
 		{"counted", ``, nil},
 		{"counted", `{"limit": 3}`, nil},
-		{"nope", ``, []string{`spec.clusterWide.continuous.rules[2].rule: Unsupported value: "nope": supported values: "counted", "moded", "plain"`}},
+		{"nope", ``, []string{"spec.clusterWide.continuous.rules[2].rule: Invalid value: \"nope\": unknown rule (`palisade rules` lists the catalog)"}},
+		{"plane", ``, []string{"spec.clusterWide.continuous.rules[2].rule: Invalid value: \"plane\": unknown rule; did you mean \"plain\"? (`palisade rules` lists the catalog)"}},
 		{"deployOnly", ``, []string{`spec.clusterWide.continuous.rules[2].rule: Invalid value: "deployOnly": rule deployOnly is not available in the continuous tab (it applies to: deployment)`}},
 		{"plain", `{}`, nil},
 		{"plain", `{"x": 1}`, []string{`spec.clusterWide.continuous.rules[2].properties: Forbidden: rule plain takes no properties`}},
