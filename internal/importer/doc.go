@@ -5,6 +5,21 @@
 // field path) and maps them onto a Palisade Policy and RuntimeRulesets,
 // warning about whatever cannot be carried over exactly.
 //
+// The mapping, in short:
+//   - A ClusterPolicy rule becomes a deployment rule (its action) and, for
+//     the types Palisade also checks on running pods, a continuous rule (its
+//     mitigation); the rule ID and properties are the Trend Micro type and
+//     properties unchanged.
+//   - Rules naming namespaces add to the cluster-wide rules there, while a
+//     Palisade namespace definition replaces the cluster-wide one: each such
+//     namespace gets the cluster-wide rules, those of a type it names
+//     replaced by its own, and namespaces that end up alike share one
+//     definition ("tm-<first namespace>").
+//   - Exceptions keep their namespaces and apply to both tabs.
+//   - A RuntimeRuleset is split by mitigation into rulesets whose falcoAlerts
+//     are the Trend Micro rule IDs, each bound with its mitigation as action
+//     to the pods its labels select, in every definition.
+//
 // The package is pure: it reads bytes and returns documents. It does not
 // consult the rule catalog; validating the result is the caller's job
 // (policy.Validate with the catalog).

@@ -50,7 +50,7 @@ type Result struct {
 // *policy.ValidationError listing every problem with its line; unreadable
 // input returns a *document.Error.
 func TrendMicro(source string, data []byte) (*Result, error) {
-	imp := &importer{source: source}
+	imp := &importer{}
 	r := document.NewReader(bytes.NewReader(data), source)
 	for {
 		doc, err := r.Next()
@@ -125,7 +125,6 @@ func renderYAML(v any) ([]byte, error) {
 
 // importer accumulates the documents of one file.
 type importer struct {
-	source   string
 	policy   *tmPolicy
 	rulesets []*tmRuleset
 	problems []policy.Problem
