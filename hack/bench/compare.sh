@@ -12,7 +12,8 @@
 # Tools come from hack/bench/build-tools.sh (built on first use; several
 # minutes for gator). palisade is timed only if the first word of
 # PALISADE_CMD resolves to ./bin/<word> in the repo or to <word> on PATH; the
-# corpus directory is appended as its last argument.
+# corpus directory is appended as its last argument; its findings are counted
+# as matches of PALISADE_FINDINGS_RE (default: JSON "rule" keys).
 #
 # kube-score and gator exit 1 when they find problems; that is expected and
 # only other exit codes (or exit 1 with no findings printed) are errors, and
@@ -74,7 +75,7 @@ row='%-10s %-28s %-10s %7s %7s %7s %9s %8s %9s'
 
 # timed NAME VERSION CMD... runs CMD inside the corpus dir under
 # /usr/bin/time -v and records a result row. STDIN_FILE feeds stdin;
-# FINDINGS_RE (grep -E) counts findings in stdout.
+# FINDINGS_RE (grep -E) counts findings (matches, not lines) in stdout.
 timed() {
 	local name="$1" version="$2"
 	shift 2
@@ -92,7 +93,7 @@ timed() {
 	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$tmp/$name.time")
 	user=$(awk -F': ' '/User time/ { print $2 }' "$tmp/$name.time")
 	sys=$(awk -F': ' '/System time/ { print $2 }' "$tmp/$name.time")
-	[[ -n "${FINDINGS_RE:-}" ]] && findings=$(grep -cE "$FINDINGS_RE" "$tmp/$name.out")
+	[[ -n "${FINDINGS_RE:-}" ]] && findings=$(grep -oE "$FINDINGS_RE" "$tmp/$name.out" | wc -l)
 	# Exit 1 means "found problems" for kube-score and gator, but gator also
 	# exits 1 on fatal errors (e.g. "too many open files"): only count it as
 	# findings if findings were actually printed.
@@ -133,8 +134,8 @@ elif command -v "${pcmd[0]}" >/dev/null 2>&1; then
 	pbin="$(command -v "${pcmd[0]}")"
 fi
 if [[ -n "$pbin" ]]; then
-	pver="$("$pbin" version 2>/dev/null | head -n 1)"
-	timed palisade "${pver:-unknown}" "$pbin" "${pcmd[@]:1}" "$corpus"
+	pver="$({ "$pbin" version || "$pbin" --version; } 2>/dev/null | head -n 1)"
+	FINDINGS_RE="${PALISADE_FINDINGS_RE:-\"rule\": ?\"}" timed palisade "${pver:-unknown}" "$pbin" "${pcmd[@]:1}" "$corpus"
 else
 	echo "compare: skipping palisade: '${pcmd[0]}' not found at $root/bin/ or on PATH" >&2
 fi

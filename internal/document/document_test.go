@@ -54,9 +54,69 @@ func TestReaderJSONStream(t *testing.T) {
 	if len(errs) > 0 || len(docs) != 3 {
 		t.Fatalf("docs=%d errs=%v", len(docs), errs)
 	}
-	_, errs = readAll(t, "{\"kind\":\"Pod\"}\n{\"kind\":")
-	if len(errs) != 1 {
-		t.Fatalf("want one error for truncated JSON, got %v", errs)
+	// Not a valid JSON stream: read as YAML, whose error has a line.
+	docs, _ = readAll(t, "{\"kind\":\"Pod\"}\n{\"kind\":")
+	if len(docs) != 1 {
+		t.Fatalf("docs=%d", len(docs))
+	}
+	var de *Error
+	if _, err := docs[0].JSON(); !errors.As(err, &de) || de.Line == 0 {
+		t.Fatalf("want a located error for truncated JSON, got %v", err)
+	}
+}
+
+func TestJSONValuesCarryLines(t *testing.T) {
+	docs, errs := readAll(t, "\n{\"kind\":\"Pod\",\n \"a\": 1}\n\n  {\"kind\":\"Service\"}\n[1,\n2]")
+	if len(errs) > 0 || len(docs) != 3 {
+		t.Fatalf("docs=%d errs=%v", len(docs), errs)
+	}
+	var got []int
+	for _, d := range docs {
+		got = append(got, d.Line)
+	}
+	if diff := cmp.Diff([]int{2, 5, 6}, got); diff != "" {
+		t.Errorf("lines (-want +got):\n%s", diff)
+	}
+	if l := docs[0].LineOf("a"); l != 3 {
+		t.Errorf("LineOf(a) = %d, want 3", l)
+	}
+}
+
+func TestFlowDocumentsRefuseTrailingContent(t *testing.T) {
+	for _, src := range []string{"{a: 1}\n{b: 2}\n", "{\"a\": \"}\"} x", "[1, '2'']', 3]\n# c\nz: 1"} {
+		d := Doc{Source: "f", Line: 1, Data: []byte(src)}
+		var de *Error
+		if _, err := d.JSON(); !errors.As(err, &de) {
+			t.Errorf("%q: want a located error, got %v", src, err)
+		}
+	}
+	for _, src := range []string{"{a: '#}', b: \"x\\\"}\"} # trailing comment\n...\n", "[1, 2]\n"} {
+		d := Doc{Source: "f", Line: 1, Data: []byte(src)}
+		if _, err := d.JSON(); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+}
+
+func TestFlowYAMLAndMixedStreams(t *testing.T) {
+	docs, errs := readAll(t, "{apiVersion: v1, kind: Pod}\n---\nkind: Service\n")
+	if len(errs) > 0 || len(docs) != 2 {
+		t.Fatalf("docs=%d errs=%v", len(docs), errs)
+	}
+	if j, err := docs[0].JSON(); err != nil || string(j) != `{"apiVersion":"v1","kind":"Pod"}` {
+		t.Errorf("flow YAML: %s %v", j, err)
+	}
+}
+
+// Content after "---" on the same line is a document, never dropped.
+func TestContentAfterSeparator(t *testing.T) {
+	docs, errs := readAll(t, "kind: ConfigMap\n--- {kind: Pod, spec: {hostPID: true}}\n---   # comment only\nkind: Service\n")
+	if len(errs) > 0 || len(docs) != 3 {
+		t.Fatalf("docs=%d errs=%v", len(docs), errs)
+	}
+	j, err := docs[1].JSON()
+	if err != nil || string(j) != `{"kind":"Pod","spec":{"hostPID":true}}` || docs[1].Line != 2 || docs[2].Line != 4 {
+		t.Errorf("doc 2 = %s (line %d) %v; doc 3 line %d", j, docs[1].Line, err, docs[2].Line)
 	}
 }
 

@@ -280,7 +280,7 @@ func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
 		}
 		return
 	}
-	_, kind, err := workload.Head(raw)
+	apiVersion, kind, err := workload.Head(raw)
 	if err != nil {
 		j.errs = append(j.errs, s.locErr(j, itemPath, fmt.Errorf("not a Kubernetes object: %w", err)))
 		return
@@ -296,7 +296,7 @@ func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
 		}
 		return
 	}
-	obj, err := workload.Decode(raw)
+	obj, err := workload.DecodeKind(raw, apiVersion, kind)
 	if err != nil {
 		j.errs = append(j.errs, s.locErr(j, itemPath, err))
 		return

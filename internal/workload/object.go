@@ -48,19 +48,51 @@ type PodTemplate struct {
 	Containers []Container
 }
 
-// typeMeta is the head of every object.
-type typeMeta struct {
-	APIVersion string `json:"apiVersion"`
-	Kind       string `json:"kind"`
-}
-
-// Head reads apiVersion and kind from a JSON object.
+// Head reads apiVersion and kind from a JSON object. It looks only at the
+// object's top-level keys (the full decode that follows validates the rest).
 func Head(raw []byte) (apiVersion, kind string, err error) {
-	var tm typeMeta
-	if err := json.Unmarshal(raw, &tm); err != nil {
-		return "", "", err
+	p := parser{data: raw}
+	p.space()
+	if p.i >= len(raw) || raw[p.i] != '{' {
+		return "", "", fmt.Errorf("not a JSON object")
 	}
-	return tm.APIVersion, tm.Kind, nil
+	p.i++
+	for {
+		p.space()
+		if p.i < len(raw) && raw[p.i] == '}' {
+			return apiVersion, kind, nil
+		}
+		if p.i >= len(raw) || raw[p.i] != '"' {
+			return "", "", p.errorf("expected a key")
+		}
+		key, err := p.str()
+		if err != nil {
+			return "", "", err
+		}
+		p.space()
+		if p.i >= len(raw) || raw[p.i] != ':' {
+			return "", "", p.errorf("expected ':'")
+		}
+		p.i++
+		p.space()
+		if (key == "apiVersion" || key == "kind") && p.i < len(raw) && raw[p.i] == '"' {
+			v, err := p.str()
+			if err != nil {
+				return "", "", err
+			}
+			if key == "kind" {
+				kind = v
+			} else {
+				apiVersion = v
+			}
+		} else if err := p.skip(); err != nil {
+			return "", "", err
+		}
+		p.space()
+		if p.i < len(raw) && raw[p.i] == ',' {
+			p.i++
+		}
+	}
 }
 
 // Decode decodes one JSON object. Kinds Palisade does not know are returned
@@ -71,6 +103,11 @@ func Decode(raw []byte) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DecodeKind(raw, apiVersion, kind)
+}
+
+// DecodeKind is Decode for a caller that has already read the head.
+func DecodeKind(raw []byte, apiVersion, kind string) (*Object, error) {
 	if kind == "" {
 		return nil, fmt.Errorf("object has no kind")
 	}

@@ -325,3 +325,45 @@ func (p *parser) hex4() (rune, bool) {
 	p.i += 4
 	return r, true
 }
+
+// skip passes over one value without building it.
+func (p *parser) skip() error {
+	if p.i >= len(p.data) {
+		return p.errorf("unexpected end")
+	}
+	switch p.data[p.i] {
+	case '"':
+		_, err := p.str()
+		return err
+	case '{', '[':
+		depth := 0
+		for p.i < len(p.data) {
+			switch p.data[p.i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					p.i++
+					return nil
+				}
+			case '"':
+				if _, err := p.str(); err != nil {
+					return err
+				}
+				continue
+			}
+			p.i++
+		}
+		return p.errorf("unexpected end")
+	default:
+		for p.i < len(p.data) {
+			switch p.data[p.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return nil
+			}
+			p.i++
+		}
+		return nil
+	}
+}

@@ -73,6 +73,7 @@ func FuzzParseUnstructured(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _, _ = Head(data) // never panics
 		want, werr := reference(data)
 		got, gerr := ParseUnstructured(data)
 		if (werr == nil) != (gerr == nil) {
