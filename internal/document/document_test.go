@@ -197,3 +197,14 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestSplitPathKeepsDottedKeys(t *testing.T) {
+	got := splitPath("spec.template.metadata.annotations[container.apparmor.security.beta.kubernetes.io/redis]")
+	want := []string{"spec", "template", "metadata", "annotations", "container.apparmor.security.beta.kubernetes.io/redis"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "2", "c"}, splitPath("a.b[2].c")); diff != "" {
+		t.Error(diff)
+	}
+}

@@ -62,27 +62,34 @@ func child(n *yamlv3.Node, seg string) (*yamlv3.Node, int) {
 	return nil, 0
 }
 
-// splitPath turns "a.b[2].c[key]" into ["a","b","2","c","key"].
+// splitPath turns "a.b[2].c[key.with.dots]" into
+// ["a","b","2","c","key.with.dots"].
 func splitPath(p string) []string {
 	var out []string
-	for _, part := range strings.Split(p, ".") {
-		for part != "" {
-			i := strings.IndexByte(part, '[')
-			if i < 0 {
-				out = append(out, part)
-				break
-			}
-			if i > 0 {
-				out = append(out, part[:i])
-			}
-			j := strings.IndexByte(part[i:], ']')
-			if j < 0 {
-				out = append(out, part[i+1:])
-				break
-			}
-			out = append(out, part[i+1:i+j])
-			part = part[i+j+1:]
+	cur := []byte{}
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
 		}
 	}
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; c {
+		case '.':
+			flush()
+		case '[':
+			flush()
+			j := strings.IndexByte(p[i:], ']')
+			if j < 0 {
+				out = append(out, p[i+1:])
+				return out
+			}
+			out = append(out, p[i+1:i+j])
+			i += j
+		default:
+			cur = append(cur, c)
+		}
+	}
+	flush()
 	return out
 }

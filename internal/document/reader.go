@@ -269,6 +269,23 @@ func (d *Doc) JSON() ([]byte, error) {
 	return j, nil
 }
 
+// JSONStrict is JSON for documents Palisade owns (policies): a key given
+// twice is an error rather than "the last one wins".
+func (d *Doc) JSONStrict() ([]byte, error) {
+	j, err := d.JSON()
+	if err != nil {
+		return nil, err
+	}
+	t := bytes.TrimLeft(d.Data, " \t\r\n")
+	if len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
+		return j, nil // JSON: the strict decoder reports duplicates
+	}
+	if _, err := yaml.YAMLToJSONStrict(d.Data); err != nil {
+		return nil, d.errorf(err)
+	}
+	return j, nil
+}
+
 // errorf locates a YAML error: "yaml: line 3: ..." in the document becomes
 // an Error on the absolute line.
 func (d *Doc) errorf(err error) error {

@@ -104,20 +104,31 @@ func NewPattern(p string) (Pattern, error) {
 }
 
 // normalisePrefix expands a prefix the way the runtime would expand the
-// reference it starts: a first path element without a dot, colon or
-// "localhost" is a Docker Hub name.
+// reference it starts, so that it can be compared with normalised paths:
+// a leading host (it has a dot or a port, or is "localhost") is made
+// canonical, and a Docker Hub name without an organisation gets "library/"
+// ("docker.io/nginx:*" → "docker.io/library/nginx:"); a stem without a host
+// is a Docker Hub name ("busybox:*" → "docker.io/library/busybox:").
 func normalisePrefix(stem string) string {
-	host, _, hasSlash := strings.Cut(stem, "/")
-	if hasSlash && (strings.ContainsAny(host, ".:") || host == "localhost") {
-		return stem
-	}
-	if hasSlash {
-		return "docker.io/" + stem
-	}
 	if stem == "" {
 		return ""
 	}
-	return "docker.io/library/" + stem
+	first, rest, hasSlash := strings.Cut(stem, "/")
+	if !hasSlash {
+		name, _, _ := strings.Cut(first, ":")
+		if strings.Contains(name, ".") || name == "localhost" {
+			return CanonicalHost(first) // a registry prefix: "myregistry.azurecr.io*"
+		}
+		return "docker.io/library/" + stem
+	}
+	if !strings.ContainsAny(first, ".:") && first != "localhost" {
+		return "docker.io/" + stem // an organisation on Docker Hub: "acme/*"
+	}
+	host := CanonicalHost(first)
+	if host == "docker.io" && rest != "" && !strings.Contains(rest, "/") {
+		rest = "library/" + rest
+	}
+	return host + "/" + rest
 }
 
 // Match reports whether the reference matches the pattern.

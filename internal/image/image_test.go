@@ -18,6 +18,9 @@ func TestParse(t *testing.T) {
 		{"myreg.azurecr.io/istio/proxy:1.0", Ref{Raw: "myreg.azurecr.io/istio/proxy:1.0", Registry: "myreg.azurecr.io", Name: "istio/proxy", Tag: "1.0", Path: "myreg.azurecr.io/istio/proxy:1.0"}},
 		{"localhost:5000/app", Ref{Raw: "localhost:5000/app", Registry: "localhost:5000", Name: "app", Tag: "latest", Path: "localhost:5000/app:latest"}},
 		{"ghcr.io/a/b@sha256:" + digest, Ref{Raw: "ghcr.io/a/b@sha256:" + digest, Registry: "ghcr.io", Name: "a/b", Digest: "sha256:" + digest, Path: "ghcr.io/a/b@sha256:" + digest}},
+		{"EVIL.io:443/x:1", Ref{Raw: "EVIL.io:443/x:1", Registry: "evil.io", Name: "x", Tag: "1", Path: "evil.io/x:1"}},
+		{"index.docker.io/redis", Ref{Raw: "index.docker.io/redis", Registry: "docker.io", Name: "redis", Tag: "latest", Path: "docker.io/library/redis:latest"}},
+		{"registry-1.docker.io/acme/api", Ref{Raw: "registry-1.docker.io/acme/api", Registry: "docker.io", Name: "acme/api", Tag: "latest", Path: "docker.io/acme/api:latest"}},
 		{"ghcr.io/a/b:v1@sha256:" + digest, Ref{Raw: "ghcr.io/a/b:v1@sha256:" + digest, Registry: "ghcr.io", Name: "a/b", Tag: "v1", Digest: "sha256:" + digest, Path: "ghcr.io/a/b:v1@sha256:" + digest}},
 	}
 	for _, tt := range tests {
@@ -92,6 +95,12 @@ func TestPattern(t *testing.T) {
 		{"busybox:*", "busybox:1.36", true},
 		{"acme/*", "docker.io/acme/api:1", true},
 		{"docker.io/*", "evil.io/docker.io/x", false},
+		{"docker.io/nginx:*", "nginx:1.25", true},
+		{"index.docker.io/library/redis:*", "redis:7", true},
+		{"myregistry.azurecr.io*", "myregistry.azurecr.io/x:1", true},
+		{"MyRegistry.azurecr.io:443/*", "myregistry.azurecr.io/x:1", true},
+		{"localhost:5000/*", "localhost:5000/a", true},
+		{"busybox:1.*", "busybox:1.36", true},
 		// A crafted host that merely starts with an allowed name does not match.
 		{"myregistry.azurecr.io/*", "myregistry.azurecr.io.evil.com/x", false},
 	}

@@ -38,10 +38,14 @@ func Parse(s string) Ref {
 		}
 		return Ref{Raw: s, Path: s, Err: fmt.Errorf("invalid image reference %q: %w", s, err)}
 	}
-	r := Ref{Raw: s, Registry: reference.Domain(named)}
-	r.Name = reference.Path(named)
+	r := Ref{Raw: s, Registry: CanonicalHost(reference.Domain(named))}
+	repo := reference.Path(named)
+	if r.Registry == "docker.io" && !strings.Contains(repo, "/") {
+		repo = "library/" + repo // index.docker.io/redis is docker.io/library/redis
+	}
+	r.Name = repo
 	if r.Registry == "docker.io" {
-		r.Name = strings.TrimPrefix(r.Name, "library/")
+		r.Name = strings.TrimPrefix(repo, "library/")
 	}
 	if t, ok := named.(reference.Tagged); ok {
 		r.Tag = t.Tag()
@@ -51,10 +55,35 @@ func Parse(s string) Ref {
 	}
 	if r.Tag == "" && r.Digest == "" {
 		r.Tag = "latest"
-		named = reference.TagNameOnly(named)
 	}
-	r.Path = named.String()
+	var b strings.Builder
+	b.WriteString(r.Registry)
+	b.WriteByte('/')
+	b.WriteString(repo)
+	if r.Tag != "" {
+		b.WriteByte(':')
+		b.WriteString(r.Tag)
+	}
+	if r.Digest != "" {
+		b.WriteByte('@')
+		b.WriteString(r.Digest)
+	}
+	r.Path = b.String()
 	return r
+}
+
+// CanonicalHost returns the registry host as the runtime connects to it:
+// lower case (DNS is case-insensitive), without the default HTTPS port, and
+// Docker Hub's legacy names folded into "docker.io". So "EVIL.io:443" cannot
+// pass where "evil.io" is denied.
+func CanonicalHost(h string) string {
+	h = strings.ToLower(h)
+	h = strings.TrimSuffix(h, ":443")
+	switch h {
+	case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
+		return "docker.io"
+	}
+	return h
 }
 
 // Part names one part of a reference, as exception types and image rules do.

@@ -25,6 +25,15 @@ func (imp *importer) result() *Result {
 		p.Metadata.Name = imp.policy.name
 		p.Spec.Description = "imported from Trend Micro ClusterPolicy " + imp.policy.name
 		p.Spec.ClusterWide, p.Spec.Namespaced = imp.policy.definitions()
+		for _, d := range p.Spec.Namespaced {
+			for _, ns := range d.Namespaces {
+				if policy.IsSystemNamespace(ns) {
+					res.Warnings = append(res.Warnings, fmt.Sprintf(
+						"namespace definition %q lists system namespace %s: Palisade skips system namespaces unless a definition lists them, so every rule of this definition (the cluster-wide ones included) will be enforced in %s; review it before enforcing",
+						d.Name, ns, ns))
+				}
+			}
+		}
 	} else {
 		names := make([]string, len(imp.rulesets))
 		for i, rs := range imp.rulesets {

@@ -96,7 +96,7 @@ func Load(source string, data []byte, cat Catalog) (*Bundle, error) {
 }
 
 func (b *Bundle) add(doc *document.Doc, cat Catalog) (field.ErrorList, error) {
-	j, err := doc.JSON()
+	j, err := doc.JSONStrict()
 	if err != nil {
 		return nil, err
 	}
@@ -109,18 +109,15 @@ func (b *Bundle) add(doc *document.Doc, cat Catalog) (field.ErrorList, error) {
 	case KindPolicy:
 		p := &Policy{}
 		errs := decodeStrict(j, p)
-		if len(errs) == 0 {
-			errs = Validate(p, cat)
-			b.Policies = append(b.Policies, p)
-		}
+		// Validate what did decode too: every problem is reported at once.
+		errs = append(errs, Validate(p, cat)...)
+		b.Policies = append(b.Policies, p)
 		return errs, nil
 	case KindRuntimeRuleset:
 		rs := &RuntimeRuleset{}
 		errs := decodeStrict(j, rs)
-		if len(errs) == 0 {
-			errs = ValidateRuleset(rs)
-			b.Rulesets = append(b.Rulesets, rs)
-		}
+		errs = append(errs, ValidateRuleset(rs)...)
+		b.Rulesets = append(b.Rulesets, rs)
 		return errs, nil
 	default:
 		return field.ErrorList{field.NotSupported(field.NewPath("kind"), head.Kind, []string{KindPolicy, KindRuntimeRuleset})}, nil
@@ -133,7 +130,7 @@ func decodeStrict(j []byte, v any) field.ErrorList {
 	strict, err := kjson.UnmarshalStrict(j, v)
 	var errs field.ErrorList
 	if err != nil {
-		return field.ErrorList{TypeError(nil, err)}
+		errs = append(errs, TypeError(nil, err))
 	}
 	for _, s := range strict {
 		msg := s.Error()
@@ -176,7 +173,22 @@ func TypeError(base *field.Path, err error) *field.Error {
 	if path == nil {
 		path = field.NewPath("<document>")
 	}
-	return field.Invalid(path, m[1], "must be of type "+m[3])
+	return field.Invalid(path, m[1], "must be "+jsonType(m[3]))
+}
+
+// jsonType names a Go type as a policy author knows it.
+func jsonType(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "v1."), strings.HasPrefix(goType, "policy.") && !strings.HasSuffix(goType, "Action") && !strings.HasSuffix(goType, "Tab"):
+		return "an object"
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "a number"
+	case goType == "bool":
+		return "true or false"
+	}
+	return "a string"
 }
 
 // locate attaches a line to every error, sorted by line.

@@ -112,7 +112,10 @@ func TestActionPairs(t *testing.T) {
 func TestStrictDecoding(t *testing.T) {
 	src := header + "  clusterWide:\n    deploymnet: {}\n    deployment:\n      rules:\n        - {rule: 3, action: block}\n"
 	got := problems(t, src)
-	want := []string{`p.yaml:8: spec.clusterWide.deployment.rules.rule: Invalid value: "number": must be of type string`}
+	want := []string{
+		`p.yaml:8: spec.clusterWide.deployment.rules.rule: Invalid value: "number": must be a string`,
+		`p.yaml:9: spec.clusterWide.deployment.rules[0].rule: Required value`,
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -120,6 +123,35 @@ func TestStrictDecoding(t *testing.T) {
 	want = []string{`p.yaml:6: spec.clusterWide.deploymnet: Forbidden: unknown field`}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// Unknown fields do not hide the other problems of the document.
+func TestEveryProblemIsReported(t *testing.T) {
+	src := header + "  foo: 1\n  clusterWide:\n    deployment:\n      rules:\n        - {rule: privileged, action: kill}\n"
+	want := []string{
+		`p.yaml:5: spec.foo: Forbidden: unknown field`,
+		`p.yaml:9: spec.clusterWide.deployment.rules[0].action: Unsupported value: "kill": supported values: "log", "block"`,
+	}
+	if diff := cmp.Diff(want, problems(t, src)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// A key given twice in YAML is an error, not "the last one wins".
+func TestDuplicateKeys(t *testing.T) {
+	src := header + "  clusterWide:\n    deployment:\n      rules:\n        - rule: privileged\n          action: block\n          action: log\n"
+	_, err := Load("p.yaml", []byte(src), fakeCatalog{})
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:") || !strings.Contains(err.Error(), "action") {
+		t.Errorf("want a located duplicate-key error, got %v", err)
+	}
+}
+
+// Enabling a rule twice does not dodge the deployment → continuous pairs.
+func TestActionPairsWithDuplicates(t *testing.T) {
+	src := header + "  clusterWide:\n    deployment: {rules: [{rule: privileged, action: log}, {rule: privileged, action: log}]}\n    continuous: {rules: [{rule: privileged, action: terminate}]}\n"
+	if got := problems(t, src); len(got) != 1 {
+		t.Errorf("problems %v", got)
 	}
 }
 

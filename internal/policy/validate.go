@@ -183,42 +183,26 @@ func ValidateImageCriteria(c ImageCriteria, path *field.Path) field.ErrorList {
 }
 
 // validatePairs enforces the allowed deployment → continuous action pairs
-// for a rule enabled once in each tab: log → log; block → log, isolate or
-// terminate.
+// (seed 000): log → log; block → log, isolate or terminate. Every pair of
+// entries for the same rule is checked, so enabling a rule twice cannot
+// dodge it.
 func validatePairs(dep, cont *RuleTab, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i, c := range cont.Rules {
-		di := -1
-		for j, d := range dep.Rules {
-			if d.Rule == c.Rule {
-				if di >= 0 {
-					di = -2 // enabled twice: each entry stands alone
-					break
-				}
-				di = j
-			}
-		}
-		if di < 0 || countRule(cont, c.Rule) > 1 {
+		if c.Action != ActionIsolate && c.Action != ActionTerminate {
 			continue
 		}
-		d := dep.Rules[di]
-		if d.Action == ActionLog && c.Action != ActionLog && slices.Contains(ActionsFor(TabContinuous), c.Action) {
+		for j, d := range dep.Rules {
+			if d.Rule != c.Rule || d.Action != ActionLog {
+				continue
+			}
 			errs = append(errs, field.Invalid(path.Child(string(TabContinuous), "rules").Index(i).Child("action"), c.Action,
 				fmt.Sprintf("rule %s logs at deployment (%s), so its continuous action must be log; isolate and terminate need block at deployment",
-					c.Rule, path.Child(string(TabDeployment), "rules").Index(di).Child("action"))))
+					c.Rule, path.Child(string(TabDeployment), "rules").Index(j).Child("action"))))
+			break
 		}
 	}
 	return errs
-}
-
-func countRule(t *RuleTab, id string) int {
-	n := 0
-	for _, r := range t.Rules {
-		if r.Rule == id {
-			n++
-		}
-	}
-	return n
 }
 
 // ValidateRuleset checks the shape of a RuntimeRuleset; the Falco items

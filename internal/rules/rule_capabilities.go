@@ -47,7 +47,10 @@ func capSets(c *workload.Container) (add, drop []string) {
 		add = append(add, NormalizeCapability(a))
 	}
 	for _, d := range s.Capabilities.Drop {
-		drop = append(drop, NormalizeCapability(d))
+		// Runtimes upper-case a name and prefix "CAP_": so "net_raw" drops
+		// NET_RAW but "CAP_NET_RAW" drops nothing. A drop counts only in a
+		// form that works; an add counts in every form (fail closed).
+		drop = append(drop, strings.ToUpper(strings.TrimSpace(string(d))))
 	}
 	return add, drop
 }

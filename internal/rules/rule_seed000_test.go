@@ -228,7 +228,10 @@ func TestContainerCapabilities(t *testing.T) {
 			[4]verdict{ok, ok, ok, ok}},
 		{"drop NET_RAW", `{drop: [NET_RAW]}`,
 			[4]verdict{ok, ok, noDropAll("restricted"), noDropAll("restrict-all")}},
+		// Runtimes prefix "CAP_" themselves: dropping "CAP_NET_RAW" drops nothing.
 		{"drop CAP_NET_RAW", `{drop: [CAP_NET_RAW]}`,
+			[4]verdict{ok, noNetRaw, noDropAll("restricted"), noDropAll("restrict-all")}},
+		{"drop net_raw, lower case", `{drop: [net_raw]}`,
 			[4]verdict{ok, ok, noDropAll("restricted"), noDropAll("restrict-all")}},
 		{"add a default", `{add: [CHOWN], drop: [ALL]}`,
 			[4]verdict{ok, ok, extra("restricted", "CHOWN"), extra("restrict-all", "CHOWN")}},

@@ -179,12 +179,11 @@ func (s *Scanner) produce(ctx context.Context, paths []string, send func(*job) b
 			}
 			continue
 		}
-		files, err := listFiles(p)
-		if err != nil {
+		files, errs := listFiles(p)
+		for _, err := range errs {
 			if !send(&job{err: &InputError{Source: p, Message: err.Error()}}) {
 				return
 			}
-			continue
 		}
 		for _, f := range files {
 			fh, err := os.Open(f)
@@ -231,19 +230,25 @@ func inputError(source string, err error) *InputError {
 var manifestExt = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 
 // listFiles expands a path: a file is itself; a folder is every manifest
-// below it, sorted, skipping hidden folders.
-func listFiles(p string) ([]string, error) {
+// below it, sorted, skipping hidden folders. An unreadable entry is
+// reported and skipped; the rest of the folder is still listed.
+func listFiles(p string) ([]string, []error) {
 	st, err := os.Stat(p)
 	if err != nil {
-		return nil, err
+		return nil, []error{err}
 	}
 	if !st.IsDir() {
 		return []string{p}, nil
 	}
 	var files []string
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+	var errs []error
+	_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
 			return filepath.SkipDir
@@ -254,7 +259,7 @@ func listFiles(p string) ([]string, error) {
 		return nil
 	})
 	sort.Strings(files)
-	return files, err
+	return files, errs
 }
 
 // evaluate decodes one document (expanding Lists) and evaluates it.

@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
 )
 
 // Object is one decoded Kubernetes object.
@@ -95,7 +96,8 @@ func Head(raw []byte) (apiVersion, kind string, err error) {
 	}
 }
 
-// Decode decodes one JSON object. Kinds Palisade does not know are returned
+// Decode decodes one JSON object as the API server does: field names are
+// case-sensitive ("Privileged" is not "privileged"). Kinds Palisade does not know are returned
 // with only their metadata, so that kind-agnostic rules still see them.
 // A List must be expanded by the caller (see IsList).
 func Decode(raw []byte) (*Object, error) {
@@ -150,7 +152,7 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 		return o.pod(raw, &v, &v.ObjectMeta, &t.ObjectMeta, &t.Spec, "spec.jobTemplate.spec.template.spec")
 	case group == "" && o.Kind == "ReplicationController":
 		var v corev1.ReplicationController
-		if err := json.Unmarshal(raw, &v); err != nil {
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &v); err != nil {
 			return err
 		}
 		o.Meta = v.ObjectMeta
@@ -191,7 +193,7 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 func isAppsGroup(g string) bool { return g == "apps" || g == "extensions" }
 
 func (o *Object) into(raw []byte, v any, meta *metav1.ObjectMeta) error {
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, v); err != nil {
 		return err
 	}
 	o.Meta = *meta
@@ -219,7 +221,7 @@ func ListItems(raw []byte) ([]json.RawMessage, error) {
 	var l struct {
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := json.Unmarshal(raw, &l); err != nil {
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &l); err != nil {
 		return nil, err
 	}
 	return l.Items, nil
@@ -240,6 +242,13 @@ var clusterScoped = map[string]bool{
 	"CSINode": true, "APIService": true, "ValidatingWebhookConfiguration": true,
 	"MutatingWebhookConfiguration": true, "ValidatingAdmissionPolicy": true,
 	"ValidatingAdmissionPolicyBinding": true, "VolumeAttachment": true,
+	"MutatingAdmissionPolicy": true, "MutatingAdmissionPolicyBinding": true,
+	"CertificateSigningRequest": true, "ClusterTrustBundle": true, "FlowSchema": true,
+	"PriorityLevelConfiguration": true, "ServiceCIDR": true, "IPAddress": true,
+	"DeviceClass": true, "VolumeAttributesClass": true, "StorageVersion": true,
+	"StorageVersionMigration": true, "TokenReview": true, "SelfSubjectReview": true,
+	"SubjectAccessReview": true, "SelfSubjectAccessReview": true, "SelfSubjectRulesReview": true,
+	"ComponentStatus": true, "ResourceSlice": true,
 }
 
 // IsClusterScoped reports whether kind is a built-in cluster-scoped kind.
@@ -248,7 +257,7 @@ func IsClusterScoped(kind string) bool { return clusterScoped[kind] }
 // JSONArray splits a JSON array into its raw items.
 func JSONArray(raw []byte) ([]json.RawMessage, error) {
 	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &items); err != nil {
 		return nil, err
 	}
 	return items, nil

@@ -90,3 +90,17 @@ func TestList(t *testing.T) {
 		t.Fatalf("kind=%s items=%d err=%v", kind, len(items), err)
 	}
 }
+
+// Field names are matched case-sensitively, as the API server matches them:
+// a look-alike key cannot override the real one.
+func TestDecodeIsCaseSensitive(t *testing.T) {
+	raw := `{"apiVersion":"v1","kind":"Pod","Kind":"ConfigMap","metadata":{"name":"p"},"spec":{"hostPID":true,"HostPID":false,` +
+		`"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":true,"Privileged":false}}]}}`
+	o, err := Decode([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Kind != "Pod" || !o.Pod.Spec.HostPID || !*o.Pod.Containers[0].C.SecurityContext.Privileged {
+		t.Errorf("case-insensitive decoding: kind %s hostPID %v privileged %v", o.Kind, o.Pod.Spec.HostPID, *o.Pod.Containers[0].C.SecurityContext.Privileged)
+	}
+}
