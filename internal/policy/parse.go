@@ -181,12 +181,16 @@ func jsonType(goType string) string {
 	switch {
 	case strings.HasPrefix(goType, "[]"):
 		return "a list"
-	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "v1."), strings.HasPrefix(goType, "policy.") && !strings.HasSuffix(goType, "Action") && !strings.HasSuffix(goType, "Tab"):
+	case strings.HasPrefix(goType, "map["):
 		return "an object"
+	case goType == "string", goType == "policy.Action", goType == "policy.Tab":
+		return "a string"
 	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
 		return "a number"
 	case goType == "bool":
-		return "true or false"
+		return "a boolean"
+	case strings.Contains(goType, "."):
+		return "an object" // a named struct
 	}
 	return "a string"
 }

@@ -183,23 +183,31 @@ func ValidateImageCriteria(c ImageCriteria, path *field.Path) field.ErrorList {
 }
 
 // validatePairs enforces the allowed deployment → continuous action pairs
-// (seed 000): log → log; block → log, isolate or terminate. Every pair of
-// entries for the same rule is checked, so enabling a rule twice cannot
-// dodge it.
+// (seed 000): log → log; block → log, isolate or terminate. A continuous
+// isolate or terminate for a rule that the deployment tab enables needs at
+// least one deployment entry for it that blocks; enabling the rule twice at
+// log cannot dodge that.
 func validatePairs(dep, cont *RuleTab, path *field.Path) field.ErrorList {
 	var errs field.ErrorList
 	for i, c := range cont.Rules {
 		if c.Action != ActionIsolate && c.Action != ActionTerminate {
 			continue
 		}
+		logAt, blocks := -1, false
 		for j, d := range dep.Rules {
-			if d.Rule != c.Rule || d.Action != ActionLog {
+			if d.Rule != c.Rule {
 				continue
 			}
+			if d.Action == ActionBlock {
+				blocks = true
+			} else if logAt < 0 {
+				logAt = j
+			}
+		}
+		if logAt >= 0 && !blocks {
 			errs = append(errs, field.Invalid(path.Child(string(TabContinuous), "rules").Index(i).Child("action"), c.Action,
 				fmt.Sprintf("rule %s logs at deployment (%s), so its continuous action must be log; isolate and terminate need block at deployment",
-					c.Rule, path.Child(string(TabDeployment), "rules").Index(j).Child("action"))))
-			break
+					c.Rule, path.Child(string(TabDeployment), "rules").Index(logAt).Child("action"))))
 		}
 	}
 	return errs

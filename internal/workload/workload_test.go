@@ -104,3 +104,29 @@ func TestDecodeIsCaseSensitive(t *testing.T) {
 		t.Errorf("case-insensitive decoding: kind %s hostPID %v privileged %v", o.Kind, o.Pod.Spec.HostPID, *o.Pod.Containers[0].C.SecurityContext.Privileged)
 	}
 }
+
+// FuzzDecode: any JSON an input can hold decodes or fails cleanly, and a
+// decoded pod's containers all carry paths and parsed images.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}`))
+	f.Add([]byte(`{"apiVersion":"batch/v1","kind":"CronJob","spec":{"jobTemplate":{"spec":{"template":{"spec":{"initContainers":[{"image":"<x>"}]}}}}}}`))
+	f.Add([]byte(`{"apiVersion":"v1","kind":"List","items":[{"kind":"Service"}]}`))
+	f.Add([]byte(`{"kind":"ReplicationController","spec":{"template":null}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		o, err := Decode(raw)
+		if err != nil {
+			return
+		}
+		if o.Pod != nil {
+			for _, c := range o.Pod.Containers {
+				if c.Path == "" || c.C == nil || c.Image.Path == "" && c.C.Image != "" {
+					t.Fatalf("container %+v", c)
+				}
+			}
+		}
+		if IsList(o.Kind) {
+			_, _ = ListItems(raw)
+		}
+		_ = o.Unstructured()
+	})
+}
