@@ -3,6 +3,7 @@ package workload
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -11,20 +12,40 @@ import (
 // reference decodes as Kubernetes' unstructured objects do, with
 // encoding/json: whole numbers as int64, others float64.
 func reference(data []byte) (any, error) {
+	if !json.Valid(data) {
+		return nil, errSyntax
+	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	var v any
 	if err := d.Decode(&v); err != nil {
 		return nil, err
 	}
-	if d.More() {
-		return nil, errSyntax
+	v = convert(v)
+	if hasInf(v) {
+		return nil, errSyntax // out of float64 range: an error, not +Inf
 	}
-	var extra any
-	if d.Decode(&extra) == nil {
-		return nil, errSyntax
+	return v, nil
+}
+
+func hasInf(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if hasInf(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasInf(e) {
+				return true
+			}
+		}
+	case float64:
+		return math.IsInf(x, 0)
 	}
-	return convert(v), nil
+	return false
 }
 
 func convert(v any) any {
