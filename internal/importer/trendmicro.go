@@ -165,7 +165,7 @@ func (imp *importer) add(doc *document.Doc) error {
 		return nil
 	}
 	name := field.NewPath("metadata", "name")
-	d.errs = append(d.errs, validateName(obj.Metadata.Name, name)...)
+	d.errs = append(d.errs, policy.ValidateName(obj.Metadata.Name, name)...)
 	spec := field.NewPath("spec")
 	switch obj.Kind {
 	case tmKindClusterPolicy:

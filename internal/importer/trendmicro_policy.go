@@ -190,17 +190,6 @@ func validNamespaces(d *docCtx, names []string, path *field.Path) []string {
 	return out
 }
 
-func validateName(name string, path *field.Path) field.ErrorList {
-	if name == "" {
-		return field.ErrorList{field.Required(path, "")}
-	}
-	var errs field.ErrorList
-	for _, msg := range validation.IsDNS1123Subdomain(name) {
-		errs = append(errs, field.Invalid(path, name, msg))
-	}
-	return errs
-}
-
 // jsonKind names the JSON type of a value that is not an object.
 func jsonKind(v []byte) string {
 	switch v[0] {

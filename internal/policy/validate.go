@@ -33,7 +33,7 @@ func Validate(p *Policy, cat Catalog) field.ErrorList {
 	if p.APIVersion != APIVersion {
 		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), p.APIVersion, []string{APIVersion}))
 	}
-	errs = append(errs, validateName(p.Metadata.Name, field.NewPath("metadata", "name"))...)
+	errs = append(errs, ValidateName(p.Metadata.Name, field.NewPath("metadata", "name"))...)
 	spec := field.NewPath("spec")
 	errs = append(errs, validateDefinition(&p.Spec.ClusterWide, spec.Child("clusterWide"), cat)...)
 	names := map[string]bool{}
@@ -63,7 +63,9 @@ func Validate(p *Policy, cat Catalog) field.ErrorList {
 	return errs
 }
 
-func validateName(name string, path *field.Path) field.ErrorList {
+// ValidateName checks a document name (a DNS subdomain, as Kubernetes
+// object names are).
+func ValidateName(name string, path *field.Path) field.ErrorList {
 	if name == "" {
 		return field.ErrorList{field.Required(path, "")}
 	}
@@ -220,7 +222,7 @@ func ValidateRuleset(rs *RuntimeRuleset) field.ErrorList {
 	if rs.APIVersion != APIVersion {
 		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), rs.APIVersion, []string{APIVersion}))
 	}
-	errs = append(errs, validateName(rs.Metadata.Name, field.NewPath("metadata", "name"))...)
+	errs = append(errs, ValidateName(rs.Metadata.Name, field.NewPath("metadata", "name"))...)
 	if len(rs.Spec.FalcoRules) == 0 && len(rs.Spec.FalcoAlerts) == 0 {
 		errs = append(errs, field.Required(field.NewPath("spec"), "a ruleset holds falcoRules, falcoAlerts or both"))
 	}

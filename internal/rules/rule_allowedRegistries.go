@@ -4,6 +4,8 @@ import (
 	"regexp"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/palisade-dev/palisade/internal/image"
 )
 
 // AllowedRegistriesParams configures allowedRegistries.
@@ -33,22 +35,8 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return func(in *Input) []Finding {
-				var out []Finding
-				for _, c := range in.Containers {
-					switch {
-					case c.Image.Err != nil:
-						f := ContainerFinding("image", c, "image", c.Image.Raw)
-						f.Detail = "invalid image reference"
-						out = append(out, f)
-					case !re.MatchString(c.Image.Path):
-						f := ContainerFinding("image", c, "image", c.Image.Path)
-						f.Detail = "not from an allowed registry (regex " + expr + ")"
-						out = append(out, f)
-					}
-				}
-				return out
-			}, nil
+			return imageCheck(func(r image.Ref) bool { return !re.MatchString(r.Path) },
+				"not from an allowed registry (regex "+expr+")"), nil
 		},
 	})
 }

@@ -33,24 +33,11 @@ func imageRule(id string, part image.Part, title, example string) *Rule {
 			if err != nil {
 				return nil, err
 			}
-			return func(in *Input) []Finding {
-				var out []Finding
-				for _, c := range in.Containers {
-					switch {
-					case c.Image.Err != nil:
-						f := ContainerFinding("image", c, "image", c.Image.Raw)
-						f.Detail = "invalid image reference"
-						out = append(out, f)
-					case cond.Match(c.Image.Get(part)):
-						f := ContainerFinding("image", c, "image", c.Image.Path)
-						if part != image.PartPath {
-							f.Detail = string(part) + " " + ip.Operator + " " + quoteList(ip.Values)
-						}
-						out = append(out, f)
-					}
-				}
-				return out
-			}, nil
+			detail := ""
+			if part != image.PartPath {
+				detail = string(part) + " " + ip.Operator + " " + quoteList(ip.Values)
+			}
+			return imageCheck(func(r image.Ref) bool { return cond.Match(r.Get(part)) }, detail), nil
 		},
 	}
 }
@@ -62,4 +49,25 @@ func init() {
 		imageRule("imageTag", image.PartTag, "Image whose tag matches the condition", `tag equals ["latest"]`),
 		imageRule("imagePath", image.PartPath, "Image whose full reference matches the condition", `path startsWith ["docker.io/"]`),
 	)
+}
+
+// imageCheck flags every in-scope container whose image bad reports, with
+// detail, and every invalid image reference: those fail closed.
+func imageCheck(bad func(image.Ref) bool, detail string) Check {
+	return func(in *Input) []Finding {
+		var out []Finding
+		for _, c := range in.Containers {
+			switch {
+			case c.Image.Err != nil:
+				f := ContainerFinding("image", c, "image", c.Image.Raw)
+				f.Detail = "invalid image reference"
+				out = append(out, f)
+			case bad(c.Image):
+				f := ContainerFinding("image", c, "image", c.Image.Path)
+				f.Detail = detail
+				out = append(out, f)
+			}
+		}
+		return out
+	}
 }
