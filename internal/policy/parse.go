@@ -92,6 +92,13 @@ func Load(source string, data []byte, cat Catalog) (*Bundle, error) {
 		}
 		names[p.Metadata.Name] = true
 	}
+	names = map[string]bool{}
+	for _, rs := range b.Rulesets {
+		if names[rs.Metadata.Name] {
+			return nil, &document.Error{Source: source, Err: fmt.Errorf("runtime ruleset %q is defined twice", rs.Metadata.Name)}
+		}
+		names[rs.Metadata.Name] = true
+	}
 	return b, nil
 }
 

@@ -293,13 +293,17 @@ func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
 	if workload.IsList(kind) {
 		items, err := workload.ListItems(raw)
 		if err != nil {
-			j.errs = append(j.errs, s.locErr(j, itemPath, err))
+			j.errs = append(j.errs, s.locErr(j, itemPath, fmt.Errorf("%s: items must be a list of objects", kind)))
 			return
 		}
 		for i, it := range items {
 			s.evaluateRaw(j, it, fmt.Sprintf("%sitems[%d]", dot(itemPath), i))
 		}
-		return
+		if items != nil || kind == "List" {
+			return
+		}
+		// A custom kind that merely ends in "List" and has no items is
+		// judged as itself.
 	}
 	obj, err := workload.DecodeKind(raw, apiVersion, kind)
 	if err != nil {
