@@ -83,7 +83,7 @@ up() {
 		--authorization-mode RBAC --allow-privileged=true \
 		--service-account-issuer https://kubernetes.default.svc.cluster.local \
 		--service-account-key-file "$dir/sa.key" --service-account-signing-key-file "$dir/sa.key" \
-		--service-cluster-ip-range 10.96.0.0/16 ${PALISADE_APISERVER_FLAGS:-} >"$dir/apiserver.log" 2>&1 &
+		--service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none ${PALISADE_APISERVER_FLAGS:-} >"$dir/apiserver.log" 2>&1 &
 	echo $! >"$dir/apiserver.pid"
 
 	cat >"$dir/kubeconfig" <<KUBECONFIG
