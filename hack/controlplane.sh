@@ -114,7 +114,9 @@ KUBECONFIG
 		kubectl --kubeconfig "$dir/kubeconfig" get namespace default >/dev/null 2>&1 && break
 		sleep 0.25
 	done
-	kubectl --kubeconfig "$dir/kubeconfig" create serviceaccount default -n default >/dev/null 2>&1 || true
+	for ns in default kube-system; do
+		kubectl --kubeconfig "$dir/kubeconfig" create serviceaccount default -n "$ns" >/dev/null 2>&1 || true
+	done
 	echo "export KUBECONFIG=$dir/kubeconfig" >"$dir/env"
 	log "kube-apiserver $kube_version ready on https://127.0.0.1:$api_port"
 	cat "$dir/env"

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-dev/palisade/internal/agent"
+)
+
+func newAgentCmd() *cobra.Command {
+	var (
+		cfg       agent.Config
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run in a cluster: the admission webhook (HTTPS) for the deployment tab",
+		Long: `Run the in-cluster enforcement point. The agent serves, over HTTPS:
+  /validate  AdmissionReview admission.k8s.io/v1 (CREATE, UPDATE, CONNECT on pods/exec, attach, portforward)
+  /healthz   liveness
+  /readyz    readiness (a policy is loaded)
+  /metrics   Prometheus metrics
+
+The policy file and the TLS files are reloaded when they change; a policy
+file that does not validate is rejected (logged) and the previous policy
+keeps enforcing. Every log and block decision is appended to --events as a
+JSON line.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.Validate(); err != nil {
+				return badInput(err)
+			}
+			var h slog.Handler = slog.NewJSONHandler(cmd.ErrOrStderr(), nil)
+			if logFormat == "text" {
+				h = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return agent.Run(ctx, cfg, slog.New(h), nil)
+		},
+	}
+	cmd.SetContext(context.Background())
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", ":8443", "address to serve HTTPS on")
+	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "serving certificate (PEM), reloaded when it changes")
+	f.StringVar(&cfg.TLSKeyFile, "tls-key-file", "", "serving key (PEM), reloaded when it changes")
+	f.StringVar(&cfg.PolicyFile, "policy", "", "policy file (standalone mode), reloaded when it changes")
+	f.StringVar(&cfg.EventsFile, "events", "", "append events to this file as JSON lines")
+	f.StringVar(&cfg.Cluster, "cluster", "", "cluster name recorded in events")
+	f.DurationVar(&cfg.PollInterval, "reload-interval", 2*time.Second, "how often the policy file is checked for changes")
+	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	return cmd
+}

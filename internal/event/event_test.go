@@ -1,0 +1,53 @@
+package event
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestFileSinkAppendsJSONLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	s, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := Event{ID: NewID(), Time: time.Unix(int64(i), 0).UTC(), Kind: "Pod", Name: "p", Tab: "deployment", Rule: "privileged", Action: "block", Message: "m"}
+			if err := s.Record(context.Background(), []Event{ev, ev}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, ids := 0, map[string]int{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var ev Event
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			t.Fatalf("line %d: %v", n+1, err)
+		}
+		ids[ev.ID]++
+		n++
+	}
+	if n != 40 || len(ids) != 20 {
+		t.Errorf("lines %d, distinct ids %d; want 40 and 20", n, len(ids))
+	}
+}

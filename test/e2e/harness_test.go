@@ -1,0 +1,294 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// WebhookName is the name kubectl prints in denials.
+const WebhookName = "validate.palisade.dev"
+
+// env is the shared state of the suite: one control plane, one agent.
+var env struct {
+	kubeconfig string
+	dir        string
+	policyFile string
+	eventsFile string
+	agentURL   string
+	client     *http.Client
+}
+
+func TestMain(m *testing.M) {
+	kc := os.Getenv("PALISADE_E2E_KUBECONFIG")
+	if kc == "" {
+		fmt.Println("e2e: PALISADE_E2E_KUBECONFIG is not set; skipping (hack/test.sh starts a control plane and sets it)")
+		os.Exit(0)
+	}
+	code, err := setup(kc)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e setup:", err)
+		os.Exit(1)
+	}
+	os.Exit(code(m))
+}
+
+func setup(kc string) (func(*testing.M) int, error) {
+	dir, err := os.MkdirTemp("", "palisade-e2e")
+	if err != nil {
+		return nil, err
+	}
+	env.kubeconfig, env.dir = kc, dir
+	env.policyFile = filepath.Join(dir, "policy.yaml")
+	env.eventsFile = filepath.Join(dir, "events.jsonl")
+	bin := filepath.Join(dir, "palisade")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/palisade").CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build palisade: %v\n%s", err, out)
+	}
+	caPEM, err := writeServingCert(dir)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	env.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if err := os.WriteFile(env.policyFile, []byte(policyYAML("boot", "clusterWide: {}")), 0o600); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	env.agentURL = fmt.Sprintf("https://127.0.0.1:%d", port)
+	logf, err := os.Create(filepath.Join(dir, "agent.log"))
+	if err != nil {
+		return nil, err
+	}
+	agent := exec.Command(bin, "agent", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
+		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
+		"--policy", env.policyFile, "--events", env.eventsFile, "--reload-interval", "100ms", "--log-format", "text",
+		"--cluster", "e2e")
+	agent.Stdout, agent.Stderr = logf, logf
+	if err := agent.Start(); err != nil {
+		return nil, err
+	}
+	stop := func() {
+		agent.Process.Signal(os.Interrupt)
+		agent.Wait()
+		logf.Close()
+	}
+	if err := waitReady(); err != nil {
+		stop()
+		return nil, fmt.Errorf("%w; agent log: %s", err, readFile(filepath.Join(dir, "agent.log")))
+	}
+	if err := registerWebhook(caPEM); err != nil {
+		stop()
+		return nil, err
+	}
+	return func(m *testing.M) int {
+		code := m.Run()
+		kubectl(context.Background(), "", "delete", "validatingwebhookconfiguration", "palisade-e2e", "--ignore-not-found")
+		stop()
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "agent log:\n%s\n", readFile(filepath.Join(dir, "agent.log")))
+		} else {
+			os.RemoveAll(dir)
+		}
+		return code
+	}, nil
+}
+
+func readFile(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitReady() error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := env.client.Get(env.agentURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("agent not ready at %s", env.agentURL)
+}
+
+// writeServingCert writes a CA and a serving certificate for 127.0.0.1.
+func writeServingCert(dir string) ([]byte, error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "palisade-e2e-ca"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	return caPEM, os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+}
+
+// registerWebhook registers the agent as the API server would see it from
+// the Helm chart, but by URL (there is no Service without a kubelet).
+func registerWebhook(caPEM []byte) error {
+	ca := base64.StdEncoding.EncodeToString(caPEM)
+	cfg := fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: palisade-e2e}
+webhooks:
+- name: %s
+  clientConfig: {url: "%s/validate", caBundle: "%s"}
+  rules:
+  - {operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [pods, replicationcontrollers, podtemplates, services, serviceaccounts]}
+  - {operations: [CREATE, UPDATE], apiGroups: [apps], apiVersions: [v1], resources: [deployments, replicasets, statefulsets, daemonsets]}
+  - {operations: [CREATE, UPDATE], apiGroups: [batch], apiVersions: [v1], resources: [jobs, cronjobs]}
+  - {operations: [CREATE, UPDATE], apiGroups: [networking.k8s.io], apiVersions: [v1], resources: [ingresses]}
+  - {operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec, pods/attach, pods/portforward]}
+  namespaceSelector:
+    matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, palisade-system]}]
+  failurePolicy: Fail
+  sideEffects: NoneOnDryRun
+  admissionReviewVersions: [v1]
+  timeoutSeconds: 5
+`, WebhookName, env.agentURL, ca)
+	out, err := kubectlIn(context.Background(), cfg, "", "apply", "-f", "-")
+	if err != nil {
+		return fmt.Errorf("register webhook: %v: %s", err, out)
+	}
+	return nil
+}
+
+// result is what a kubectl run printed.
+type result struct {
+	stdout, stderr string
+	err            error
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("err=%v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
+}
+
+// kubectl runs kubectl in dir ("" for the package folder).
+func kubectl(ctx context.Context, dir string, args ...string) result {
+	return kubectlStdin(ctx, "", dir, args...)
+}
+
+func kubectlStdin(ctx context.Context, stdin, dir string, args ...string) result {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", env.kubeconfig}, args...)...)
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return result{out.String(), errb.String(), err}
+}
+
+func kubectlIn(ctx context.Context, stdin, dir string, args ...string) (string, error) {
+	r := kubectlStdin(ctx, stdin, dir, args...)
+	return r.stdout + r.stderr, r.err
+}
+
+// policyYAML builds a policy named name with the given spec body.
+func policyYAML(name, spec string) string {
+	return "apiVersion: palisade.dev/v1\nkind: Policy\nmetadata: {name: " + name + "}\nspec:\n  " + strings.ReplaceAll(strings.TrimSpace(spec), "\n", "\n  ") + "\n"
+}
+
+// usePolicy writes the policy file and waits until the agent enforces it.
+func usePolicy(t *testing.T, name, spec string) {
+	t.Helper()
+	if err := os.WriteFile(env.policyFile, []byte(policyYAML(name, spec)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := `palisade_policy_info{hash=`
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := env.client.Get(env.agentURL + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, want) && strings.Contains(l, `name="`+name+`"`) {
+					return
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the agent did not load policy %q; agent log:\n%s", name, readFile(filepath.Join(env.dir, "agent.log")))
+}
+
+// namespace creates a namespace with its default ServiceAccount (there is
+// no controller-manager to create it) and deletes it at the end.
+func namespace(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if r := kubectl(ctx, "", "create", "namespace", name); r.err != nil && !strings.Contains(r.stderr, "already exists") {
+		t.Fatalf("create namespace: %s", r)
+	}
+	if r := kubectl(ctx, "", "create", "serviceaccount", "default", "-n", name); r.err != nil && !strings.Contains(r.stderr, "already exists") {
+		t.Fatalf("create serviceaccount: %s", r)
+	}
+}
+
+// cleanup deletes objects at the end of a test, without waiting.
+func cleanup(t *testing.T, args ...string) {
+	t.Cleanup(func() {
+		kubectl(context.Background(), "", append([]string{"delete", "--ignore-not-found", "--wait=false"}, args...)...)
+	})
+}
