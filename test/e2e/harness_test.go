@@ -30,6 +30,7 @@ const WebhookName = "validate.palisade.dev"
 // env is the shared state of the suite: one control plane, one agent.
 var env struct {
 	kubeconfig string
+	caPEM      []byte
 	dir        string
 	policyFile string
 	eventsFile string
@@ -67,6 +68,7 @@ func setup(kc string) (func(*testing.M) int, error) {
 	if err != nil {
 		return nil, err
 	}
+	env.caPEM = caPEM
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
 	env.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
@@ -181,6 +183,8 @@ func writeServingCert(dir string) ([]byte, error) {
 	}
 	return caPEM, os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
+
+func caBundle() string { return base64.StdEncoding.EncodeToString(env.caPEM) }
 
 // registerWebhook registers the agent as the API server would see it from
 // the Helm chart, but by URL (there is no Service without a kubelet).
