@@ -37,7 +37,9 @@ webhooks:
 			t.Fatalf("register: %v %s", err, out)
 		}
 	}
-	t.Cleanup(func() { kubectl(ctx, "", "delete", "validatingwebhookconfiguration", "palisade-dead", "--ignore-not-found") })
+	t.Cleanup(func() {
+		kubectl(ctx, "", "delete", "validatingwebhookconfiguration", "palisade-dead", "--ignore-not-found")
+	})
 	usePolicy(t, "fp-allow", "clusterWide: {}")
 
 	register("Ignore")

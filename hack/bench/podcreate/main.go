@@ -28,7 +28,7 @@ func main() {
 		os.Exit(2)
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // loopback test control plane only
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, // loopback test control plane only
 		ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 4,
 	}}
 	url := fmt.Sprintf("%s/api/v1/namespaces/%s/pods", *server, *ns)
