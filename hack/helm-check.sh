@@ -3,11 +3,12 @@
 #
 #   1. build Helm from the Go module pinned in hack/tools/helm (cached in
 #      ${PALISADE_CACHE:-$HOME/.cache/palisade}/bin/helm-<version>);
-#   2. `helm lint --strict` with each certificates mode;
+#   2. `helm lint --strict` of each render below;
 #   3. render errors: invalid values must fail the render with a message;
 #   4. render with `helm template` for each certificates mode (helm, secret
-#      with a throwaway certificate, certManager) and check the generated
-#      certificates with openssl;
+#      with a throwaway certificate, certManager) and a "variant" (helm mode
+#      with most optional values set); check the generated certificates with
+#      openssl and that the options took effect;
 #   5. create the release namespace and send every rendered object to the API
 #      server with `kubectl apply --dry-run=server` (schema, defaulting,
 #      validation and admission, nothing persisted). The certManager render's
