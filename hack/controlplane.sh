@@ -34,10 +34,19 @@ ensure_etcd() {
 }
 
 ensure_apiserver() {
-	[ -x "$apiserver" ] && return
+	# The version is stamped as Kubernetes' own build does, so that clients
+	# (kubectl, Helm's kubeVersion checks) see the real release.
+	if [ -x "$apiserver" ] && "$apiserver" --version 2>/dev/null | grep -qx "Kubernetes $kube_version"; then
+		return
+	fi
 	log "building kube-apiserver $kube_version from the Go module (several minutes, cached in $cache)"
 	mkdir -p "$cache"
-	(cd "$root/hack/tools/kube" && GOFLAGS=-mod=mod nice go build -o "$apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
+	local minor="${kube_version#v1.}"
+	minor="${minor%%.*}"
+	local pkg=k8s.io/component-base/version
+	(cd "$root/hack/tools/kube" && GOFLAGS=-mod=mod nice go build \
+		-ldflags "-X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" \
+		-o "$apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
 	mv "$apiserver.tmp" "$apiserver"
 }
 

@@ -102,7 +102,7 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set topologySpreadConstraints[0].maxSkew=1 --set topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone
  --set topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway
  --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
- --set fullnameOverride=pal --set serviceAccount.name=pal-agent --set agent.extraArgs={--console=https://console.example}
+ --set fullnameOverride=pal --set serviceAccount.name=pal-agent --set agent.extraArgs={--log-format=text} --set agent.clusterName=prod-eu
  --set nodeSelector.kubernetes\.io/os=linux --set tolerations[0].operator=Exists"
 
 # --- 2. lint.
@@ -167,7 +167,7 @@ grep -q "cert-manager.io/inject-ca-from: $ns/$release-tls$" "$tmp/certManager.ya
 # variant: the optional branches took effect.
 for want in "failurePolicy: Fail" "timeoutSeconds: 10" '- "kube-node-lease"' "requiredDuringSchedulingIgnoredDuringExecution:" \
 	"priorityClassName: system-cluster-critical" "topologyKey: topology.kubernetes.io/zone" "@sha256:0123456789abcdef" \
-	"serviceAccountName: pal-agent" '- "--console=https://console.example"' "kubernetes.io/os: linux" "kind: PodDisruptionBudget"; do
+	"serviceAccountName: pal-agent" '- "--log-format=text"' "- --cluster=prod-eu" "kubernetes.io/os: linux" "kind: PodDisruptionBudget"; do
 	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
 done
 ! grep -q '"CONNECT"' "$tmp/variant.yaml" || die "variant: webhook.connect=false still sends CONNECT"

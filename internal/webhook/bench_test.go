@@ -111,15 +111,17 @@ func benchObject(kind string, compliant bool) string {
 // server sends it.
 func benchReview(kind string, compliant bool) []byte {
 	const uid = "3c1c5a0e-6f0b-4d6a-9d51-7a2b8c9d0e1f"
-	group, resource := "", "pods"
+	// A Pod a ReplicaSet creates has only a generateName when the request
+	// is built: the request carries no name.
+	group, resource, name := "", "pods", ""
 	if kind == "Deployment" {
-		group, resource = "apps", "deployments"
+		group, resource, name = "apps", "deployments", "checkout"
 	}
 	gvk := `{"group":"` + group + `","version":"v1","kind":"` + kind + `"}`
 	gvr := `{"group":"` + group + `","version":"v1","resource":"` + resource + `"}`
 	return []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"` + uid + `",` +
 		`"kind":` + gvk + `,"resource":` + gvr + `,"requestKind":` + gvk + `,"requestResource":` + gvr + `,` +
-		`"namespace":"shop","operation":"CREATE","userInfo":{"username":"system:serviceaccount:kube-system:replicaset-controller",` +
+		`"name":"` + name + `","namespace":"shop","operation":"CREATE","userInfo":{"username":"system:serviceaccount:kube-system:replicaset-controller",` +
 		`"uid":"6e2f0d3c-1b4a-4e5f-9c8d-7a6b5c4d3e2f","groups":["system:serviceaccounts","system:serviceaccounts:kube-system","system:authenticated"]},` +
 		`"object":` + benchObject(kind, compliant) + `,"oldObject":null,"dryRun":false,` +
 		`"options":{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1"}}}`)

@@ -321,6 +321,7 @@ func podSpec(compliant bool) string {
 		`{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}]}`
 }
 
+// object is a Pod (as a ReplicaSet creates it) or a Deployment, as JSON.
 func object(kind string, compliant bool) string {
 	managed := func(apiVersion string) string {
 		return `"managedFields":[{"manager":"kubectl-client-side-apply","operation":"Update","apiVersion":"` + apiVersion + `","time":"2026-03-01T12:00:00Z","fieldsType":"FieldsV1",` +
@@ -344,15 +345,17 @@ func object(kind string, compliant bool) string {
 // review is an AdmissionReview of a CREATE of the object, as the API
 // server sends it.
 func review(kind string, compliant bool, uid string) string {
-	group, resource := "", "pods"
+	// A Pod a ReplicaSet creates has only a generateName when the request
+	// is built: the request carries no name.
+	group, resource, name := "", "pods", ""
 	if kind == "Deployment" {
-		group, resource = "apps", "deployments"
+		group, resource, name = "apps", "deployments", "checkout"
 	}
 	gvk := `{"group":"` + group + `","version":"v1","kind":"` + kind + `"}`
 	gvr := `{"group":"` + group + `","version":"v1","resource":"` + resource + `"}`
 	return `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"` + uid + `",` +
 		`"kind":` + gvk + `,"resource":` + gvr + `,"requestKind":` + gvk + `,"requestResource":` + gvr + `,` +
-		`"namespace":"shop","operation":"CREATE","userInfo":{"username":"system:serviceaccount:kube-system:replicaset-controller",` +
+		`"name":"` + name + `","namespace":"shop","operation":"CREATE","userInfo":{"username":"system:serviceaccount:kube-system:replicaset-controller",` +
 		`"uid":"6e2f0d3c-1b4a-4e5f-9c8d-7a6b5c4d3e2f","groups":["system:serviceaccounts","system:serviceaccounts:kube-system","system:authenticated"]},` +
 		`"object":` + object(kind, compliant) + `,"oldObject":null,"dryRun":false,` +
 		`"options":{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1"}}}`

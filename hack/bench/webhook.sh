@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Admission webhook load test: a real `palisade agent` over HTTPS on
+# loopback, driven by hack/bench/webhookload as the kube-apiserver would.
+#
+#   hack/bench/webhook.sh
+#   BENCH_N=20000 BENCH_C=16 hack/bench/webhook.sh
+#   BENCH_EVENTS=1 hack/bench/webhook.sh     # also append events to a file
+#   BENCH_HTTP1=1 hack/bench/webhook.sh      # HTTP/1.1 keep-alive instead of HTTP/2
+#
+# Builds bin/palisade and the load tool, makes a self-signed ECDSA
+# certificate for 127.0.0.1 (openssl), writes a policy holding every
+# deployment rule of the recommended and restricted presets (read from
+# internal/policy/presets), starts the agent on a free port, waits for
+# /readyz, sends BENCH_N (default 200000) reviews BENCH_C (default 64) at a
+# time, then prints the agent's peak RSS (VmHWM) and stops it. The agent and
+# the load tool share the machine's cores. Set KEEP=1 to keep the temp dir
+# (agent log, policy, certificate).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+n="${BENCH_N:-200000}"
+c="${BENCH_C:-64}"
+
+die() { echo "webhook.sh: $*" >&2; exit 2; }
+command -v openssl >/dev/null || die "openssl is required"
+command -v curl >/dev/null || die "curl is required"
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/palisade-webhook-bench.XXXXXX")"
+agent_pid=""
+cleanup() {
+	if [[ -n "$agent_pid" ]] && kill -0 "$agent_pid" 2>/dev/null; then
+		kill -TERM "$agent_pid" 2>/dev/null || true
+		wait "$agent_pid" 2>/dev/null || true
+	fi
+	if [[ -n "${KEEP:-}" ]]; then
+		echo "webhook.sh: keeping $tmp" >&2
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+
+echo "== build"
+(cd "$root" && go build -o bin/palisade ./cmd/palisade) || die "building palisade failed"
+(cd "$root" && go build -o "$tmp/webhookload" ./hack/bench/webhookload) || die "building webhookload failed"
+
+echo "== certificate and policy"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+	-keyout "$tmp/tls.key" -out "$tmp/tls.crt" 2>/dev/null || die "openssl failed"
+
+# The deployment rules of a preset: the "- {rule: ...}" lines of its
+# deployment tab.
+preset_rules() {
+	awk '/^    deployment:/{f=1;next} /^    [a-z]+:/{f=0} f && /- \{rule:/' "$root/internal/policy/presets/$1.yaml"
+}
+{
+	cat <<-EOF
+	apiVersion: palisade.dev/v1
+	kind: Policy
+	metadata:
+	  name: recommended-restricted
+	spec:
+	  description: every deployment rule of the recommended and restricted presets
+	  clusterWide:
+	    deployment:
+	      rules:
+	EOF
+	preset_rules recommended
+	preset_rules restricted
+} >"$tmp/policy.yaml"
+echo "policy: $(grep -c -- '- {rule:' "$tmp/policy.yaml") deployment rules"
+"$root/bin/palisade" policy validate "$tmp/policy.yaml" >/dev/null || die "the generated policy does not validate"
+
+# A free loopback port: ask the kernel for one, else probe.
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || true)"
+if [[ -z "$port" ]]; then
+	for p in $(shuf -i 20000-60000 -n 50); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port="$p"; break; fi
+	done
+fi
+[[ -n "$port" ]] || die "no free port"
+
+echo "== agent on 127.0.0.1:$port"
+events_flag=()
+[[ -n "${BENCH_EVENTS:-}" ]] && events_flag=(--events "$tmp/events.jsonl")
+"$root/bin/palisade" agent --listen "127.0.0.1:$port" \
+	--tls-cert-file "$tmp/tls.crt" --tls-key-file "$tmp/tls.key" \
+	--policy "$tmp/policy.yaml" "${events_flag[@]}" 2>"$tmp/agent.log" &
+agent_pid=$!
+
+deadline=$((SECONDS + 30))
+until curl -fsS --cacert "$tmp/tls.crt" "https://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+	kill -0 "$agent_pid" 2>/dev/null || { cat "$tmp/agent.log" >&2; die "the agent exited"; }
+	((SECONDS < deadline)) || die "the agent was not ready within 30s"
+	sleep 0.2
+done
+echo "ready; RSS at start: $(awk '/^VmRSS/{print $2, $3}' "/proc/$agent_pid/status")"
+
+echo "== load: $n reviews, $c concurrent"
+http1_flag=()
+[[ -n "${BENCH_HTTP1:-}" ]] && http1_flag=(-http1)
+status=0
+"$tmp/webhookload" -url "https://127.0.0.1:$port/validate?timeout=10s" -ca "$tmp/tls.crt" \
+	-n "$n" -c "$c" "${http1_flag[@]}" || status=$?
+
+echo "== agent"
+echo "peak RSS (VmHWM): $(awk '/^VmHWM/{print $2, $3}' "/proc/$agent_pid/status")"
+echo "RSS now (VmRSS):  $(awk '/^VmRSS/{print $2, $3}' "/proc/$agent_pid/status")"
+curl -fsS --cacert "$tmp/tls.crt" "https://127.0.0.1:$port/metrics" |
+	grep -E '^palisade_webhook_(requests|errors)_total' || true
+if [[ -n "${BENCH_EVENTS:-}" ]]; then
+	echo "events written: $(wc -l <"$tmp/events.jsonl") ($(du -h "$tmp/events.jsonl" | cut -f1))"
+fi
+kill -TERM "$agent_pid"
+wait "$agent_pid" || die "the agent exited with status $? on SIGTERM"
+agent_pid=""
+echo "agent stopped"
+exit "$status"
