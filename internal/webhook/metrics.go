@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/palisade-dev/palisade/internal/admission"
 )
@@ -61,11 +62,23 @@ func (m *Metrics) observe(op string, out admission.Outcome, d time.Duration) {
 	if m == nil {
 		return
 	}
+	op = operationLabel(op)
 	m.requests.WithLabelValues(op, strconv.FormatBool(out.Response.Allowed)).Inc()
 	m.latency.WithLabelValues(op).Observe(d.Seconds())
 	for _, f := range out.Findings {
 		m.decisions.WithLabelValues(f.Rule, string(f.Action)).Inc()
 	}
+}
+
+// operationLabel bounds the operation label to the admission operations:
+// the body comes from whoever reaches the Service, and every new label
+// value would be a new time series kept for the process's life.
+func operationLabel(op string) string {
+	switch admissionv1.Operation(op) {
+	case admissionv1.Create, admissionv1.Update, admissionv1.Delete, admissionv1.Connect:
+		return op
+	}
+	return "other"
 }
 
 func (m *Metrics) observeError(reason string) {

@@ -249,6 +249,30 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestMetricsOperationLabelIsBounded: an operation the API server never
+// sends does not become a new time series.
+func TestMetricsOperationLabelIsBounded(t *testing.T) {
+	h := newTestHandler(t, nil)
+	for _, op := range []string{"CREATE", "BOGUS-1", "BOGUS-2"} {
+		body := []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"` + op + `"}}`)
+		if rec := serve(h, http.MethodPost, "/validate", "application/json", body); rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d", op, rec.Code)
+		}
+	}
+	body := serve(h, http.MethodGet, "/metrics", "", nil).Body.String()
+	if strings.Contains(body, "BOGUS") {
+		t.Error("/metrics has a series for a made-up operation")
+	}
+	for _, want := range []string{
+		`palisade_webhook_requests_total{allowed="true",operation="other"} 2`,
+		`palisade_webhook_requests_total{allowed="true",operation="CREATE"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
 // TestPanicRecovery: a panic while reviewing answers 500 (the API server
 // then applies failurePolicy) and the server keeps serving.
 func TestPanicRecovery(t *testing.T) {
@@ -327,4 +351,40 @@ func TestTimeoutReachesTheReview(t *testing.T) {
 	if d.After(before.Add(3 * time.Second)) {
 		t.Errorf("deadline %v is later than the API server's timeout (3s after %v)", *d, before)
 	}
+}
+
+// FuzzValidate: whatever the body, /validate answers 200 with the
+// request's uid, or refuses it with 400 or 413; it never fails (500).
+func FuzzValidate(f *testing.F) {
+	pod := metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}
+	f.Add(reviewBody(f, "u1", pod, "pods", "default", example(f, "busybox.yaml")))
+	f.Add(benchReview("Deployment", false))
+	f.Add(benchReview("Pod", true))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"c","operation":"CONNECT",` +
+		`"resource":{"version":"v1","resource":"pods"},"subResource":"exec","name":"p","namespace":"ns",` +
+		`"object":{"kind":"PodExecOptions","apiVersion":"v1","container":"c","command":["sh"]}}}`))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"UPDATE",` +
+		`"object":{"apiVersion":"apps/v1","kind":"Deployment","spec":{"template":{"spec":{"containers":[{"name":"a","securityContext":{"privileged":true}}]}}}},` +
+		`"oldObject":{"apiVersion":"apps/v1","kind":"Deployment","spec":{"replicas":1}}}}`))
+	h := newTestHandler(f, nil)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rec := serve(h, http.MethodPost, "/validate", "application/json", body)
+		switch rec.Code {
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			return
+		case http.StatusOK:
+		default:
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		var in, out admissionv1.AdmissionReview
+		if err := json.Unmarshal(body, &in); err != nil || in.Request == nil {
+			t.Fatalf("answered 200 to a body that does not decode (%v)", err)
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Response == nil {
+			t.Fatalf("answer does not decode (%v): %s", err, rec.Body)
+		}
+		if out.Response.UID != in.Request.UID || out.APIVersion != "admission.k8s.io/v1" || out.Kind != "AdmissionReview" {
+			t.Fatalf("answer %s %s uid %q to request uid %q", out.APIVersion, out.Kind, out.Response.UID, in.Request.UID)
+		}
+	})
 }
