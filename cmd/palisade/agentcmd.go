@@ -1,10 +1,10 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -36,6 +36,12 @@ JSON line.`,
 			if err := cfg.Validate(); err != nil {
 				return badInput(err)
 			}
+			if os.Getenv("GOGC") == "" {
+				// Admission allocates ~40 KB per review and keeps almost
+				// nothing: a larger GC target costs ~15 MB and buys a third
+				// more reviews per second (docs/performance.md).
+				debug.SetGCPercent(400)
+			}
 			var h slog.Handler = slog.NewJSONHandler(cmd.ErrOrStderr(), nil)
 			if logFormat == "text" {
 				h = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
@@ -45,7 +51,6 @@ JSON line.`,
 			return agent.Run(ctx, cfg, slog.New(h), nil)
 		},
 	}
-	cmd.SetContext(context.Background())
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", ":8443", "address to serve HTTPS on")
 	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "serving certificate (PEM), reloaded when it changes")

@@ -107,6 +107,10 @@ status=0
 
 echo "== agent"
 echo "peak RSS (VmHWM): $(awk '/^VmHWM/{print $2, $3}' "/proc/$agent_pid/status")"
+# The agent's own CPU time (user+sys) over the whole run: reviews per
+# CPU-second is its capacity on cores it does not share with the load tool.
+cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$agent_pid/stat")
+echo "agent CPU: ${cpu_s} s for $n reviews ($(awk -v n="$n" -v c="$cpu_s" 'BEGIN{printf "%.0f", n / c}') reviews per CPU-second)"
 echo "RSS now (VmRSS):  $(awk '/^VmRSS/{print $2, $3}' "/proc/$agent_pid/status")"
 curl -fsS --cacert "$tmp/tls.crt" "https://127.0.0.1:$port/metrics" |
 	grep -E '^palisade_webhook_(requests|errors)_total' || true

@@ -102,7 +102,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 		}
 	}
 	resp.AuditAnnotations = auditAnnotations(compiled, res.Findings, enforce)
-	if req.DryRun == nil || !*req.DryRun {
+	if _, discard := r.opts.Sink.(event.Discard); !discard && (req.DryRun == nil || !*req.DryRun) {
 		out.SinkErr = r.opts.Sink.Record(ctx, r.events(req, obj, compiled, res.Findings, out.Unenforced))
 	}
 	return out
@@ -196,9 +196,15 @@ func decodeRequest(req *admissionv1.AdmissionRequest) (*workload.Object, *rules.
 	if len(req.Object.Raw) == 0 {
 		return nil, nil, fmt.Errorf("the request carries no object")
 	}
-	obj, err := workload.Decode(req.Object.Raw)
-	if err != nil {
-		return nil, nil, err
+	// The API server names the kind; no need to look for it in the object.
+	apiVersion := req.Kind.Version
+	if req.Kind.Group != "" {
+		apiVersion = req.Kind.Group + "/" + req.Kind.Version
 	}
-	return obj, nil, nil
+	if req.Kind.Kind == "" {
+		obj, err := workload.Decode(req.Object.Raw)
+		return obj, nil, err
+	}
+	obj, err := workload.DecodeKind(req.Object.Raw, apiVersion, req.Kind.Kind)
+	return obj, nil, err
 }

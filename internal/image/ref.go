@@ -3,6 +3,7 @@ package image
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 )
@@ -28,9 +29,37 @@ type Ref struct {
 	Err error
 }
 
+// cache remembers parsed references: a cluster runs few distinct images, and
+// parsing one costs more than the rest of a container's checks.
+var cache struct {
+	sync.RWMutex
+	m map[string]Ref
+}
+
+// cacheSize bounds the cache; when full it is cleared (cheap, and the
+// working set refills it at once).
+const cacheSize = 8192
+
 // Parse normalises s. It never fails outright: an invalid reference comes
 // back with Err set so that rules can treat it as a violation (fail closed).
 func Parse(s string) Ref {
+	cache.RLock()
+	r, ok := cache.m[s]
+	cache.RUnlock()
+	if ok {
+		return r
+	}
+	r = parse(s)
+	cache.Lock()
+	if cache.m == nil || len(cache.m) >= cacheSize {
+		cache.m = make(map[string]Ref, 256)
+	}
+	cache.m[s] = r
+	cache.Unlock()
+	return r
+}
+
+func parse(s string) Ref {
 	named, err := reference.ParseNormalizedNamed(strings.TrimSpace(s))
 	if err != nil || strings.TrimSpace(s) != s {
 		if err == nil {

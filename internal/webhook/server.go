@@ -15,6 +15,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/palisade-dev/palisade/internal/admission"
+	"github.com/palisade-dev/palisade/internal/workload"
 )
 
 // Log keys.
@@ -147,7 +148,7 @@ func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionR
 		return nil, &httpError{http.StatusBadRequest, "read", fmt.Errorf("read body: %w", err)}
 	}
 	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
+	if err := workload.Unmarshal(body, &review); err != nil {
 		return nil, &httpError{http.StatusBadRequest, "decode", fmt.Errorf("decode AdmissionReview: %w", err)}
 	}
 	if review.APIVersion != "admission.k8s.io/v1" || review.Kind != "AdmissionReview" {

@@ -6,13 +6,10 @@ import (
 	"strings"
 	"sync"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kjson "sigs.k8s.io/json"
 )
 
 // Object is one decoded Kubernetes object.
@@ -86,6 +83,9 @@ func Head(raw []byte) (apiVersion, kind string, err error) {
 			} else {
 				apiVersion = v
 			}
+			if kind != "" && apiVersion != "" {
+				return apiVersion, kind, nil
+			}
 		} else if err := p.skip(); err != nil {
 			return "", "", err
 		}
@@ -129,40 +129,26 @@ func DecodeKind(raw []byte, apiVersion, kind string) (*Object, error) {
 func (o *Object) decodeTyped(group string, raw []byte) error {
 	switch {
 	case group == "" && o.Kind == "Pod":
-		var v corev1.Pod
-		return o.pod(raw, &v, &v.ObjectMeta, &v.ObjectMeta, &v.Spec, "spec")
-	case o.Kind == "Deployment" && isAppsGroup(group):
-		var v appsv1.Deployment
-		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
-	case o.Kind == "ReplicaSet" && isAppsGroup(group):
-		var v appsv1.ReplicaSet
-		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
-	case o.Kind == "StatefulSet" && isAppsGroup(group):
-		var v appsv1.StatefulSet
-		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
-	case o.Kind == "DaemonSet" && isAppsGroup(group):
-		var v appsv1.DaemonSet
-		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
-	case o.Kind == "Job" && group == "batch":
-		var v batchv1.Job
-		return o.pod(raw, &v, &v.ObjectMeta, &v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
-	case o.Kind == "CronJob" && group == "batch":
-		var v batchv1.CronJob
-		t := &v.Spec.JobTemplate.Spec.Template
-		return o.pod(raw, &v, &v.ObjectMeta, &t.ObjectMeta, &t.Spec, "spec.jobTemplate.spec.template.spec")
-	case group == "" && o.Kind == "ReplicationController":
-		var v corev1.ReplicationController
-		if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &v); err != nil {
+		var v wirePod
+		return o.wire(raw, &v, &v.Metadata, &v.Metadata, &v.Spec, "spec")
+	case isAppsGroup(group) && (o.Kind == "Deployment" || o.Kind == "ReplicaSet" || o.Kind == "StatefulSet" || o.Kind == "DaemonSet"),
+		group == "batch" && o.Kind == "Job", group == "" && o.Kind == "ReplicationController":
+		var v wireWithTemplate
+		if err := unmarshal(raw, &v); err != nil {
 			return err
 		}
-		o.Meta = v.ObjectMeta
-		if v.Spec.Template != nil {
-			o.setPod(&v.Spec.Template.ObjectMeta, &v.Spec.Template.Spec, "spec.template.spec")
+		o.Meta = v.Metadata.meta()
+		if t := v.Spec.Template; t != nil { // a ReplicationController's template is optional
+			o.setPod(ptr(t.Metadata.meta()), &t.Spec, "spec.template.spec")
 		}
 		return nil
+	case group == "batch" && o.Kind == "CronJob":
+		var v wireCronJob
+		t := &v.Spec.JobTemplate.Spec.Template
+		return o.wire(raw, &v, &v.Metadata, &t.Metadata, &t.Spec, "spec.jobTemplate.spec.template.spec")
 	case group == "" && o.Kind == "PodTemplate":
-		var v corev1.PodTemplate
-		return o.pod(raw, &v, &v.ObjectMeta, &v.Template.ObjectMeta, &v.Template.Spec, "template.spec")
+		var v wirePodTemplate
+		return o.wire(raw, &v, &v.Metadata, &v.Template.Metadata, &v.Template.Spec, "template.spec")
 	case group == "" && o.Kind == "Service":
 		o.Service = &corev1.Service{}
 		return o.into(raw, o.Service, &o.Service.ObjectMeta)
@@ -193,20 +179,23 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 func isAppsGroup(g string) bool { return g == "apps" || g == "extensions" }
 
 func (o *Object) into(raw []byte, v any, meta *metav1.ObjectMeta) error {
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, v); err != nil {
+	if err := unmarshal(raw, v); err != nil {
 		return err
 	}
 	o.Meta = *meta
 	return nil
 }
 
-func (o *Object) pod(raw []byte, v any, meta, podMeta *metav1.ObjectMeta, spec *corev1.PodSpec, path string) error {
-	if err := o.into(raw, v, meta); err != nil {
+func (o *Object) wire(raw []byte, v any, meta, podMeta *wireMeta, spec *corev1.PodSpec, path string) error {
+	if err := unmarshal(raw, v); err != nil {
 		return err
 	}
-	o.setPod(podMeta, spec, path)
+	o.Meta = meta.meta()
+	o.setPod(ptr(podMeta.meta()), spec, path)
 	return nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func (o *Object) setPod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, path string) {
 	o.Pod = &PodTemplate{Meta: meta, Spec: spec, SpecPath: path}
@@ -221,7 +210,7 @@ func ListItems(raw []byte) ([]json.RawMessage, error) {
 	var l struct {
 		Items []json.RawMessage `json:"items"`
 	}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &l); err != nil {
+	if err := unmarshal(raw, &l); err != nil {
 		return nil, err
 	}
 	return l.Items, nil
@@ -257,7 +246,7 @@ func IsClusterScoped(kind string) bool { return clusterScoped[kind] }
 // JSONArray splits a JSON array into its raw items.
 func JSONArray(raw []byte) ([]json.RawMessage, error) {
 	var items []json.RawMessage
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &items); err != nil {
+	if err := unmarshal(raw, &items); err != nil {
 		return nil, err
 	}
 	return items, nil
