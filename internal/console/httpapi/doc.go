@@ -1,0 +1,5 @@
+// Package httpapi is the console's REST transport (SPEC §5): JSON (YAML
+// accepted for documents), bearer tokens with three roles (admin, viewer,
+// agent scoped to its own cluster), 422 with every field error, cursor
+// paging for events, and the agents' long-polled policy endpoint.
+package httpapi

@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/palisade-dev/palisade/internal/console"
+	"github.com/palisade-dev/palisade/internal/store"
+)
+
+// Role is what a token may do.
+type Role int
+
+// Roles, least to most privileged.
+const (
+	RoleNone Role = iota
+	RoleAgent
+	RoleViewer
+	RoleAdmin
+)
+
+// Options configure the API.
+type Options struct {
+	Service     *console.Service
+	AdminToken  string
+	ViewerToken string // optional
+	Logger      *slog.Logger
+}
+
+// MaxBodyBytes bounds request bodies (documents, event batches).
+const MaxBodyBytes = 8 << 20
+
+// API serves /api/v1.
+type API struct {
+	opts Options
+	mux  *http.ServeMux
+}
+
+// New returns the API handler.
+func New(opts Options) *API {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &API{opts: opts, mux: http.NewServeMux()}
+	a.routes()
+	return a
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.opts.Logger.Error("panic in API handler", "path", r.URL.Path, "panic", p)
+			writeError(w, http.StatusInternalServerError, "internal error")
+		}
+	}()
+	a.mux.ServeHTTP(w, r)
+}
+
+type principal struct {
+	role    Role
+	cluster string // for agents
+}
+
+// authenticate resolves the bearer token. Tokens are compared in constant
+// time and never logged.
+func (a *API) authenticate(r *http.Request) principal {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return principal{}
+	}
+	if a.opts.AdminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.opts.AdminToken)) == 1 {
+		return principal{role: RoleAdmin}
+	}
+	if a.opts.ViewerToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.opts.ViewerToken)) == 1 {
+		return principal{role: RoleViewer}
+	}
+	if c, err := a.opts.Service.ClusterForToken(r.Context(), tok); err == nil {
+		return principal{role: RoleAgent, cluster: c.Name}
+	}
+	return principal{}
+}
+
+// handler adapts a handler that needs a minimum role (agents are allowed
+// only where want is RoleAgent).
+func (a *API) handle(pattern string, want Role, h func(w http.ResponseWriter, r *http.Request, p principal)) {
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p := a.authenticate(r)
+		switch {
+		case p.role == RoleNone:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade"`)
+			writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
+			return
+		case want == RoleAgent && p.role != RoleAgent:
+			writeError(w, http.StatusForbidden, "this endpoint is for agents (use a cluster's agent token)")
+			return
+		case want != RoleAgent && (p.role == RoleAgent || p.role < want):
+			writeError(w, http.StatusForbidden, "this token may not do that")
+			return
+		}
+		h(w, r, p)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// apiError is the body of every error response.
+type apiError struct {
+	Error   string        `json:"error"`
+	Details []fieldDetail `json:"details,omitempty"`
+}
+
+type fieldDetail struct {
+	Field  string `json:"field"`
+	Type   string `json:"type"`
+	Value  any    `json:"value,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	Line   int    `json:"line,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, apiError{Error: msg})
+}
+
+// storeError maps service and store errors to status codes.
+func (a *API) storeError(w http.ResponseWriter, err error) {
+	var inv *console.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		body := apiError{Error: inv.Error()}
+		for _, p := range inv.Problems {
+			body.Details = append(body.Details, fieldDetail{Field: p.Err.Field, Type: string(p.Err.Type), Value: p.Err.BadValue, Detail: p.Err.Detail, Line: p.Line})
+		}
+		writeJSON(w, http.StatusUnprocessableEntity, body)
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInUse):
+		writeError(w, http.StatusConflict, err.Error())
+	default:
+		a.opts.Logger.Error("console request failed", "error", err)
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+// readBody reads a bounded body.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body too large")
+		} else {
+			writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+		}
+		return nil, false
+	}
+	return b, true
+}
