@@ -139,7 +139,7 @@ func (a *API) storeError(w http.ResponseWriter, err error) {
 	case errors.As(err, &inv):
 		body := apiError{Error: inv.Error()}
 		for _, p := range inv.Problems {
-			body.Details = append(body.Details, fieldDetail{Field: p.Err.Field, Type: string(p.Err.Type), Value: p.Err.BadValue, Detail: p.Err.Detail, Line: p.Line})
+			body.Details = append(body.Details, fieldDetail{Field: p.Err.Field, Type: p.Err.Type.String(), Value: p.Err.BadValue, Detail: p.Err.Detail, Line: p.Line})
 		}
 		writeJSON(w, http.StatusUnprocessableEntity, body)
 	case errors.Is(err, store.ErrNotFound):

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-dev/palisade/internal/console"
+	"github.com/palisade-dev/palisade/internal/console/httpapi"
+	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/store/backend"
+)
+
+// consoleConfig is the console's typed configuration.
+type consoleConfig struct {
+	listen          string
+	database        string
+	adminTokenFile  string
+	viewerTokenFile string
+	tlsCertFile     string
+	tlsKeyFile      string
+}
+
+func (c *consoleConfig) validate() error {
+	var errs []error
+	if c.listen == "" {
+		errs = append(errs, errors.New("--listen is required"))
+	}
+	if c.adminTokenFile == "" {
+		errs = append(errs, errors.New("--admin-token-file is required"))
+	}
+	if (c.tlsCertFile == "") != (c.tlsKeyFile == "") {
+		errs = append(errs, errors.New("--tls-cert-file and --tls-key-file go together"))
+	}
+	if _, _, err := backend.Parse(c.database); err != nil {
+		errs = append(errs, fmt.Errorf("--database: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func newConsoleCmd() *cobra.Command {
+	cfg := consoleConfig{}
+	cmd := &cobra.Command{
+		Use:   "console",
+		Short: "The central console: REST API and storage for policies, clusters and the event trail",
+		Long: `Serve the console's REST API (/api/v1, described at /api/v1/openapi.yaml).
+
+Storage is a SQLite file by default (created on first start) or PostgreSQL
+(--database postgres://...). The admin token is read from --admin-token-file;
+if that file does not exist a token is generated, written there (mode 0600)
+and printed once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.validate(); err != nil {
+				return badInput(err)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runConsole(ctx, cfg, slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)), cmd.OutOrStdout(), nil)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on")
+	f.StringVar(&cfg.database, "database", backend.DefaultURL, "sqlite:///path/palisade.db or postgres://...")
+	f.StringVar(&cfg.adminTokenFile, "admin-token-file", "palisade-admin-token", "file holding the admin token (generated if missing)")
+	f.StringVar(&cfg.viewerTokenFile, "viewer-token-file", "", "file holding a read-only viewer token (generated if missing; none when unset)")
+	f.StringVar(&cfg.tlsCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (recommended beyond loopback)")
+	f.StringVar(&cfg.tlsKeyFile, "tls-key-file", "", "the certificate's key")
+	cmd.AddCommand(newConsoleMigrateCmd())
+	return cmd
+}
+
+func newConsoleMigrateCmd() *cobra.Command {
+	var database string
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			applied, err := backend.Migrate(cmd.Context(), database)
+			if err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "database is up to date")
+			}
+			for _, m := range applied {
+				fmt.Fprintln(cmd.OutOrStdout(), "applied", m)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&database, "database", backend.DefaultURL, "sqlite:///path/palisade.db or postgres://...")
+	return cmd
+}
+
+// runConsole serves until ctx ends. ready, when not nil, receives the bound
+// address.
+func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out interface{ Write([]byte) (int, error) }, ready chan<- net.Addr) error {
+	admin, created, err := console.LoadOrCreateToken(cfg.adminTokenFile)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintf(out, "admin token (written to %s, shown once): %s\n", cfg.adminTokenFile, admin)
+	}
+	var viewer string
+	if cfg.viewerTokenFile != "" {
+		if viewer, created, err = console.LoadOrCreateToken(cfg.viewerTokenFile); err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(out, "viewer token (written to %s, shown once): %s\n", cfg.viewerTokenFile, viewer)
+		}
+	}
+	st, err := backend.Open(ctx, cfg.database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reg, err := rules.Builtin()
+	if err != nil {
+		return err
+	}
+	svc := console.New(console.Options{Store: st, Registry: reg})
+	srv := &http.Server{
+		Handler:           httpapi.New(httpapi.Options{Service: svc, AdminToken: admin, ViewerToken: viewer, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	logger.Info("console listening", "addr", ln.Addr().String(), "tls", cfg.tlsCertFile != "")
+	if ready != nil {
+		ready <- ln.Addr()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.tlsCertFile != "" {
+			errc <- srv.ServeTLS(ln, cfg.tlsCertFile, cfg.tlsKeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

@@ -1,0 +1,307 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/store/postgres"
+	"github.com/palisade-dev/palisade/internal/store/sqlite"
+)
+
+// Storage benchmarks, on SQLite and (when PALISADE_TEST_POSTGRES_URL is
+// set, e.g. by hack/postgres.sh) on PostgreSQL:
+//
+//	go test -run '^$' -bench AppendEvents ./internal/store/
+//	PALISADE_BENCH_EVENTS=1 go test -run EventQueryLatency -v -timeout 60m ./internal/store/
+//
+// PALISADE_BENCH_EVENTS_N changes how many events the latency test loads
+// (default 1,000,000).
+
+type backend struct {
+	name string
+	open func(tb testing.TB) (s store.Store, size func() int64)
+}
+
+func backends(tb testing.TB) []backend {
+	bs := []backend{{"sqlite", func(tb testing.TB) (store.Store, func() int64) {
+		path := filepath.Join(tb.TempDir(), "palisade.db")
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return s, func() int64 {
+			var n int64
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if fi, err := os.Stat(path + suffix); err == nil {
+					n += fi.Size()
+				}
+			}
+			return n
+		}
+	}}}
+	if base := os.Getenv("PALISADE_TEST_POSTGRES_URL"); base != "" {
+		bs = append(bs, backend{"postgres", func(tb testing.TB) (store.Store, func() int64) {
+			u, schema := freshSchema(tb, base)
+			s, err := postgres.Open(context.Background(), u)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return s, func() int64 {
+				c, err := pgx.Connect(context.Background(), base)
+				if err != nil {
+					return -1
+				}
+				defer c.Close(context.Background())
+				var n int64
+				_ = c.QueryRow(context.Background(), `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint
+					FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+					WHERE n.nspname = $1 AND c.relkind = 'r'`, schema).Scan(&n)
+				return n
+			}
+		}})
+	}
+	return bs
+}
+
+// freshSchema makes a schema dropped at the end of the test and returns a
+// URL that uses it.
+func freshSchema(tb testing.TB, base string) (string, string) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "bench_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), schema
+}
+
+// The shape of a realistic trail: a few clusters, tens of namespaces and
+// rules, mostly "log" and "block".
+var (
+	benchClusters   = []string{"prod-eu", "prod-us", "staging", "dev", "ci"}
+	benchNamespaces = func() []string {
+		ns := []string{"default", "kube-system", "monitoring", "ingress-nginx", "payments", "checkout", "search"}
+		for i := len(ns); i < 30; i++ {
+			ns = append(ns, "team-"+strconv.Itoa(i))
+		}
+		return ns
+	}()
+	benchRules = []string{
+		"privileged", "host-network", "host-pid", "host-ipc", "host-path", "run-as-root", "allow-privilege-escalation",
+		"capabilities-added", "latest-tag", "untrusted-registry", "no-resource-limits", "read-only-root-fs",
+		"seccomp-unconfined", "apparmor-unconfined", "image-vulnerabilities", "secrets-in-env", "host-port",
+		"proc-mount", "sysctls", "shell-in-container", "sensitive-file-read", "package-manager", "outbound-connection",
+		"crypto-miner", "kubectl-exec",
+	}
+	benchActions = []string{"log", "log", "log", "log", "log", "log", "block", "block", "isolate", "terminate"}
+	benchTabs    = []string{"deployment", "continuous", "runtime"}
+)
+
+func benchEvent(r *mrand.Rand, now time.Time, span time.Duration) event.Event {
+	ns := benchNamespaces[r.IntN(len(benchNamespaces))]
+	rule := benchRules[r.IntN(len(benchRules))]
+	name := fmt.Sprintf("api-%d-%x", r.IntN(200), r.Uint32()&0xfffff)
+	return event.Event{
+		ID:        event.NewID(),
+		Time:      now.Add(-time.Duration(r.Int64N(int64(span)))),
+		Cluster:   benchClusters[r.IntN(len(benchClusters))],
+		Namespace: ns,
+		Kind:      "Pod",
+		Name:      name,
+		Container: "app",
+		Tab:       benchTabs[r.IntN(len(benchTabs))],
+		Rule:      rule,
+		Action:    benchActions[r.IntN(len(benchActions))],
+		Policy:    "baseline",
+		User:      "system:serviceaccount:" + ns + ":deployer",
+		Message:   fmt.Sprintf("Pod %s/%s: container app violates %s (spec.containers[0].securityContext)", ns, name, rule),
+		Operation: "CREATE",
+	}
+}
+
+func benchBatch(r *mrand.Rand, n int, now time.Time, span time.Duration) []event.Event {
+	evs := make([]event.Event, n)
+	for i := range evs {
+		evs[i] = benchEvent(r, now, span)
+	}
+	return evs
+}
+
+// BenchmarkAppendEvents appends batches of 500 new events, as agents push
+// them to POST /api/v1/agent/events.
+func BenchmarkAppendEvents(b *testing.B) {
+	const batch = 500
+	for _, be := range backends(b) {
+		b.Run(be.name, func(b *testing.B) {
+			s, _ := be.open(b)
+			defer s.Close()
+			r := mrand.New(mrand.NewPCG(1, 2))
+			// Batches are made before the clock starts; a pool bounds
+			// memory. As from agents, a batch holds the last seconds'
+			// events, and each batch is a little later than the one before.
+			clock := time.Now().Add(-time.Duration(b.N) * time.Second)
+			pool := make([][]event.Event, min(b.N, 64))
+			for i := range pool {
+				pool[i] = benchBatch(r, batch, clock, 5*time.Second)
+			}
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				evs := pool[i%len(pool)]
+				if i >= len(pool) {
+					b.StopTimer()
+					for j := range evs {
+						evs[j].ID = event.NewID()
+						evs[j].Time = evs[j].Time.Add(time.Duration(len(pool)) * time.Second)
+					}
+					b.StartTimer()
+				}
+				n, err := s.AppendEvents(ctx, evs)
+				if err != nil || n != batch {
+					b.Fatalf("append = %d, %v", n, err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// TestEventQueryLatency loads a month of events (1,000,000 by default)
+// and prints p50 and p99 of ListEvents for the console's usual filters.
+// It asserts nothing about time: it reports.
+func TestEventQueryLatency(t *testing.T) {
+	if os.Getenv("PALISADE_BENCH_EVENTS") != "1" {
+		t.Skip("set PALISADE_BENCH_EVENTS=1 to load 1,000,000 events and measure query latency")
+	}
+	total := 1_000_000
+	if v := os.Getenv("PALISADE_BENCH_EVENTS_N"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10_000 {
+			t.Fatalf("PALISADE_BENCH_EVENTS_N=%q: want a number ≥ 10000", v)
+		}
+		total = n
+	}
+	const queries = 300
+	for _, be := range backends(t) {
+		t.Run(be.name, func(t *testing.T) {
+			s, size := be.open(t)
+			defer s.Close()
+			ctx := context.Background()
+			now := time.Now().UTC()
+			r := mrand.New(mrand.NewPCG(3, 4))
+			start := time.Now()
+			const batch = 5000
+			for loaded := 0; loaded < total; loaded += batch {
+				if _, err := s.AppendEvents(ctx, benchBatch(r, min(batch, total-loaded), now, 30*24*time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			load := time.Since(start)
+			report(t, "%s: loaded %d events over 30 days in %v (%.0f events/s, batches of %d); database %.0f MiB",
+				be.name, total, load.Round(time.Millisecond), float64(total)/load.Seconds(), batch, float64(size())/(1<<20))
+
+			pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
+			cases := []struct {
+				name   string
+				filter func() store.EventFilter
+				page2  bool
+			}{
+				{"no filter", func() store.EventFilter { return store.EventFilter{} }, false},
+				{"cluster", func() store.EventFilter { return store.EventFilter{Cluster: pick(benchClusters)} }, false},
+				{"cluster+namespace", func() store.EventFilter {
+					return store.EventFilter{Cluster: pick(benchClusters), Namespace: pick(benchNamespaces)}
+				}, false},
+				{"namespace", func() store.EventFilter { return store.EventFilter{Namespace: pick(benchNamespaces)} }, false},
+				{"rule", func() store.EventFilter { return store.EventFilter{Rule: pick(benchRules)} }, false},
+				{"action=terminate", func() store.EventFilter { return store.EventFilter{Action: "terminate"} }, false},
+				{"rule+action", func() store.EventFilter {
+					return store.EventFilter{Rule: pick(benchRules), Action: pick(benchActions)}
+				}, false},
+				{"since last hour", func() store.EventFilter { return store.EventFilter{Since: now.Add(-time.Hour)} }, false},
+				{"cluster+since 1h", func() store.EventFilter {
+					return store.EventFilter{Cluster: pick(benchClusters), Since: now.Add(-time.Hour)}
+				}, false},
+				{"all four filters", func() store.EventFilter {
+					return store.EventFilter{Cluster: pick(benchClusters), Namespace: pick(benchNamespaces), Rule: pick(benchRules), Action: pick(benchActions)}
+				}, false},
+				{"page 2 (no filter)", func() store.EventFilter { return store.EventFilter{} }, true},
+				{"page 2 (cluster+namespace)", func() store.EventFilter {
+					return store.EventFilter{Cluster: pick(benchClusters), Namespace: pick(benchNamespaces)}
+				}, true},
+			}
+			report(t, "%s: ListEvents, %d queries each, page of %d:", be.name, queries, store.DefaultPageSize)
+			for _, c := range cases {
+				var lat []time.Duration
+				var rows int
+				for range queries {
+					f := c.filter()
+					if c.page2 {
+						p, err := s.ListEvents(ctx, f)
+						if err != nil {
+							t.Fatal(err)
+						}
+						f.Cursor = p.Next
+					}
+					st := time.Now()
+					p, err := s.ListEvents(ctx, f)
+					lat = append(lat, time.Since(st))
+					if err != nil {
+						t.Fatal(err)
+					}
+					rows += len(p.Events)
+				}
+				slices.Sort(lat)
+				report(t, "  %-28s p50 %8v  p99 %8v  max %8v  (%d rows/page avg)", c.name,
+					lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond),
+					lat[len(lat)-1].Round(time.Microsecond), rows/queries)
+			}
+		})
+	}
+}
+
+// report prints a result line to the test log and to stdout, so that it
+// shows without -v too.
+func report(t *testing.T, format string, args ...any) {
+	t.Helper()
+	t.Logf(format, args...)
+	fmt.Printf(format+"\n", args...)
+}

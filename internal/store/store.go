@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/event"
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	// ErrConflict: an update was based on a version that is no longer current.
+	ErrConflict = errors.New("version conflict")
+	// ErrInUse: a policy assigned to a cluster cannot be deleted.
+	ErrInUse = errors.New("in use")
+	// ErrInvalid: an argument the store cannot use, such as a cursor it
+	// did not issue or an event without an ID.
+	ErrInvalid = errors.New("invalid argument")
+)
+
+// Document is a named, versioned JSON document: a Policy or a
+// RuntimeRuleset.
+type Document struct {
+	Name string
+	// Body is the document as JSON.
+	Body []byte
+	// Version starts at 1 and grows by one with every update.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Cluster is a registered cluster.
+type Cluster struct {
+	Name string
+	// Policy is the name of the assigned policy ("" for none).
+	Policy string
+	// TokenHash is the SHA-256 of the agent's token; the token itself is
+	// never stored.
+	TokenHash []byte
+	CreatedAt time.Time
+	// LastSeen is when its agent last called (zero: never).
+	LastSeen time.Time
+	// AgentPolicy is the policy version the agent reports enforcing
+	// (its ETag), "" before the first report.
+	AgentPolicy string
+}
+
+// EventFilter selects events; zero fields match everything.
+type EventFilter struct {
+	Cluster   string
+	Namespace string
+	Rule      string
+	Action    string
+	// Since keeps events whose Time is at or after it.
+	Since time.Time
+	// Limit bounds a page (the store caps it at MaxPageSize; 0 means
+	// DefaultPageSize).
+	Limit int
+	// Cursor continues from a previous page's Next.
+	Cursor string
+}
+
+// Page sizes for ListEvents.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// EventPage is one page of events, newest first.
+type EventPage struct {
+	Events []event.Event
+	// Next is the cursor of the following page, "" on the last page.
+	Next string
+}
+
+// Store is everything the console keeps.
+type Store interface {
+	// Policies and rulesets. Create fails with ErrExists; Update and
+	// Delete with ErrNotFound; Update with ErrConflict when version (if
+	// not 0) is not the current one. DeletePolicy fails with ErrInUse
+	// while a cluster is assigned the policy.
+	CreatePolicy(ctx context.Context, name string, body []byte) (Document, error)
+	UpdatePolicy(ctx context.Context, name string, body []byte, version int64) (Document, error)
+	GetPolicy(ctx context.Context, name string) (Document, error)
+	ListPolicies(ctx context.Context) ([]Document, error)
+	DeletePolicy(ctx context.Context, name string) error
+
+	CreateRuleset(ctx context.Context, name string, body []byte) (Document, error)
+	UpdateRuleset(ctx context.Context, name string, body []byte, version int64) (Document, error)
+	GetRuleset(ctx context.Context, name string) (Document, error)
+	ListRulesets(ctx context.Context) ([]Document, error)
+	DeleteRuleset(ctx context.Context, name string) error
+
+	// Clusters. CreateCluster fails with ErrExists; AssignPolicy with
+	// ErrNotFound when the cluster or the policy does not exist ("" clears
+	// the assignment).
+	CreateCluster(ctx context.Context, c Cluster) (Cluster, error)
+	GetCluster(ctx context.Context, name string) (Cluster, error)
+	ClusterByTokenHash(ctx context.Context, hash []byte) (Cluster, error)
+	ListClusters(ctx context.Context) ([]Cluster, error)
+	AssignPolicy(ctx context.Context, cluster, policy string) (Cluster, error)
+	// SeeAgent records that the cluster's agent called at t, enforcing the
+	// given policy version.
+	SeeAgent(ctx context.Context, cluster string, t time.Time, agentPolicy string) error
+	DeleteCluster(ctx context.Context, name string) error
+
+	// AppendEvents stores events, skipping any whose ID is already stored
+	// (agents retry), and returns how many were new. Events must have IDs.
+	AppendEvents(ctx context.Context, events []event.Event) (int, error)
+	// ListEvents returns events matching f, newest first (by time, then
+	// by arrival), paged by an opaque cursor.
+	ListEvents(ctx context.Context, f EventFilter) (EventPage, error)
+
+	Close() error
+}
