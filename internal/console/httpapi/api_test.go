@@ -142,7 +142,9 @@ func TestClustersAgentsAndEvents(t *testing.T) {
 	// A long poll is woken by the assignment.
 	got := make(chan call, 1)
 	start := time.Now()
-	go func() { got <- do(t, srv, "GET", "/api/v1/agent/policy?wait=20s", token, "", "", "If-None-Match", etag) }()
+	go func() {
+		got <- do(t, srv, "GET", "/api/v1/agent/policy?wait=20s", token, "", "", "If-None-Match", etag)
+	}()
 	time.Sleep(100 * time.Millisecond)
 	if c := do(t, srv, "PATCH", "/api/v1/clusters/east", admin, "application/json", `{"policy":"prod"}`); c.status != 200 || c.body["policy"] != "prod" {
 		t.Fatalf("assign: %d %s", c.status, c.raw)

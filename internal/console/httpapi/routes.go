@@ -22,12 +22,12 @@ func (a *API) routes() {
 		w.Write(openAPI)
 	})
 	docs := []struct {
-		path, kind                 string
-		create                     func(r *http.Request, body []byte) (store.Document, error)
-		update                     func(r *http.Request, name string, body []byte, v int64) (store.Document, error)
-		get                        func(r *http.Request, name string) (store.Document, error)
-		list                       func(r *http.Request) ([]store.Document, error)
-		del                        func(r *http.Request, name string) error
+		path, kind string
+		create     func(r *http.Request, body []byte) (store.Document, error)
+		update     func(r *http.Request, name string, body []byte, v int64) (store.Document, error)
+		get        func(r *http.Request, name string) (store.Document, error)
+		list       func(r *http.Request) ([]store.Document, error)
+		del        func(r *http.Request, name string) error
 	}{
 		{"policies", "Policy",
 			func(r *http.Request, b []byte) (store.Document, error) { return s.CreatePolicy(r.Context(), b) },
