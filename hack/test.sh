@@ -31,11 +31,22 @@ for pkg in $(go list ./...); do
     go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1 | tail -3
   done
 done
+echo "== storage conformance on PostgreSQL"
+# hack/postgres.sh installs Debian's postgresql on first use and starts a
+# throwaway server on loopback in its own state folder; the EXIT trap stops it.
+export PALISADE_POSTGRES_DIR="${PALISADE_POSTGRES_DIR:-$(mktemp -d /tmp/palisade-test-pg.XXXXXX)}"
+stop_postgres() { hack/postgres.sh down >/dev/null 2>&1 || true; }
+trap stop_postgres EXIT
+PALISADE_TEST_POSTGRES_URL="$(hack/postgres.sh up)"
+export PALISADE_TEST_POSTGRES_URL
+go test -count=1 ./internal/store/...
+stop_postgres
+unset PALISADE_TEST_POSTGRES_URL
 echo "== end-to-end (real kube-apiserver + etcd on loopback)"
 # hack/controlplane.sh installs etcd (Debian) and builds kube-apiserver from
 # the Go module on first use (cached); this run gets its own state folder.
 export PALISADE_CONTROLPLANE_DIR="${PALISADE_CONTROLPLANE_DIR:-$(mktemp -d /tmp/palisade-test-cp.XXXXXX)}"
-trap 'hack/controlplane.sh down >/dev/null 2>&1 || true' EXIT
+trap 'stop_postgres; hack/controlplane.sh down >/dev/null 2>&1 || true' EXIT
 hack/controlplane.sh up >/dev/null
 export PALISADE_E2E_KUBECONFIG="$PALISADE_CONTROLPLANE_DIR/kubeconfig"
 e2e_log="$PALISADE_CONTROLPLANE_DIR/e2e.log"

@@ -34,10 +34,17 @@ type Sink interface {
 	Record(ctx context.Context, events []Event) error
 }
 
-// NewID returns a random, unique event ID (128 bits, hex).
+// NewID returns a unique event ID: 128 bits in hex, the first 48 the
+// Unix time in milliseconds and the rest random (the layout of UUIDv7), so
+// IDs sort by time and stores index them cheaply.
 func NewID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
+	ms := uint64(time.Now().UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	_, _ = rand.Read(b[6:])
 	return hex.EncodeToString(b[:])
 }
 

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,10 +25,12 @@ import (
 )
 
 // Storage benchmarks, on SQLite and (when PALISADE_TEST_POSTGRES_URL is
-// set, e.g. by hack/postgres.sh) on PostgreSQL:
+// set) on PostgreSQL:
 //
-//	go test -run '^$' -bench AppendEvents ./internal/store/
+//	export PALISADE_TEST_POSTGRES_URL=$(hack/postgres.sh up)   # optional
+//	go test -run '^$' -bench AppendEvents -benchtime 2000x ./internal/store/
 //	PALISADE_BENCH_EVENTS=1 go test -run EventQueryLatency -v -timeout 60m ./internal/store/
+//	hack/postgres.sh down
 //
 // PALISADE_BENCH_EVENTS_N changes how many events the latency test loads
 // (default 1,000,000).
@@ -166,43 +170,99 @@ func benchBatch(r *mrand.Rand, n int, now time.Time, span time.Duration) []event
 }
 
 // BenchmarkAppendEvents appends batches of 500 new events, as agents push
-// them to POST /api/v1/agent/events.
+// them to POST /api/v1/agent/events: one agent at a time, or four at once
+// (SQLite then commits the batches that queue up together). IDs are
+// event.NewID's (random); the ordered-ids variant gives them a time prefix
+// (as UUIDv7 does), which keeps the unique index's inserts at its end
+// instead of all over it. As from agents, batch i holds events of the few
+// seconds before second i.
 func BenchmarkAppendEvents(b *testing.B) {
 	const batch = 500
 	for _, be := range backends(b) {
-		b.Run(be.name, func(b *testing.B) {
-			s, _ := be.open(b)
-			defer s.Close()
-			r := mrand.New(mrand.NewPCG(1, 2))
-			// Batches are made before the clock starts; a pool bounds
-			// memory. As from agents, a batch holds the last seconds'
-			// events, and each batch is a little later than the one before.
-			clock := time.Now().Add(-time.Duration(b.N) * time.Second)
-			pool := make([][]event.Event, min(b.N, 64))
-			for i := range pool {
-				pool[i] = benchBatch(r, batch, clock, 5*time.Second)
+		for _, ids := range []struct {
+			name string
+			new  func() string
+		}{{"random-ids", event.NewID}, {"ordered-ids", orderedID}} {
+			for _, agents := range []int{1, 4} {
+				b.Run(fmt.Sprintf("%s/%s/agents=%d", be.name, ids.name, agents), func(b *testing.B) {
+					s, _ := be.open(b)
+					defer s.Close()
+					benchAppend(b, s, batch, agents, ids.new)
+				})
 			}
-			ctx := context.Background()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				evs := pool[i%len(pool)]
-				if i >= len(pool) {
-					b.StopTimer()
-					for j := range evs {
-						evs[j].ID = event.NewID()
-						evs[j].Time = evs[j].Time.Add(time.Duration(len(pool)) * time.Second)
-					}
-					b.StartTimer()
-				}
-				n, err := s.AppendEvents(ctx, evs)
-				if err != nil || n != batch {
-					b.Fatalf("append = %d, %v", n, err)
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
-		})
+		}
 	}
+}
+
+func benchAppend(b *testing.B, s store.Store, batch, agents int, newID func() string) {
+	clock := time.Now().Add(-time.Duration(b.N) * time.Second)
+	// stamp gives a batch new IDs and the times of batch i.
+	stamp := func(r *mrand.Rand, evs []event.Event, i int) {
+		at := clock.Add(time.Duration(i) * time.Second)
+		for j := range evs {
+			evs[j].ID = newID()
+			evs[j].Time = at.Add(-time.Duration(r.Int64N(int64(5 * time.Second))))
+		}
+	}
+	ctx := context.Background()
+	if agents == 1 {
+		// Batches come from a pool, stamped while the clock is stopped.
+		r := mrand.New(mrand.NewPCG(1, 2))
+		pool := make([][]event.Event, min(b.N, 64))
+		for i := range pool {
+			pool[i] = benchBatch(r, batch, clock, time.Second)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			evs := pool[i%len(pool)]
+			stamp(r, evs, i)
+			b.StartTimer()
+			if n, err := s.AppendEvents(ctx, evs); err != nil || n != batch {
+				b.Fatalf("append = %d, %v", n, err)
+			}
+		}
+	} else {
+		// Each agent stamps its own batch (on the clock: under 1% of the
+		// time) and takes the next batch number.
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		rs := make([]*mrand.Rand, agents)
+		evs := make([][]event.Event, agents)
+		for g := range agents {
+			rs[g] = mrand.New(mrand.NewPCG(uint64(g), 2))
+			evs[g] = benchBatch(rs[g], batch, clock, time.Second)
+		}
+		b.ResetTimer()
+		for g := range agents {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
+					stamp(rs[g], evs[g], i)
+					if n, err := s.AppendEvents(ctx, evs[g]); err != nil || n != batch {
+						b.Errorf("append = %d, %v", n, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+}
+
+// orderedID is a 128-bit hex ID whose first 48 bits are the time in
+// milliseconds, like UUIDv7.
+func orderedID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // TestEventQueryLatency loads a month of events (1,000,000 by default)
@@ -228,10 +288,16 @@ func TestEventQueryLatency(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now().UTC()
 			r := mrand.New(mrand.NewPCG(3, 4))
+			// A month of events arriving in order: batch k holds the events
+			// of its slice of the month, each up to a minute late.
 			start := time.Now()
 			const batch = 5000
+			month := 30 * 24 * time.Hour
 			for loaded := 0; loaded < total; loaded += batch {
-				if _, err := s.AppendEvents(ctx, benchBatch(r, min(batch, total-loaded), now, 30*24*time.Hour)); err != nil {
+				n := min(batch, total-loaded)
+				end := now.Add(-month + time.Duration(float64(month)*float64(loaded+n)/float64(total)))
+				slice := time.Duration(float64(month) * float64(n) / float64(total))
+				if _, err := s.AppendEvents(ctx, benchBatch(r, n, end, slice+time.Minute)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -262,6 +328,14 @@ func TestEventQueryLatency(t *testing.T) {
 				}, false},
 				{"all four filters", func() store.EventFilter {
 					return store.EventFilter{Cluster: pick(benchClusters), Namespace: pick(benchNamespaces), Rule: pick(benchRules), Action: pick(benchActions)}
+				}, false},
+				// Worst cases: filters that match nothing, so the whole
+				// range of the leading index column is read.
+				{"rule+action, no match", func() store.EventFilter {
+					return store.EventFilter{Rule: pick(benchRules), Action: "quarantine"}
+				}, false},
+				{"cluster+action, no match", func() store.EventFilter {
+					return store.EventFilter{Cluster: pick(benchClusters), Action: "quarantine"}
 				}, false},
 				{"page 2 (no filter)", func() store.EventFilter { return store.EventFilter{} }, true},
 				{"page 2 (cluster+namespace)", func() store.EventFilter {

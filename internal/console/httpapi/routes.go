@@ -3,6 +3,7 @@ package httpapi
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -263,7 +264,7 @@ func (a *API) eventRoutes() {
 		}
 		page, err := a.opts.Service.Store().ListEvents(r.Context(), f)
 		if err != nil {
-			if strings.Contains(err.Error(), "cursor") {
+			if errors.Is(err, store.ErrInvalid) {
 				writeError(w, http.StatusBadRequest, err.Error())
 				return
 			}

@@ -30,9 +30,13 @@ CREATE TABLE clusters (
 );
 CREATE INDEX clusters_policy ON clusters (policy);
 
--- The event trail. seq (the rowid) is the arrival order; every index below
--- ends, implicitly, with it, so "ORDER BY ts DESC, seq DESC" walks an index
--- backwards for each filter the console offers.
+-- The event trail. seq (the rowid) is the arrival order. Pages are read
+-- newest first, "ORDER BY ts DESC, seq DESC", walking one index backwards:
+-- ListEvents names the index (INDEXED BY) from the filters it has, the
+-- most selective first (cluster+namespace, namespace, rule, cluster,
+-- action, none), and each index carries the filter columns that may come
+-- with its own, so that they are tested on the index entry before the row
+-- is read.
 CREATE TABLE events (
 	seq       INTEGER PRIMARY KEY,
 	id        TEXT NOT NULL UNIQUE,
@@ -50,11 +54,9 @@ CREATE TABLE events (
 	message   TEXT NOT NULL DEFAULT '',
 	operation TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX events_ts ON events (ts);
-CREATE INDEX events_cluster_ts ON events (cluster, ts);
-CREATE INDEX events_cluster_namespace_ts ON events (cluster, namespace, ts);
-CREATE INDEX events_namespace_ts ON events (namespace, ts);
--- action is carried in the rule index so "rule and action" is decided
--- without reading the row.
-CREATE INDEX events_rule_ts ON events (rule, ts, action);
-CREATE INDEX events_action_ts ON events (action, ts);
+CREATE INDEX events_ts ON events (ts, seq);
+CREATE INDEX events_cluster_namespace ON events (cluster, namespace, ts, seq, rule, action);
+CREATE INDEX events_namespace ON events (namespace, ts, seq, rule, action);
+CREATE INDEX events_rule ON events (rule, ts, seq, cluster, action);
+CREATE INDEX events_cluster ON events (cluster, ts, seq, action);
+CREATE INDEX events_action ON events (action, ts, seq);
