@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +19,7 @@ func newAgentCmd() *cobra.Command {
 	var (
 		cfg       agent.Config
 		logFormat string
+		tokenFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -27,12 +30,30 @@ func newAgentCmd() *cobra.Command {
   /readyz    readiness (a policy is loaded)
   /metrics   Prometheus metrics
 
-The policy file and the TLS files are reloaded when they change; a policy
-file that does not validate is rejected (logged) and the previous policy
-keeps enforcing. Every log and block decision is appended to --events as a
-JSON line.`,
+Standalone (--policy FILE): the policy file and the TLS files are reloaded
+when they change; a policy file that does not validate is rejected (logged)
+and the previous policy keeps enforcing. Every log and block decision is
+appended to --events as a JSON line.
+
+Managed (--console URL with the cluster's agent token): the policy comes
+from the console (long poll; the last good one is kept in --state-dir and
+enforced while the console is unreachable), and every event goes to the
+console through a durable queue in --state-dir, delivered once even across
+restarts and outages. Give the token with --token-file or
+PALISADE_AGENT_TOKEN rather than --token, which other users of the machine
+can read in the process list.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Token == "" && tokenFile != "" {
+				b, err := os.ReadFile(tokenFile)
+				if err != nil {
+					return badInput(fmt.Errorf("--token-file: %w", err))
+				}
+				cfg.Token = strings.TrimSpace(string(b))
+			}
+			if cfg.Token == "" {
+				cfg.Token = os.Getenv("PALISADE_AGENT_TOKEN")
+			}
 			if err := cfg.Validate(); err != nil {
 				return badInput(err)
 			}
@@ -60,5 +81,10 @@ JSON line.`,
 	f.StringVar(&cfg.Cluster, "cluster", "", "cluster name recorded in events")
 	f.DurationVar(&cfg.PollInterval, "reload-interval", 2*time.Second, "how often the policy file is checked for changes")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	f.StringVar(&cfg.ConsoleURL, "console", "", "managed mode: the console's URL (http(s)://host:port)")
+	f.StringVar(&cfg.Token, "token", "", "managed mode: the cluster's agent token (prefer --token-file)")
+	f.StringVar(&tokenFile, "token-file", "", "managed mode: file holding the cluster's agent token")
+	f.StringVar(&cfg.ConsoleCAFile, "console-ca-file", "", "managed mode: PEM bundle that signs the console's certificate (default: system roots)")
+	f.StringVar(&cfg.StateDir, "state-dir", "/var/lib/palisade", "managed mode: where the last good policy and the event queue are kept")
 	return cmd
 }

@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/admission"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/eventqueue"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
@@ -25,7 +28,19 @@ type Config struct {
 	EventsFile   string
 	Cluster      string
 	PollInterval time.Duration
+
+	// ConsoleURL, when set, makes the agent managed: the policy comes from
+	// the console and events go to it through the queue in StateDir.
+	ConsoleURL    string
+	Token         string
+	ConsoleCAFile string
+	StateDir      string
+	// PolicyWait is the long poll's length (30 s when zero).
+	PolicyWait time.Duration
 }
+
+// Managed reports whether the agent takes its policy from a console.
+func (c *Config) Managed() bool { return c.ConsoleURL != "" }
 
 // Validate reports every problem of the configuration at once.
 func (c *Config) Validate() error {
@@ -36,8 +51,15 @@ func (c *Config) Validate() error {
 	if c.TLSCertFile == "" || c.TLSKeyFile == "" {
 		errs = append(errs, errors.New("--tls-cert-file and --tls-key-file are required (the API server calls webhooks over HTTPS only)"))
 	}
-	if c.PolicyFile == "" {
-		errs = append(errs, errors.New("--policy is required"))
+	switch {
+	case c.PolicyFile == "" && c.ConsoleURL == "":
+		errs = append(errs, errors.New("--policy (standalone) or --console (managed) is required"))
+	case c.PolicyFile != "" && c.ConsoleURL != "":
+		errs = append(errs, errors.New("--policy and --console are exclusive: a managed agent takes its policy from the console"))
+	case c.ConsoleURL != "" && c.Token == "":
+		errs = append(errs, errors.New("--console needs the cluster's agent token (--token-file, --token or PALISADE_AGENT_TOKEN)"))
+	case c.ConsoleURL != "" && c.StateDir == "":
+		errs = append(errs, errors.New("--console needs --state-dir (the last good policy and the event queue live there)"))
 	}
 	if c.PollInterval <= 0 {
 		errs = append(errs, errors.New("--reload-interval must be positive"))
@@ -56,17 +78,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		return err
 	}
 	metrics := webhook.NewMetrics()
-	pf, err := NewPolicyFile(cfg.PolicyFile, reg, logger, func(c *engine.Compiled, hash string, err error) {
-		if err != nil {
-			metrics.Reloads.WithLabelValues("policy", "error").Inc()
-			return
-		}
-		metrics.Reloads.WithLabelValues("policy", "ok").Inc()
-		metrics.PolicyInfo.Reset()
-		metrics.PolicyInfo.WithLabelValues(c.Policy.Metadata.Name, hash).Set(1)
-	})
+	src, background, err := policySource(cfg, reg, metrics, logger)
 	if err != nil {
-		return fmt.Errorf("load policy: %w", err)
+		return err
 	}
 	certs, err := webhook.NewCertReloader(cfg.TLSCertFile, cfg.TLSKeyFile, logger, func(ok bool) {
 		metrics.Reloads.WithLabelValues("tls", map[bool]string{true: "ok", false: "error"}[ok]).Inc()
@@ -74,23 +88,36 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if err != nil {
 		return err
 	}
-	var sink event.Sink = event.Discard{}
+	var sinks multiSink
 	if cfg.EventsFile != "" {
 		fs, err := event.OpenFile(cfg.EventsFile)
 		if err != nil {
 			return err
 		}
 		defer fs.Close()
-		sink = fs
+		sinks = append(sinks, fs)
 	}
-	reviewer := admission.New(admission.Options{Policy: pf.Current, Sink: sink, Cluster: cfg.Cluster})
+	var queue *eventqueue.Queue
+	if cfg.Managed() {
+		queue, err = eventqueue.Open(filepath.Join(cfg.StateDir, "events"), eventqueue.Options{Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer queue.Close()
+		sinks = append(sinks, queue)
+		metrics.Register(queueCollectors(queue)...)
+	}
+	var sink event.Sink = event.Discard{}
+	switch len(sinks) {
+	case 0:
+	case 1:
+		sink = sinks[0]
+	default:
+		sink = sinks
+	}
+	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster})
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
-		Ready: func() error {
-			if pf.Current() == nil {
-				return errors.New("no policy loaded")
-			}
-			return nil
-		}})
+		Ready: src.Ready})
 	srv := &http.Server{
 		Handler:           handler,
 		TLSConfig:         certs.TLSConfig(),
@@ -104,11 +131,23 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if err != nil {
 		return err
 	}
-	logger.Info("agent listening", "addr", ln.Addr().String(), "policy", pf.Current().Policy.Metadata.Name)
+	logger.Info("agent listening", "addr", ln.Addr().String(), "managed", cfg.Managed(), "console", cfg.ConsoleURL)
 	if ready != nil {
 		ready <- ln.Addr()
 	}
-	go pf.Watch(ctx, cfg.PollInterval)
+	var wg sync.WaitGroup
+	bg, stopBackground := context.WithCancel(context.Background())
+	defer func() { stopBackground(); wg.Wait() }()
+	wg.Add(1)
+	go func() { defer wg.Done(); background(bg) }()
+	if queue != nil {
+		client, err := NewConsoleClient(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile)
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = queue.Run(bg, client.PushEvents) }()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	select {
@@ -123,4 +162,58 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	logger.Info("agent stopped")
 	return nil
+}
+
+// source is where the policy in force comes from: a file or a console.
+type source interface {
+	Current() *engine.Compiled
+	Ready() error
+}
+
+// policySource builds the configured policy source; background keeps it
+// current until its context ends.
+func policySource(cfg Config, reg *rules.Registry, metrics *webhook.Metrics, logger *slog.Logger) (source, func(context.Context), error) {
+	onReload := func(c *engine.Compiled, version string, err error) {
+		if err != nil {
+			metrics.Reloads.WithLabelValues("policy", "error").Inc()
+			return
+		}
+		metrics.Reloads.WithLabelValues("policy", "ok").Inc()
+		metrics.PolicyInfo.Reset()
+		name := ""
+		if c != nil {
+			name = c.Policy.Metadata.Name
+		}
+		metrics.PolicyInfo.WithLabelValues(name, version).Set(1)
+	}
+	if !cfg.Managed() {
+		pf, err := NewPolicyFile(cfg.PolicyFile, reg, logger, onReload)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load policy: %w", err)
+		}
+		return pf, func(ctx context.Context) { pf.Watch(ctx, cfg.PollInterval) }, nil
+	}
+	client, err := NewConsoleClient(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	mp, err := NewManagedPolicy(reg, ManagedOptions{Client: client, StateDir: cfg.StateDir, Wait: cfg.PolicyWait,
+		Logger: logger, OnChange: onReload})
+	if err != nil {
+		return nil, nil, err
+	}
+	return mp, mp.Run, nil
+}
+
+// multiSink records to every sink and reports every failure.
+type multiSink []event.Sink
+
+func (m multiSink) Record(ctx context.Context, evs []event.Event) error {
+	var errs []error
+	for _, s := range m {
+		if err := s.Record(ctx, evs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -103,4 +104,12 @@ func (pf *PolicyFile) Watch(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// Ready reports an error until a policy is loaded.
+func (pf *PolicyFile) Ready() error {
+	if pf.Current() == nil {
+		return errors.New("no policy loaded")
+	}
+	return nil
 }

@@ -22,8 +22,12 @@ type AgentPolicy struct {
 // AgentPolicyFor returns the cluster's policy. When etag equals the current
 // one it waits up to wait for a change (long poll) and reports changed
 // false if none came. It records that the agent called, and the version it
-// says it enforces.
-func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag string, wait time.Duration) (AgentPolicy, bool, error) {
+// says it enforces (enforcing; etag when empty: an agent may know a newer
+// version than it enforces, when it rejected that one).
+func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag, enforcing string, wait time.Duration) (AgentPolicy, bool, error) {
+	if enforcing == "" {
+		enforcing = etag
+	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
@@ -32,7 +36,7 @@ func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag string, wait
 		if err != nil {
 			return AgentPolicy{}, false, err
 		}
-		_ = s.store.SeeAgent(ctx, cluster, s.now().UTC(), etag)
+		_ = s.store.SeeAgent(ctx, cluster, s.now().UTC(), enforcing)
 		if ap.ETag != etag || wait <= 0 {
 			return ap, ap.ETag != etag, nil
 		}
@@ -46,23 +50,32 @@ func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag string, wait
 	}
 }
 
+// NoPolicyETag is the ETag agents see while their cluster has no policy.
+const NoPolicyETag = `"none"`
+
+// PolicyETag is the ETag agents see for the stored policy d; an agent that
+// reports it enforces the current version of d.
+func PolicyETag(d store.Document) string {
+	sum := sha256.Sum256(d.Body)
+	return `"` + d.Name + "-" + hex.EncodeToString(sum[:6]) + `"`
+}
+
 func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolicy, error) {
 	c, err := s.store.GetCluster(ctx, cluster)
 	if err != nil {
 		return AgentPolicy{}, err
 	}
 	if c.Policy == "" {
-		return AgentPolicy{ETag: `"none"`, Policy: json.RawMessage("null")}, nil
+		return AgentPolicy{ETag: NoPolicyETag, Policy: json.RawMessage("null")}, nil
 	}
 	d, err := s.store.GetPolicy(ctx, c.Policy)
 	if errors.Is(err, store.ErrNotFound) {
-		return AgentPolicy{ETag: `"none"`, Policy: json.RawMessage("null")}, nil
+		return AgentPolicy{ETag: NoPolicyETag, Policy: json.RawMessage("null")}, nil
 	}
 	if err != nil {
 		return AgentPolicy{}, err
 	}
-	sum := sha256.Sum256(d.Body)
-	return AgentPolicy{ETag: `"` + d.Name + "-" + hex.EncodeToString(sum[:6]) + `"`, Policy: d.Body}, nil
+	return AgentPolicy{ETag: PolicyETag(d), Policy: d.Body}, nil
 }
 
 // notifier wakes long polls: each cluster has a channel that is closed

@@ -87,3 +87,9 @@ func (m *Metrics) observeError(reason string) {
 	}
 	m.errors.WithLabelValues(reason).Inc()
 }
+
+// Register adds collectors (the agent's queue gauges, say) to the registry
+// /metrics serves.
+func (m *Metrics) Register(cs ...prometheus.Collector) {
+	m.reg.MustRegister(cs...)
+}

@@ -286,6 +286,11 @@ func parseSince(v string) (time.Time, error) {
 	return time.Parse(time.RFC3339, v)
 }
 
+// EnforcingHeader carries, on GET /api/v1/agent/policy, the ETag of the
+// policy the agent enforces when it differs from If-None-Match (the agent
+// rejected a newer version it could not compile).
+const EnforcingHeader = "X-Palisade-Enforcing"
+
 func (a *API) agentRoutes() {
 	s := a.opts.Service
 	a.handle("GET /api/v1/agent/policy", RoleAgent, func(w http.ResponseWriter, r *http.Request, p principal) {
@@ -298,7 +303,7 @@ func (a *API) agentRoutes() {
 			}
 			wait = d
 		}
-		ap, changed, err := s.AgentPolicyFor(r.Context(), p.cluster, r.Header.Get("If-None-Match"), wait)
+		ap, changed, err := s.AgentPolicyFor(r.Context(), p.cluster, r.Header.Get("If-None-Match"), r.Header.Get(EnforcingHeader), wait)
 		if err != nil {
 			if r.Context().Err() != nil {
 				return

@@ -1,0 +1,179 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/eventqueue"
+)
+
+// ConsoleClient is a managed agent's connection to the console's agent
+// API (SPEC §5): it pulls the cluster's policy and pushes events. The
+// token is sent as a bearer token and never logged.
+type ConsoleClient struct {
+	base  *url.URL
+	token string
+	hc    *http.Client
+}
+
+// NewConsoleClient returns a client for the console at baseURL. caFile,
+// when set, is the PEM bundle that signs the console's certificate.
+func NewConsoleClient(baseURL, token, caFile string) (*ConsoleClient, error) {
+	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--console %q: want http(s)://host[:port]", baseURL)
+	}
+	if token == "" {
+		return nil, errors.New("an agent token is required with --console")
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 4
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--console-ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--console-ca-file %s: no PEM certificate found", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &ConsoleClient{base: u, token: token, hc: &http.Client{Transport: tr}}, nil
+}
+
+// consolePolicy is the body of GET /api/v1/agent/policy.
+type consolePolicy struct {
+	ETag   string          `json:"etag"`
+	Policy json.RawMessage `json:"policy"`
+}
+
+// StatusError is an unexpected answer from the console.
+type StatusError struct {
+	Code int
+	Msg  string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("console answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Msg)
+}
+
+func (c *ConsoleClient) do(ctx context.Context, method, path string, body []byte, hdr http.Header, timeout time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, bytes.NewReader(body))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("User-Agent", "palisade-agent")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		cancel()
+		// The URL error repeats the URL, never the token.
+		return nil, err
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+func errorBody(resp *http.Response) string {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		return e.Error
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// Policy long-polls the cluster's policy: it returns when the console's
+// version differs from etag, or after about wait with changed false.
+// enforcing is the version the agent enforces, for the console to show.
+func (c *ConsoleClient) Policy(ctx context.Context, etag, enforcing string, wait time.Duration) (consolePolicy, bool, error) {
+	hdr := http.Header{}
+	if etag != "" {
+		hdr.Set("If-None-Match", etag)
+	}
+	if enforcing != "" && enforcing != etag {
+		hdr.Set("X-Palisade-Enforcing", enforcing)
+	}
+	path := "/api/v1/agent/policy?wait=" + url.QueryEscape(wait.String())
+	resp, err := c.do(ctx, http.MethodGet, path, nil, hdr, wait+30*time.Second)
+	if err != nil {
+		return consolePolicy{}, false, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotModified:
+		return consolePolicy{ETag: etag}, false, nil
+	case http.StatusOK:
+		var p consolePolicy
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&p); err != nil {
+			return consolePolicy{}, false, fmt.Errorf("console policy: %w", err)
+		}
+		if p.ETag == "" {
+			p.ETag = resp.Header.Get("ETag")
+		}
+		return p, p.ETag != etag, nil
+	}
+	return consolePolicy{}, false, &StatusError{Code: resp.StatusCode, Msg: errorBody(resp)}
+}
+
+// PushEvents delivers a batch; it is an eventqueue.SendFunc. Answers the
+// console will never accept for this batch become RejectedError; a token
+// the console refuses is retried (it may be re-registered), loudly.
+func (c *ConsoleClient) PushEvents(ctx context.Context, batch []event.Event) error {
+	body, err := json.Marshal(struct {
+		Events []event.Event `json:"events"`
+	}{batch})
+	if err != nil {
+		return &eventqueue.RejectedError{Err: err}
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/api/v1/agent/events", body, nil, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code < 300:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		return nil
+	case code == http.StatusRequestEntityTooLarge:
+		return eventqueue.ErrTooLarge
+	case code == http.StatusBadRequest || code == http.StatusUnprocessableEntity:
+		return &eventqueue.RejectedError{Err: &StatusError{Code: code, Msg: errorBody(resp)}}
+	}
+	return &StatusError{Code: code, Msg: errorBody(resp)}
+}

@@ -1,0 +1,239 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/engine"
+	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/rules"
+)
+
+// savedPolicy is the last good policy from the console, kept on disk so
+// that an agent restarted while the console is unreachable enforces at
+// once.
+type savedPolicy struct {
+	ETag    string          `json:"etag"`
+	Policy  json.RawMessage `json:"policy"`
+	SavedAt time.Time       `json:"savedAt"`
+}
+
+// ManagedPolicy is the policy a console assigns to this agent's cluster:
+// pulled with a long poll, compiled, swapped in atomically and saved to
+// disk. A policy that does not compile here (a console newer than the
+// agent, say) is rejected: the one in force keeps enforcing, and the
+// console is told which version this agent enforces.
+type ManagedPolicy struct {
+	client   *ConsoleClient
+	reg      *rules.Registry
+	path     string
+	wait     time.Duration
+	logger   *slog.Logger
+	onChange func(p *engine.Compiled, etag string, err error)
+
+	current atomic.Pointer[engine.Compiled]
+
+	mu        sync.Mutex
+	decided   bool   // a policy (or "none assigned") is known
+	enforcing string // the ETag in force
+	latest    string // the newest ETag seen (enforced or rejected)
+}
+
+// ManagedOptions configure a ManagedPolicy.
+type ManagedOptions struct {
+	Client *ConsoleClient
+	// StateDir holds policy.json, the last good policy.
+	StateDir string
+	// Wait is the long poll's length (30 s).
+	Wait     time.Duration
+	Logger   *slog.Logger
+	OnChange func(p *engine.Compiled, etag string, err error)
+}
+
+// NewManagedPolicy loads the saved policy, when there is one, so that the
+// agent enforces before it reaches the console. A saved file that cannot
+// be read is reported and ignored: the console will send the policy again.
+func NewManagedPolicy(reg *rules.Registry, opts ManagedOptions) (*ManagedPolicy, error) {
+	if opts.Wait <= 0 {
+		opts.Wait = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.OnChange == nil {
+		opts.OnChange = func(*engine.Compiled, string, error) {}
+	}
+	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	m := &ManagedPolicy{client: opts.Client, reg: reg, path: filepath.Join(opts.StateDir, "policy.json"),
+		wait: opts.Wait, logger: opts.Logger, onChange: opts.OnChange}
+	b, err := os.ReadFile(m.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		m.logger.Error("saved policy unreadable; waiting for the console", "file", m.path, "error", err)
+	default:
+		var sp savedPolicy
+		if err := json.Unmarshal(b, &sp); err != nil {
+			m.logger.Error("saved policy unreadable; waiting for the console", "file", m.path, "error", err)
+			break
+		}
+		if err := m.apply(sp.ETag, sp.Policy, false); err != nil {
+			m.logger.Error("saved policy rejected; waiting for the console", "file", m.path, "error", err)
+			break
+		}
+		m.logger.Info("enforcing the saved policy until the console answers", "version", sp.ETag, "saved_at", sp.SavedAt)
+	}
+	return m, nil
+}
+
+// Current returns the policy in force (nil: none assigned, allow all).
+func (m *ManagedPolicy) Current() *engine.Compiled { return m.current.Load() }
+
+// Ready reports an error until a policy decision is known, from the
+// console or from disk.
+func (m *ManagedPolicy) Ready() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.decided {
+		return errors.New("no policy yet: the console has not answered and none is saved")
+	}
+	return nil
+}
+
+// Version returns the ETag of the policy in force ("" before any).
+func (m *ManagedPolicy) Version() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.enforcing
+}
+
+// apply compiles and swaps in raw (JSON null: no policy assigned) and,
+// when save is set, writes it to disk.
+func (m *ManagedPolicy) apply(etag string, raw json.RawMessage, save bool) error {
+	var c *engine.Compiled
+	if len(raw) > 0 && string(raw) != "null" {
+		b, err := policy.Load("console policy "+etag, raw, m.reg)
+		if err != nil {
+			return err
+		}
+		if len(b.Policies) != 1 {
+			return fmt.Errorf("console policy %s: expected one Policy document, found %d", etag, len(b.Policies))
+		}
+		if c, err = engine.Compile(b.Policies[0], m.reg); err != nil {
+			return fmt.Errorf("console policy %s: %w", etag, err)
+		}
+	}
+	if save {
+		if err := writeFileAtomic(m.path, savedPolicy{ETag: etag, Policy: raw, SavedAt: time.Now().UTC()}); err != nil {
+			// Enforce it anyway; only a restart without the console is
+			// affected.
+			m.logger.Error("could not save the policy to disk", "file", m.path, "error", err)
+		}
+	}
+	m.current.Store(c)
+	m.mu.Lock()
+	m.decided, m.enforcing, m.latest = true, etag, etag
+	m.mu.Unlock()
+	m.onChange(c, etag, nil)
+	return nil
+}
+
+// Run long-polls the console until ctx ends. While the console cannot be
+// reached the policy in force keeps enforcing; retries back off from 1 s
+// to 30 s.
+func (m *ManagedPolicy) Run(ctx context.Context) {
+	backoff, failures := time.Second, 0
+	for ctx.Err() == nil {
+		m.mu.Lock()
+		latest, enforcing := m.latest, m.enforcing
+		m.mu.Unlock()
+		p, changed, err := m.client.Policy(ctx, latest, enforcing, m.wait)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			failures++
+			if failures == 1 || failures%10 == 0 {
+				m.logger.Warn("console unreachable; the policy in force keeps enforcing", "version", enforcing,
+					"error", err, "failures", failures, "retry_in", backoff.String())
+			}
+			if !sleepCtx(ctx, jitter(backoff)) {
+				return
+			}
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		}
+		if failures > 0 {
+			m.logger.Info("console reachable again", "after_failures", failures)
+		}
+		backoff, failures = time.Second, 0
+		if !changed {
+			continue
+		}
+		if err := m.apply(p.ETag, p.Policy, true); err != nil {
+			m.mu.Lock()
+			m.latest = p.ETag
+			m.mu.Unlock()
+			m.logger.Error("policy from the console rejected; the previous policy keeps enforcing",
+				"version", p.ETag, "enforcing", enforcing, "error", err)
+			m.onChange(nil, p.ETag, err)
+			continue
+		}
+		name := "(none assigned)"
+		if c := m.Current(); c != nil {
+			name = c.Policy.Metadata.Name
+		}
+		m.logger.Info("policy from the console in force", "policy", name, "version", p.ETag)
+	}
+}
+
+func jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(time.Now().UnixNano()%int64(d/2+1))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// writeFileAtomic writes v as JSON to path through a synced temporary file
+// and a rename, so a crash leaves the old file or the new one.
+func writeFileAtomic(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".policy-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,359 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/palisade-dev/palisade/internal/console"
+	"github.com/palisade-dev/palisade/internal/console/httpapi"
+	"github.com/palisade-dev/palisade/internal/devcert"
+	"github.com/palisade-dev/palisade/internal/engine"
+	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/store/sqlite"
+)
+
+const adminToken = "admin-token-for-agent-tests"
+
+// consoleFixture is a real console (service, SQLite store, REST API) that
+// can be stopped and started again on the same address, as an outage.
+type consoleFixture struct {
+	t     *testing.T
+	svc   *console.Service
+	st    store.Store
+	addr  string
+	srv   *http.Server
+	done  chan struct{}
+	token string // the cluster's agent token
+}
+
+func newConsole(t *testing.T) *consoleFixture {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "palisade.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &consoleFixture{t: t, svc: console.New(console.Options{Store: st, Registry: reg}), st: st, addr: "127.0.0.1:0"}
+	c.start()
+	t.Cleanup(c.stop)
+	_, c.token, err = c.svc.RegisterCluster(context.Background(), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *consoleFixture) url() string { return "http://" + c.addr }
+
+func (c *consoleFixture) start() {
+	c.t.Helper()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.addr = ln.Addr().String()
+	c.srv = &http.Server{Handler: httpapi.New(httpapi.Options{Service: c.svc, AdminToken: adminToken})}
+	c.done = make(chan struct{})
+	go func() { defer close(c.done); _ = c.srv.Serve(ln) }()
+}
+
+// stop closes the listener and every connection, long polls included.
+func (c *consoleFixture) stop() {
+	if c.srv == nil {
+		return
+	}
+	c.srv.Close()
+	<-c.done
+	c.srv = nil
+}
+
+func (c *consoleFixture) createPolicy(name, action string) {
+	c.t.Helper()
+	if _, err := c.svc.CreatePolicy(context.Background(), []byte(policyYAML(name, action))); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *consoleFixture) assign(name string) {
+	c.t.Helper()
+	if _, err := c.svc.AssignPolicy(context.Background(), "prod", name); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *consoleFixture) events() []string {
+	c.t.Helper()
+	page, err := c.st.ListEvents(context.Background(), store.EventFilter{Cluster: "prod", Limit: 1000})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	ids := make([]string, len(page.Events))
+	for i, e := range page.Events {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+func (c *consoleFixture) agentPolicy() string {
+	c.t.Helper()
+	cl, err := c.st.GetCluster(context.Background(), "prod")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return cl.AgentPolicy
+}
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func startManaged(t *testing.T, c *consoleFixture, state string) *ManagedPolicy {
+	return startManagedWatched(t, c, state, nil)
+}
+
+func startManagedWatched(t *testing.T, c *consoleFixture, state string, onChange func(*engine.Compiled, string, error)) *ManagedPolicy {
+	t.Helper()
+	reg, _ := rules.Builtin()
+	client, err := NewConsoleClient(c.url(), c.token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManagedPolicy(reg, ManagedOptions{Client: client, StateDir: state, Wait: 2 * time.Second, OnChange: onChange})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); m.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return m
+}
+
+func policyName(m *ManagedPolicy) string {
+	if c := m.Current(); c != nil {
+		return c.Policy.Metadata.Name
+	}
+	return ""
+}
+
+func TestManagedPolicyFollowsTheConsole(t *testing.T) {
+	c := newConsole(t)
+	c.createPolicy("strict", "block")
+	c.createPolicy("lenient", "log")
+	m := startManaged(t, c, t.TempDir())
+
+	// No policy assigned: a decision all the same (allow everything).
+	eventually(t, "a first answer", func() bool { return m.Ready() == nil })
+	if m.Current() != nil || m.Version() != `"none"` {
+		t.Fatalf("with no policy assigned: current %q, version %s", policyName(m), m.Version())
+	}
+	c.assign("strict")
+	eventually(t, "the assigned policy", func() bool { return policyName(m) == "strict" })
+	eventually(t, "the console to show the version enforced", func() bool { return c.agentPolicy() == m.Version() })
+
+	// An edit reaches the agent through the long poll.
+	if _, err := c.svc.UpdatePolicy(context.Background(), "strict", []byte(policyYAML("strict", "log")), 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the edited policy", func() bool {
+		r := m.Current()
+		return r != nil && string(r.Policy.Spec.ClusterWide.Deployment.Rules[0].Action) == "log"
+	})
+	c.assign("lenient")
+	eventually(t, "the reassigned policy", func() bool { return policyName(m) == "lenient" })
+	c.assign("")
+	eventually(t, "the cleared assignment", func() bool { return m.Current() == nil && m.Version() == `"none"` })
+}
+
+// A policy this agent cannot compile (written by a newer console, say) is
+// refused; the previous one keeps enforcing and the console shows which.
+func TestManagedPolicyRejectsWhatItCannotCompile(t *testing.T) {
+	c := newConsole(t)
+	c.createPolicy("strict", "block")
+	c.assign("strict")
+	rejected := make(chan error, 1)
+	m := startManagedWatched(t, c, t.TempDir(), func(_ *engine.Compiled, _ string, err error) {
+		if err != nil {
+			rejected <- err
+		}
+	})
+	eventually(t, "the assigned policy", func() bool { return policyName(m) == "strict" })
+	good := m.Version()
+	// Bypass the console's validation, as a newer console's catalog would.
+	future := strings.Replace(policyYAML("strict", "block"), "privileged", "ruleFromTheFuture", 1)
+	raw, err := yaml.YAMLToJSON([]byte(future))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.st.UpdatePolicy(context.Background(), "strict", raw, 0); err != nil {
+		t.Fatal(err)
+	}
+	c.assign("strict") // wake the long poll
+	select {
+	case err := <-rejected:
+		if !strings.Contains(err.Error(), "ruleFromTheFuture") {
+			t.Errorf("rejection %q should name the unknown rule", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent did not reject the policy it cannot compile")
+	}
+	eventually(t, "the console to show the version still enforced", func() bool { return c.agentPolicy() == good })
+	if policyName(m) != "strict" || m.Version() != good {
+		t.Errorf("enforcing %q %s, want the previous version %s", policyName(m), m.Version(), good)
+	}
+	if r := m.Current(); r == nil || r.Policy.Spec.ClusterWide.Deployment.Rules[0].Rule != "privileged" {
+		t.Errorf("the previous policy should still be in force")
+	}
+}
+
+// An agent restarted while the console is down enforces the policy it
+// saved.
+func TestManagedPolicySurvivesRestartWithoutConsole(t *testing.T) {
+	c := newConsole(t)
+	c.createPolicy("strict", "block")
+	c.assign("strict")
+	state := t.TempDir()
+	reg, _ := rules.Builtin()
+	{
+		m := startManaged(t, c, state)
+		eventually(t, "the assigned policy", func() bool { return policyName(m) == "strict" })
+	}
+	c.stop()
+	client, err := NewConsoleClient(c.url(), c.token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManagedPolicy(reg, ManagedOptions{Client: client, StateDir: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Ready(); err != nil || policyName(m) != "strict" {
+		t.Fatalf("after restart without the console: ready %v, policy %q", err, policyName(m))
+	}
+	// A corrupt saved file is reported and ignored, not trusted.
+	if err := os.WriteFile(filepath.Join(state, "policy.json"), []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err = NewManagedPolicy(reg, ManagedOptions{Client: client, StateDir: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Ready() == nil {
+		t.Errorf("a corrupt saved policy should leave the agent not ready")
+	}
+}
+
+// The whole managed agent: admission decisions while the console is up,
+// down, and after the agent itself restarts during the outage; every event
+// reaches the console exactly once.
+func TestManagedAgentDeliversEveryEventOnce(t *testing.T) {
+	c := newConsole(t)
+	c.createPolicy("strict", "block")
+	c.assign("strict")
+	dir := t.TempDir()
+	certs, err := devcert.WriteServing(dir, time.Hour, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certs.CAPEM)
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	cfg := Config{Listen: "127.0.0.1:0", TLSCertFile: certs.Cert, TLSKeyFile: certs.Key, PollInterval: time.Second,
+		ConsoleURL: c.url(), Token: c.token, StateDir: filepath.Join(dir, "state"), PolicyWait: 2 * time.Second}
+	run := func() (string, func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan net.Addr, 1)
+		done := make(chan error, 1)
+		go func() { done <- Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
+		var addr net.Addr
+		select {
+		case addr = <-ready:
+		case err := <-done:
+			t.Fatal(err)
+		}
+		url := "https://" + addr.String()
+		eventually(t, "the agent to be ready", func() bool {
+			resp, err := hc.Get(url + "/readyz")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+		return url, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	review := func(url string, n int) {
+		t.Helper()
+		pod := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"busyboxpod","namespace":"default"},"spec":{"containers":[{"name":"busybox-container","image":"busybox","securityContext":{"privileged":true}}]}}`
+		body := fmt.Sprintf(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%d","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"default","operation":"CREATE","userInfo":{"username":"alice"},"object":%s}}`, n, pod)
+		resp, err := hc.Post(url+"/validate", "application/json", bytes.NewBufferString(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(b), `"allowed":false`) {
+			t.Fatalf("review %d: %s, want a denial", n, b)
+		}
+	}
+
+	url, stop := run()
+	eventually(t, "the assigned policy in force", func() bool { return strings.HasPrefix(c.agentPolicy(), `"strict-`) })
+	review(url, 1)
+	eventually(t, "the first event at the console", func() bool { return len(c.events()) == 1 })
+
+	c.stop()
+	review(url, 2) // the console is down: the policy still enforces
+	stop()         // and the agent restarts during the outage
+	url, stop = run()
+	defer func() { stop() }()
+	review(url, 3)
+	c.start()
+	eventually(t, "the events of the outage", func() bool { return len(c.events()) == 3 })
+	// Nothing is delivered twice: another decision arrives, alone.
+	review(url, 4)
+	eventually(t, "the fourth event", func() bool { return len(c.events()) >= 4 })
+	ids := c.events()
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Errorf("event %s stored twice", id)
+		}
+		seen[id] = true
+	}
+	if len(ids) != 4 {
+		t.Errorf("%d events at the console, want 4", len(ids))
+	}
+}

@@ -1,0 +1,31 @@
+package agent
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/palisade-dev/palisade/internal/eventqueue"
+)
+
+// queueCollectors exposes the event queue's state on /metrics.
+func queueCollectors(q *eventqueue.Queue) []prometheus.Collector {
+	stat := func(f func(eventqueue.Stats) int64) func() float64 {
+		return func() float64 { return float64(f(q.Stats())) }
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "palisade_event_queue_pending_bytes",
+			Help: "Bytes of events on disk waiting for delivery to the console."},
+			stat(func(s eventqueue.Stats) int64 { return s.PendingBytes })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "palisade_event_queue_delivered_total",
+			Help: "Events delivered to the console since the agent started."},
+			stat(func(s eventqueue.Stats) int64 { return s.Delivered })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "palisade_event_queue_rejected_total",
+			Help: "Events the console refused for good (kept in rejected.jsonl in the state directory)."},
+			stat(func(s eventqueue.Stats) int64 { return s.Rejected })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "palisade_event_queue_corrupt_total",
+			Help: "Records on disk that could not be read back (logged with file and offset)."},
+			stat(func(s eventqueue.Stats) int64 { return s.Corrupt })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "palisade_event_queue_refused_total",
+			Help: "Events not recorded because the queue was full."},
+			stat(func(s eventqueue.Stats) int64 { return s.Refused })),
+	}
+}
