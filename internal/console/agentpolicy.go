@@ -44,6 +44,8 @@ func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag, enforcing s
 		case <-ch:
 		case <-deadline.C:
 			return ap, false, nil
+		case <-s.closing:
+			return ap, false, nil
 		case <-ctx.Done():
 			return ap, false, ctx.Err()
 		}

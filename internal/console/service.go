@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -32,6 +33,9 @@ type Service struct {
 	reg    *rules.Registry
 	now    func() time.Time
 	notify *notifier
+
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns a Service.
@@ -39,7 +43,13 @@ func New(opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, notify: newNotifier()}
+	return &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, notify: newNotifier(), closing: make(chan struct{})}
+}
+
+// Shutdown ends every long poll now (each answers "unchanged") and makes
+// later ones return at once: the console is stopping.
+func (s *Service) Shutdown() {
+	s.closeOnce.Do(func() { close(s.closing) })
 }
 
 // InvalidError is a document that does not validate; the REST API answers

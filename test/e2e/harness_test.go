@@ -3,17 +3,11 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -22,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/palisade-dev/palisade/internal/devcert"
 )
 
 // WebhookName is the name kubectl prints in denials.
@@ -31,6 +27,7 @@ const WebhookName = "validate.palisade.dev"
 var env struct {
 	kubeconfig string
 	caPEM      []byte
+	bin        string
 	dir        string
 	policyFile string
 	eventsFile string
@@ -64,11 +61,12 @@ func setup(kc string) (func(*testing.M) int, error) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/palisade").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build palisade: %v\n%s", err, out)
 	}
-	caPEM, err := writeServingCert(dir)
+	certs, err := devcert.WriteServing(dir, 24*time.Hour, "127.0.0.1")
 	if err != nil {
 		return nil, err
 	}
-	env.caPEM = caPEM
+	caPEM := certs.CAPEM
+	env.caPEM, env.bin = caPEM, bin
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
 	env.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
@@ -147,43 +145,6 @@ func waitReady() error {
 	return fmt.Errorf("agent not ready at %s", env.agentURL)
 }
 
-// writeServingCert writes a CA and a serving certificate for 127.0.0.1.
-func writeServingCert(dir string) ([]byte, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "palisade-e2e-ca"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, err
-	}
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		return nil, err
-	}
-	return caPEM, os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-}
-
 func caBundle() string { return base64.StdEncoding.EncodeToString(env.caPEM) }
 
 // registerWebhook registers the agent as the API server would see it from
@@ -203,7 +164,9 @@ webhooks:
   - {operations: [CREATE, UPDATE], apiGroups: [networking.k8s.io], apiVersions: [v1], resources: [ingresses]}
   - {operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec, pods/attach, pods/portforward]}
   namespaceSelector:
-    matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, palisade-system]}]
+    matchExpressions:
+    - {key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, palisade-system]}
+    - {key: palisade-e2e-managed, operator: DoesNotExist}
   failurePolicy: Fail
   sideEffects: NoneOnDryRun
   admissionReviewVersions: [v1]
