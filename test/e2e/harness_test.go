@@ -166,7 +166,7 @@ webhooks:
   namespaceSelector:
     matchExpressions:
     - {key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, palisade-system]}
-    - {key: palisade-e2e-managed, operator: DoesNotExist}
+    - {key: palisade.dev/managed-by, operator: DoesNotExist}
   failurePolicy: Fail
   sideEffects: NoneOnDryRun
   admissionReviewVersions: [v1]

@@ -176,7 +176,7 @@ func TestManagedAgentWithConsole(t *testing.T) {
 	if r := kubectl(ctx, "", "create", "namespace", ns); r.err != nil && !strings.Contains(r.stderr, "already exists") {
 		t.Fatalf("create namespace: %s", r)
 	}
-	if r := kubectl(ctx, "", "label", "namespace", ns, "palisade-e2e-managed=true", "--overwrite"); r.err != nil {
+	if r := kubectl(ctx, "", "label", "namespace", ns, "palisade.dev/managed-by=e2e", "--overwrite"); r.err != nil {
 		t.Fatalf("label namespace: %s", r)
 	}
 	if r := kubectl(ctx, "", "create", "serviceaccount", "default", "-n", ns); r.err != nil && !strings.Contains(r.stderr, "already exists") {
@@ -269,7 +269,7 @@ webhooks:
   clientConfig: {url: "%s/validate", caBundle: "%s"}
   rules:
   - {operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [pods]}
-  namespaceSelector: {matchLabels: {palisade-e2e-managed: "true"}}
+  namespaceSelector: {matchLabels: {palisade.dev/managed-by: e2e}}
   failurePolicy: Fail
   sideEffects: NoneOnDryRun
   admissionReviewVersions: [v1]

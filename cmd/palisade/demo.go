@@ -1,0 +1,431 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-dev/palisade/internal/agent"
+	"github.com/palisade-dev/palisade/internal/devcert"
+)
+
+//go:embed demo-policy.yaml
+var demoPolicy []byte
+
+// demoConfig is the demo's typed configuration.
+type demoConfig struct {
+	dir        string
+	listen     string
+	kubeconfig string
+	namespace  string
+	exit       bool
+}
+
+const (
+	demoCluster = "demo"
+	demoWebhook = "palisade-demo"
+	// demoLabel marks the namespace the demo's webhook judges.
+	demoLabel = "palisade.dev/managed-by"
+)
+
+func newDemoCmd() *cobra.Command {
+	cfg := demoConfig{}
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the whole product locally: a Kubernetes control plane, the console and a managed agent",
+		Long: `Start everything on loopback and walk through the seed examples:
+
+  1. a kube-apiserver + etcd from hack/controlplane.sh (the first run installs
+     etcd and builds kube-apiserver: about 4 minutes; later runs take seconds),
+     unless --kubeconfig points at a cluster to use instead;
+  2. the console on SQLite, with the admin token in DIR/admin-token;
+  3. a cluster "demo" registered there, assigned the demo policy (privileged
+     and hostPID containers blocked, the seed-001 recommendations logged);
+  4. a managed agent, registered as the API server's admission webhook for one
+     namespace (labelled ` + demoLabel + `=demo);
+  5. kubectl apply of every file in examples/, printing what the API server
+     answered.
+
+It then prints the event trail and the console's URL and keeps running until
+Ctrl-C, when it removes its webhook and stops what it started. Run it from the
+repository's root.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runDemo(ctx, cfg, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.dir, "dir", filepath.Join(os.TempDir(), "palisade-demo"), "state folder (database, tokens, logs, control plane)")
+	f.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "the console's address")
+	f.StringVar(&cfg.kubeconfig, "kubeconfig", "", "use this cluster instead of starting one from hack/")
+	f.StringVar(&cfg.namespace, "namespace", "default", "namespace the examples are applied to (and the webhook judges)")
+	f.BoolVar(&cfg.exit, "exit", false, "stop after printing the results instead of waiting for Ctrl-C")
+	return cmd
+}
+
+// demo is one run's state.
+type demo struct {
+	cfg   demoConfig
+	out   io.Writer
+	root  string // the repository
+	api   string // console URL
+	admin string
+}
+
+func (d *demo) step(format string, a ...any) { fmt.Fprintf(d.out, "==> "+format+"\n", a...) }
+
+func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
+	d := &demo{cfg: cfg, out: out}
+	if d.root, err = repoRoot(); err != nil {
+		return badInput(err)
+	}
+	if err := os.MkdirAll(cfg.dir, 0o700); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(cfg.dir, "palisade.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	logger := slog.New(slog.NewTextHandler(logf, nil))
+
+	if cfg.kubeconfig == "" {
+		d.step("starting a kube-apiserver and etcd on loopback (hack/controlplane.sh; the first run builds kube-apiserver, ~4 min)")
+		cpDir := filepath.Join(cfg.dir, "controlplane")
+		if err := d.controlPlane(ctx, cpDir, "up"); err != nil {
+			return err
+		}
+		defer func() {
+			d.step("stopping the control plane")
+			_ = d.controlPlane(context.Background(), cpDir, "down")
+		}()
+		d.cfg.kubeconfig = filepath.Join(cpDir, "kubeconfig")
+	}
+
+	// The console, in this process.
+	consoleCtx, stopConsole := context.WithCancel(context.Background())
+	consoleDone := make(chan error, 1)
+	consoleReady := make(chan net.Addr, 1)
+	ccfg := consoleConfig{listen: cfg.listen, database: "sqlite://" + filepath.Join(cfg.dir, "console.db"),
+		adminTokenFile: filepath.Join(cfg.dir, "admin-token")}
+	go func() { consoleDone <- runConsole(consoleCtx, ccfg, logger.With("component", "console"), io.Discard, consoleReady) }()
+	defer func() { stopConsole(); <-consoleDone }()
+	select {
+	case addr := <-consoleReady:
+		d.api = "http://" + addr.String()
+	case err := <-consoleDone:
+		return fmt.Errorf("console: %w", err)
+	}
+	b, err := os.ReadFile(ccfg.adminTokenFile)
+	if err != nil {
+		return err
+	}
+	d.admin = strings.TrimSpace(string(b))
+	d.step("console on SQLite at %s (admin token in %s)", d.api, ccfg.adminTokenFile)
+
+	token, err := d.setUpCluster(ctx)
+	if err != nil {
+		return err
+	}
+
+	// The managed agent, in this process.
+	certs, err := devcert.WriteServing(cfg.dir, 7*24*time.Hour, "127.0.0.1")
+	if err != nil {
+		return err
+	}
+	acfg := agent.Config{Listen: "127.0.0.1:0", TLSCertFile: certs.Cert, TLSKeyFile: certs.Key, PollInterval: 2 * time.Second,
+		ConsoleURL: d.api, Token: token, StateDir: filepath.Join(cfg.dir, "agent")}
+	agentCtx, stopAgent := context.WithCancel(context.Background())
+	agentDone := make(chan error, 1)
+	agentReady := make(chan net.Addr, 1)
+	go func() { agentDone <- agent.Run(agentCtx, acfg, logger.With("component", "agent"), agentReady) }()
+	defer func() { stopAgent(); <-agentDone }()
+	var agentURL string
+	select {
+	case addr := <-agentReady:
+		agentURL = "https://" + addr.String()
+	case err := <-agentDone:
+		return fmt.Errorf("agent: %w", err)
+	}
+	if err := d.waitEnforcing(ctx); err != nil {
+		return err
+	}
+	d.step("managed agent at %s enforces the console's policy %q", agentURL, "demo")
+
+	if err := d.registerWebhook(ctx, agentURL, certs.CAPEM); err != nil {
+		return err
+	}
+	defer func() {
+		d.step("removing the webhook")
+		_, _ = d.kubectl(context.Background(), "", "delete", "validatingwebhookconfiguration", demoWebhook, "--ignore-not-found")
+	}()
+	d.step("webhook registered for namespace %q; applying the seed examples", cfg.namespace)
+
+	denied, err := d.applyExamples(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.printEvents(ctx, denied); err != nil {
+		return err
+	}
+	if cfg.exit {
+		return nil
+	}
+	fmt.Fprintf(out, `
+The console is at %s: open %s/events and log in with the token in %s
+  curl -H "Authorization: Bearer $(cat %s)" '%s/api/v1/events?action=block'
+Try it yourself:
+  export KUBECONFIG=%s
+  kubectl apply -n %s -f examples/busybox.yaml
+Press Ctrl-C to stop.
+`, d.api, d.api, ccfg.adminTokenFile, ccfg.adminTokenFile, d.api, d.cfg.kubeconfig, cfg.namespace)
+	<-ctx.Done()
+	return nil
+}
+
+// repoRoot finds the repository from the working directory up.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "hack", "controlplane.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("demo: run it inside the Palisade repository (hack/controlplane.sh and examples/ are needed)")
+		}
+		dir = parent
+	}
+}
+
+func (d *demo) controlPlane(ctx context.Context, dir, verb string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(d.root, "hack", "controlplane.sh"), verb)
+	cmd.Env = append(os.Environ(), "PALISADE_CONTROLPLANE_DIR="+dir)
+	cmd.Stdout, cmd.Stderr = io.Discard, d.out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("hack/controlplane.sh %s: %w", verb, err)
+	}
+	return nil
+}
+
+func (d *demo) kubectl(ctx context.Context, stdin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", d.cfg.kubeconfig}, args...)...)
+	cmd.Dir = d.root
+	cmd.Stdin = strings.NewReader(stdin)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	return strings.TrimSpace(buf.String()), err
+}
+
+// call is one console API request with the admin token.
+func (d *demo) call(ctx context.Context, method, path, contentType string, body []byte, out any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, d.api+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.admin)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusConflict && resp.StatusCode != http.StatusNotFound {
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	if out != nil && len(b) > 0 {
+		_ = json.Unmarshal(b, out)
+	}
+	return resp.StatusCode, nil
+}
+
+// setUpCluster stores the demo policy, registers the cluster afresh (a
+// token is shown only once) and assigns the policy; it returns the agent
+// token.
+func (d *demo) setUpCluster(ctx context.Context) (string, error) {
+	code, err := d.call(ctx, http.MethodPost, "/api/v1/policies", "application/yaml", demoPolicy, nil)
+	if err != nil {
+		return "", err
+	}
+	if code == http.StatusConflict {
+		if _, err := d.call(ctx, http.MethodPut, "/api/v1/policies/demo", "application/yaml", demoPolicy, nil); err != nil {
+			return "", err
+		}
+	}
+	if _, err := d.call(ctx, http.MethodDelete, "/api/v1/clusters/"+demoCluster, "", nil, nil); err != nil {
+		return "", err
+	}
+	var reg struct {
+		Token string `json:"token"`
+	}
+	body := fmt.Sprintf(`{"name": %q, "policy": "demo"}`, demoCluster)
+	if _, err := d.call(ctx, http.MethodPost, "/api/v1/clusters", "application/json", []byte(body), &reg); err != nil {
+		return "", err
+	}
+	d.step("cluster %q registered and assigned the policy \"demo\"", demoCluster)
+	return reg.Token, nil
+}
+
+// waitEnforcing waits until the console shows the agent enforcing the
+// demo policy.
+func (d *demo) waitEnforcing(ctx context.Context) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var c struct {
+			AgentPolicy string `json:"agentPolicy"`
+		}
+		if _, err := d.call(ctx, http.MethodGet, "/api/v1/clusters/"+demoCluster, "", nil, &c); err == nil &&
+			strings.HasPrefix(c.AgentPolicy, `"demo-`) {
+			return nil
+		}
+		if !sleepOrDone(ctx, 100*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+	return fmt.Errorf("the agent did not take the demo policy within 30 s (see %s)", filepath.Join(d.cfg.dir, "palisade.log"))
+}
+
+func sleepOrDone(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+func (d *demo) registerWebhook(ctx context.Context, agentURL string, caPEM []byte) error {
+	ns := d.cfg.namespace
+	if out, err := d.kubectl(ctx, "", "create", "namespace", ns); err != nil && !strings.Contains(out, "already exists") {
+		return fmt.Errorf("create namespace %s: %s", ns, out)
+	}
+	if out, err := d.kubectl(ctx, "", "create", "serviceaccount", "default", "-n", ns); err != nil && !strings.Contains(out, "already exists") {
+		return fmt.Errorf("create the default ServiceAccount of %s: %s", ns, out)
+	}
+	if out, err := d.kubectl(ctx, "", "label", "namespace", ns, demoLabel+"=demo", "--overwrite"); err != nil {
+		return fmt.Errorf("label namespace %s: %s", ns, out)
+	}
+	cfg := fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: %s}
+webhooks:
+- name: validate.palisade.dev
+  clientConfig: {url: "%s/validate", caBundle: "%s"}
+  rules:
+  - {operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [pods, replicationcontrollers, services]}
+  - {operations: [CREATE, UPDATE], apiGroups: [apps], apiVersions: [v1], resources: [deployments, replicasets, statefulsets, daemonsets]}
+  - {operations: [CREATE, UPDATE], apiGroups: [batch], apiVersions: [v1], resources: [jobs, cronjobs]}
+  - {operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec, pods/attach, pods/portforward]}
+  namespaceSelector: {matchLabels: {%q: demo}}
+  failurePolicy: Fail
+  sideEffects: NoneOnDryRun
+  admissionReviewVersions: [v1]
+  timeoutSeconds: 5
+`, demoWebhook, agentURL, base64.StdEncoding.EncodeToString(caPEM), demoLabel)
+	if out, err := d.kubectl(ctx, cfg, "apply", "-f", "-"); err != nil {
+		return fmt.Errorf("register the webhook: %s", out)
+	}
+	return nil
+}
+
+// applyExamples applies every seed example and prints the API server's
+// answer; it returns how many were denied.
+func (d *demo) applyExamples(ctx context.Context) (int, error) {
+	files, err := filepath.Glob(filepath.Join(d.root, "examples", "*"))
+	if err != nil || len(files) == 0 {
+		return 0, fmt.Errorf("no examples in %s", filepath.Join(d.root, "examples"))
+	}
+	denied := 0
+	for _, f := range files {
+		rel, _ := filepath.Rel(d.root, f)
+		fmt.Fprintf(d.out, "\n$ kubectl apply -n %s -f %s\n", d.cfg.namespace, rel)
+		out, err := d.kubectl(ctx, "", "apply", "-n", d.cfg.namespace, "-f", rel)
+		fmt.Fprintln(d.out, indent(out))
+		if err != nil {
+			denied++
+		}
+	}
+	fmt.Fprintln(d.out)
+	return denied, nil
+}
+
+func indent(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = "  " + strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// printEvents waits until the console holds an event for every denial and
+// prints the trail.
+func (d *demo) printEvents(ctx context.Context, denied int) error {
+	var page struct {
+		Items []struct {
+			Time      time.Time `json:"time"`
+			Namespace string    `json:"namespace"`
+			Kind      string    `json:"kind"`
+			Name      string    `json:"name"`
+			Rule      string    `json:"rule"`
+			Action    string    `json:"action"`
+		} `json:"items"`
+	}
+	path := "/api/v1/events?limit=200&cluster=" + demoCluster + "&since=10m"
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if _, err := d.call(ctx, http.MethodGet, path+"&action=block", "", nil, &page); err != nil {
+			return err
+		}
+		if len(page.Items) >= denied || time.Now().After(deadline) {
+			break
+		}
+		if !sleepOrDone(ctx, 200*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+	if _, err := d.call(ctx, http.MethodGet, path, "", nil, &page); err != nil {
+		return err
+	}
+	logged := 0
+	for _, e := range page.Items {
+		if e.Action == "log" {
+			logged++
+		}
+	}
+	d.step("the event trail at the console (GET /api/v1/events?cluster=%s): %d events, %d of them log-only findings; the denials:",
+		demoCluster, len(page.Items), logged)
+	for _, e := range page.Items {
+		if e.Action != "log" {
+			fmt.Fprintf(d.out, "  %s  %-6s %-12s %s %s/%s\n", e.Time.Local().Format("15:04:05"), e.Action, e.Rule, e.Kind, e.Namespace, e.Name)
+		}
+	}
+	return nil
+}
