@@ -127,7 +127,9 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 	consoleReady := make(chan net.Addr, 1)
 	ccfg := consoleConfig{listen: cfg.listen, database: "sqlite://" + filepath.Join(cfg.dir, "console.db"),
 		adminTokenFile: filepath.Join(cfg.dir, "admin-token")}
-	go func() { consoleDone <- runConsole(consoleCtx, ccfg, logger.With("component", "console"), io.Discard, consoleReady) }()
+	go func() {
+		consoleDone <- runConsole(consoleCtx, ccfg, logger.With("component", "console"), io.Discard, consoleReady)
+	}()
 	defer func() { stopConsole(); <-consoleDone }()
 	select {
 	case addr := <-consoleReady:
