@@ -32,7 +32,7 @@ const adminToken = "admin-token-for-agent-tests"
 // consoleFixture is a real console (service, SQLite store, REST API) that
 // can be stopped and started again on the same address, as an outage.
 type consoleFixture struct {
-	t     *testing.T
+	t     testing.TB
 	svc   *console.Service
 	st    store.Store
 	addr  string
@@ -41,7 +41,7 @@ type consoleFixture struct {
 	token string // the cluster's agent token
 }
 
-func newConsole(t *testing.T) *consoleFixture {
+func newConsole(t testing.TB) *consoleFixture {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "palisade.db"))
 	if err != nil {
@@ -138,7 +138,7 @@ func startManaged(t *testing.T, c *consoleFixture, state string) *ManagedPolicy 
 	return startManagedWatched(t, c, state, nil)
 }
 
-func startManagedWatched(t *testing.T, c *consoleFixture, state string, onChange func(*engine.Compiled, string, error)) *ManagedPolicy {
+func startManagedWatched(t testing.TB, c *consoleFixture, state string, onChange func(*engine.Compiled, string, error)) *ManagedPolicy {
 	t.Helper()
 	reg, _ := rules.Builtin()
 	client, err := NewConsoleClient(c.url(), c.token, "")

@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
-	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -16,12 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/store"
-	"github.com/palisade-dev/palisade/internal/store/postgres"
-	"github.com/palisade-dev/palisade/internal/store/sqlite"
+	"github.com/palisade-dev/palisade/internal/store/storetest"
 )
 
 // Storage benchmarks, on SQLite and (when PALISADE_TEST_POSTGRES_URL is
@@ -34,88 +29,6 @@ import (
 //
 // PALISADE_BENCH_EVENTS_N changes how many events the latency test loads
 // (default 1,000,000).
-
-type backend struct {
-	name string
-	open func(tb testing.TB) (s store.Store, size func() int64)
-}
-
-func backends(tb testing.TB) []backend {
-	bs := []backend{{"sqlite", func(tb testing.TB) (store.Store, func() int64) {
-		path := filepath.Join(tb.TempDir(), "palisade.db")
-		s, err := sqlite.Open(context.Background(), path)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return s, func() int64 {
-			var n int64
-			for _, suffix := range []string{"", "-wal", "-shm"} {
-				if fi, err := os.Stat(path + suffix); err == nil {
-					n += fi.Size()
-				}
-			}
-			return n
-		}
-	}}}
-	if base := os.Getenv("PALISADE_TEST_POSTGRES_URL"); base != "" {
-		bs = append(bs, backend{"postgres", func(tb testing.TB) (store.Store, func() int64) {
-			u, schema := freshSchema(tb, base)
-			s, err := postgres.Open(context.Background(), u)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return s, func() int64 {
-				c, err := pgx.Connect(context.Background(), base)
-				if err != nil {
-					return -1
-				}
-				defer c.Close(context.Background())
-				var n int64
-				_ = c.QueryRow(context.Background(), `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint
-					FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-					WHERE n.nspname = $1 AND c.relkind = 'r'`, schema).Scan(&n)
-				return n
-			}
-		}})
-	}
-	return bs
-}
-
-// freshSchema makes a schema dropped at the end of the test and returns a
-// URL that uses it.
-func freshSchema(tb testing.TB, base string) (string, string) {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "bench_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), schema
-}
 
 // The shape of a realistic trail: a few clusters, tens of namespaces and
 // rules, mostly "log" and "block".
@@ -178,14 +91,14 @@ func benchBatch(r *mrand.Rand, n int, now time.Time, span time.Duration) []event
 // seconds before second i.
 func BenchmarkAppendEvents(b *testing.B) {
 	const batch = 500
-	for _, be := range backends(b) {
+	for _, be := range storetest.Backends(b) {
 		for _, ids := range []struct {
 			name string
 			new  func() string
 		}{{"random-ids", event.NewID}, {"ordered-ids", orderedID}} {
 			for _, agents := range []int{1, 4} {
-				b.Run(fmt.Sprintf("%s/%s/agents=%d", be.name, ids.name, agents), func(b *testing.B) {
-					s, _ := be.open(b)
+				b.Run(fmt.Sprintf("%s/%s/agents=%d", be.Name, ids.name, agents), func(b *testing.B) {
+					s, _ := be.Open(b)
 					defer s.Close()
 					benchAppend(b, s, batch, agents, ids.new)
 				})
@@ -281,9 +194,9 @@ func TestEventQueryLatency(t *testing.T) {
 		total = n
 	}
 	const queries = 300
-	for _, be := range backends(t) {
-		t.Run(be.name, func(t *testing.T) {
-			s, size := be.open(t)
+	for _, be := range storetest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			s, size := be.Open(t)
 			defer s.Close()
 			ctx := context.Background()
 			now := time.Now().UTC()
@@ -303,7 +216,7 @@ func TestEventQueryLatency(t *testing.T) {
 			}
 			load := time.Since(start)
 			report(t, "%s: loaded %d events over 30 days in %v (%.0f events/s, batches of %d); database %.0f MiB",
-				be.name, total, load.Round(time.Millisecond), float64(total)/load.Seconds(), batch, float64(size())/(1<<20))
+				be.Name, total, load.Round(time.Millisecond), float64(total)/load.Seconds(), batch, float64(size())/(1<<20))
 
 			pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
 			cases := []struct {
@@ -342,7 +255,7 @@ func TestEventQueryLatency(t *testing.T) {
 					return store.EventFilter{Cluster: pick(benchClusters), Namespace: pick(benchNamespaces)}
 				}, true},
 			}
-			report(t, "%s: ListEvents, %d queries each, page of %d:", be.name, queries, store.DefaultPageSize)
+			report(t, "%s: ListEvents, %d queries each, page of %d:", be.Name, queries, store.DefaultPageSize)
 			for _, c := range cases {
 				var lat []time.Duration
 				var rows int
