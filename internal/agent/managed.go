@@ -164,8 +164,12 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 			}
 			failures++
 			if failures == 1 || failures%10 == 0 {
-				m.logger.Warn("console unreachable; the policy in force keeps enforcing", "version", enforcing,
-					"error", err, "failures", failures, "retry_in", backoff.String())
+				msg := "console unreachable; the policy in force keeps enforcing"
+				var se *StatusError
+				if errors.As(err, &se) && (se.Code == 401 || se.Code == 403) {
+					msg = "the console refused this agent's token (cluster deleted or token replaced?); the policy in force keeps enforcing"
+				}
+				m.logger.Warn(msg, "version", enforcing, "error", err, "failures", failures, "retry_in", backoff.String())
 			}
 			if !sleepCtx(ctx, jitter(backoff)) {
 				return
