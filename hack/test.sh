@@ -21,6 +21,11 @@ echo "== go build"
 go build ./...
 
 echo "== go test -race"
+# The console's web UI is tested in headless Chromium: hack/chromium.sh
+# installs Debian's chromium on first use, and the browser test fails
+# (instead of skipping) when it is missing.
+hack/chromium.sh >/dev/null
+export PALISADE_REQUIRE_BROWSER=1
 go test -race -count=1 ./...
 
 echo "== fuzz (${FUZZTIME} per target)"

@@ -16,6 +16,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console"
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
+	"github.com/palisade-dev/palisade/internal/console/ui"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/store/backend"
 )
@@ -51,8 +52,10 @@ func newConsoleCmd() *cobra.Command {
 	cfg := consoleConfig{}
 	cmd := &cobra.Command{
 		Use:   "console",
-		Short: "The central console: REST API and storage for policies, clusters and the event trail",
-		Long: `Serve the console's REST API (/api/v1, described at /api/v1/openapi.yaml).
+		Short: "The central console: web UI, REST API and storage for policies, clusters and the event trail",
+		Long: `Serve the console: the web UI at the root URL (log in with the admin or the
+viewer token; sessions are kept in memory, so a restart logs everyone out)
+and the REST API under /api/v1 (described at /api/v1/openapi.yaml).
 
 Storage is a SQLite file by default (created on first start) or PostgreSQL
 (--database postgres://...). The admin token is read from --admin-token-file;
@@ -132,12 +135,22 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 		return err
 	}
 	svc := console.New(console.Options{Store: st, Registry: reg})
+	web, err := ui.New(ui.Options{Service: svc, Registry: reg, AdminToken: admin, ViewerToken: viewer, Logger: logger})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: svc, AdminToken: admin, ViewerToken: viewer, Logger: logger}))
+	mux.Handle("/", web)
 	srv := &http.Server{
-		Handler:           httpapi.New(httpapi.Options{Service: svc, AdminToken: admin, ViewerToken: viewer, Logger: logger}),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Agents' long polls return at once on shutdown instead of holding it
+	// up; other requests finish.
+	srv.RegisterOnShutdown(svc.Shutdown)
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
