@@ -6,19 +6,25 @@
 #   2. `helm lint --strict` of each render below;
 #   3. render errors: invalid values must fail the render with a message;
 #   4. render with `helm template` for each certificates mode (helm, secret
-#      with a throwaway certificate, certManager) and a "variant" (helm mode
-#      with most optional values set); check the generated certificates with
-#      openssl and that the options took effect;
+#      with a throwaway certificate, certManager), a "variant" (helm mode
+#      with most optional values set), the console on SQLite
+#      ("console-sqlite"), on the bundled PostgreSQL with the agents managed
+#      by it ("console-postgres-bundled"), on an external PostgreSQL with TLS
+#      ("console-postgres-external"), and agents managed by an external
+#      console ("managed"); check the generated certificates with openssl and
+#      that the options took effect;
 #   5. create the release namespace and send every rendered object to the API
 #      server with `kubectl apply --dry-run=server` (schema, defaulting,
 #      validation and admission, nothing persisted). The certManager render's
 #      cert-manager.io objects (Issuer, Certificate) are not sent: their CRDs
 #      are not installed on the test control plane, so they are only counted;
 #      every other object of that render is sent;
-#   6. upgrade path of the helm mode: with the chart's TLS Secret present in
-#      the cluster, `helm template --dry-run=server` (which enables lookup)
-#      must reuse its CA as the webhook's caBundle. The Secret is created for
-#      this check and deleted afterwards.
+#   6. upgrade path: with the chart's generated Secrets present in the
+#      cluster, `helm template --dry-run=server` (which enables lookup) must
+#      reuse them: the helm mode's CA as the webhook's caBundle, the console's
+#      admin token, and the bundled PostgreSQL's password (also inside the
+#      console's database URL). The Secrets are created for this check and
+#      deleted afterwards.
 #
 # Needs a reachable API server in $KUBECONFIG:
 #
@@ -70,11 +76,12 @@ fi
 log "$("$helm" version --short)"
 
 tmp="$(mktemp -d)"
-cleanup_secret=""
+cleanup_secrets="" # created by step 6; deleted on any exit
 cleanup() {
-	if [ -n "$cleanup_secret" ]; then
-		kubectl -n "$ns" delete secret "$cleanup_secret" --ignore-not-found >/dev/null 2>&1 || true
-	fi
+	local s
+	for s in $cleanup_secrets; do
+		kubectl -n "$ns" delete secret "$s" --ignore-not-found >/dev/null 2>&1 || true
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -84,16 +91,22 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=helm-check-ca" \
 	-keyout "$tmp/dummy-ca.key" -out "$tmp/dummy-ca.crt" 2>/dev/null || die "openssl could not create the dummy CA"
 dummy_ca_b64="$(base64 -w0 <"$tmp/dummy-ca.crt")"
 
-mode_args() { # the --set flags that select certificates mode $1
+mode_args() { # the --set flags of render $1 (a certificates mode or a console setup)
 	case "$1" in
 	helm) ;;
 	variant) echo "$variant_args" ;;
 	certManager) echo "--set certificates.mode=certManager" ;;
 	secret) echo "--set certificates.mode=secret --set certificates.existingSecret=palisade-webhook-tls --set certificates.caBundle=$dummy_ca_b64" ;;
+	console-sqlite) echo "--set console.enabled=true --set console.viewerToken.enabled=true" ;;
+	console-postgres-bundled) echo "--set console.enabled=true --set console.database.type=postgres --set postgresql.enabled=true
+ --set agent.console.tokenSecret=palisade-agent-token" ;;
+	console-postgres-external) echo "$external_args" ;;
+	managed) echo "--set agent.console.url=https://console.example.com:8443 --set agent.console.tokenSecret=palisade-agent-token
+ --set agent.console.caSecret=palisade-console-ca --set agent.stateSizeLimit=1Gi" ;;
 	*) die "unknown mode $1" ;;
 	esac
 }
-modes="helm secret certManager variant"
+modes="helm secret certManager variant console-sqlite console-postgres-bundled console-postgres-external managed"
 # "variant": helm mode with most non-default values, so the optional template
 # branches reach the API server too.
 variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhook.timeoutSeconds=10
@@ -104,6 +117,14 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
  --set fullnameOverride=pal --set serviceAccount.name=pal-agent --set agent.extraArgs={--log-format=text} --set agent.clusterName=prod-eu
  --set nodeSelector.kubernetes\.io/os=linux --set tolerations[0].operator=Exists"
+# "console-postgres-external": your PostgreSQL and admin token, a console
+# serving HTTPS, and this release's agents managed by it (verifying its CA).
+external_args="--set console.enabled=true --set console.database.type=postgres
+ --set console.database.postgres.existingSecret=palisade-console-db --set console.database.postgres.key=database-url
+ --set console.adminToken.existingSecret=palisade-console-admin --set console.tls.existingSecret=palisade-console-tls
+ --set console.service.port=443 --set agent.console.tokenSecret=palisade-agent-token --set agent.console.caSecret=palisade-console-ca
+ --set console.image.repository=registry.example.com/palisade --set console.image.tag=0.2.0
+ --set console.nodeSelector.kubernetes\.io/os=linux --set console.extraEnv[0].name=TZ --set console.extraEnv[0].value=UTC"
 
 # --- 2. lint.
 for mode in $modes; do
@@ -132,6 +153,26 @@ expect_render_error "at '/webhook/timeoutSeconds'" --set webhook.timeoutSeconds=
 expect_render_error "certificates.existingSecret is required" --set certificates.mode=secret
 expect_render_error "certificates.caBundle (base64 PEM) is required" --set certificates.mode=secret --set certificates.existingSecret=x
 expect_render_error "must be the base64 encoding of a PEM certificate" --set certificates.mode=secret --set certificates.existingSecret=x --set certificates.caBundle=bm90IGEgY2VydA==
+# The console, the bundled PostgreSQL and managed agents.
+console_pg="--set console.enabled=true --set console.database.type=postgres"
+expect_render_error "at '/console/replicaCount': value must be 1" --set console.replicaCount=2
+expect_render_error "console.replicaCount must be 1" --set console.replicaCount=2 --skip-schema-validation
+expect_render_error "at '/console/database/type': value must be one of" --set console.database.type=mysql
+expect_render_error "console.database.type must be sqlite or postgres" --set console.database.type=mysql --skip-schema-validation
+expect_render_error "at '/agent/console/url'" --set agent.console.url=ftp://console --set agent.console.tokenSecret=t
+expect_render_error "agent.console.url must be an http:// or https:// URL" --set agent.console.url=ftp://console --set agent.console.tokenSecret=t --skip-schema-validation
+# shellcheck disable=SC2086
+expect_render_error "console.database.type=postgres needs the database URL" $console_pg
+# shellcheck disable=SC2086
+expect_render_error "console.database.postgres.existingSecret and postgresql.enabled are exclusive" $console_pg --set postgresql.enabled=true --set console.database.postgres.existingSecret=db
+expect_render_error "postgresql.enabled needs console.enabled=true" --set postgresql.enabled=true
+expect_render_error "postgresql.enabled needs console.database.type=postgres" --set console.enabled=true --set postgresql.enabled=true
+expect_render_error "agent.console.url needs agent.console.tokenSecret" --set agent.console.url=https://console.example.com
+expect_render_error "agent.console.tokenSecret needs agent.console.url, or console.enabled=true" --set agent.console.tokenSecret=t
+expect_render_error "existingPolicyConfigMap is for a standalone agent" --set agent.console.url=https://console.example.com --set agent.console.tokenSecret=t --set existingPolicyConfigMap=mine
+expect_render_error "agent.console.caSecret is only used by a managed agent" --set agent.console.caSecret=ca
+expect_render_error "agent.console.caSecret needs an https:// console URL" --set agent.console.url=http://console.example.com --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
+expect_render_error "agent.console.caSecret needs an https:// console URL" --set console.enabled=true --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
 log "invalid values are rejected"
 
 # --- 4. render each mode.
@@ -175,7 +216,118 @@ grep -q '"CONNECT"' "$tmp/helm.yaml" || die "helm: CONNECT on pods/exec is not s
 # A single replica gets no PodDisruptionBudget (it would block node drains).
 "$helm" template "$release" "$chart" --namespace "$ns" --set replicaCount=1 | grep -q "^kind: PodDisruptionBudget$" &&
 	die "replicaCount=1 must not render a PodDisruptionBudget"
-log "rendered values checked (certificates, variant options, PodDisruptionBudget)"
+
+# The console and managed agents.
+doc() { # print the document of kind $1 named $2 from file $3
+	awk -v kind="$1" -v name="$2" '
+		function flush() { if (k == kind && n == name) printf "%s", d; d = ""; k = ""; n = "" }
+		/^---$/ { flush(); next }
+		/^kind: / { k = $2 }
+		/^  name: / && !n { n = $2 }
+		{ d = d $0 "\n" }
+		END { flush() }' "$3"
+}
+has() { # has FILE WHAT STRING...: every fixed string occurs in FILE
+	local file="$1" what="$2" want
+	shift 2
+	[ -s "$file" ] || die "$what: not rendered"
+	for want in "$@"; do
+		grep -qF -- "$want" "$file" || die "$what lacks: $want"
+	done
+}
+hasnt() { # hasnt FILE WHAT STRING...: no fixed string occurs in FILE
+	local file="$1" what="$2" bad
+	shift 2
+	for bad in "$@"; do
+		! grep -qF -- "$bad" "$file" || die "$what must not contain: $bad"
+	done
+}
+agent_dep="Deployment $release"
+console_dep="Deployment $release-console"
+for mode in helm secret certManager variant; do
+	hasnt "$tmp/$mode.yaml" "$mode render" "component: console" "component: postgresql" "--console=" "--state-dir="
+done
+
+# console-sqlite: one replica, Recreate, the database on the claim, tokens from Secrets.
+f="$tmp/console-sqlite.yaml"
+doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
+has "$tmp/c.yaml" "console-sqlite: $console_dep" "replicas: 1" "type: Recreate" "- console" "- --listen=:8080" \
+	"- --database=sqlite:///var/lib/palisade/palisade.db" "- --admin-token-file=/etc/palisade/console/admin-token" \
+	"- --viewer-token-file=/etc/palisade/console/viewer-token" "name: $release-console-admin-token" \
+	"name: $release-console-viewer-token" "claimName: $release-console-data" "mountPath: /var/lib/palisade" \
+	"path: /api/v1/openapi.yaml" "readOnlyRootFilesystem: true" "runAsNonRoot: true" "automountServiceAccountToken: false" \
+	"- ALL" "type: RuntimeDefault" 'image: "ghcr.io/palisade-dev/palisade:'
+hasnt "$tmp/c.yaml" "console-sqlite: $console_dep" "RollingUpdate" "initContainers:" "PALISADE_DATABASE_URL"
+[ "$(grep -c '^  replicas: ' "$tmp/c.yaml")" -eq 1 ] || die "console-sqlite: $console_dep: one replicas field expected"
+doc PersistentVolumeClaim "$release-console-data" "$f" >"$tmp/pvc.yaml"
+has "$tmp/pvc.yaml" "console-sqlite: PersistentVolumeClaim" "storage: 1Gi" "- ReadWriteOnce" "helm.sh/resource-policy: keep"
+doc Service "$release-console" "$f" >"$tmp/svc.yaml"
+has "$tmp/svc.yaml" "console-sqlite: Service $release-console" "port: 80" "targetPort: http" "type: ClusterIP" "app.kubernetes.io/component: console"
+for t in admin viewer; do
+	doc Secret "$release-console-$t-token" "$f" >"$tmp/tok.yaml"
+	token="$(field "$t-token" "$tmp/tok.yaml" | base64 -d)"
+	[ "${#token}" -eq 43 ] || die "console-sqlite: the generated $t token has ${#token} characters, want 43"
+done
+# The agent stays standalone.
+doc Deployment "$release" "$f" >"$tmp/a.yaml"
+has "$tmp/a.yaml" "console-sqlite: $agent_dep" "- --policy=/etc/palisade/policy/policy.yaml" "- --events=/var/lib/palisade/events.jsonl"
+has "$f" "console-sqlite render" "name: $release-policy"
+# Without persistence: an emptyDir and no claim.
+"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true \
+	--set console.database.sqlite.persistence.enabled=false >"$tmp/nopvc.yaml"
+hasnt "$tmp/nopvc.yaml" "console without persistence" "kind: PersistentVolumeClaim" "claimName:"
+doc Deployment "$release-console" "$tmp/nopvc.yaml" | grep -A2 "^        - name: data$" | grep -q "emptyDir: {}" ||
+	die "console without persistence: the data volume is not an emptyDir"
+
+# console-postgres-bundled: the URL only in a Secret; a migrate init container;
+# the agents managed by this release's console.
+f="$tmp/console-postgres-bundled.yaml"
+doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
+has "$tmp/c.yaml" "console-postgres-bundled: $console_dep" "replicas: 1" "initContainers:" "- name: migrate" "- migrate" \
+	"name: PALISADE_DATABASE_URL" "name: $release-postgresql" "key: url"
+hasnt "$tmp/c.yaml" "console-postgres-bundled: $console_dep" "type: Recreate" "claimName:" "--database"
+doc Secret "$release-postgresql" "$f" >"$tmp/pgsecret.yaml"
+pg_password="$(field password "$tmp/pgsecret.yaml" | base64 -d)"
+[ "${#pg_password}" -ge 32 ] || die "console-postgres-bundled: generated password too short"
+[ "$(field url "$tmp/pgsecret.yaml" | base64 -d)" = "postgres://palisade:$pg_password@$release-postgresql.$ns.svc:5432/palisade?sslmode=disable" ] ||
+	die "console-postgres-bundled: the Secret's url is not the bundled PostgreSQL's URL with the generated password"
+# Neither the URL nor the password in plain text anywhere (the Secret holds them base64-encoded).
+hasnt "$f" "console-postgres-bundled render" "postgres://" "$pg_password"
+doc StatefulSet "$release-postgresql" "$f" >"$tmp/sts.yaml"
+has "$tmp/sts.yaml" "console-postgres-bundled: StatefulSet" "replicas: 1" "serviceName: $release-postgresql-hl" 'image: "postgres:16.' \
+	"runAsUser: 70" "fsGroup: 70" "value: /var/lib/postgresql/data/pgdata" '"pg_isready"' "volumeClaimTemplates:" \
+	"storage: 8Gi" "readOnlyRootFilesystem: true" "mountPath: /var/run/postgresql" "key: password"
+doc Service "$release-postgresql-hl" "$f" | grep -q "clusterIP: None" || die "console-postgres-bundled: headless Service missing"
+doc Service "$release-postgresql" "$f" | grep -q "port: 5432" || die "console-postgres-bundled: Service $release-postgresql missing"
+doc Deployment "$release" "$f" >"$tmp/a.yaml"
+has "$tmp/a.yaml" "console-postgres-bundled: $agent_dep" "- --console=http://$release-console.$ns.svc:80" \
+	"- --token-file=/etc/palisade/console-token/token" "- --state-dir=/var/lib/palisade" "secretName: palisade-agent-token" \
+	"sizeLimit: 320Mi"
+has "$tmp/pgsecret.yaml" "console-postgres-bundled: Secret $release-postgresql" "helm.sh/resource-policy: keep"
+hasnt "$tmp/a.yaml" "console-postgres-bundled: $agent_dep" "--policy" "--events" "--console-ca-file"
+hasnt "$f" "console-postgres-bundled render" "kind: ConfigMap" "kind: PersistentVolumeClaim"
+
+# console-postgres-external: your Secrets, HTTPS, an agent verifying the console's CA.
+f="$tmp/console-postgres-external.yaml"
+doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
+has "$tmp/c.yaml" "console-postgres-external: $console_dep" "name: palisade-console-db" "key: database-url" "- name: migrate" \
+	"name: palisade-console-admin" "- --tls-cert-file=/etc/palisade/tls/tls.crt" "secretName: palisade-console-tls" "scheme: HTTPS" \
+	'image: "registry.example.com/palisade:0.2.0"' "kubernetes.io/os: linux" "name: TZ" "type: RollingUpdate"
+hasnt "$f" "console-postgres-external render" "kind: StatefulSet" "kind: PersistentVolumeClaim" "$release-console-admin-token" \
+	"$release-postgresql" "--viewer-token-file"
+doc Deployment "$release" "$f" >"$tmp/a.yaml"
+has "$tmp/a.yaml" "console-postgres-external: $agent_dep" "- --console=https://$release-console.$ns.svc:443" \
+	"- --console-ca-file=/etc/palisade/console-ca/ca.crt" "secretName: palisade-console-ca"
+
+# managed: an external console.
+f="$tmp/managed.yaml"
+doc Deployment "$release" "$f" >"$tmp/a.yaml"
+has "$tmp/a.yaml" "managed: $agent_dep" "- --console=https://console.example.com:8443" "- --token-file=/etc/palisade/console-token/token" \
+	"- --state-dir=/var/lib/palisade" "- --console-ca-file=/etc/palisade/console-ca/ca.crt" "secretName: palisade-agent-token" \
+	"secretName: palisade-console-ca" "- key: token" "sizeLimit: 1Gi" "- --tls-cert-file=/etc/palisade/tls/tls.crt"
+hasnt "$tmp/a.yaml" "managed: $agent_dep" "--policy" "--events" "name: policy" "configMap:"
+hasnt "$f" "managed render" "kind: ConfigMap" "component: console" "component: postgresql"
+log "rendered values checked (certificates, variant options, PodDisruptionBudget, console, PostgreSQL, managed agents)"
 
 # --- 5. server-side dry run.
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null ||
@@ -211,25 +363,70 @@ for mode in $modes; do
 	log "dry-run=server ok ($mode): $got objects: $(kinds "$file")"
 done
 
-# --- 6. helm mode upgrade path: an existing Secret's CA is reused.
+# --- 6. upgrade path: the chart's generated Secrets are reused (lookup).
+create_secret() { # create the Secret named $1, as rendered in file $2, for this check only
+	if kubectl -n "$ns" get secret "$1" >/dev/null 2>&1; then
+		die "secret $ns/$1 already exists; this check creates and deletes it itself"
+	fi
+	cleanup_secrets="$cleanup_secrets $1"
+	doc Secret "$1" "$2" | grep -q "^kind: Secret$" || die "$2 renders no Secret $1"
+	doc Secret "$1" "$2" | kubectl apply -f - >/dev/null || die "could not create the Secret $1 for the upgrade check"
+}
+render_with_lookup() { # out helm-args...: helm template --dry-run=server (lookup sees the cluster)
+	local out="$1"
+	shift
+	"$helm" template "$release" "$chart" --namespace "$ns" --dry-run=server "$@" >"$out" 2>"$tmp/err.log" ||
+		{ cat "$tmp/err.log" >&2; die "helm template --dry-run=server $* failed"; }
+}
+delete_secrets() {
+	# shellcheck disable=SC2086
+	kubectl -n "$ns" delete secret $cleanup_secrets >/dev/null
+	cleanup_secrets=""
+}
+
+# The helm mode's CA and serving certificate.
 secret_name="$release-tls"
 "$helm" template "$release" "$chart" --namespace "$ns" --show-only templates/webhook.yaml >"$tmp/webhook.yaml"
-if kubectl -n "$ns" get secret "$secret_name" >/dev/null 2>&1; then
-	die "secret $ns/$secret_name already exists; this check creates and deletes it itself"
-fi
-cleanup_secret="$secret_name"
-grep -q "^kind: Secret$" "$tmp/webhook.yaml" || die "templates/webhook.yaml renders no Secret in helm mode"
-awk '/^---$/ && NR > 1 {exit} {print}' "$tmp/webhook.yaml" | kubectl apply -f - >/dev/null ||
-	die "could not create the Secret for the upgrade check"
+create_secret "$secret_name" "$tmp/webhook.yaml"
 first_ca="$(field ca.crt "$tmp/webhook.yaml")"
-"$helm" template "$release" "$chart" --namespace "$ns" --dry-run=server --show-only templates/webhook.yaml >"$tmp/webhook2.yaml" 2>"$tmp/err.log" ||
-	{ cat "$tmp/err.log" >&2; die "helm template --dry-run=server failed"; }
+render_with_lookup "$tmp/webhook2.yaml" --show-only templates/webhook.yaml
 [ "$(field caBundle "$tmp/webhook2.yaml")" = "$first_ca" ] ||
 	die "helm mode: with the Secret present, the caBundle was regenerated instead of reused (lookup)"
 [ "$(field tls.crt "$tmp/webhook2.yaml")" = "$(field tls.crt "$tmp/webhook.yaml")" ] ||
 	die "helm mode: with the Secret present, the serving certificate was regenerated"
-kubectl -n "$ns" delete secret "$secret_name" >/dev/null
-cleanup_secret=""
+delete_secrets
 log "helm mode: an upgrade reuses the existing Secret's CA and certificate"
+
+# The console's admin token (two renders without the Secret differ, so the
+# equality below is lookup's doing).
+admin_secret="$release-console-admin-token"
+"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true --show-only templates/console-secrets.yaml >"$tmp/tokens.yaml"
+"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true --show-only templates/console-secrets.yaml >"$tmp/tokens-fresh.yaml"
+first_token="$(field admin-token "$tmp/tokens.yaml")"
+if [ -z "$first_token" ] || [ "$first_token" = "$(field admin-token "$tmp/tokens-fresh.yaml")" ]; then
+	die "console: two renders without the Secret should generate two different admin tokens"
+fi
+create_secret "$admin_secret" "$tmp/tokens.yaml"
+render_with_lookup "$tmp/tokens2.yaml" --set console.enabled=true --show-only templates/console-secrets.yaml
+[ "$(field admin-token "$tmp/tokens2.yaml")" = "$first_token" ] ||
+	die "console: with the Secret present, the admin token was regenerated instead of reused (lookup)"
+delete_secrets
+log "console: an upgrade keeps the generated admin token"
+
+# The bundled PostgreSQL's password, and the console's URL built from it.
+pg_secret="$release-postgresql"
+# shellcheck disable=SC2086
+"$helm" template "$release" "$chart" --namespace "$ns" $console_pg --set postgresql.enabled=true --show-only templates/postgresql.yaml >"$tmp/pg.yaml"
+create_secret "$pg_secret" "$tmp/pg.yaml"
+# shellcheck disable=SC2086
+render_with_lookup "$tmp/pg2.yaml" $console_pg --set postgresql.enabled=true --show-only templates/postgresql.yaml
+doc Secret "$pg_secret" "$tmp/pg.yaml" >"$tmp/pgs1.yaml"
+doc Secret "$pg_secret" "$tmp/pg2.yaml" >"$tmp/pgs2.yaml"
+[ "$(field password "$tmp/pgs2.yaml")" = "$(field password "$tmp/pgs1.yaml")" ] ||
+	die "postgresql: with the Secret present, the password was regenerated instead of reused (lookup)"
+[ "$(field url "$tmp/pgs2.yaml")" = "$(field url "$tmp/pgs1.yaml")" ] ||
+	die "postgresql: with the Secret present, the console's database URL changed"
+delete_secrets
+log "postgresql: an upgrade keeps the generated password and the console's URL"
 
 log "OK: helm $helm_version; lint and dry run of $(echo $modes | wc -w) renders ($modes); $total objects accepted by the API server"

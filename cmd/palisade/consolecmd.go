@@ -63,6 +63,7 @@ if that file does not exist a token is generated, written there (mode 0600)
 and printed once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.database = databaseURL(cmd, cfg.database)
 			if err := cfg.validate(); err != nil {
 				return badInput(err)
 			}
@@ -73,13 +74,28 @@ and printed once.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on")
-	f.StringVar(&cfg.database, "database", backend.DefaultURL, "sqlite:///path/palisade.db or postgres://...")
+	f.StringVar(&cfg.database, "database", backend.DefaultURL, "sqlite:///path/palisade.db or postgres://... (default: $PALISADE_DATABASE_URL when set)")
 	f.StringVar(&cfg.adminTokenFile, "admin-token-file", "palisade-admin-token", "file holding the admin token (generated if missing)")
 	f.StringVar(&cfg.viewerTokenFile, "viewer-token-file", "", "file holding a read-only viewer token (generated if missing; none when unset)")
 	f.StringVar(&cfg.tlsCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (recommended beyond loopback)")
 	f.StringVar(&cfg.tlsKeyFile, "tls-key-file", "", "the certificate's key")
 	cmd.AddCommand(newConsoleMigrateCmd())
 	return cmd
+}
+
+// databaseEnv gives the database URL when --database is not set, so that a
+// password never has to be on a command line (visible in the process list).
+const databaseEnv = "PALISADE_DATABASE_URL"
+
+// databaseURL returns --database when it was given, else $PALISADE_DATABASE_URL,
+// else the flag's default.
+func databaseURL(cmd *cobra.Command, flag string) string {
+	if !cmd.Flags().Changed("database") {
+		if v := os.Getenv(databaseEnv); v != "" {
+			return v
+		}
+	}
+	return flag
 }
 
 func newConsoleMigrateCmd() *cobra.Command {
@@ -89,7 +105,7 @@ func newConsoleMigrateCmd() *cobra.Command {
 		Short: "Apply pending database migrations and exit",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			applied, err := backend.Migrate(cmd.Context(), database)
+			applied, err := backend.Migrate(cmd.Context(), databaseURL(cmd, database))
 			if err != nil {
 				return err
 			}

@@ -31,6 +31,36 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: agent
 {{- end }}
 
+{{- define "palisade.consoleSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "palisade.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: console
+{{- end }}
+
+{{- define "palisade.postgresqlSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "palisade.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: postgresql
+{{- end }}
+
+{{/* Labels every object carries besides its selector labels. */}}
+{{- define "palisade.commonLabels" -}}
+helm.sh/chart: {{ include "palisade.chart" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: palisade
+{{- end }}
+
+{{- define "palisade.consoleLabels" -}}
+{{ include "palisade.consoleSelectorLabels" . }}
+{{ include "palisade.commonLabels" . }}
+{{- end }}
+
+{{- define "palisade.postgresqlLabels" -}}
+{{ include "palisade.postgresqlSelectorLabels" . }}
+{{ include "palisade.commonLabels" . }}
+{{- end }}
+
 {{- define "palisade.labels" -}}
 helm.sh/chart: {{ include "palisade.chart" . }}
 {{ include "palisade.selectorLabels" . }}
@@ -52,6 +82,25 @@ app.kubernetes.io/part-of: palisade
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
 {{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The console's image: console.image, each empty field falling back to image.
+The agent's digest is inherited only when neither repository nor tag is
+overridden.
+*/}}
+{{- define "palisade.consoleImage" -}}
+{{- $c := .Values.console.image }}
+{{- $repo := default .Values.image.repository $c.repository }}
+{{- $digest := $c.digest }}
+{{- if and (not $digest) (not $c.repository) (not $c.tag) }}
+{{- $digest = .Values.image.digest }}
+{{- end }}
+{{- if $digest }}
+{{- printf "%s@%s" $repo $digest }}
+{{- else }}
+{{- printf "%s:%s" $repo (default (default .Chart.AppVersion .Values.image.tag) $c.tag) }}
 {{- end }}
 {{- end }}
 
@@ -80,6 +129,52 @@ app.kubernetes.io/part-of: palisade
 {{- list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.%s" $svc $ns .Values.certificates.clusterDomain) | toJson }}
 {{- end }}
 
+{{/* The console's Deployment and Service. */}}
+{{- define "palisade.consoleName" -}}
+{{- printf "%s-console" (include "palisade.fullname" .) }}
+{{- end }}
+
+{{/*
+The bundled PostgreSQL's StatefulSet, Service and Secret. At most 52
+characters: a StatefulSet's name goes into its pods' controller-revision-hash
+label (63 characters at most) with a hash suffix.
+*/}}
+{{- define "palisade.postgresqlName" -}}
+{{- printf "%s-postgresql" (include "palisade.fullname" . | trunc 41 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "palisade.adminTokenSecretName" -}}
+{{- default (printf "%s-admin-token" (include "palisade.consoleName" .)) .Values.console.adminToken.existingSecret }}
+{{- end }}
+
+{{- define "palisade.viewerTokenSecretName" -}}
+{{- default (printf "%s-viewer-token" (include "palisade.consoleName" .)) .Values.console.viewerToken.existingSecret }}
+{{- end }}
+
+{{/* Secret and key of the console's PostgreSQL URL ({"name", "key"} as JSON). */}}
+{{- define "palisade.databaseURLSecret" -}}
+{{- if .Values.postgresql.enabled }}
+{{- dict "name" (include "palisade.postgresqlName" .) "key" "url" | toJson }}
+{{- else }}
+{{- dict "name" .Values.console.database.postgres.existingSecret "key" .Values.console.database.postgres.key | toJson }}
+{{- end }}
+{{- end }}
+
+{{/* "true" when the agent is managed by a console (agent.console.tokenSecret). */}}
+{{- define "palisade.managed" -}}
+{{- if .Values.agent.console.tokenSecret }}true{{ end }}
+{{- end }}
+
+{{/* The console URL a managed agent uses. */}}
+{{- define "palisade.agentConsoleURL" -}}
+{{- if .Values.agent.console.url }}
+{{- .Values.agent.console.url }}
+{{- else if .Values.console.enabled }}
+{{- $scheme := ternary "https" "http" (not (empty .Values.console.tls.existingSecret)) }}
+{{- printf "%s://%s.%s.svc:%d" $scheme (include "palisade.consoleName" .) .Release.Namespace (int .Values.console.service.port) }}
+{{- end }}
+{{- end }}
+
 {{/* Fails the render on contradictory values. */}}
 {{- define "palisade.validate" -}}
 {{- $modes := list "helm" "certManager" "secret" }}
@@ -96,7 +191,56 @@ app.kubernetes.io/part-of: palisade
 {{- fail "certificates.caBundle must be the base64 encoding of a PEM certificate (-----BEGIN CERTIFICATE-----)" }}
 {{- end }}
 {{- end }}
-{{- if and (not .Values.existingPolicyConfigMap) (not .Values.policy) }}
+{{- $managed := include "palisade.managed" . }}
+{{- $ac := .Values.agent.console }}
+{{- if and (not $managed) (not .Values.existingPolicyConfigMap) (not .Values.policy) }}
 {{- fail "policy (a Palisade policy document) or existingPolicyConfigMap is required" }}
+{{- end }}
+{{- if and $ac.url (not $managed) }}
+{{- fail "agent.console.url needs agent.console.tokenSecret: a Secret with the cluster's agent token (register the cluster in the console first; see the chart README)" }}
+{{- end }}
+{{- if and $ac.url (not (regexMatch "^https?://[^/]+" $ac.url)) }}
+{{- fail (printf "agent.console.url must be an http:// or https:// URL (got %q)" $ac.url) }}
+{{- end }}
+{{- if and $managed (not $ac.url) (not .Values.console.enabled) }}
+{{- fail "agent.console.tokenSecret needs agent.console.url, or console.enabled=true to use this release's console" }}
+{{- end }}
+{{- if and $managed .Values.existingPolicyConfigMap }}
+{{- fail "existingPolicyConfigMap is for a standalone agent: a managed agent (agent.console.tokenSecret) takes its policy from the console" }}
+{{- end }}
+{{- if and $ac.caSecret (not $managed) }}
+{{- fail "agent.console.caSecret is only used by a managed agent (set agent.console.tokenSecret)" }}
+{{- end }}
+{{- if and $managed $ac.caSecret (not (hasPrefix "https://" (include "palisade.agentConsoleURL" .))) }}
+{{- fail "agent.console.caSecret needs an https:// console URL (agent.console.url, or console.tls.existingSecret for this release's console)" }}
+{{- end }}
+{{- if and $managed (not $ac.tokenSecretKey) }}
+{{- fail "agent.console.tokenSecretKey must not be empty" }}
+{{- end }}
+{{- $c := .Values.console }}
+{{- if not (has $c.database.type (list "sqlite" "postgres")) }}
+{{- fail (printf "console.database.type must be sqlite or postgres (got %q)" $c.database.type) }}
+{{- end }}
+{{- if and (hasKey $c "replicaCount") (ne (int $c.replicaCount) 1) }}
+{{- fail "console.replicaCount must be 1: long-poll wake-ups and web sessions live in the console's memory, and SQLite must not be opened by two pods" }}
+{{- end }}
+{{- if .Values.postgresql.enabled }}
+{{- if not $c.enabled }}
+{{- fail "postgresql.enabled needs console.enabled=true: the bundled PostgreSQL only serves this release's console" }}
+{{- end }}
+{{- if ne $c.database.type "postgres" }}
+{{- fail "postgresql.enabled needs console.database.type=postgres" }}
+{{- end }}
+{{- if $c.database.postgres.existingSecret }}
+{{- fail "console.database.postgres.existingSecret and postgresql.enabled are exclusive: use your PostgreSQL or the bundled one" }}
+{{- end }}
+{{- end }}
+{{- if and $c.enabled (eq $c.database.type "postgres") (not .Values.postgresql.enabled) }}
+{{- if not $c.database.postgres.existingSecret }}
+{{- fail "console.database.type=postgres needs the database URL: console.database.postgres.existingSecret (a Secret holding postgres://...) or postgresql.enabled=true (bundled, for evaluation)" }}
+{{- end }}
+{{- if not $c.database.postgres.key }}
+{{- fail "console.database.postgres.key must not be empty" }}
+{{- end }}
 {{- end }}
 {{- end }}
