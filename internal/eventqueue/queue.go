@@ -250,12 +250,24 @@ func (q *Queue) Record(_ context.Context, evs []event.Event) error {
 		}
 	}
 	n, err := q.w.Write(buf.Bytes())
+	if err != nil {
+		// Take back a partial write (a full disk, say) so that the next
+		// record does not start in the middle of a line; failing that,
+		// start a new segment, leaving the torn tail to be skipped.
+		if n > 0 {
+			if terr := q.w.Truncate(q.wSize); terr != nil {
+				q.wSize += int64(n)
+				q.size += int64(n)
+				if rerr := q.rotate(); rerr != nil {
+					q.log.Error("event queue: could not recover from a failed write", "error", rerr)
+				}
+			}
+		}
+		return fmt.Errorf("event queue: %d event(s) not recorded: %w", len(evs), err)
+	}
 	q.wSize += int64(n)
 	q.size += int64(n)
 	q.dirty = true
-	if err != nil {
-		return fmt.Errorf("event queue: %w", err)
-	}
 	select {
 	case q.wake <- struct{}{}:
 	default:
