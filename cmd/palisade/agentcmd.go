@@ -52,7 +52,7 @@ can read in the process list.`,
 				cfg.Token = strings.TrimSpace(string(b))
 			}
 			if cfg.Token == "" {
-				cfg.Token = os.Getenv("PALISADE_AGENT_TOKEN")
+				cfg.Token = strings.TrimSpace(os.Getenv("PALISADE_AGENT_TOKEN"))
 			}
 			if err := cfg.Validate(); err != nil {
 				return badInput(err)

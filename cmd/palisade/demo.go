@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -59,7 +60,8 @@ func newDemoCmd() *cobra.Command {
   3. a cluster "demo" registered there, assigned the demo policy (privileged
      and hostPID containers blocked, the seed-001 recommendations logged);
   4. a managed agent, registered as the API server's admission webhook for one
-     namespace (labelled ` + demoLabel + `=demo);
+     namespace (labelled ` + demoLabel + `=demo); the agent listens on
+     127.0.0.1, so --kubeconfig must name an API server on this machine;
   5. kubectl apply of every file in examples/, printing what the API server
      answered.
 
@@ -89,6 +91,7 @@ type demo struct {
 	root  string // the repository
 	api   string // console URL
 	admin string
+	start time.Time
 }
 
 func (d *demo) step(format string, a ...any) { fmt.Fprintf(d.out, "==> "+format+"\n", a...) }
@@ -119,7 +122,10 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 			_ = d.controlPlane(context.Background(), cpDir, "down")
 		}()
 		d.cfg.kubeconfig = filepath.Join(cpDir, "kubeconfig")
+	} else if err := d.checkLoopback(ctx); err != nil {
+		return badInput(err)
 	}
+	d.start = time.Now()
 
 	// The console, in this process.
 	consoleCtx, stopConsole := context.WithCancel(context.Background())
@@ -179,6 +185,7 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 	defer func() {
 		d.step("removing the webhook")
 		_, _ = d.kubectl(context.Background(), "", "delete", "validatingwebhookconfiguration", demoWebhook, "--ignore-not-found")
+		_, _ = d.kubectl(context.Background(), "", "label", "namespace", cfg.namespace, demoLabel+"-")
 	}()
 	d.step("webhook registered for namespace %q; applying the seed examples", cfg.namespace)
 
@@ -201,6 +208,25 @@ Try it yourself:
 Press Ctrl-C to stop.
 `, d.api, d.api, ccfg.adminTokenFile, ccfg.adminTokenFile, d.api, d.cfg.kubeconfig, cfg.namespace)
 	<-ctx.Done()
+	return nil
+}
+
+// checkLoopback refuses a cluster whose API server is not on this machine:
+// the agent runs in this process on 127.0.0.1, and a webhook the API server
+// cannot reach would refuse every pod in the namespace.
+func (d *demo) checkLoopback(ctx context.Context) error {
+	server, err := d.kubectl(ctx, "", "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")
+	if err != nil {
+		return fmt.Errorf("--kubeconfig %s: %s", d.cfg.kubeconfig, server)
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return fmt.Errorf("--kubeconfig %s: server %q: %w", d.cfg.kubeconfig, server, err)
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--kubeconfig %s: the API server %s is not on loopback; the demo's agent listens on 127.0.0.1, "+
+			"which only an API server on this machine can call (use hack/controlplane.sh, or install the Helm chart)", d.cfg.kubeconfig, server)
+	}
 	return nil
 }
 
@@ -400,7 +426,7 @@ func (d *demo) printEvents(ctx context.Context, denied int) error {
 			Action    string    `json:"action"`
 		} `json:"items"`
 	}
-	path := "/api/v1/events?limit=200&cluster=" + demoCluster + "&since=10m"
+	path := "/api/v1/events?limit=200&cluster=" + demoCluster + "&since=" + d.start.UTC().Format(time.RFC3339)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if _, err := d.call(ctx, http.MethodGet, path+"&action=block", "", nil, &page); err != nil {

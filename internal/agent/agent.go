@@ -197,6 +197,9 @@ func policySource(cfg Config, reg *rules.Registry, metrics *webhook.Metrics, log
 	if err != nil {
 		return nil, nil, err
 	}
+	if !client.Private() {
+		logger.Warn("the console is reached over plain HTTP beyond loopback: the agent token and the events travel in clear; use https", "console", cfg.ConsoleURL)
+	}
 	mp, err := NewManagedPolicy(reg, ManagedOptions{Client: client, StateDir: cfg.StateDir, Wait: cfg.PolicyWait,
 		Logger: logger, OnChange: onReload})
 	if err != nil {

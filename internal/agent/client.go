@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -51,7 +52,23 @@ func NewConsoleClient(baseURL, token, caFile string) (*ConsoleClient, error) {
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &ConsoleClient{base: u, token: token, hc: &http.Client{Transport: tr}}, nil
+	hc := &http.Client{Transport: tr,
+		// A redirect (an auth proxy's login page, say) is never followed:
+		// its answer would pass for the console's, and the token would go
+		// along.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &ConsoleClient{base: u, token: token, hc: hc}, nil
+}
+
+// Private reports whether the token travels protected: over HTTPS, or to
+// a loopback address.
+func (c *ConsoleClient) Private() bool {
+	if c.base.Scheme == "https" {
+		return true
+	}
+	h := c.base.Hostname()
+	ip := net.ParseIP(h)
+	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // consolePolicy is the body of GET /api/v1/agent/policy.
@@ -125,7 +142,12 @@ func (c *ConsoleClient) Policy(ctx context.Context, etag, enforcing string, wait
 	if etag != "" {
 		hdr.Set("If-None-Match", etag)
 	}
-	if enforcing != "" && enforcing != etag {
+	if enforcing != etag {
+		// The agent enforces something else than the newest version it
+		// knows (it refused that one): say what, "-" for nothing at all.
+		if enforcing == "" {
+			enforcing = "-"
+		}
 		hdr.Set("X-Palisade-Enforcing", enforcing)
 	}
 	path := "/api/v1/agent/policy?wait=" + url.QueryEscape(wait.String())
@@ -168,7 +190,13 @@ func (c *ConsoleClient) PushEvents(ctx context.Context, batch []event.Event) err
 	code := resp.StatusCode
 	switch {
 	case code >= 200 && code < 300:
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		// Only the console's own answer counts as delivery.
+		var ack struct {
+			Received *int `json:"received"`
+		}
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&ack); err != nil || ack.Received == nil || *ack.Received != len(batch) {
+			return &StatusError{Code: code, Msg: "the answer is not the console's acknowledgement of the batch"}
+		}
 		return nil
 	case code == http.StatusRequestEntityTooLarge:
 		return eventqueue.ErrTooLarge

@@ -105,7 +105,7 @@ func (m *ManagedPolicy) Ready() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.decided {
-		return errors.New("no policy yet: the console has not answered and none is saved")
+		return errors.New("no policy in force: the console has not answered, none is saved, or the console's policy was refused (see the log)")
 	}
 	return nil
 }
@@ -157,6 +157,7 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 		m.mu.Lock()
 		latest, enforcing := m.latest, m.enforcing
 		m.mu.Unlock()
+		start := time.Now()
 		p, changed, err := m.client.Policy(ctx, latest, enforcing, m.wait)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -182,6 +183,12 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 		}
 		backoff, failures = time.Second, 0
 		if !changed {
+			// A long poll that ends early with nothing new (a proxy that
+			// drops If-None-Match, a console shutting down) must not turn
+			// into a busy loop.
+			if time.Since(start) < time.Second && !sleepCtx(ctx, time.Second) {
+				return
+			}
 			continue
 		}
 		if err := m.apply(p.ETag, p.Policy, true); err != nil {

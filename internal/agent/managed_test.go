@@ -357,3 +357,43 @@ func TestManagedAgentDeliversEveryEventOnce(t *testing.T) {
 		t.Errorf("%d events at the console, want 4", len(ids))
 	}
 }
+
+// A fresh agent that refuses the console's policy enforces nothing, and the
+// console must not show it in sync.
+func TestFreshAgentRefusingAPolicyIsNotShownInSync(t *testing.T) {
+	c := newConsole(t)
+	c.createPolicy("strict", "block")
+	raw, err := yaml.YAMLToJSON([]byte(strings.Replace(policyYAML("strict", "block"), "privileged", "ruleFromTheFuture", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.st.UpdatePolicy(context.Background(), "strict", raw, 0); err != nil {
+		t.Fatal(err)
+	}
+	c.assign("strict")
+	refused := make(chan struct{}, 1)
+	m := startManagedWatched(t, c, t.TempDir(), func(_ *engine.Compiled, _ string, err error) {
+		if err != nil {
+			select {
+			case refused <- struct{}{}:
+			default:
+			}
+		}
+	})
+	select {
+	case <-refused:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent did not refuse the policy")
+	}
+	refusedAt := time.Now().Add(-time.Millisecond)
+	eventually(t, "the agent's poll after refusing", func() bool {
+		cl, err := c.st.GetCluster(context.Background(), "prod")
+		return err == nil && cl.LastSeen.After(refusedAt)
+	})
+	if got := c.agentPolicy(); got != "" {
+		t.Errorf("the console shows the agent enforcing %s; it enforces nothing", got)
+	}
+	if m.Ready() == nil {
+		t.Errorf("an agent enforcing nothing is not ready")
+	}
+}

@@ -22,12 +22,9 @@ type AgentPolicy struct {
 // AgentPolicyFor returns the cluster's policy. When etag equals the current
 // one it waits up to wait for a change (long poll) and reports changed
 // false if none came. It records that the agent called, and the version it
-// says it enforces (enforcing; etag when empty: an agent may know a newer
-// version than it enforces, when it rejected that one).
+// says it enforces (enforcing, "" for nothing: an agent may know a newer
+// version than it enforces, when it refused that one).
 func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag, enforcing string, wait time.Duration) (AgentPolicy, bool, error) {
-	if enforcing == "" {
-		enforcing = etag
-	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {

@@ -6,8 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/store"
 	"github.com/palisade-dev/palisade/internal/store/sqlite"
+	"github.com/palisade-dev/palisade/internal/store/storetest"
 )
 
 func TestShutdownEndsLongPolls(t *testing.T) {
@@ -46,5 +49,35 @@ func TestShutdownEndsLongPolls(t *testing.T) {
 	// Later polls do not wait either.
 	if _, changed, err := s.AgentPolicyFor(ctx, "prod", `"none"`, "", time.Hour); err != nil || changed {
 		t.Errorf("poll after Shutdown = %v, %v", changed, err)
+	}
+}
+
+func TestIngestReplacesNUL(t *testing.T) {
+	ctx := context.Background()
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, be := range storetest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			st, _ := be.Open(t)
+			defer st.Close()
+			s := New(Options{Store: st, Registry: reg})
+			if _, _, err := s.RegisterCluster(ctx, "prod"); err != nil {
+				t.Fatal(err)
+			}
+			ev := event.Event{ID: event.NewID(), Time: time.Now().UTC(), Kind: "Pod", Name: "p\x00", Tab: "deployment",
+				Rule: "imageTag", Action: "block", Message: "image \"busybox:\x00\" violates rule imageTag"}
+			if n, err := s.IngestEvents(ctx, "prod", []event.Event{ev}); err != nil || n != 1 {
+				t.Fatalf("ingest = %d, %v", n, err)
+			}
+			page, err := st.ListEvents(ctx, store.EventFilter{})
+			if err != nil || len(page.Events) != 1 {
+				t.Fatalf("list = %v, %v", page, err)
+			}
+			if got := page.Events[0]; got.Name != "p\uFFFD" || got.Message != "image \"busybox:\uFFFD\" violates rule imageTag" {
+				t.Errorf("stored %q / %q", got.Name, got.Message)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,6 +209,19 @@ func (s *Service) IngestEvents(ctx context.Context, cluster string, evs []event.
 			return 0, &InvalidError{Err: fmt.Errorf("events[%d]: id is required", i)}
 		}
 		evs[i].Cluster = cluster
+		sanitize(&evs[i])
 	}
 	return s.store.AppendEvents(ctx, evs)
+}
+
+// sanitize replaces NUL characters, which PostgreSQL text refuses (and
+// SQLite would keep), in every text field of an event: a message can quote
+// an image reference or a name as the user wrote it.
+func sanitize(e *event.Event) {
+	for _, f := range []*string{&e.ID, &e.Namespace, &e.Kind, &e.Name, &e.Container, &e.Tab, &e.Rule,
+		&e.Action, &e.Policy, &e.User, &e.Message, &e.Operation} {
+		if strings.IndexByte(*f, 0) >= 0 {
+			*f = strings.ReplaceAll(*f, "\x00", "\uFFFD")
+		}
+	}
 }

@@ -215,7 +215,11 @@ func (q *Queue) readAck() (position, error) {
 	}
 	var p position
 	if _, err := fmt.Sscanf(string(b), "%d %d", &p.Seq, &p.Off); err != nil || p.Off < 0 {
-		return position{}, fmt.Errorf("event queue: %s: unreadable position %q", filepath.Join(q.dir, ackFile), strings.TrimSpace(string(b)))
+		// A torn write after a power loss, say. Delivering again from the
+		// oldest segment is safe: the console ignores IDs it has.
+		q.log.Error("event queue: unreadable delivery position; delivering again from the oldest segment (the console drops duplicates)",
+			"file", filepath.Join(q.dir, ackFile), "content", strings.TrimSpace(string(b)))
+		return position{}, nil
 	}
 	return p, nil
 }
@@ -251,16 +255,15 @@ func (q *Queue) Record(_ context.Context, evs []event.Event) error {
 	}
 	n, err := q.w.Write(buf.Bytes())
 	if err != nil {
-		// Take back a partial write (a full disk, say) so that the next
-		// record does not start in the middle of a line; failing that,
-		// start a new segment, leaving the torn tail to be skipped.
+		// A partial write (a full disk, say) leaves a torn line: seal the
+		// segment so that the next record starts on a fresh one. The reader
+		// skips a sealed segment's unterminated tail (logged, counted);
+		// complete lines before it may still be delivered.
+		q.wSize += int64(n)
+		q.size += int64(n)
 		if n > 0 {
-			if terr := q.w.Truncate(q.wSize); terr != nil {
-				q.wSize += int64(n)
-				q.size += int64(n)
-				if rerr := q.rotate(); rerr != nil {
-					q.log.Error("event queue: could not recover from a failed write", "error", rerr)
-				}
+			if rerr := q.rotate(); rerr != nil {
+				q.log.Error("event queue: could not start a new segment after a failed write", "error", rerr)
 			}
 		}
 		return fmt.Errorf("event queue: %d event(s) not recorded: %w", len(evs), err)
@@ -276,30 +279,42 @@ func (q *Queue) Record(_ context.Context, evs []event.Event) error {
 }
 
 // rotate seals the current segment and starts the next. Called with mu.
+// The next segment is opened before the current one is let go, so a
+// failure leaves the queue writing where it was.
 func (q *Queue) rotate() error {
-	if err := q.w.Sync(); err != nil {
-		return fmt.Errorf("event queue: %w", err)
-	}
-	if err := q.w.Close(); err != nil {
-		return fmt.Errorf("event queue: %w", err)
-	}
 	f, err := os.OpenFile(filepath.Join(q.dir, segName(q.wSeq+1)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("event queue: %w", err)
 	}
+	old := q.w
 	q.w, q.wSeq, q.wSize, q.dirty = f, q.wSeq+1, 0, false
+	if err := old.Sync(); err != nil {
+		q.log.Error("event queue: sync of a sealed segment failed", "error", err)
+	}
+	if err := old.Close(); err != nil {
+		q.log.Error("event queue: close of a sealed segment failed", "error", err)
+	}
 	return nil
 }
 
+// sync flushes the segment being written to the disk. The fsync runs
+// outside the lock: Record sits on the admission path and must not wait
+// for it.
 func (q *Queue) sync() {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.dirty && !q.closed {
-		if err := q.w.Sync(); err != nil {
-			q.log.Error("event queue: sync failed", "error", err)
-			return
-		}
-		q.dirty = false
+	if !q.dirty || q.closed {
+		q.mu.Unlock()
+		return
+	}
+	f := q.w
+	q.dirty = false
+	q.mu.Unlock()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+		// A rotation may have closed f meanwhile, after syncing it itself.
+		q.log.Error("event queue: sync failed", "error", err)
+		q.mu.Lock()
+		q.dirty = true
+		q.mu.Unlock()
 	}
 }
 
@@ -403,9 +418,14 @@ func (q *Queue) Run(ctx context.Context, send SendFunc) error {
 		case errors.As(err, &rej):
 			q.reject(batch, rej)
 			q.ack(next)
-		case errors.Is(err, ErrTooLarge) && batchEvents > 1:
-			batchEvents = max(1, batchEvents/2)
+		case errors.Is(err, ErrTooLarge) && len(batch) > 1:
+			batchEvents = max(1, len(batch)/2)
 			q.log.Warn("event batch too large; retrying smaller", "events", batchEvents)
+		case errors.Is(err, ErrTooLarge):
+			// One event alone is too large for the receiver (or a proxy in
+			// front of it): set it aside rather than block the queue.
+			q.reject(batch, &RejectedError{Err: err})
+			q.ack(next)
 		default:
 			if ctx.Err() != nil {
 				return nil
@@ -442,12 +462,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // ack records that everything before p was delivered, and removes the
 // segments wholly behind it.
 func (q *Queue) ack(p position) {
-	tmp := filepath.Join(q.dir, ackFile+".tmp")
-	data := fmt.Sprintf("%d %d\n", p.Seq, p.Off)
-	err := os.WriteFile(tmp, []byte(data), 0o600)
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(q.dir, ackFile))
-	}
+	err := writeSynced(filepath.Join(q.dir, ackFile), fmt.Appendf(nil, "%d %d\n", p.Seq, p.Off))
 	if err != nil {
 		// Delivery stays correct: on restart the events since the last
 		// recorded position are sent again and the console drops them.
@@ -474,6 +489,28 @@ func (q *Queue) ack(p position) {
 			q.log.Error("event queue: could not remove a delivered segment", "error", err)
 		}
 	}
+}
+
+// writeSynced replaces path with data through a synced temporary file and a
+// rename.
+func writeSynced(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // segTail is the size of segment p.Seq beyond p.Off.

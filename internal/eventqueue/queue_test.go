@@ -313,8 +313,8 @@ func TestTooLargeHalvesTheBatch(t *testing.T) {
 	if diff := cmp.Diff(idsOf(evs), rcv.ids()); diff != "" {
 		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
-	if rcv.sizes[0] != 100 || rcv.sizes[1] != 100 || rcv.sizes[2] != 100 {
-		t.Errorf("batch sizes = %v, want 100 (too large) twice then retried", rcv.sizes)
+	if diff := cmp.Diff([]int{100, 50, 25, 75}, rcv.sizes); diff != "" {
+		t.Errorf("batch sizes (-want +got), want halved twice, then the rest at full size:\n%s", diff)
 	}
 }
 
@@ -362,14 +362,50 @@ func TestConcurrentRecordWhileDelivering(t *testing.T) {
 	}
 }
 
-func TestUnreadablePositionIsAnError(t *testing.T) {
+// A position file torn by a power loss does not stop the agent: delivery
+// starts again from the oldest segment (the console drops duplicates).
+func TestUnreadablePositionRestartsFromTheOldest(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ackFile), []byte("garbage"), 0o600); err != nil {
+	q := mustOpen(t, dir, testOptions())
+	evs := events("p", 3)
+	record(t, q, evs)
+	if err := q.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(dir, Options{})
-	if err == nil || !strings.Contains(err.Error(), "unreadable position") {
-		t.Fatalf("Open = %v, want an error naming the position file", err)
+	if err := os.WriteFile(filepath.Join(dir, ackFile), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q = mustOpen(t, dir, testOptions())
+	defer q.Close()
+	rcv := newReceiver(3)
+	deliver(t, q, rcv)
+	if diff := cmp.Diff(idsOf(evs), rcv.ids()); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+}
+
+// One event too large for the receiver on its own is set aside, not
+// retried forever.
+func TestSingleEventTooLargeIsRejected(t *testing.T) {
+	dir := t.TempDir()
+	q := mustOpen(t, dir, testOptions())
+	defer q.Close()
+	record(t, q, events("big", 1))
+	rcv := newReceiver(1)
+	rcv.fail = 2 // both events together, then the big one alone
+	rcv.err = ErrTooLarge
+	record(t, q, events("next", 1))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- q.Run(ctx, rcv.send) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-rcv.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the queue is stuck behind an event too large")
+	}
+	if st := q.Stats(); st.Rejected != 1 || rcv.ids()[0] != "next-0000" {
+		t.Errorf("stats %+v, delivered %v: want the large event rejected and the next delivered", st, rcv.ids())
 	}
 }
 

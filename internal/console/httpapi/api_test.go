@@ -194,3 +194,27 @@ func TestClustersAgentsAndEvents(t *testing.T) {
 		t.Errorf("deleting an assigned policy: %d", c.status)
 	}
 }
+
+// A store that cannot answer is not a bad token: agents get 503, not 401.
+func TestTokenCheckFailureIs503(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "palisade.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := console.New(console.Options{Store: st, Registry: reg})
+	_, token, err := svc.RegisterCluster(context.Background(), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(Options{Service: svc, AdminToken: admin}))
+	defer srv.Close()
+	st.Close()
+	c := do(t, srv, "GET", "/api/v1/agent/policy?wait=0s", token, "", "")
+	if c.status != http.StatusServiceUnavailable || c.header.Get("Retry-After") == "" {
+		t.Errorf("agent call with the store down: %d %s, want 503 with Retry-After", c.status, c.raw)
+	}
+}

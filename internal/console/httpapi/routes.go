@@ -288,7 +288,8 @@ func parseSince(v string) (time.Time, error) {
 
 // EnforcingHeader carries, on GET /api/v1/agent/policy, the ETag of the
 // policy the agent enforces when it differs from If-None-Match (the agent
-// rejected a newer version it could not compile).
+// refused a newer version it could not compile), or "-" when it enforces
+// none.
 const EnforcingHeader = "X-Palisade-Enforcing"
 
 func (a *API) agentRoutes() {
@@ -303,7 +304,15 @@ func (a *API) agentRoutes() {
 			}
 			wait = d
 		}
-		ap, changed, err := s.AgentPolicyFor(r.Context(), p.cluster, r.Header.Get("If-None-Match"), r.Header.Get(EnforcingHeader), wait)
+		inm := r.Header.Get("If-None-Match")
+		enforcing := inm
+		if v, ok := r.Header[http.CanonicalHeaderKey(EnforcingHeader)]; ok && len(v) > 0 {
+			enforcing = v[0]
+			if enforcing == "-" {
+				enforcing = ""
+			}
+		}
+		ap, changed, err := s.AgentPolicyFor(r.Context(), p.cluster, inm, enforcing, wait)
 		if err != nil {
 			if r.Context().Err() != nil {
 				return

@@ -64,6 +64,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type principal struct {
 	role    Role
 	cluster string // for agents
+	// unavailable: the token could not be checked (the store failed).
+	unavailable bool
 }
 
 // authenticate resolves the bearer token. Tokens are compared in constant
@@ -79,8 +81,15 @@ func (a *API) authenticate(r *http.Request) principal {
 	if a.opts.ViewerToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(a.opts.ViewerToken)) == 1 {
 		return principal{role: RoleViewer}
 	}
-	if c, err := a.opts.Service.ClusterForToken(r.Context(), tok); err == nil {
+	c, err := a.opts.Service.ClusterForToken(r.Context(), tok)
+	switch {
+	case err == nil:
 		return principal{role: RoleAgent, cluster: c.Name}
+	case !errors.Is(err, store.ErrNotFound):
+		// A database outage is not a bad token: agents must not be told
+		// their token was refused.
+		a.opts.Logger.Error("could not check an agent token", "error", err)
+		return principal{unavailable: true}
 	}
 	return principal{}
 }
@@ -91,6 +100,10 @@ func (a *API) handle(pattern string, want Role, h func(w http.ResponseWriter, r 
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p := a.authenticate(r)
 		switch {
+		case p.unavailable:
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "the console cannot check tokens right now; retry")
+			return
 		case p.role == RoleNone:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade"`)
 			writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
