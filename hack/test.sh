@@ -36,7 +36,7 @@ for pkg in $(go list ./...); do
     go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" 2>&1 | tail -3
   done
 done
-echo "== storage conformance on PostgreSQL"
+echo "== storage conformance (and the console service) on PostgreSQL"
 # hack/postgres.sh installs Debian's postgresql on first use and starts a
 # throwaway server on loopback in its own state folder; the EXIT trap stops it.
 export PALISADE_POSTGRES_DIR="${PALISADE_POSTGRES_DIR:-$(mktemp -d /tmp/palisade-test-pg.XXXXXX)}"
@@ -44,7 +44,7 @@ stop_postgres() { hack/postgres.sh down >/dev/null 2>&1 || true; }
 trap stop_postgres EXIT
 PALISADE_TEST_POSTGRES_URL="$(hack/postgres.sh up)"
 export PALISADE_TEST_POSTGRES_URL
-go test -count=1 ./internal/store/...
+go test -count=1 ./internal/store/... ./internal/console/
 stop_postgres
 unset PALISADE_TEST_POSTGRES_URL
 echo "== end-to-end (real kube-apiserver + etcd on loopback)"
