@@ -41,7 +41,16 @@ enforced while the console is unreachable), and every event goes to the
 console through a durable queue in --state-dir, delivered once even across
 restarts and outages. Give the token with --token-file or
 PALISADE_AGENT_TOKEN rather than --token, which other users of the machine
-can read in the process list.`,
+can read in the process list.
+
+Continuous (--continuous): every pod is judged against the policy's
+continuous tab when it appears or changes, every --continuous-period and
+whenever the policy changes. log records an event once per violation (until
+it changes or clears); isolate labels the pod palisade.dev/isolated=true and
+keeps a deny-all NetworkPolicy "palisade-isolate" in its namespace (released
+when the policy no longer asks for it); terminate deletes the pod, at most
+--terminate-per-minute, never in --protected-namespaces, and only records
+what it would do with --dry-run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Token == "" && tokenFile != "" {
@@ -86,5 +95,11 @@ can read in the process list.`,
 	f.StringVar(&tokenFile, "token-file", "", "managed mode: file holding the cluster's agent token")
 	f.StringVar(&cfg.ConsoleCAFile, "console-ca-file", "", "managed mode: PEM bundle that signs the console's certificate (default: system roots)")
 	f.StringVar(&cfg.StateDir, "state-dir", "/var/lib/palisade", "managed mode: where the last good policy and the event queue are kept")
+	f.BoolVar(&cfg.Continuous, "continuous", false, "judge running pods against the continuous tab and carry out log, isolate and terminate")
+	f.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "continuous: kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+	f.DurationVar(&cfg.ContinuousPeriod, "continuous-period", time.Hour, "continuous: how often every pod is judged again (at least 1m); pods are also judged when they change and when the policy does")
+	f.BoolVar(&cfg.DryRun, "dry-run", false, "continuous: record what isolate and terminate would do, and do nothing")
+	f.StringSliceVar(&cfg.Protected, "protected-namespaces", nil, "continuous: namespaces never isolated or terminated in, whatever the policy says (the agent's own, from $POD_NAMESPACE, always is)")
+	f.IntVar(&cfg.TerminatePerMinute, "terminate-per-minute", 10, "continuous: most pods deleted per minute; further deletions wait")
 	return cmd
 }

@@ -8,13 +8,19 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/palisade-dev/palisade/internal/admission"
+	"github.com/palisade-dev/palisade/internal/continuous"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/eventqueue"
+	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
@@ -37,6 +43,17 @@ type Config struct {
 	StateDir      string
 	// PolicyWait is the long poll's length (30 s when zero).
 	PolicyWait time.Duration
+
+	// Continuous runs the continuous tab on the cluster's pods, reached
+	// with Kubeconfig ("" for the in-cluster service account).
+	Continuous bool
+	Kubeconfig string
+	// ContinuousPeriod, DryRun, Protected and TerminatePerMinute are the
+	// continuous controller's options (see continuous.Options).
+	ContinuousPeriod   time.Duration
+	DryRun             bool
+	Protected          []string
+	TerminatePerMinute int
 }
 
 // Managed reports whether the agent takes its policy from a console.
@@ -61,6 +78,12 @@ func (c *Config) Validate() error {
 	case c.ConsoleURL != "" && c.StateDir == "":
 		errs = append(errs, errors.New("--console needs --state-dir (the last good policy and the event queue live there)"))
 	}
+	if c.Continuous && c.ContinuousPeriod != 0 && c.ContinuousPeriod < continuous.MinPeriod {
+		errs = append(errs, fmt.Errorf("--continuous-period must be at least %s", continuous.MinPeriod))
+	}
+	if c.TerminatePerMinute < 0 {
+		errs = append(errs, errors.New("--terminate-per-minute cannot be negative"))
+	}
 	if c.PollInterval <= 0 {
 		errs = append(errs, errors.New("--reload-interval must be positive"))
 	}
@@ -78,7 +101,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		return err
 	}
 	metrics := webhook.NewMetrics()
-	src, background, err := policySource(cfg, reg, metrics, logger)
+	var policyChanged atomic.Pointer[func()]
+	src, background, err := policySource(cfg, reg, metrics, logger, func() {
+		if f := policyChanged.Load(); f != nil {
+			(*f)()
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -148,6 +176,14 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = queue.Run(bg, client.PushEvents) }()
 	}
+	if cfg.Continuous {
+		ctl, err := startContinuous(bg, &wg, cfg, src.Current, sink, logger)
+		if err != nil {
+			return err
+		}
+		resync := ctl.Resync
+		policyChanged.Store(&resync)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	select {
@@ -164,6 +200,49 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	return nil
 }
 
+// startContinuous connects to the cluster and starts the continuous
+// controller in wg.
+func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, current func() *engine.Compiled, sink event.Sink, logger *slog.Logger) (*continuous.Controller, error) {
+	restCfg, err := kubeconfig.Load(cfg.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return nil, err
+	}
+	protected := append([]string{}, cfg.Protected...)
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		protected = append(protected, ns)
+	}
+	ctl, err := continuous.New(continuous.Options{Client: client, Policy: current, Sink: sink, Cluster: cfg.Cluster,
+		Period: cfg.ContinuousPeriod, DryRun: cfg.DryRun, Protected: protected, TerminateRate: cfg.TerminatePerMinute,
+		Logger: logger.With("component", "continuous")})
+	if err != nil {
+		return nil, err
+	}
+	np, err := continuous.CheckNetworkPolicy(ctx, client)
+	switch {
+	case err != nil:
+		logger.Warn("could not tell whether the network plugin enforces NetworkPolicy: isolation may not cut pods off", "error", err)
+	case !np.Known:
+		logger.Warn("NO KNOWN NETWORK PLUGIN FOUND in kube-system: Palisade cannot tell whether NetworkPolicy is enforced; "+
+			"if it is not, isolated pods are labelled but NOT cut off")
+	case !np.Enforced:
+		logger.Error("THE NETWORK PLUGIN DOES NOT ENFORCE NetworkPolicy: isolated pods are labelled but NOT cut off", "plugin", np.Plugin)
+	default:
+		logger.Info("the network plugin enforces NetworkPolicy", "plugin", np.Plugin)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := ctl.Run(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("continuous checks stopped", "error", err)
+		}
+	}()
+	return ctl, nil
+}
+
 // source is where the policy in force comes from: a file or a console.
 type source interface {
 	Current() *engine.Compiled
@@ -172,12 +251,13 @@ type source interface {
 
 // policySource builds the configured policy source; background keeps it
 // current until its context ends.
-func policySource(cfg Config, reg *rules.Registry, metrics *webhook.Metrics, logger *slog.Logger) (source, func(context.Context), error) {
+func policySource(cfg Config, reg *rules.Registry, metrics *webhook.Metrics, logger *slog.Logger, changed func()) (source, func(context.Context), error) {
 	onReload := func(c *engine.Compiled, version string, err error) {
 		if err != nil {
 			metrics.Reloads.WithLabelValues("policy", "error").Inc()
 			return
 		}
+		changed()
 		metrics.Reloads.WithLabelValues("policy", "ok").Inc()
 		metrics.PolicyInfo.Reset()
 		name := ""

@@ -33,6 +33,18 @@ type Object struct {
 
 	unstructuredOnce sync.Once
 	unstructured     any
+	// typed is the object Raw is marshalled from on demand, for objects
+	// built from typed values (FromPod).
+	typed any
+}
+
+// FromPod wraps a typed pod (from an informer cache, say) without copying
+// it: the pod must not change while the Object is in use. Its JSON, which
+// only CEL rules read, is built on first use.
+func FromPod(p *corev1.Pod) *Object {
+	o := &Object{APIVersion: "v1", Kind: "Pod", Meta: p.ObjectMeta, typed: p}
+	o.setPod(&o.Meta, &p.Spec, "spec")
+	return o
 }
 
 // PodTemplate is the pod an object would run.

@@ -1,10 +1,13 @@
 package workload
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Unstructured returns the object as Kubernetes' unstructured form: maps,
@@ -13,6 +16,17 @@ import (
 // and shared by every reader (CEL rules); callers must not modify it.
 func (o *Object) Unstructured() any {
 	o.unstructuredOnce.Do(func() {
+		if o.Raw == nil && o.typed != nil {
+			raw, err := json.Marshal(o.typed)
+			if err != nil {
+				return
+			}
+			// The typed value has no TypeMeta of its own.
+			if p, ok := o.typed.(*corev1.Pod); ok && p.Kind == "" {
+				raw = append([]byte(`{"apiVersion":"v1","kind":"Pod",`), raw[1:]...)
+			}
+			o.Raw = raw
+		}
 		if v, err := ParseUnstructured(o.Raw); err == nil {
 			o.unstructured = v
 		}

@@ -1,0 +1,279 @@
+// Package continuous is the policy's second tab at work: every pod is
+// judged against the continuous tab when it appears or changes, again on a
+// period and whenever the policy changes, and the tab's actions are carried
+// out: log (one event per violation until it changes or clears), isolate
+// (a label and a deny-all NetworkPolicy) or terminate (delete the pod,
+// within guardrails).
+package continuous
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/palisade-dev/palisade/internal/engine"
+	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/workload"
+)
+
+// Defaults and bounds of the options.
+const (
+	DefaultPeriod = time.Hour
+	MinPeriod     = time.Minute
+	// DefaultTerminateRate is how many pods may be deleted per minute.
+	DefaultTerminateRate = 10
+)
+
+// Options configure a Controller.
+type Options struct {
+	Client kubernetes.Interface
+	// Policy returns the policy in force (nil: none, nothing is judged).
+	Policy func() *engine.Compiled
+	Sink   event.Sink
+	// Cluster is recorded in events.
+	Cluster string
+	// Period is how often every pod is judged again (DefaultPeriod when
+	// zero; at least MinPeriod).
+	Period time.Duration
+	// DryRun records what isolate and terminate would do, and does
+	// nothing.
+	DryRun bool
+	// Protected namespaces are never contained (isolated or terminated),
+	// whatever the policy says; the agent's own namespace is always one.
+	Protected []string
+	// TerminateRate bounds deletions per minute (DefaultTerminateRate when
+	// zero); TerminateBurst is how many may go at once (the rate when zero).
+	TerminateRate  int
+	TerminateBurst int
+	// Workers judge pods concurrently (2 when zero).
+	Workers int
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Validate reports every problem of the options at once.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Client == nil {
+		errs = append(errs, errors.New("continuous: a Kubernetes client is required"))
+	}
+	if o.Policy == nil {
+		errs = append(errs, errors.New("continuous: a policy source is required"))
+	}
+	if o.Period != 0 && o.Period < MinPeriod {
+		errs = append(errs, fmt.Errorf("continuous: the period %s is under the minimum %s", o.Period, MinPeriod))
+	}
+	if o.TerminateRate < 0 || o.TerminateBurst < 0 {
+		errs = append(errs, errors.New("continuous: the terminate rate and burst cannot be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Controller judges running pods.
+type Controller struct {
+	opts    Options
+	log     *slog.Logger
+	factory informers.SharedInformerFactory
+	pods    corelisters.PodLister
+	synced  cache.InformerSynced
+	queue   workqueue.TypedRateLimitingInterface[string]
+	limiter *rate.Limiter
+
+	mu    sync.Mutex
+	state map[types.UID]*podState
+}
+
+// podState is what was last reported for a pod.
+type podState struct {
+	reported map[string]bool // finding fingerprints already recorded
+}
+
+// New returns a controller; Run starts it.
+func New(opts Options) (*Controller, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Period == 0 {
+		opts.Period = DefaultPeriod
+	}
+	if opts.TerminateRate == 0 {
+		opts.TerminateRate = DefaultTerminateRate
+	}
+	if opts.TerminateBurst == 0 {
+		opts.TerminateBurst = opts.TerminateRate
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 2
+	}
+	if opts.Sink == nil {
+		opts.Sink = event.Discard{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	c := &Controller{
+		opts:    opts,
+		log:     opts.Logger,
+		limiter: rate.NewLimiter(rate.Limit(float64(opts.TerminateRate)/60), opts.TerminateBurst),
+		state:   map[types.UID]*podState{},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "palisade-continuous"}),
+	}
+	c.factory = informers.NewSharedInformerFactoryWithOptions(opts.Client, 0, informers.WithTransform(Trim))
+	inf := c.factory.Core().V1().Pods()
+	c.pods = inf.Lister()
+	c.synced = inf.Informer().HasSynced
+	_, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.enqueue,
+		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
+		DeleteFunc: c.forget,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Controller) enqueue(obj any) {
+	key, err := cache.MetaNamespaceKeyFunc(obj)
+	if err != nil {
+		return
+	}
+	c.queue.Add(key)
+}
+
+func (c *Controller) forget(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	if p, ok := obj.(*corev1.Pod); ok {
+		c.mu.Lock()
+		delete(c.state, p.UID)
+		c.mu.Unlock()
+	}
+}
+
+// Resync queues every cached pod: the policy changed.
+func (c *Controller) Resync() {
+	pods, err := c.pods.List(everything)
+	if err != nil {
+		return
+	}
+	for _, p := range pods {
+		c.enqueue(p)
+	}
+}
+
+// Run starts the informer and the workers and blocks until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	defer c.queue.ShutDown()
+	c.factory.Start(ctx.Done())
+	defer c.factory.Shutdown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
+		return ctx.Err()
+	}
+	c.log.Info("continuous checks started", "period", c.opts.Period.String(), "dry_run", c.opts.DryRun,
+		"terminate_per_minute", c.opts.TerminateRate)
+	var wg sync.WaitGroup
+	for range c.opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c.next(ctx) {
+			}
+		}()
+	}
+	t := time.NewTicker(c.opts.Period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			c.queue.ShutDown()
+			wg.Wait()
+			return nil
+		case <-t.C:
+			c.Resync()
+		}
+	}
+}
+
+func (c *Controller) next(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	retry, err := c.sync(ctx, key)
+	switch {
+	case err != nil:
+		c.log.Warn("continuous check failed; will retry", "pod", key, "error", err)
+		c.queue.AddRateLimited(key)
+	case retry > 0:
+		c.queue.Forget(key)
+		c.queue.AddAfter(key, retry)
+	default:
+		c.queue.Forget(key)
+	}
+	return true
+}
+
+// sync judges one pod and acts. It returns a delay after which the pod
+// must be judged again (a deletion held back by the rate limit).
+func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error) {
+	ns, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return 0, nil
+	}
+	pod, err := c.pods.Pods(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if pod.DeletionTimestamp != nil {
+		return 0, nil
+	}
+	compiled := c.opts.Policy()
+	var res engine.Result
+	if compiled != nil {
+		res = compiled.Evaluate(workload.FromPod(pod), policy.TabContinuous, engine.Options{DefaultNamespace: ns})
+	}
+	return c.act(ctx, pod, compiled, res)
+}
+
+// Strength orders the actions: the strongest finding decides what is done
+// to the pod.
+func strength(a policy.Action) int {
+	switch a {
+	case policy.ActionTerminate:
+		return 3
+	case policy.ActionIsolate:
+		return 2
+	case policy.ActionLog:
+		return 1
+	}
+	return 0
+}
+
+func (c *Controller) protected(ns string) bool {
+	return slices.Contains(c.opts.Protected, ns)
+}
