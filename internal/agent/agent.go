@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -226,7 +226,7 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, curren
 	case err != nil:
 		logger.Warn("could not tell whether the network plugin enforces NetworkPolicy: isolation may not cut pods off", "error", err)
 	case !np.Known:
-		logger.Warn("NO KNOWN NETWORK PLUGIN FOUND in kube-system: Palisade cannot tell whether NetworkPolicy is enforced; "+
+		logger.Warn("NO KNOWN NETWORK PLUGIN FOUND in kube-system: Palisade cannot tell whether NetworkPolicy is enforced; " +
 			"if it is not, isolated pods are labelled but NOT cut off")
 	case !np.Enforced:
 		logger.Error("THE NETWORK PLUGIN DOES NOT ENFORCE NetworkPolicy: isolated pods are labelled but NOT cut off", "plugin", np.Plugin)
