@@ -245,3 +245,45 @@ namespaced:
 		t.Error("--dry-run deleted the pod")
 	}
 }
+
+// Guardrails: at most --terminate-per-minute deletions (the rest wait), and
+// never in --protected-namespaces.
+func TestContinuousGuardrails(t *testing.T) {
+	const ns, protected = "cont-rate", "cont-protected"
+	continuousNamespace(t, ns)
+	continuousNamespace(t, protected)
+	a := startContinuous(t, "cont-rate", `clusterWide: {}
+namespaced:
+  - name: r
+    namespaces: [`+ns+`, `+protected+`]
+    continuous: {rules: [{rule: privileged, action: terminate}]}`, "--terminate-per-minute", "1", "--protected-namespaces", protected)
+	privilegedPod(t, protected, "guarded", "busybox")
+	cleanup(t, "pod", "-n", protected, "guarded")
+	waitFor(t, "the protected pod's event", 20*time.Second, func() bool {
+		return a.hasEvent("guarded", "terminate", "(not terminated: namespace "+protected+" is protected from containment)")
+	})
+	names := []string{"one", "two", "three"}
+	for _, n := range names {
+		privilegedPod(t, ns, n, "busybox")
+	}
+	cleanup(t, "pod", "-n", ns, "one", "two", "three")
+	left := func() int {
+		n := 0
+		for _, name := range names {
+			if podExists(t, ns, name) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "the first deletion", 20*time.Second, func() bool { return left() == 2 })
+	// The next deletion waits a minute; two seconds later both pods are
+	// still there, and the protected one too.
+	time.Sleep(2 * time.Second)
+	if got := left(); got != 2 {
+		t.Errorf("%d of 3 pods left, want 2 (one deletion per minute)", got)
+	}
+	if !podExists(t, protected, "guarded") {
+		t.Error("a pod in a protected namespace was deleted")
+	}
+}
