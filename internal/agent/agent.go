@@ -13,7 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	"github.com/palisade-dev/palisade/internal/admission"
 	"github.com/palisade-dev/palisade/internal/continuous"
@@ -54,6 +57,10 @@ type Config struct {
 	DryRun             bool
 	Protected          []string
 	TerminatePerMinute int
+	// LeaderElect makes replicas take turns at the continuous checks (a
+	// Lease named palisade-continuous in $POD_NAMESPACE), so that each pod
+	// is judged and acted on once.
+	LeaderElect bool
 }
 
 // Managed reports whether the agent takes its policy from a console.
@@ -177,11 +184,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		go func() { defer wg.Done(); _ = queue.Run(bg, client.PushEvents) }()
 	}
 	if cfg.Continuous {
-		ctl, err := startContinuous(bg, &wg, cfg, src.Current, sink, logger)
+		resync, err := startContinuous(bg, &wg, cfg, src.Current, sink, logger)
 		if err != nil {
 			return err
 		}
-		resync := ctl.Resync
 		policyChanged.Store(&resync)
 	}
 	errc := make(chan error, 1)
@@ -200,9 +206,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	return nil
 }
 
-// startContinuous connects to the cluster and starts the continuous
-// controller in wg.
-func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, current func() *engine.Compiled, sink event.Sink, logger *slog.Logger) (*continuous.Controller, error) {
+// startContinuous connects to the cluster and starts the continuous checks
+// in wg. It returns the function that re-judges every pod (the policy
+// changed).
+func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, current func() *engine.Compiled, sink event.Sink, logger *slog.Logger) (func(), error) {
 	restCfg, err := kubeconfig.Load(cfg.Kubeconfig)
 	if err != nil {
 		return nil, err
@@ -215,10 +222,10 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, curren
 	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
 		protected = append(protected, ns)
 	}
-	ctl, err := continuous.New(continuous.Options{Client: client, Policy: current, Sink: sink, Cluster: cfg.Cluster,
+	opts := continuous.Options{Client: client, Policy: current, Sink: sink, Cluster: cfg.Cluster,
 		Period: cfg.ContinuousPeriod, DryRun: cfg.DryRun, Protected: protected, TerminateRate: cfg.TerminatePerMinute,
-		Logger: logger.With("component", "continuous")})
-	if err != nil {
+		Logger: logger.With("component", "continuous")}
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	np, err := continuous.CheckNetworkPolicy(ctx, client)
@@ -233,14 +240,61 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, curren
 	default:
 		logger.Info("the network plugin enforces NetworkPolicy", "plugin", np.Plugin)
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	// A controller lives for one term of leadership (or the whole run);
+	// the one running is where policy changes go.
+	var running atomic.Pointer[continuous.Controller]
+	run := func(ctx context.Context) {
+		ctl, err := continuous.New(opts)
+		if err != nil {
+			logger.Error("continuous checks not started", "error", err)
+			return
+		}
+		running.Store(ctl)
+		defer running.Store(nil)
 		if err := ctl.Run(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("continuous checks stopped", "error", err)
 		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if !cfg.LeaderElect {
+			run(ctx)
+			return
+		}
+		leaderElect(ctx, client, logger, run)
 	}()
-	return ctl, nil
+	return func() {
+		if ctl := running.Load(); ctl != nil {
+			ctl.Resync()
+		}
+	}, nil
+}
+
+// leaderElect runs run while this replica holds the Lease; a replica that
+// loses it stops its checks, and another takes over.
+func leaderElect(ctx context.Context, client kubernetes.Interface, logger *slog.Logger, run func(context.Context)) {
+	ns := os.Getenv("POD_NAMESPACE")
+	id := os.Getenv("POD_NAME")
+	if ns == "" || id == "" {
+		logger.Error("--leader-elect needs POD_NAMESPACE and POD_NAME (the Helm chart sets them); continuous checks not started")
+		return
+	}
+	lock := &resourcelock.LeaseLock{LeaseMeta: metav1.ObjectMeta{Name: "palisade-continuous", Namespace: ns},
+		Client: client.CoordinationV1(), LockConfig: resourcelock.ResourceLockConfig{Identity: id}}
+	for ctx.Err() == nil {
+		leaderelection.RunOrDie(ctx, leaderelection.LeaderElectionConfig{
+			Lock: lock, ReleaseOnCancel: true,
+			LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(ctx context.Context) {
+					logger.Info("this replica runs the continuous checks", "lease", ns+"/palisade-continuous")
+					run(ctx)
+				},
+				OnStoppedLeading: func() { logger.Info("this replica no longer runs the continuous checks") },
+			},
+		})
+	}
 }
 
 // source is where the policy in force comes from: a file or a console.

@@ -25,6 +25,11 @@ type continuousAgent struct {
 // policy spec (namespace definitions keep each test to its namespaces).
 func startContinuous(t *testing.T, name, spec string, extra ...string) *continuousAgent {
 	t.Helper()
+	return startContinuousEnv(t, name, spec, nil, extra...)
+}
+
+func startContinuousEnv(t *testing.T, name, spec string, extraEnv []string, extra ...string) *continuousAgent {
+	t.Helper()
 	dir := filepath.Join(env.dir, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -39,7 +44,7 @@ func startContinuous(t *testing.T, name, spec string, extra ...string) *continuo
 		"--tls-cert-file", filepath.Join(env.dir, "tls.crt"), "--tls-key-file", filepath.Join(env.dir, "tls.key"),
 		"--policy", a.policy, "--events", a.events, "--reload-interval", "100ms", "--log-format", "text",
 		"--continuous", "--kubeconfig", env.kubeconfig, "--cluster", "e2e"}, extra...)
-	a.proc = startProcess(t, name, args...)
+	a.proc = startProcessEnv(t, name, extraEnv, args...)
 	url := fmt.Sprintf("https://127.0.0.1:%d", port)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -285,5 +290,32 @@ namespaced:
 	}
 	if !podExists(t, protected, "guarded") {
 		t.Error("a pod in a protected namespace was deleted")
+	}
+}
+
+// Two replicas with --leader-elect: one holds the Lease and judges; a
+// violation is reported once, not once per replica.
+func TestContinuousLeaderElection(t *testing.T) {
+	const ns = "cont-leader"
+	continuousNamespace(t, ns)
+	spec := `clusterWide: {}
+namespaced:
+  - name: l
+    namespaces: [` + ns + `]
+    continuous: {rules: [{rule: privileged, action: log}]}`
+	a := startContinuousEnv(t, "cont-leader-a", spec, []string{"POD_NAMESPACE=" + ns, "POD_NAME=replica-a"}, "--leader-elect")
+	b := startContinuousEnv(t, "cont-leader-b", spec, []string{"POD_NAMESPACE=" + ns, "POD_NAME=replica-b"}, "--leader-elect")
+	privilegedPod(t, ns, "watched", "busybox")
+	cleanup(t, "pod", "-n", ns, "watched")
+	waitFor(t, "the log event from the leader", 30*time.Second, func() bool {
+		return len(a.eventsFor("watched"))+len(b.eventsFor("watched")) > 0
+	})
+	time.Sleep(2 * time.Second)
+	if na, nb := len(a.eventsFor("watched")), len(b.eventsFor("watched")); na+nb != 1 {
+		t.Errorf("events: replica a %d, replica b %d; want 1 in all", na, nb)
+	}
+	r := kubectl(context.Background(), "", "get", "lease", "-n", ns, "palisade-continuous", "-o", "jsonpath={.spec.holderIdentity}")
+	if h := strings.TrimSpace(r.stdout); h != "replica-a" && h != "replica-b" {
+		t.Errorf("lease holder %q: %s", h, r)
 	}
 }
