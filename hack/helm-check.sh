@@ -116,7 +116,8 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway
  --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
  --set fullnameOverride=pal --set serviceAccount.name=pal-agent --set agent.extraArgs={--log-format=text} --set agent.clusterName=prod-eu
- --set nodeSelector.kubernetes\.io/os=linux --set tolerations[0].operator=Exists"
+ --set nodeSelector.kubernetes\.io/os=linux --set tolerations[0].operator=Exists
+ --set continuous.dryRun=true --set continuous.period=10m --set continuous.protectedNamespaces={payments,ops}"
 # "console-postgres-external": your PostgreSQL and admin token, a console
 # serving HTTPS, and this release's agents managed by it (verifying its CA).
 external_args="--set console.enabled=true --set console.database.type=postgres
@@ -212,6 +213,17 @@ for want in "failurePolicy: Fail" "timeoutSeconds: 10" '- "kube-node-lease"' "re
 	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
 done
 ! grep -q '"CONNECT"' "$tmp/variant.yaml" || die "variant: webhook.connect=false still sends CONNECT"
+# Continuous checks: on by default with leader election and exactly the
+# verbs their actions need; a dry run gets no write access to pods.
+for want in "- --continuous" "- --leader-elect" "- --continuous-period=1h" "- --terminate-per-minute=10" \
+	'verbs: ["patch", "delete"]' 'resources: ["networkpolicies"]' 'resourceNames: ["palisade-continuous"]' 'resources: ["daemonsets"]'; do
+	grep -qF -- "$want" "$tmp/helm.yaml" || die "helm: rendered manifests lack: $want"
+done
+for want in "- --dry-run" "- --continuous-period=10m" "- --protected-namespaces=payments,ops"; do
+	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
+done
+! grep -qF 'verbs: ["patch", "delete"]' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants patch/delete on pods"
+! grep -qF 'networkpolicies' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants NetworkPolicy writes"
 grep -q '"CONNECT"' "$tmp/helm.yaml" || die "helm: CONNECT on pods/exec is not sent to the webhook"
 # A single replica gets no PodDisruptionBudget (it would block node drains).
 "$helm" template "$release" "$chart" --namespace "$ns" --set replicaCount=1 | grep -q "^kind: PodDisruptionBudget$" &&
