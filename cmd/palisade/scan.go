@@ -7,7 +7,14 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/palisade-dev/palisade/internal/clusterscan"
+	"github.com/palisade-dev/palisade/internal/engine"
+	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scan"
 )
@@ -18,17 +25,40 @@ func newScanCmd() *cobra.Command {
 	var (
 		policyFile, preset, output, namespace string
 		workers                               int
+		cl                                    clusterFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "scan [PATH... | -]",
-		Short: "Evaluate the deployment tab on manifests (files, folders, stdin)",
+		Use:   "scan [PATH... | -] | --cluster",
+		Short: "Evaluate the deployment tab on manifests (files, folders, stdin), or audit a live cluster",
 		Long: `Evaluate a policy's deployment rules on Kubernetes manifests: files, folders
 (recursively: *.yaml, *.yml, *.json) or stdin ("-", the default). Multi-document
 YAML, JSON, JSON arrays and List kinds are read as a stream.
 
 Exit codes: 0 nothing blocked; 1 a block violation; 2 bad input or bad policy
 (2 wins when there are both: a half-read input never passes a gate).
-A broken document is reported with its file and line; the rest is still scanned.`,
+A broken document is reported with its file and line; the rest is still scanned.
+
+With --cluster, audit the live objects of a cluster instead (kubeconfig from
+--kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the in-cluster
+service account; --context picks a context): controllers (CronJob,
+Deployment, Job, ReplicaSet, StatefulSet, DaemonSet, ReplicationController),
+Pods, Services, Ingresses, ServiceAccounts and RBAC objects, in every
+namespace or only in -n NAMESPACE. An object controlled by a listed
+controller is not reported (a Deployment's ReplicaSets and Pods are judged
+through the Deployment's template), so a finding appears once, at its
+source; finished Pods are left out. Each object's location is
+cluster://CONTEXT/NAMESPACE/KIND/NAME.
+
+The audit evaluates the continuous tab by default (--tab continuous): it asks
+what the running workloads would trip while they run, which is what the
+agent's continuous controller acts on. --tab deployment asks what admission
+would say of them today. Exit 1 when a finding's action enforces (block,
+isolate or terminate), 2 when an object or a kind could not be read.
+
+--policy-report also writes the results as wgpolicyk8s.io/v1alpha2
+PolicyReports, one named "palisade" per namespace where something was
+checked (docs/cluster-audit.md); it needs the PolicyReport CRD and is
+skipped when the audit had errors.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if os.Getenv("GOGC") == "" {
 				// A scan streams: its live heap stays a few MB however large
@@ -38,6 +68,9 @@ A broken document is reported with its file and line; the rest is still scanned.
 			}
 			if policyFile != "" && cmd.Flags().Changed("preset") {
 				return badInput(errorf("--policy and --preset are mutually exclusive"))
+			}
+			if err := cl.check(cmd, args); err != nil {
+				return err
 			}
 			newWriter, ok := scan.Formats()[output]
 			if !ok {
@@ -51,12 +84,20 @@ A broken document is reported with its file and line; the rest is still scanned.
 			if err != nil {
 				return err
 			}
-			s := scan.New(scan.Options{
-				Policy: compiled, Namespace: namespace, Workers: workers,
-				Stdin: cmd.InOrStdin(), FieldLines: output == "sarif",
-			})
 			w := newWriter(cmd.OutOrStdout(), ruleInfo(reg))
-			sum, err := s.Run(cmd.Context(), args, w)
+			var sum scan.Summary
+			if cl.cluster {
+				if !cmd.Flags().Changed("namespace") {
+					namespace = "" // every namespace
+				}
+				sum, err = runClusterScan(cmd, &cl, compiled, namespace, w)
+			} else {
+				s := scan.New(scan.Options{
+					Policy: compiled, Namespace: namespace, Workers: workers,
+					Stdin: cmd.InOrStdin(), FieldLines: output == "sarif",
+				})
+				sum, err = s.Run(cmd.Context(), args, w)
+			}
 			if err != nil {
 				return err
 			}
@@ -73,8 +114,9 @@ A broken document is reported with its file and line; the rest is still scanned.
 	f.StringVar(&policyFile, "policy", "", "policy file (YAML or JSON)")
 	f.StringVar(&preset, "preset", "recommended", "built-in preset when --policy is not given (recommended, baseline, restricted, log-all)")
 	f.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif, junit")
-	f.StringVar(&namespace, "namespace", "default", "namespace for objects that carry none")
+	f.StringVarP(&namespace, "namespace", "n", "default", "namespace for objects that carry none; with --cluster, the one namespace to audit (default: all)")
 	f.IntVar(&workers, "workers", 0, "parallel evaluators (0: one per CPU)")
+	cl.register(cmd)
 	return cmd
 }
 
@@ -86,4 +128,103 @@ func ruleInfo(reg *rules.Registry) func(string) (scan.RuleInfo, bool) {
 		}
 		return scan.RuleInfo{ID: r.ID, Title: r.Title, Description: r.Description, Severity: string(r.Severity)}, true
 	}
+}
+
+// clusterFlags are scan's --cluster options.
+type clusterFlags struct {
+	cluster, policyReport    bool
+	kubeconfig, context, tab string
+}
+
+func (c *clusterFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.BoolVar(&c.cluster, "cluster", false, "audit the live objects of a cluster instead of reading manifests")
+	f.StringVar(&c.kubeconfig, "kubeconfig", "", "with --cluster: kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+	f.StringVar(&c.context, "context", "", "with --cluster: kubeconfig context (default: the current context)")
+	f.StringVar(&c.tab, "tab", string(policy.TabContinuous), "with --cluster: the tab to evaluate, continuous (what running workloads would trip) or deployment")
+	f.BoolVar(&c.policyReport, "policy-report", false, "with --cluster: also publish the results as wgpolicyk8s.io/v1alpha2 PolicyReports, one per namespace")
+}
+
+// check rejects cluster flags without --cluster, and paths with it.
+func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
+	if !c.cluster {
+		for _, name := range []string{"kubeconfig", "context", "tab", "policy-report"} {
+			if cmd.Flags().Changed(name) {
+				return badInput(errorf("--%s needs --cluster", name))
+			}
+		}
+		return nil
+	}
+	if len(args) > 0 {
+		return badInput(errorf("--cluster reads the cluster, not paths (%s)", strings.Join(args, " ")))
+	}
+	if c.tab != string(policy.TabContinuous) && c.tab != string(policy.TabDeployment) {
+		return badInput(errorf("--tab: unsupported value %q: supported values: %q, %q", c.tab, policy.TabContinuous, policy.TabDeployment))
+	}
+	return nil
+}
+
+// runClusterScan audits the cluster c names into w and, with
+// --policy-report, publishes the PolicyReports.
+func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string, w scan.Writer) (scan.Summary, error) {
+	ctx := cmd.Context()
+	loading := clientcmd.NewDefaultClientConfigLoadingRules()
+	loading.ExplicitPath = c.kubeconfig
+	kc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(loading, &clientcmd.ConfigOverrides{CurrentContext: c.context})
+	cfg, err := kc.ClientConfig()
+	if err != nil {
+		return scan.Summary{}, badInput(fmt.Errorf("kubeconfig: %w", err))
+	}
+	cfg.QPS, cfg.Burst = 50, 100 // one audit pages through every kind
+	cfg.UserAgent = "palisade-scan"
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return scan.Summary{}, badInput(fmt.Errorf("kubeconfig: %w", err))
+	}
+	tab := policy.Tab(c.tab)
+	stream, err := scan.NewStream(w, string(tab))
+	if err != nil {
+		return scan.Summary{}, err
+	}
+	var reports *policyreport.Builder
+	if c.policyReport {
+		reports = policyreport.NewBuilder(policyreport.Options{Policy: compiled.Policy.Metadata.Name, Tab: tab})
+	}
+	err = clusterscan.Audit(ctx, &clusterscan.Lister{Client: client, Namespace: namespace}, clusterscan.Options{
+		Policy: compiled, Tab: tab, Context: contextName(kc, c.context), Report: stream, Reports: reports,
+	})
+	if err != nil {
+		return scan.Summary{}, err
+	}
+	sum, err := stream.End()
+	if err != nil || reports == nil {
+		return sum, err
+	}
+	stderr := cmd.ErrOrStderr()
+	if sum.Errors > 0 {
+		fmt.Fprintf(stderr, "palisade: PolicyReports not published: the audit is incomplete (%d errors)\n", sum.Errors)
+		return sum, nil
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return sum, badInput(fmt.Errorf("kubeconfig: %w", err))
+	}
+	st, err := (&policyreport.Publisher{Client: dyn}).Publish(ctx, reports.Reports(), namespace)
+	fmt.Fprintf(stderr, "PolicyReports: %d created, %d updated, %d unchanged, %d deleted\n", st.Created, st.Updated, st.Unchanged, st.Deleted)
+	if err != nil {
+		return sum, badInput(fmt.Errorf("publish PolicyReports: %w", err))
+	}
+	return sum, nil
+}
+
+// contextName names the cluster in sources: the context used, or
+// "in-cluster" when there is no kubeconfig.
+func contextName(kc clientcmd.ClientConfig, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if raw, err := kc.RawConfig(); err == nil && raw.CurrentContext != "" {
+		return raw.CurrentContext
+	}
+	return "in-cluster"
 }

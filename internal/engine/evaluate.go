@@ -41,6 +41,11 @@ type Result struct {
 	Findings []Finding
 	// Blocked is true when a finding's action is block.
 	Blocked bool
+	// Checked counts the rules that were evaluated on the object: those of
+	// the tab that target its kind, are not excluded for its namespace and
+	// have a container left after exceptions and excluded images. A rule
+	// that was checked and found nothing passed (PolicyReport "pass").
+	Checked int
 }
 
 // Evaluate runs every rule of tab t that applies to obj.
@@ -94,6 +99,7 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 			}
 			in.Containers = scratch
 		}
+		res.Checked++
 		found := cr.check(&in)
 		if len(found) > 0 && res.Findings == nil {
 			res.Findings = make([]Finding, 0, max(len(found), len(tb.rules)))

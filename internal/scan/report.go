@@ -39,9 +39,16 @@ type InputError struct {
 
 // Summary counts what the scan saw.
 type Summary struct {
-	Objects    int `json:"objects"`
-	Violations int `json:"violations"`
-	// Blocked counts objects with at least one block violation.
+	// Tab is the tab a cluster audit evaluated ("deployment" or
+	// "continuous"); empty for the offline scan, which always evaluates
+	// the deployment tab.
+	Tab        string `json:"tab,omitempty"`
+	Objects    int    `json:"objects"`
+	Violations int    `json:"violations"`
+	// Blocked counts objects with at least one violation that enforces:
+	// block on the deployment tab, isolate or terminate on the continuous
+	// tab (the objects the controller would act on). Any makes the scan
+	// exit 1.
 	Blocked int `json:"blocked"`
 	// Logged counts log violations.
 	Logged int `json:"logged"`

@@ -144,19 +144,7 @@ func (s *Scanner) emit(j *job, w Writer, sum *Summary) error {
 		}
 	}
 	for _, r := range j.results {
-		sum.Objects++
-		blocked := false
-		for _, v := range r.Violations {
-			sum.Violations++
-			if v.Action == string(policy.ActionBlock) {
-				blocked = true
-			} else {
-				sum.Logged++
-			}
-		}
-		if blocked {
-			sum.Blocked++
-		}
+		sum.count(r)
 		if err := w.Result(r); err != nil {
 			return err
 		}
@@ -311,23 +299,15 @@ func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
 		return
 	}
 	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace})
-	r := &Result{
-		Source: j.doc.Source, Line: j.doc.LineOf(itemPath), Kind: obj.Kind, Namespace: res.Namespace,
-		Name: obj.Meta.Name, Skipped: res.Skipped, Violations: make([]Violation, 0, len(res.Findings)),
-	}
+	r := NewResult(j.doc.Source, obj, &res)
+	r.Line = j.doc.LineOf(itemPath)
 	if r.Line == 0 {
 		r.Line = j.doc.Line
 	}
-	for i := range res.Findings {
-		f := &res.Findings[i]
-		v := Violation{
-			Rule: f.Rule, Action: string(f.Action), Severity: string(f.Severity), Container: f.Container,
-			Field: f.Field, Message: f.Message(),
+	if s.opts.FieldLines {
+		for i := range r.Violations {
+			r.Violations[i].Line = j.doc.LineOf(dot(itemPath) + res.Findings[i].Field)
 		}
-		if s.opts.FieldLines {
-			v.Line = j.doc.LineOf(dot(itemPath) + f.Field)
-		}
-		r.Violations = append(r.Violations, v)
 	}
 	j.results = append(j.results, r)
 }

@@ -16,7 +16,8 @@ import (
 //     line attributes GitLab and GitHub reporters use to point at the
 //     manifest;
 //   - a block violation is a testcase with <failure type="block">: it is
-//     what fails the scan, so it is what CI marks red;
+//     what fails the scan, so it is what CI marks red (isolate and
+//     terminate, in a cluster audit of the continuous tab, likewise);
 //   - a log violation is a passing testcase named after the rule, the
 //     message in <system-out>: it does not fail the scan, and "skipped"
 //     would misreport it as not evaluated;
@@ -102,7 +103,7 @@ func (j *junitWriter) Result(r *Result) error {
 			line = r.Line
 		}
 		c := junitCase{Classname: displaySource(r.Source), Name: junitCaseName(v), File: junitFile(r.Source), Line: line}
-		if v.Action == actionBlock {
+		if enforces(v.Action) {
 			suite.Failures++
 			c.Failure = &junitProblem{Message: v.Message, Type: v.Action, Text: junitDetail(r, v)}
 		} else {
@@ -156,9 +157,10 @@ func (j *junitWriter) writeSuite(s *junitSuite) error {
 	return err
 }
 
-// junitFile is the file attribute reporters link to; stdin has none.
+// junitFile is the file attribute reporters link to; stdin and live
+// objects have none.
 func junitFile(source string) string {
-	if source == "-" {
+	if source == "-" || isClusterSource(source) {
 		return ""
 	}
 	return source

@@ -300,10 +300,11 @@ func sarifRuleName(id, title string) string {
 	return b.String()
 }
 
-// sarifLevel maps an action to a SARIF level: block fails the scan, so it
-// is an error; anything else is a warning.
+// sarifLevel maps an action to a SARIF level: an enforcing action (block,
+// or isolate and terminate in a cluster audit) fails the scan, so it is an
+// error; log is a warning.
 func sarifLevel(action string) string {
-	if action == actionBlock {
+	if enforces(action) {
 		return "error"
 	}
 	return "warning"
@@ -320,10 +321,14 @@ func sarifLocationAt(uri string, line int) sarifLocation {
 
 // artifactURI turns a source path into a URI reference: relative to the
 // working directory when it lies below it, with forward slashes and
-// percent-encoding; "-" (standard input) becomes "stdin".
+// percent-encoding; "-" (standard input) becomes "stdin"; a live object's
+// "cluster://" source is kept.
 func (s *sarifWriter) artifactURI(source string) string {
 	if source == "" || source == "-" {
 		return "stdin"
+	}
+	if isClusterSource(source) {
+		return source // already a URI, its segments escaped
 	}
 	p := source
 	if filepath.IsAbs(p) && s.cwd != "" {

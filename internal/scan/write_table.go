@@ -21,10 +21,15 @@ import (
 //	error: deploy/bad.yaml:3: mapping values are not allowed in this context
 //
 //	12 objects, 2 violations (1 block, 1 log), 1 blocked object, 1 error
+//
+// A cluster audit of the continuous tab ends with
+// "... (1 isolate, 0 terminate, 1 log), 1 object to isolate or terminate, ...".
 type tableWriter struct {
 	w *bufio.Writer
 	// last is what was printed last, to separate blocks by blank lines.
 	last tablePart
+	// isolate and terminate count those violations (continuous tab).
+	isolate, terminate int
 }
 
 type tablePart int
@@ -55,6 +60,12 @@ func (t *tableWriter) Result(r *Result) error {
 	// The tabwriter holds one object's violations at most.
 	tw := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
 	for _, v := range r.Violations {
+		switch v.Action {
+		case "isolate":
+			t.isolate++
+		case "terminate":
+			t.terminate++
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", termSafe(v.Action), termSafe(v.Rule), termSafe(v.Message))
 	}
 	return tw.Flush()
@@ -77,11 +88,20 @@ func (t *tableWriter) End(s Summary) error {
 	b.WriteString(countNoun(s.Objects, "object"))
 	b.WriteString(", ")
 	b.WriteString(countNoun(s.Violations, "violation"))
-	if s.Violations > 0 {
+	continuous := s.Tab == "continuous"
+	switch {
+	case s.Violations == 0:
+	case continuous:
+		fmt.Fprintf(&b, " (%d isolate, %d terminate, %d log)", t.isolate, t.terminate, s.Logged)
+	default:
 		fmt.Fprintf(&b, " (%d block, %d log)", s.Violations-s.Logged, s.Logged)
 	}
 	b.WriteString(", ")
-	b.WriteString(countNoun(s.Blocked, "blocked object"))
+	if continuous {
+		b.WriteString(countNoun(s.Blocked, "object") + " to isolate or terminate")
+	} else {
+		b.WriteString(countNoun(s.Blocked, "blocked object"))
+	}
 	b.WriteString(", ")
 	b.WriteString(countNoun(s.Errors, "error"))
 	b.WriteByte('\n')

@@ -89,7 +89,7 @@ func summarize(steps []any) Summary {
 			blocked := false
 			for _, v := range step.Violations {
 				s.Violations++
-				if v.Action == actionBlock {
+				if v.Action == "block" {
 					blocked = true
 				} else {
 					s.Logged++

@@ -8,8 +8,9 @@ import (
 	"strconv"
 )
 
-// actionBlock is the action that denies an object and fails a scan.
-const actionBlock = "block"
+// actionLog is the one action that only records a violation; every other
+// action (block, isolate, terminate) enforces and fails a scan.
+const actionLog = "log"
 
 var formats = map[string]NewWriterFunc{
 	"table": NewTableWriter,
