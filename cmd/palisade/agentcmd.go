@@ -101,6 +101,8 @@ what it would do with --dry-run.`,
 	f.BoolVar(&cfg.DryRun, "dry-run", false, "continuous: record what isolate and terminate would do, and do nothing")
 	f.StringSliceVar(&cfg.Protected, "protected-namespaces", nil, "continuous: namespaces never isolated or terminated in, whatever the policy says (the agent's own, from $POD_NAMESPACE, always is)")
 	f.IntVar(&cfg.TerminatePerMinute, "terminate-per-minute", 10, "continuous: most pods deleted per minute; further deletions wait")
+	f.BoolVar(&cfg.PolicyReports, "policy-reports", false, "continuous: publish the results per namespace as wgpolicyk8s.io/v1alpha2 PolicyReports named palisade (the CRD must be installed)")
+	f.DurationVar(&cfg.PolicyReportInterval, "policy-report-interval", 10*time.Minute, "continuous: how often the PolicyReports are rebuilt (written only when they changed)")
 	f.BoolVar(&cfg.LeaderElect, "leader-elect", false, "continuous: with several replicas, only the holder of the Lease palisade-continuous in $POD_NAMESPACE runs the checks")
 	return cmd
 }

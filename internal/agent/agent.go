@@ -14,6 +14,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
@@ -24,6 +25,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/eventqueue"
 	"github.com/palisade-dev/palisade/internal/kubeconfig"
+	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
@@ -57,6 +59,11 @@ type Config struct {
 	DryRun             bool
 	Protected          []string
 	TerminatePerMinute int
+	// PolicyReports publishes the continuous tab's results as
+	// wgpolicyk8s.io/v1alpha2 PolicyReports every PolicyReportInterval
+	// (the CRD must be installed).
+	PolicyReports        bool
+	PolicyReportInterval time.Duration
 	// LeaderElect makes replicas take turns at the continuous checks (a
 	// Lease named palisade-continuous in $POD_NAMESPACE), so that each pod
 	// is judged and acted on once.
@@ -225,6 +232,13 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, curren
 	opts := continuous.Options{Client: client, Policy: current, Sink: sink, Cluster: cfg.Cluster,
 		Period: cfg.ContinuousPeriod, DryRun: cfg.DryRun, Protected: protected, TerminateRate: cfg.TerminatePerMinute,
 		Logger: logger.With("component", "continuous")}
+	if cfg.PolicyReports {
+		dyn, err := dynamic.NewForConfig(restCfg)
+		if err != nil {
+			return nil, err
+		}
+		opts.Reports, opts.ReportInterval = &policyreport.Publisher{Client: dyn}, cfg.PolicyReportInterval
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}

@@ -62,6 +62,11 @@ type Options struct {
 	TerminateBurst int
 	// Workers judge pods concurrently (2 when zero).
 	Workers int
+	// Reports, when set, receives the continuous tab's results as
+	// per-namespace PolicyReports every ReportInterval (10 minutes when
+	// zero).
+	Reports        ReportPublisher
+	ReportInterval time.Duration
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -119,6 +124,9 @@ func New(opts Options) (*Controller, error) {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 2
+	}
+	if opts.ReportInterval <= 0 {
+		opts.ReportInterval = 10 * time.Minute
 	}
 	if opts.Sink == nil {
 		opts.Sink = event.Discard{}
@@ -200,6 +208,10 @@ func (c *Controller) Run(ctx context.Context) error {
 			for c.next(ctx) {
 			}
 		}()
+	}
+	if c.opts.Reports != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.reportLoop(ctx) }()
 	}
 	t := time.NewTicker(c.opts.Period)
 	defer t.Stop()

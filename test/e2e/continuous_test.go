@@ -319,3 +319,42 @@ namespaced:
 		t.Errorf("lease holder %q: %s", h, r)
 	}
 }
+
+// The agent publishes the continuous tab's results per namespace as a
+// PolicyReport: counts and the failing pods.
+func TestContinuousPolicyReports(t *testing.T) {
+	const ns = "cont-report"
+	if out, err := kubectlIn(context.Background(), "", "", "apply", "-f", "../../internal/policyreport/testdata/policyreport-crd.yaml"); err != nil {
+		t.Fatalf("install the PolicyReport CRD: %v: %s", err, out)
+	}
+	waitFor(t, "the PolicyReport API", 20*time.Second, func() bool {
+		return kubectl(context.Background(), "", "get", "policyreports", "-A").err == nil
+	})
+	continuousNamespace(t, ns)
+	startContinuous(t, "cont-report", `clusterWide: {}
+namespaced:
+  - name: r
+    namespaces: [`+ns+`]
+    continuous: {rules: [{rule: privileged, action: log}, {rule: hostPID, action: log}]}`,
+		"--policy-reports", "--policy-report-interval", "1s")
+	privilegedPod(t, ns, "reported", "busybox")
+	cleanup(t, "pod", "-n", ns, "reported")
+	var report struct {
+		Summary struct{ Pass, Fail int } `json:"summary"`
+		Results []struct {
+			Rule      string `json:"rule"`
+			Result    string `json:"result"`
+			Resources []struct {
+				Kind, Name string
+			} `json:"resources"`
+		} `json:"results"`
+	}
+	waitFor(t, "the PolicyReport", 30*time.Second, func() bool {
+		r := kubectl(context.Background(), "", "get", "policyreport", "-n", ns, "palisade", "-o", "json")
+		return r.err == nil && json.Unmarshal([]byte(r.stdout), &report) == nil && report.Summary.Fail == 1
+	})
+	if report.Summary.Pass != 1 || len(report.Results) != 1 || report.Results[0].Rule != "privileged" ||
+		report.Results[0].Result != "fail" || len(report.Results[0].Resources) != 1 || report.Results[0].Resources[0].Name != "reported" {
+		t.Errorf("report %+v, want privileged failing for pod reported and hostPID passing", report)
+	}
+}
