@@ -67,8 +67,8 @@ type Options struct {
 	// zero).
 	Reports        ReportPublisher
 	ReportInterval time.Duration
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Validate reports every problem of the options at once.
