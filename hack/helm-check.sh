@@ -117,7 +117,8 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
  --set fullnameOverride=pal --set serviceAccount.name=pal-agent --set agent.extraArgs={--log-format=text} --set agent.clusterName=prod-eu
  --set nodeSelector.kubernetes\.io/os=linux --set tolerations[0].operator=Exists
- --set continuous.dryRun=true --set continuous.period=10m --set continuous.protectedNamespaces={payments,ops}"
+ --set continuous.dryRun=true --set continuous.period=10m --set continuous.protectedNamespaces={payments,ops}
+ --set continuous.policyReports.enabled=true"
 # "console-postgres-external": your PostgreSQL and admin token, a console
 # serving HTTPS, and this release's agents managed by it (verifying its CA).
 external_args="--set console.enabled=true --set console.database.type=postgres
@@ -219,7 +220,9 @@ for want in "- --continuous" "- --leader-elect" "- --continuous-period=1h" "- --
 	'verbs: ["patch", "delete"]' 'resources: ["networkpolicies"]' 'resourceNames: ["palisade-continuous"]' 'resources: ["daemonsets"]'; do
 	grep -qF -- "$want" "$tmp/helm.yaml" || die "helm: rendered manifests lack: $want"
 done
-for want in "- --dry-run" "- --continuous-period=10m" "- --protected-namespaces=payments,ops"; do
+! grep -qF 'policyreports' "$tmp/helm.yaml" || die "helm: PolicyReport access granted while continuous.policyReports.enabled=false"
+for want in "- --dry-run" "- --continuous-period=10m" "- --protected-namespaces=payments,ops" "- --policy-reports" \
+	"- --policy-report-interval=10m" 'resources: ["policyreports"]'; do
 	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
 done
 ! grep -qF 'verbs: ["patch", "delete"]' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants patch/delete on pods"
