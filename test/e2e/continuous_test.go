@@ -358,3 +358,43 @@ namespaced:
 		t.Errorf("report %+v, want privileged failing for pod reported and hostPID passing", report)
 	}
 }
+
+// The start-up check says whether isolation can work: what kube-system's
+// DaemonSets tell about the network plugin.
+func TestContinuousNetworkPluginCheck(t *testing.T) {
+	spec := `clusterWide: {}`
+	logOf := func(name string) string {
+		a := startContinuous(t, name, spec)
+		waitFor(t, "the network plugin verdict", 20*time.Second, func() bool {
+			return strings.Contains(readFile(a.proc.log), "NetworkPolicy")
+		})
+		a.proc.stop()
+		return readFile(a.proc.log)
+	}
+	daemonSet := func(name string) {
+		ds := fmt.Sprintf(`apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: %s, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: %s}}
+  template:
+    metadata: {labels: {app: %s}}
+    spec: {containers: [{name: cni, image: "registry.example.com/%s:1"}]}
+`, name, name, name, name)
+		if out, err := kubectlIn(context.Background(), ds, "", "apply", "-f", "-"); err != nil {
+			t.Fatalf("create DaemonSet %s: %v: %s", name, err, out)
+		}
+		cleanup(t, "daemonset", "-n", "kube-system", name)
+	}
+	if got := logOf("netcheck-none"); !strings.Contains(got, "NO KNOWN NETWORK PLUGIN FOUND") {
+		t.Errorf("without a plugin, the log should warn that it cannot tell:\n%s", got)
+	}
+	daemonSet("kube-flannel-ds")
+	if got := logOf("netcheck-flannel"); !strings.Contains(got, "THE NETWORK PLUGIN DOES NOT ENFORCE NetworkPolicy") {
+		t.Errorf("with flannel alone, the log should say isolation does not cut pods off:\n%s", got)
+	}
+	daemonSet("calico-node")
+	if got := logOf("netcheck-calico"); !strings.Contains(got, "the network plugin enforces NetworkPolicy") || !strings.Contains(got, "calico-node") {
+		t.Errorf("with Calico, the log should say NetworkPolicy is enforced:\n%s", got)
+	}
+}
