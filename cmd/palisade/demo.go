@@ -24,6 +24,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/agent"
+	"github.com/palisade-dev/palisade/internal/backoff"
 	"github.com/palisade-dev/palisade/internal/devcert"
 )
 
@@ -334,20 +335,11 @@ func (d *demo) waitEnforcing(ctx context.Context) error {
 			strings.HasPrefix(c.AgentPolicy, `"demo-`) {
 			return nil
 		}
-		if !sleepOrDone(ctx, 100*time.Millisecond) {
+		if !backoff.Sleep(ctx, 100*time.Millisecond) {
 			return ctx.Err()
 		}
 	}
 	return fmt.Errorf("the agent did not take the demo policy within 30 s (see %s)", filepath.Join(d.cfg.dir, "palisade.log"))
-}
-
-func sleepOrDone(ctx context.Context, d time.Duration) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
-	}
 }
 
 func (d *demo) registerWebhook(ctx context.Context, agentURL string, caPEM []byte) error {
@@ -435,7 +427,7 @@ func (d *demo) printEvents(ctx context.Context, denied int) error {
 		if len(page.Items) >= denied || time.Now().After(deadline) {
 			break
 		}
-		if !sleepOrDone(ctx, 200*time.Millisecond) {
+		if !backoff.Sleep(ctx, 200*time.Millisecond) {
 			return ctx.Err()
 		}
 	}

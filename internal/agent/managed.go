@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/atomicfile"
+	"github.com/palisade-dev/palisade/internal/backoff"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
@@ -134,7 +136,7 @@ func (m *ManagedPolicy) apply(etag string, raw json.RawMessage, save bool) error
 		}
 	}
 	if save {
-		if err := writeFileAtomic(m.path, savedPolicy{ETag: etag, Policy: raw, SavedAt: time.Now().UTC()}); err != nil {
+		if err := savePolicy(m.path, savedPolicy{ETag: etag, Policy: raw, SavedAt: time.Now().UTC()}); err != nil {
 			// Enforce it anyway; only a restart without the console is
 			// affected.
 			m.logger.Error("could not save the policy to disk", "file", m.path, "error", err)
@@ -152,7 +154,7 @@ func (m *ManagedPolicy) apply(etag string, raw json.RawMessage, save bool) error
 // reached the policy in force keeps enforcing; retries back off from 1 s
 // to 30 s.
 func (m *ManagedPolicy) Run(ctx context.Context) {
-	backoff, failures := time.Second, 0
+	retry := backoff.Backoff{Min: time.Second, Max: 30 * time.Second}
 	for ctx.Err() == nil {
 		m.mu.Lock()
 		latest, enforcing := m.latest, m.enforcing
@@ -163,30 +165,28 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			failures++
-			if failures == 1 || failures%10 == 0 {
+			wait, failures, log := retry.Failed()
+			if log {
 				msg := "console unreachable; the policy in force keeps enforcing"
 				var se *StatusError
 				if errors.As(err, &se) && (se.Code == 401 || se.Code == 403) {
 					msg = "the console refused this agent's token (cluster deleted or token replaced?); the policy in force keeps enforcing"
 				}
-				m.logger.Warn(msg, "version", enforcing, "error", err, "failures", failures, "retry_in", backoff.String())
+				m.logger.Warn(msg, "version", enforcing, "error", err, "failures", failures, "retry_in", wait.String())
 			}
-			if !sleepCtx(ctx, jitter(backoff)) {
+			if !backoff.Sleep(ctx, backoff.Jitter(wait)) {
 				return
 			}
-			backoff = min(backoff*2, 30*time.Second)
 			continue
 		}
-		if failures > 0 {
+		if failures := retry.Succeeded(); failures > 0 {
 			m.logger.Info("console reachable again", "after_failures", failures)
 		}
-		backoff, failures = time.Second, 0
 		if !changed {
 			// A long poll that ends early with nothing new (a proxy that
 			// drops If-None-Match, a console shutting down) must not turn
 			// into a busy loop.
-			if time.Since(start) < time.Second && !sleepCtx(ctx, time.Second) {
+			if time.Since(start) < time.Second && !backoff.Sleep(ctx, time.Second) {
 				return
 			}
 			continue
@@ -208,43 +208,12 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 	}
 }
 
-func jitter(d time.Duration) time.Duration {
-	return d/2 + time.Duration(time.Now().UnixNano()%int64(d/2+1))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
-// writeFileAtomic writes v as JSON to path through a synced temporary file
-// and a rename, so a crash leaves the old file or the new one.
-func writeFileAtomic(path string, v any) error {
-	b, err := json.Marshal(v)
+// savePolicy writes sp to path so that a crash leaves the old file or the
+// new one.
+func savePolicy(path string, sp savedPolicy) error {
+	b, err := json.Marshal(sp)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".policy-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, b)
 }

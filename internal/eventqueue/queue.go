@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -23,6 +22,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/atomicfile"
+	"github.com/palisade-dev/palisade/internal/backoff"
 	"github.com/palisade-dev/palisade/internal/event"
 )
 
@@ -378,8 +379,7 @@ func (q *Queue) Run(ctx context.Context, send SendFunc) error {
 	r := reader{q: q, buf: make([]byte, q.opts.BatchBytes)}
 	defer r.close()
 	batchEvents := q.opts.BatchEvents
-	backoff := q.opts.MinBackoff
-	failures := 0
+	retry := backoff.Backoff{Min: q.opts.MinBackoff, Max: q.opts.MaxBackoff}
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -387,7 +387,7 @@ func (q *Queue) Run(ctx context.Context, send SendFunc) error {
 		batch, next, err := r.next(batchEvents)
 		if err != nil {
 			q.log.Error("event queue: read failed", "error", err)
-			if !sleep(ctx, backoff) {
+			if !backoff.Sleep(ctx, q.opts.MinBackoff) {
 				return nil
 			}
 			continue
@@ -411,10 +411,10 @@ func (q *Queue) Run(ctx context.Context, send SendFunc) error {
 		case err == nil:
 			q.delivered.Add(int64(len(batch)))
 			q.ack(next)
-			if failures > 0 {
+			if failures := retry.Succeeded(); failures > 0 {
 				q.log.Info("event delivery resumed", "after_failures", failures)
 			}
-			failures, backoff, batchEvents = 0, q.opts.MinBackoff, q.opts.BatchEvents
+			batchEvents = q.opts.BatchEvents
 		case errors.As(err, &rej):
 			q.reject(batch, rej)
 			q.ack(next)
@@ -430,39 +430,23 @@ func (q *Queue) Run(ctx context.Context, send SendFunc) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			failures++
-			// Log the first failure and then every tenth, so that a long
-			// outage does not flood the log.
-			if failures == 1 || failures%10 == 0 {
-				q.log.Warn("event delivery failed; will retry", "error", err, "failures", failures, "retry_in", backoff.String())
+			// The first failure and then every tenth are logged, so that a
+			// long outage does not flood the log.
+			wait, failures, log := retry.Failed()
+			if log {
+				q.log.Warn("event delivery failed; will retry", "error", err, "failures", failures, "retry_in", wait.String())
 			}
-			if !sleep(ctx, jitter(backoff)) {
+			if !backoff.Sleep(ctx, backoff.Jitter(wait)) {
 				return nil
 			}
-			backoff = min(backoff*2, q.opts.MaxBackoff)
 		}
-	}
-}
-
-func jitter(d time.Duration) time.Duration {
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
 // ack records that everything before p was delivered, and removes the
 // segments wholly behind it.
 func (q *Queue) ack(p position) {
-	err := writeSynced(filepath.Join(q.dir, ackFile), fmt.Appendf(nil, "%d %d\n", p.Seq, p.Off))
+	err := atomicfile.Write(filepath.Join(q.dir, ackFile), fmt.Appendf(nil, "%d %d\n", p.Seq, p.Off))
 	if err != nil {
 		// Delivery stays correct: on restart the events since the last
 		// recorded position are sent again and the console drops them.
@@ -489,28 +473,6 @@ func (q *Queue) ack(p position) {
 			q.log.Error("event queue: could not remove a delivered segment", "error", err)
 		}
 	}
-}
-
-// writeSynced replaces path with data through a synced temporary file and a
-// rename.
-func writeSynced(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // segTail is the size of segment p.Seq beyond p.Off.
