@@ -41,13 +41,20 @@ func (c *Controller) act(ctx context.Context, pod *corev1.Pod, compiled *engine.
 	if compiled != nil {
 		policyName = compiled.Policy.Metadata.Name
 	}
+	// Each finding's message is formatted once: it is the event's text and
+	// part of the fingerprint.
+	msgs := make([]string, len(res.Findings))
+	fps := make([]string, len(res.Findings))
 	current := make(map[string]bool, len(res.Findings))
 	var strongest *engine.Finding
+	strongestMsg := ""
 	for i := range res.Findings {
 		f := &res.Findings[i]
-		current[fingerprint(f)] = true
+		msgs[i] = f.Message()
+		fps[i] = fingerprint(f.Rule, f.Action, msgs[i])
+		current[fps[i]] = true
 		if strongest == nil || strength(f.Action) > strength(strongest.Action) {
-			strongest = f
+			strongest, strongestMsg = f, msgs[i]
 		}
 	}
 	c.mu.Lock()
@@ -63,13 +70,13 @@ func (c *Controller) act(ctx context.Context, pod *corev1.Pod, compiled *engine.
 	var strongestEvent = -1
 	for i := range res.Findings {
 		f := &res.Findings[i]
-		if reported[fingerprint(f)] {
+		if reported[fps[i]] {
 			continue
 		}
 		if f == strongest {
 			strongestEvent = len(evs)
 		}
-		evs = append(evs, c.event(pod, policyName, f.Rule, f.Action, f.Container, f.Message()))
+		evs = append(evs, c.event(pod, policyName, f.Rule, f.Action, f.Container, msgs[i]))
 	}
 
 	// Containment for the strongest action; an outcome is reported with
@@ -97,7 +104,7 @@ func (c *Controller) act(ctx context.Context, pod *corev1.Pod, compiled *engine.
 		if strongestEvent >= 0 {
 			evs[strongestEvent].Message += " " + outcome
 		} else {
-			evs = append(evs, c.event(pod, policyName, strongest.Rule, strongest.Action, strongest.Container, strongest.Message()+" "+outcome))
+			evs = append(evs, c.event(pod, policyName, strongest.Rule, strongest.Action, strongest.Container, strongestMsg+" "+outcome))
 		}
 	}
 	if action != policy.ActionIsolate && action != policy.ActionTerminate {
@@ -123,8 +130,8 @@ func (c *Controller) act(ctx context.Context, pod *corev1.Pod, compiled *engine.
 
 // fingerprint identifies a violation: reported once until it changes or
 // clears.
-func fingerprint(f *engine.Finding) string {
-	return f.Rule + "\x00" + string(f.Action) + "\x00" + f.Message()
+func fingerprint(rule string, action policy.Action, msg string) string {
+	return rule + "\x00" + string(action) + "\x00" + msg
 }
 
 func (c *Controller) event(pod *corev1.Pod, policyName, rule string, action policy.Action, container, msg string) event.Event {
