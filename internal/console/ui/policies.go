@@ -115,13 +115,8 @@ func (u *UI) renderEditor(w http.ResponseWriter, r *http.Request, p *page, statu
 }
 
 func (u *UI) editPolicy(w http.ResponseWriter, r *http.Request, p *page) {
-	doc, err := u.opts.Service.Store().GetPolicy(r.Context(), r.PathValue("name"))
-	if errors.Is(err, store.ErrNotFound) {
-		u.fail(w, r, p, http.StatusNotFound, fmt.Sprintf("There is no policy %q.", r.PathValue("name")))
-		return
-	}
-	if err != nil {
-		u.internal(w, r, p, err)
+	doc, ok := u.storedPolicy(w, r, p)
+	if !ok {
 		return
 	}
 	var pol policy.Policy
@@ -251,13 +246,8 @@ func (u *UI) renderYAML(w http.ResponseWriter, r *http.Request, p *page, status 
 }
 
 func (u *UI) editYAML(w http.ResponseWriter, r *http.Request, p *page) {
-	doc, err := u.opts.Service.Store().GetPolicy(r.Context(), r.PathValue("name"))
-	if errors.Is(err, store.ErrNotFound) {
-		u.fail(w, r, p, http.StatusNotFound, fmt.Sprintf("There is no policy %q.", r.PathValue("name")))
-		return
-	}
-	if err != nil {
-		u.internal(w, r, p, err)
+	doc, ok := u.storedPolicy(w, r, p)
+	if !ok {
 		return
 	}
 	y, err := yaml.JSONToYAML(doc.Body)
@@ -308,4 +298,19 @@ func (u *UI) saveYAML(w http.ResponseWriter, r *http.Request, p *page, existing 
 		return
 	}
 	u.renderYAML(w, r, p, status, d)
+}
+
+// storedPolicy reads the policy named in the path, or answers 404 (or 500)
+// itself and reports false.
+func (u *UI) storedPolicy(w http.ResponseWriter, r *http.Request, p *page) (store.Document, bool) {
+	doc, err := u.opts.Service.Store().GetPolicy(r.Context(), r.PathValue("name"))
+	if errors.Is(err, store.ErrNotFound) {
+		u.fail(w, r, p, http.StatusNotFound, fmt.Sprintf("There is no policy %q.", r.PathValue("name")))
+		return store.Document{}, false
+	}
+	if err != nil {
+		u.internal(w, r, p, err)
+		return store.Document{}, false
+	}
+	return doc, true
 }
