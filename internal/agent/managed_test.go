@@ -19,12 +19,12 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/palisade-dev/palisade/internal/console"
+	"github.com/palisade-dev/palisade/internal/console/consoletest"
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
 	"github.com/palisade-dev/palisade/internal/devcert"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/store"
-	"github.com/palisade-dev/palisade/internal/store/sqlite"
 )
 
 const adminToken = "admin-token-for-agent-tests"
@@ -43,18 +43,11 @@ type consoleFixture struct {
 
 func newConsole(t testing.TB) *consoleFixture {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "palisade.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	reg, err := rules.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &consoleFixture{t: t, svc: console.New(console.Options{Store: st, Registry: reg}), st: st, addr: "127.0.0.1:0"}
+	svc, st, _ := consoletest.New(t)
+	c := &consoleFixture{t: t, svc: svc, st: st, addr: "127.0.0.1:0"}
 	c.start()
 	t.Cleanup(c.stop)
+	var err error
 	_, c.token, err = c.svc.RegisterCluster(context.Background(), "prod")
 	if err != nil {
 		t.Fatal(err)

@@ -7,30 +7,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/store/sqlite"
+	"github.com/palisade-dev/palisade/internal/console/consoletest"
 )
 
 const admin, viewer = "admin-token-for-tests", "viewer-token-for-tests"
 
 func newServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "palisade.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	reg, err := rules.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(New(Options{Service: console.New(console.Options{Store: st, Registry: reg}), AdminToken: admin, ViewerToken: viewer}))
+	svc, _, _ := consoletest.New(t)
+	srv := httptest.NewServer(New(Options{Service: svc, AdminToken: admin, ViewerToken: viewer}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -197,15 +186,7 @@ func TestClustersAgentsAndEvents(t *testing.T) {
 
 // A store that cannot answer is not a bad token: agents get 503, not 401.
 func TestTokenCheckFailureIs503(t *testing.T) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "palisade.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := rules.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := console.New(console.Options{Store: st, Registry: reg})
+	svc, st, _ := consoletest.New(t)
 	_, token, err := svc.RegisterCluster(context.Background(), "prod")
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"html"
 	"io"
 	"log/slog"
@@ -9,15 +8,14 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/palisade-dev/palisade/internal/console"
+	"github.com/palisade-dev/palisade/internal/console/consoletest"
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
 	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/store/sqlite"
 )
 
 const adminToken, viewerToken = "admin-token-for-ui-tests", "viewer-token-for-ui-tests"
@@ -32,16 +30,7 @@ type consoleServer struct {
 
 func newConsole(t *testing.T) *consoleServer {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "palisade.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	reg, err := rules.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := console.New(console.Options{Store: st, Registry: reg})
+	svc, _, reg := consoletest.New(t)
 	web, err := New(Options{Service: svc, Registry: reg, AdminToken: adminToken, ViewerToken: viewerToken,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
