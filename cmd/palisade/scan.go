@@ -9,10 +9,10 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/palisade-dev/palisade/internal/clusterscan"
 	"github.com/palisade-dev/palisade/internal/engine"
+	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/rules"
@@ -168,12 +168,9 @@ func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
 // --policy-report, publishes the PolicyReports.
 func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string, w scan.Writer) (scan.Summary, error) {
 	ctx := cmd.Context()
-	loading := clientcmd.NewDefaultClientConfigLoadingRules()
-	loading.ExplicitPath = c.kubeconfig
-	kc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(loading, &clientcmd.ConfigOverrides{CurrentContext: c.context})
-	cfg, err := kc.ClientConfig()
+	cfg, contextName, err := kubeconfig.Load(c.kubeconfig, c.context)
 	if err != nil {
-		return scan.Summary{}, badInput(fmt.Errorf("kubeconfig: %w", err))
+		return scan.Summary{}, badInput(err)
 	}
 	cfg.QPS, cfg.Burst = 50, 100 // one audit pages through every kind
 	cfg.UserAgent = "palisade-scan"
@@ -191,7 +188,7 @@ func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compil
 		reports = policyreport.NewBuilder(policyreport.Options{Policy: compiled.Policy.Metadata.Name, Tab: tab})
 	}
 	err = clusterscan.Audit(ctx, &clusterscan.Lister{Client: client, Namespace: namespace}, clusterscan.Options{
-		Policy: compiled, Tab: tab, Context: contextName(kc, c.context), Report: stream, Reports: reports,
+		Policy: compiled, Tab: tab, Context: contextName, Report: stream, Reports: reports,
 	})
 	if err != nil {
 		return scan.Summary{}, err
@@ -215,16 +212,4 @@ func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compil
 		return sum, badInput(fmt.Errorf("publish PolicyReports: %w", err))
 	}
 	return sum, nil
-}
-
-// contextName names the cluster in sources: the context used, or
-// "in-cluster" when there is no kubeconfig.
-func contextName(kc clientcmd.ClientConfig, flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if raw, err := kc.RawConfig(); err == nil && raw.CurrentContext != "" {
-		return raw.CurrentContext
-	}
-	return "in-cluster"
 }

@@ -217,7 +217,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 // in wg. It returns the function that re-judges every pod (the policy
 // changed).
 func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, current func() *engine.Compiled, sink event.Sink, logger *slog.Logger) (func(), error) {
-	restCfg, err := kubeconfig.Load(cfg.Kubeconfig)
+	restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, "")
 	if err != nil {
 		return nil, err
 	}

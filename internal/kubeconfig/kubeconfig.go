@@ -1,6 +1,6 @@
 // Package kubeconfig finds the Kubernetes API the way kubectl does: an
-// explicit file, else $KUBECONFIG or ~/.kube/config, else the in-cluster
-// service account.
+// explicit file, else $KUBECONFIG or ~/.kube/config, else (client-go's
+// deferred loading) the in-cluster service account.
 package kubeconfig
 
 import (
@@ -11,21 +11,24 @@ import (
 )
 
 // Load returns the client configuration from path ("" for kubectl's
-// loading rules, falling back to in-cluster).
-func Load(path string) (*rest.Config, error) {
+// loading rules) and context ("" for the current one), with the name of the
+// context used ("in-cluster" when there is no kubeconfig).
+func Load(path, context string) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if path != "" {
-		rules.ExplicitPath = path
-	}
-	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	rules.ExplicitPath = path
+	kc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	cfg, err := kc.ClientConfig()
 	if err != nil {
-		if path == "" {
-			if ic, icErr := rest.InClusterConfig(); icErr == nil {
-				return ic, nil
-			}
-		}
-		return nil, fmt.Errorf("kubeconfig: %w", err)
+		return nil, "", fmt.Errorf("kubeconfig: %w", err)
 	}
 	cfg.UserAgent = "palisade"
-	return cfg, nil
+	name := context
+	if name == "" {
+		if raw, err := kc.RawConfig(); err == nil && raw.CurrentContext != "" {
+			name = raw.CurrentContext
+		} else {
+			name = "in-cluster"
+		}
+	}
+	return cfg, name, nil
 }

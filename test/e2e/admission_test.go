@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -189,7 +190,16 @@ func TestExecAndPortForwardRefused(t *testing.T) {
 
 func readEvents(t *testing.T) []map[string]any {
 	t.Helper()
-	f, err := os.Open(env.eventsFile)
+	return readEventsFile(t, env.eventsFile)
+}
+
+// readEventsFile reads an agent's --events file (none yet: no events).
+func readEventsFile(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +210,7 @@ func readEvents(t *testing.T) []map[string]any {
 	for sc.Scan() {
 		var ev map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("events file: %v", err)
+			t.Fatalf("events file %s: %v", path, err)
 		}
 		out = append(out, ev)
 	}

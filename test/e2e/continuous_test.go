@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -67,17 +66,9 @@ func (a *continuousAgent) setPolicy(name, spec string) {
 }
 
 func (a *continuousAgent) eventsFor(pod string) []map[string]any {
-	f, err := os.Open(a.events)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var ev map[string]any
-		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev["name"] == pod && ev["tab"] == "continuous" {
+	for _, ev := range readEventsFile(a.t, a.events) {
+		if ev["name"] == pod && ev["tab"] == "continuous" {
 			out = append(out, ev)
 		}
 	}
