@@ -13,13 +13,12 @@ bin=/usr/bin/chromium
 log() { echo "chromium: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=hack/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ ! -x "$bin" ]; then
 	log "installing Debian chromium"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 ||
-		{ as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
-		die "could not install chromium"
+	apt_install chromium
 	[ -x "$bin" ] || die "chromium installed but $bin is missing"
 fi
 log "$("$bin" --version 2>/dev/null || echo "$bin")"

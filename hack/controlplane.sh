@@ -22,14 +22,13 @@ apiserver="$cache/kube-apiserver-$kube_version"
 log() { echo "controlplane: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=hack/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_etcd() {
 	command -v etcd >/dev/null && return
 	log "installing Debian etcd-server"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null 2>&1 ||
-		{ as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null; } ||
-		die "could not install etcd-server"
+	apt_install etcd-server
 	# The package may start a system etcd on the default ports; ours uses others.
 }
 
@@ -48,17 +47,6 @@ ensure_apiserver() {
 		-ldflags "-X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" \
 		-o "$apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
 	mv "$apiserver.tmp" "$apiserver"
-}
-
-free_port() {
-	local p
-	for p in $(seq "$1" $(($1 + 200))); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port from $1"
 }
 
 up() {

@@ -20,7 +20,8 @@ db=palisade_test
 log() { echo "postgres: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source=hack/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # bindir prints the newest /usr/lib/postgresql/N/bin, or the folder of
 # pg_ctl on the PATH.
@@ -39,9 +40,7 @@ ensure_postgres() {
 	[ -n "$bin" ] && return
 	log "installing Debian postgresql"
 	# The package may start a system cluster on 5432; ours uses another port.
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null 2>&1 ||
-		{ as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } ||
-		die "could not install postgresql"
+	apt_install postgresql
 	bin=$(bindir)
 	[ -n "$bin" ] || die "postgresql installed but no initdb/pg_ctl found"
 }
@@ -60,17 +59,6 @@ ensure_user() {
 	id postgres >/dev/null 2>&1 && return
 	log "creating system user postgres"
 	useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
-}
-
-free_port() {
-	local p
-	for p in $(seq "$1" $(($1 + 200))); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	die "no free port from $1"
 }
 
 running() {

@@ -1,0 +1,26 @@
+# Shared by the hack/ scripts (sourced, not run). Each script defines
+# log() and die() with its own prefix before sourcing this file.
+
+# as_root runs a command as root, through sudo when needed.
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# apt_install installs Debian packages, refreshing the package lists only
+# when the first attempt fails (a fresh machine has none).
+apt_install() {
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+		{ as_root apt-get update -qq >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; } ||
+		die "could not install $*"
+}
+
+# free_port prints the first port from $1 (up to $1+200) that nothing on
+# 127.0.0.1 listens on.
+free_port() {
+	local p
+	for p in $(seq "$1" $(($1 + 200))); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port from $1"
+}
