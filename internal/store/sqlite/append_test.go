@@ -82,11 +82,14 @@ func TestAppendGroupCommit(t *testing.T) {
 	for groups(s) == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	// Five more queue behind it; two overlap the first and each other.
+	// Five more queue behind it, one at a time so their order is known;
+	// two overlap the first and each other.
 	for i := range 3 {
 		appendAsync(fmt.Sprintf("b%d", i), batch(fmt.Sprintf("b%d", i), 20))
+		waitQueued(t, s, i+1)
 	}
 	appendAsync("dup-of-b0", batch("b0", 5))
+	waitQueued(t, s, 4)
 	appendAsync("dup-of-first", batch("first", 10))
 	waitQueued(t, s, 5)
 	if err := tx.Rollback(); err != nil {
