@@ -1,0 +1,320 @@
+package falco
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Options configure Load.
+type Options struct {
+	// Sources are the event sources rules may be written for; a rule for
+	// any other source is skipped with a warning, as Falco does.
+	Sources []Source
+	// Plugins are the plugins (name → version) whose fields the sources
+	// provide, checked against required_plugin_versions.
+	Plugins map[string]string
+}
+
+// Rules are compiled rules files, ready to evaluate events; safe for
+// concurrent use (each goroutine evaluates with its own Matcher).
+type Rules struct {
+	all      []*Rule
+	byName   map[string]*Rule
+	bySource map[string][]*Rule
+	slots    []Extractor
+}
+
+// Rule is one compiled rule.
+type Rule struct {
+	Name     string
+	Desc     string
+	Source   string
+	Priority Priority
+	Tags     []string
+	Enabled  bool
+	// Output is the output template as written.
+	Output string
+	// Evaluated is false for rules whose source's events Palisade does not
+	// see (syscall rules: a Falco sensor evaluates them).
+	Evaluated bool
+
+	cond cond
+	out  template
+}
+
+// All returns every rule that compiled, in file order, disabled ones
+// included.
+func (rs *Rules) All() []*Rule { return rs.all }
+
+// Rule returns the rule with this name, or nil.
+func (rs *Rules) Rule(name string) *Rule { return rs.byName[name] }
+
+// Load reads rules files in order (later files append to and override
+// earlier ones, as with Falco's -r) and compiles them. Diagnostics hold
+// every error and warning; Rules holds the rules that compiled, and is
+// nil only when nothing could be read at all.
+func Load(opts Options, files ...File) (*Rules, Diagnostics) {
+	l := &loader{opts: opts, lists: map[string]*listDef{}, macros: map[string]*macroDef{}, rules: map[string]*ruleDef{}}
+	for _, f := range files {
+		l.loadFile(f)
+	}
+	c := &compiler{loader: l, sources: map[string]Source{}, slotOf: map[string]int{}}
+	for _, s := range opts.Sources {
+		c.sources[s.Name()] = s
+	}
+	rs := c.compile()
+	return rs, l.diags
+}
+
+type compiler struct {
+	*loader
+	sources map[string]Source
+	rs      *Rules
+	// slotOf maps "source\x00field[arg]" to its extraction slot.
+	slotOf map[string]int
+}
+
+func (c *compiler) compile() *Rules {
+	c.rs = &Rules{byName: map[string]*Rule{}, bySource: map[string][]*Rule{}}
+	for _, m := range c.macroOrder {
+		tree, err := parseCondition(m.cond)
+		m.parsed = true
+		if err != nil {
+			c.report(Error, ErrCompileCondition, m.condAt, "macro '"+m.name+"'", "%v", err)
+			continue
+		}
+		m.tree = tree
+	}
+	notEvaluated := map[string]int{}
+	unknownSources := map[string]bool{}
+	for _, d := range c.ruleOrder {
+		item := "rule '" + d.name + "'"
+		src, ok := c.sources[d.source]
+		if !ok {
+			if !unknownSources[d.source] {
+				c.report(Warning, WarnUnknownSource, d.at, item, "unknown source %s, skipping (and every other rule of that source)", d.source)
+				unknownSources[d.source] = true
+			}
+			continue
+		}
+		r, ok := c.rule(d, src)
+		if !ok {
+			continue
+		}
+		c.rs.all = append(c.rs.all, r)
+		c.rs.byName[r.Name] = r
+		if !r.Evaluated {
+			notEvaluated[r.Source]++
+			continue
+		}
+		if r.Enabled {
+			c.rs.bySource[r.Source] = append(c.rs.bySource[r.Source], r)
+		}
+	}
+	for _, s := range sortedKeys(notEvaluated) {
+		c.report(Warning, WarnNotEvaluated, where{file: c.firstFile()}, "",
+			"%d rules of source %s compiled; Palisade does not see %s events itself and acts on the alerts a Falco sensor posts for them",
+			notEvaluated[s], s, s)
+	}
+	for _, m := range c.macroOrder {
+		if !m.used {
+			c.report(Warning, WarnUnusedMacro, m.at, "macro '"+m.name+"'", "macro not referred to by any rule or macro")
+		}
+	}
+	for _, li := range c.listOrder {
+		if !li.used {
+			c.report(Warning, WarnUnusedList, li.at, "list '"+li.name+"'", "list not referred to by any rule, macro or list")
+		}
+	}
+	return c.rs
+}
+
+func (c *compiler) firstFile() string {
+	if len(c.ruleOrder) > 0 {
+		return c.ruleOrder[0].at.file
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// errUnknownField marks a condition or output naming a field its source
+// does not define (skip-if-unknown-filter turns it into a warning).
+var errUnknownField = errors.New("unknown field")
+
+// rule compiles one rule definition.
+func (c *compiler) rule(d *ruleDef, src Source) (*Rule, bool) {
+	item := "rule '" + d.name + "'"
+	tree, err := parseCondition(d.cond)
+	if err != nil {
+		c.report(Error, ErrCompileCondition, d.condAt, item, "%v", err)
+		return nil, false
+	}
+	if ex := c.exceptionTree(d); ex != nil {
+		tree = &andNode{at: tree.pos(), kids: []node{tree, ex}}
+	}
+	expanded, err := c.expand(tree, nil)
+	if err != nil {
+		c.report(Error, ErrCompileCondition, d.condAt, item, "%v", err)
+		return nil, false
+	}
+	r := &Rule{Name: d.name, Desc: d.desc, Source: d.source, Priority: d.priority, Tags: d.tags, Enabled: d.enabled,
+		Output: strings.TrimSpace(d.output), Evaluated: true}
+	cd, evaluated, err := c.cond(expanded, src)
+	if err == nil {
+		r.cond, r.Evaluated = cd, evaluated
+		r.out, err = c.template(r.Output, src, evaluated)
+		if err != nil {
+			if errors.Is(err, errUnknownField) && d.skipUnknown {
+				c.report(Warning, WarnUnknownFilter, d.outputAt, item, "%v; rule skipped (skip-if-unknown-filter)", err)
+				return nil, false
+			}
+			c.report(Error, ErrCompileOutput, d.outputAt, item, "%v", err)
+			return nil, false
+		}
+		return r, true
+	}
+	if errors.Is(err, errUnknownField) && d.skipUnknown {
+		c.report(Warning, WarnUnknownFilter, d.condAt, item, "%v; rule skipped (skip-if-unknown-filter)", err)
+		return nil, false
+	}
+	c.report(Error, ErrCompileCondition, d.condAt, item, "%v", err)
+	return nil, false
+}
+
+// exceptionTree turns a rule's exceptions into "not (tuple or tuple ...)",
+// nil when no exception has values.
+func (c *compiler) exceptionTree(d *ruleDef) node {
+	var alts []node
+	for _, e := range d.exceptions {
+		if e.single {
+			comp := e.comps[0]
+			if listOps[comp] {
+				var vals []string
+				for _, t := range e.values {
+					vals = append(vals, t[0].items...)
+				}
+				if len(vals) > 0 {
+					alts = append(alts, exceptionCheck(e.fields[0], comp, exceptionValue{items: vals, list: true}))
+				}
+				continue
+			}
+			for _, t := range e.values {
+				alts = append(alts, exceptionCheck(e.fields[0], comp, t[0]))
+			}
+			continue
+		}
+		for _, t := range e.values {
+			kids := make([]node, len(t))
+			for i, v := range t {
+				kids[i] = exceptionCheck(e.fields[i], e.comps[i], v)
+			}
+			alts = append(alts, &andNode{kids: kids})
+		}
+	}
+	if len(alts) == 0 {
+		return nil
+	}
+	return &notNode{kid: &orNode{kids: alts}}
+}
+
+func exceptionCheck(field, comp string, v exceptionValue) node {
+	name, arg, hasArg, _ := splitField(token{text: field})
+	n := &checkNode{field: name, arg: arg, hasArg: hasArg, op: comp}
+	for _, it := range v.items {
+		n.values = append(n.values, listItem(it))
+		n.bare = append(n.bare, true) // a value may name a list, as in Falco
+	}
+	return n
+}
+
+// expand replaces macro references by their conditions and list names by
+// their items, marking both used; stack detects macros that refer to
+// themselves.
+func (c *compiler) expand(n node, stack []string) (node, error) {
+	switch n := n.(type) {
+	case *andNode:
+		kids := make([]node, len(n.kids))
+		for i, k := range n.kids {
+			e, err := c.expand(k, stack)
+			if err != nil {
+				return nil, err
+			}
+			kids[i] = e
+		}
+		return &andNode{n.at, kids}, nil
+	case *orNode:
+		kids := make([]node, len(n.kids))
+		for i, k := range n.kids {
+			e, err := c.expand(k, stack)
+			if err != nil {
+				return nil, err
+			}
+			kids[i] = e
+		}
+		return &orNode{n.at, kids}, nil
+	case *notNode:
+		k, err := c.expand(n.kid, stack)
+		if err != nil {
+			return nil, err
+		}
+		return &notNode{n.at, k}, nil
+	case *macroNode:
+		m := c.macros[n.name]
+		if m == nil {
+			return nil, fmt.Errorf("undefined macro '%s' used in filter", n.name)
+		}
+		m.used = true
+		if slices.Contains(stack, n.name) {
+			return nil, fmt.Errorf("macro '%s' refers to itself (%s)", n.name, strings.Join(append(stack, n.name), " → "))
+		}
+		if m.tree == nil {
+			return nil, fmt.Errorf("macro '%s' has a condition that does not compile", n.name)
+		}
+		return c.expand(m.tree, append(stack, n.name))
+	case *checkNode:
+		if !listOps[n.op] {
+			return n, nil
+		}
+		out := *n
+		out.values, out.bare = nil, nil
+		for i, v := range n.values {
+			if n.bare[i] {
+				if li := c.lists[v]; li != nil {
+					out.values = append(out.values, c.listItems(li, nil)...)
+					continue
+				}
+			}
+			out.values = append(out.values, v)
+		}
+		return &out, nil
+	}
+	return n, nil
+}
+
+// listItems returns a list's items with the lists it names expanded.
+func (c *compiler) listItems(li *listDef, seen []string) []string {
+	li.used = true
+	if slices.Contains(seen, li.name) {
+		return nil
+	}
+	var out []string
+	for _, it := range li.items {
+		if sub := c.lists[it]; sub != nil && sub != li {
+			out = append(out, c.listItems(sub, append(seen, li.name))...)
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
