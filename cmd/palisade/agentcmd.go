@@ -17,15 +17,18 @@ import (
 
 func newAgentCmd() *cobra.Command {
 	var (
-		cfg       agent.Config
-		logFormat string
-		tokenFile string
+		cfg              agent.Config
+		logFormat        string
+		tokenFile        string
+		runtimeTokenFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
-		Short: "Run in a cluster: the admission webhook (HTTPS) for the deployment tab",
+		Short: "Run in a cluster: admission webhook, continuous checks and runtime responses",
 		Long: `Run the in-cluster enforcement point. The agent serves, over HTTPS:
   /validate  AdmissionReview admission.k8s.io/v1 (CREATE, UPDATE, CONNECT on pods/exec, attach, portforward)
+  /audit     the kube-apiserver audit webhook backend (audit.k8s.io/v1 EventList)
+  /falco     Falco alerts (http_output, json_output: true)
   /healthz   liveness
   /readyz    readiness (a policy is loaded)
   /metrics   Prometheus metrics
@@ -50,7 +53,17 @@ it changes or clears); isolate labels the pod palisade.dev/isolated=true and
 keeps a deny-all NetworkPolicy "palisade-isolate" in its namespace (released
 when the policy no longer asks for it); terminate deletes the pod, at most
 --terminate-per-minute, never in --protected-namespaces, and only records
-what it would do with --dry-run.`,
+what it would do with --dry-run.
+
+Runtime (the policy's runtime tab): audit events posted to /audit and Falco
+alerts posted to /falco are evaluated against the rulesets the policy binds
+(the built-in ones, and --runtime-rules); a match is an event, and the
+binding's action (log, isolate, terminate) applies to the pod the event
+names, with the same guardrails as the continuous checks. A pod isolated
+by a runtime rule stays isolated until a person removes the label. Callers
+must present --runtime-token-file's token (Authorization: Bearer) or a
+client certificate signed by --runtime-client-ca-file; without either, the
+two endpoints refuse every request.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Token == "" && tokenFile != "" {
@@ -62,6 +75,15 @@ what it would do with --dry-run.`,
 			}
 			if cfg.Token == "" {
 				cfg.Token = strings.TrimSpace(os.Getenv("PALISADE_AGENT_TOKEN"))
+			}
+			if runtimeTokenFile != "" {
+				b, err := os.ReadFile(runtimeTokenFile)
+				if err != nil {
+					return badInput(fmt.Errorf("--runtime-token-file: %w", err))
+				}
+				if cfg.RuntimeToken = strings.TrimSpace(string(b)); cfg.RuntimeToken == "" {
+					return badInput(fmt.Errorf("--runtime-token-file %s is empty", runtimeTokenFile))
+				}
 			}
 			if err := cfg.Validate(); err != nil {
 				return badInput(err)
@@ -104,5 +126,8 @@ what it would do with --dry-run.`,
 	f.BoolVar(&cfg.PolicyReports, "policy-reports", false, "continuous: publish the results per namespace as wgpolicyk8s.io/v1alpha2 PolicyReports named palisade (the CRD must be installed)")
 	f.DurationVar(&cfg.PolicyReportInterval, "policy-report-interval", 10*time.Minute, "continuous: how often the PolicyReports are rebuilt (written only when they changed)")
 	f.BoolVar(&cfg.LeaderElect, "leader-elect", false, "continuous: with several replicas, only the holder of the Lease palisade-continuous in $POD_NAMESPACE runs the checks")
+	f.StringArrayVar(&cfg.RuntimeRules, "runtime-rules", nil, "runtime: rulesets the policy can bind, [NAME=]FILE[,FILE...]: Falco rules files loaded together (named NAME or after the first file) or RuntimeRuleset documents (repeatable)")
+	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")
+	f.StringVar(&cfg.RuntimeClientCAFile, "runtime-client-ca-file", "", "runtime: PEM CA bundle; /audit and /falco callers with a client certificate it signed are let in")
 	return cmd
 }

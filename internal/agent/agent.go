@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/eventqueue"
 	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/policyreport"
+	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
@@ -64,6 +66,14 @@ type Config struct {
 	// (the CRD must be installed).
 	PolicyReports        bool
 	PolicyReportInterval time.Duration
+	// RuntimeRules are --runtime-rules values ([NAME=]FILE[,FILE...]):
+	// rulesets the policy's runtime tab can bind, besides the built-in ones.
+	RuntimeRules []string
+	// RuntimeToken authenticates callers of /audit and /falco (a bearer
+	// token); RuntimeClientCAFile verifies their client certificates. With
+	// neither, those endpoints refuse every request.
+	RuntimeToken        string
+	RuntimeClientCAFile string
 	// LeaderElect makes replicas take turns at the continuous checks (a
 	// Lease named palisade-continuous in $POD_NAMESPACE), so that each pod
 	// is judged and acted on once.
@@ -160,9 +170,33 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster})
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
 		Ready: src.Ready})
+	tlsConfig := certs.TLSConfig()
+	client, contain, err := clusterAccess(cfg, logger)
+	if err != nil {
+		return err
+	}
+	resp, err := startRuntime(cfg, src.Current, client, contain, sink, metrics, logger)
+	if err != nil {
+		return err
+	}
+	auth := responder.Auth{Token: cfg.RuntimeToken}
+	if cfg.RuntimeClientCAFile != "" {
+		pool, err := loadCAPool(cfg.RuntimeClientCAFile)
+		if err != nil {
+			return err
+		}
+		tlsConfig.ClientCAs, tlsConfig.ClientAuth = pool, tls.VerifyClientCertIfGiven
+		auth.ClientCerts = true
+	}
+	if !auth.Enabled() {
+		logger.Info("runtime intake (/audit, /falco) is off: start with --runtime-token-file or --runtime-client-ca-file to receive audit events and Falco alerts")
+	}
+	rh := resp.Handler(auth)
+	handler.Handle("/audit", rh)
+	handler.Handle("/falco", rh)
 	srv := &http.Server{
 		Handler:           handler,
-		TLSConfig:         certs.TLSConfig(),
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      15 * time.Second,
@@ -190,8 +224,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = queue.Run(bg, client.PushEvents) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); resp.Run(bg) }()
 	if cfg.Continuous {
-		resync, err := startContinuous(bg, &wg, cfg, src.Current, sink, logger)
+		resync, err := startContinuous(bg, &wg, cfg, client, contain, src.Current, sink, logger)
 		if err != nil {
 			return err
 		}
@@ -216,23 +252,15 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 // startContinuous connects to the cluster and starts the continuous checks
 // in wg. It returns the function that re-judges every pod (the policy
 // changed).
-func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, current func() *engine.Compiled, sink event.Sink, logger *slog.Logger) (func(), error) {
-	restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, "")
-	if err != nil {
-		return nil, err
-	}
-	client, err := kubernetes.NewForConfig(restCfg)
-	if err != nil {
-		return nil, err
-	}
-	protected := append([]string{}, cfg.Protected...)
-	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
-		protected = append(protected, ns)
-	}
+func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, client kubernetes.Interface, contain *continuous.Containment,
+	current func() *engine.Compiled, sink event.Sink, logger *slog.Logger) (func(), error) {
 	opts := continuous.Options{Client: client, Policy: current, Sink: sink, Cluster: cfg.Cluster,
-		Period: cfg.ContinuousPeriod, DryRun: cfg.DryRun, Protected: protected, TerminateRate: cfg.TerminatePerMinute,
-		Logger: logger.With("component", "continuous")}
+		Period: cfg.ContinuousPeriod, Containment: contain, Logger: logger.With("component", "continuous")}
 	if cfg.PolicyReports {
+		restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, "")
+		if err != nil {
+			return nil, err
+		}
 		dyn, err := dynamic.NewForConfig(restCfg)
 		if err != nil {
 			return nil, err

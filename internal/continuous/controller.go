@@ -11,11 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -67,8 +65,12 @@ type Options struct {
 	// zero).
 	Reports        ReportPublisher
 	ReportInterval time.Duration
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// Containment, when set, is shared with other responders (its own
+	// guardrails then apply, and DryRun, Protected and the terminate rate
+	// above are ignored); otherwise one is built from those options.
+	Containment *Containment
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Validate reports every problem of the options at once.
@@ -97,7 +99,7 @@ type Controller struct {
 	pods    corelisters.PodLister
 	synced  cache.InformerSynced
 	queue   workqueue.TypedRateLimitingInterface[string]
-	limiter *rate.Limiter
+	contain *Containment
 
 	mu    sync.Mutex
 	state map[types.UID]*podState
@@ -137,10 +139,19 @@ func New(opts Options) (*Controller, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	contain := opts.Containment
+	if contain == nil {
+		var err error
+		contain, err = NewContainment(ContainmentOptions{Client: opts.Client, DryRun: opts.DryRun, Protected: opts.Protected,
+			TerminateRate: opts.TerminateRate, TerminateBurst: opts.TerminateBurst, Logger: opts.Logger, Now: opts.Now})
+		if err != nil {
+			return nil, err
+		}
+	}
 	c := &Controller{
 		opts:    opts,
 		log:     opts.Logger,
-		limiter: rate.NewLimiter(rate.Limit(float64(opts.TerminateRate)/60), opts.TerminateBurst),
+		contain: contain,
 		state:   map[types.UID]*podState{},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "palisade-continuous"}),
@@ -198,8 +209,8 @@ func (c *Controller) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
 		return ctx.Err()
 	}
-	c.log.Info("continuous checks started", "period", c.opts.Period.String(), "dry_run", c.opts.DryRun,
-		"terminate_per_minute", c.opts.TerminateRate)
+	c.log.Info("continuous checks started", "period", c.opts.Period.String(), "dry_run", c.contain.DryRun(),
+		"terminate_per_minute", c.contain.opts.TerminateRate)
 	var wg sync.WaitGroup
 	for range c.opts.Workers {
 		wg.Add(1)
@@ -284,8 +295,4 @@ func strength(a policy.Action) int {
 		return 1
 	}
 	return 0
-}
-
-func (c *Controller) protected(ns string) bool {
-	return slices.Contains(c.opts.Protected, ns)
 }

@@ -117,6 +117,10 @@ func (c *compiler) field(src Source, name, arg string, hasArg bool) (Field, int,
 	if !known {
 		return Field{}, 0, false, fmt.Errorf("%w: filter_check called with nonexistent field %s (source %s)", errUnknownField, name, src.Name())
 	}
+	if f.Name != name && strings.HasPrefix(name, f.Name+".") && !hasArg {
+		// A field whose argument follows a dot (evt.arg.fd, k8s.pod.label.app).
+		name, arg, hasArg = f.Name, name[len(f.Name)+1:], true
+	}
 	switch {
 	case f.Arg == ArgRequired && !hasArg:
 		return f, 0, false, fmt.Errorf("field %s requires an argument: %s[...]", name, name)

@@ -248,7 +248,7 @@ func TestMacrosListsAndExceptions(t *testing.T) {
 	if diff := cmp.Diff(wantFields, m.Fields(r)); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
-	if r.Priority != Notice || r.Tags[0] != "shell" {
+	if r.Priority != PriorityNotice || r.Tags[0] != "shell" {
 		t.Errorf("priority %v tags %v", r.Priority, r.Tags)
 	}
 }
@@ -423,5 +423,69 @@ func FuzzLoad(f *testing.F) {
 		}
 		m := rs.NewMatcher()
 		m.Match("test", testEvent{"t.s": {"a"}}, func(r *Rule) bool { _ = m.Output(r); return true })
+	})
+}
+
+func TestParseAlerts(t *testing.T) {
+	one := `{"hostname":"node-1","output":"18:01:02.000000000: Notice A shell was spawned in a container with an attached terminal (user=root k8s.ns=shop k8s.pod=web-1)","priority":"Notice","rule":"Terminal shell in container","source":"syscall","tags":["container","shell"],"time":"2026-11-23T18:01:02.123456789Z","output_fields":{"container.image.repository":"docker.io/library/nginx","k8s.ns.name":"shop","k8s.pod.name":"web-1","proc.pid":4242,"evt.arg.flags":null}}`
+	tests := []struct {
+		name  string
+		body  string
+		rules []string
+		err   string
+	}{
+		{"one object", one, []string{"Terminal shell in container"}, ""},
+		{"indented object", "{\n  \"rule\": \"R\",\n  \"output\": \"o\"\n}\n", []string{"R"}, ""},
+		{"array", "[" + one + "," + one + "]", []string{"Terminal shell in container", "Terminal shell in container"}, ""},
+		{"lines", one + "\n\n" + one + "\n", []string{"Terminal shell in container", "Terminal shell in container"}, ""},
+		{"empty", "  ", nil, "no Falco alert in the body"},
+		{"not an alert", `{"output":"x"}`, nil, `falco alert on line 1: no "rule": not a Falco alert (Falco must run with json_output: true)`},
+		{"bad second line", one + "\n{oops\n", nil, "falco alert on line 2: invalid character 'o' looking for beginning of object key string"},
+		{"bad array item", `[{"rule":"a"}, 3]`, nil, "falco alert [1]: json: cannot unmarshal number into Go value of type falco.Alert"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			alerts, err := ParseAlerts([]byte(tc.body))
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rules []string
+			for _, a := range alerts {
+				rules = append(rules, a.Rule)
+			}
+			if diff := cmp.Diff(tc.rules, rules); diff != "" {
+				t.Errorf("rules (-want +got):\n%s", diff)
+			}
+		})
+	}
+	alerts, _ := ParseAlerts([]byte(one))
+	a := alerts[0]
+	if a.Field("k8s.ns.name") != "shop" || a.Field("k8s.pod.name") != "web-1" || a.Field("proc.pid") != "4242" || a.Field("evt.arg.flags") != "" {
+		t.Errorf("fields %v", a.OutputFields)
+	}
+	if a.Time.Nanosecond() != 123456789 || a.Priority != "Notice" {
+		t.Errorf("time %v priority %q", a.Time, a.Priority)
+	}
+}
+
+func FuzzParseAlerts(f *testing.F) {
+	f.Add([]byte(`{"rule":"r","output":"o","time":"2026-11-23T18:01:02Z","output_fields":{"k8s.pod.name":"p"}}`))
+	f.Add([]byte("[{\"rule\":\"r\"}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		alerts, err := ParseAlerts(b)
+		if err == nil {
+			for _, a := range alerts {
+				if a.Rule == "" {
+					t.Fatal("alert without a rule accepted")
+				}
+				_ = a.Field("k8s.pod.name")
+			}
+		}
 	})
 }

@@ -12,14 +12,14 @@ type Priority uint8
 
 // The priorities, most severe first.
 const (
-	Emergency Priority = iota
-	Alert
-	Critical
-	Err
-	Warn
-	Notice
-	Informational
-	Debug
+	PriorityEmergency Priority = iota
+	PriorityAlert
+	PriorityCritical
+	PriorityError
+	PriorityWarning
+	PriorityNotice
+	PriorityInformational
+	PriorityDebug
 )
 
 var priorityNames = []string{"Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"}
@@ -36,7 +36,7 @@ func (p Priority) String() string {
 func ParsePriority(s string) (Priority, bool) {
 	s = strings.ToLower(s)
 	if s == "info" {
-		return Informational, true
+		return PriorityInformational, true
 	}
 	for i, n := range priorityNames {
 		if strings.ToLower(n) == s {

@@ -73,6 +73,10 @@ func NewHandler(opts Options) *Handler {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
+// Handle mounts another endpoint on the agent's server (the runtime
+// intake: /audit, /falco).
+func (h *Handler) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
+
 func (h *Handler) readyz(w http.ResponseWriter, _ *http.Request) {
 	if err := h.opts.Ready(); err != nil {
 		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)

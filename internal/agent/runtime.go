@@ -1,0 +1,113 @@
+package agent
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/palisade-dev/palisade/internal/continuous"
+	"github.com/palisade-dev/palisade/internal/engine"
+	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/falco"
+	"github.com/palisade-dev/palisade/internal/kubeconfig"
+	"github.com/palisade-dev/palisade/internal/responder"
+	"github.com/palisade-dev/palisade/internal/webhook"
+)
+
+// clusterAccess connects to the cluster when the agent acts on pods: the
+// continuous checks need it (an error without it), the runtime responses
+// use it when they can (without it they only record). It returns the
+// containment both share, so that the deletion rate is the agent's.
+func clusterAccess(cfg Config, logger *slog.Logger) (kubernetes.Interface, *continuous.Containment, error) {
+	runtimeOn := cfg.RuntimeToken != "" || cfg.RuntimeClientCAFile != ""
+	if !cfg.Continuous && !runtimeOn {
+		return nil, nil, nil
+	}
+	restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, "")
+	if err == nil {
+		var client kubernetes.Interface
+		client, err = kubernetes.NewForConfig(restCfg)
+		if err == nil {
+			protected := append([]string{}, cfg.Protected...)
+			if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+				protected = append(protected, ns)
+			}
+			contain, err := continuous.NewContainment(continuous.ContainmentOptions{Client: client, DryRun: cfg.DryRun,
+				Protected: protected, TerminateRate: cfg.TerminatePerMinute, Logger: logger.With("component", "containment")})
+			return client, contain, err
+		}
+	}
+	if cfg.Continuous {
+		return nil, nil, err
+	}
+	logger.Warn("no access to the cluster: runtime matches are recorded but pods are neither isolated nor terminated", "error", err)
+	return nil, nil, nil
+}
+
+// clientPods reads pods with the API (runtime matches are rare: one GET
+// each is cheaper than caching every pod).
+type clientPods struct{ client kubernetes.Interface }
+
+func (c clientPods) GetPod(ctx context.Context, ns, name string) (*corev1.Pod, error) {
+	return c.client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+}
+
+// startRuntime compiles the rulesets (built-in, then --runtime-rules, a
+// later one shadowing an earlier one of the same name) and builds the
+// responder.
+func startRuntime(cfg Config, current func() *engine.Compiled, client kubernetes.Interface, contain *continuous.Containment,
+	sink event.Sink, metrics *webhook.Metrics, logger *slog.Logger) (*responder.Responder, error) {
+	rulesets, err := responder.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range cfg.RuntimeRules {
+		sp, err := responder.ParseSpec(spec)
+		if err != nil {
+			return nil, fmt.Errorf("--runtime-rules %s: %w", spec, err)
+		}
+		loaded, diags, err := responder.LoadSpec(sp)
+		if err != nil {
+			return nil, fmt.Errorf("--runtime-rules %s: %w", spec, err)
+		}
+		for _, d := range diags {
+			if d.Severity == falco.Warning && d.Code != falco.WarnNotEvaluated {
+				logger.Warn("runtime rules", "diagnostic", d.String())
+			}
+		}
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("--runtime-rules %s does not load:\n%w", spec, diags.Err())
+		}
+		rulesets = append(rulesets, loaded...)
+	}
+	set := responder.NewSet(rulesets...)
+	m := responder.NewMetrics()
+	metrics.Register(m.Collectors()...)
+	opts := responder.Options{Policy: current, Rulesets: func() *responder.Set { return set }, Contain: contain,
+		Sink: sink, Cluster: cfg.Cluster, Metrics: m, Logger: logger.With("component", "runtime")}
+	if client != nil {
+		opts.Pods = clientPods{client}
+	}
+	logger.Info("runtime rulesets loaded", "rulesets", set.Names())
+	return responder.New(opts)
+}
+
+// loadCAPool reads PEM CA certificates.
+func loadCAPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--runtime-client-ca-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("--runtime-client-ca-file: no PEM certificate in " + path)
+	}
+	return pool, nil
+}

@@ -1,0 +1,249 @@
+package k8saudit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/valyala/fastjson"
+)
+
+// ErrNotAuditEvent says a JSON value is not a kube-apiserver audit event (or
+// a list of them); the error wrapping it says what is wrong and where.
+var ErrNotAuditEvent = errors.New("not a kube-apiserver audit event")
+
+// errEmpty is returned for a body without any JSON.
+var errEmpty = errors.New("empty body: no audit events")
+
+// Decoder decodes request bodies and log files of audit events, reusing its
+// parser and its Event from one body to the next. The zero Decoder is ready
+// to use; a Decoder must not be used from two goroutines at once.
+type Decoder struct {
+	p  fastjson.Parser
+	ev Event
+}
+
+// NewDecoder returns a Decoder.
+func NewDecoder() *Decoder { return &Decoder{} }
+
+// Decode calls fn for each audit event in body, in order. body is one of:
+//   - an audit.k8s.io/v1 EventList, as the audit webhook backend posts it
+//     (its items may omit kind and apiVersion, as kube-apiserver writes them);
+//   - a single Event;
+//   - a JSON array of Events or EventLists;
+//   - JSON lines, one Event (or EventList, or array) per line, as in a
+//     kube-apiserver audit log file; blank lines are skipped.
+//
+// Each event must be a JSON object with kind "Event" (optional in an
+// EventList's items), a non-empty auditID and a stageTimestamp in RFC 3339
+// form, the event's time: Falco's k8saudit plugin drops events without one.
+//
+// Decode stops at the first malformed line or item, or at the first error fn
+// returns, and returns it with the line number (1-based) or the item's
+// position (0-based, as "[2].items[5]"); the events before it were passed to
+// fn. The *Event is valid only until fn returns.
+func (d *Decoder) Decode(body []byte, fn func(*Event) error) error {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	line, rest, n := nextLine(body, 0)
+	if line == nil {
+		return errEmpty
+	}
+	if isBlank(rest) {
+		v, err := d.p.ParseBytes(line)
+		if err != nil {
+			return err
+		}
+		return d.value(v, lineLocation(0), fn)
+	}
+	v, err := d.p.ParseBytes(line)
+	if err != nil {
+		// Not one JSON value per line: a document over several lines (a
+		// pretty-printed EventList, say).
+		whole, err2 := d.p.ParseBytes(body)
+		if err2 != nil {
+			// JSON lines whose first line is broken, if the next one parses.
+			if next, _, _ := nextLine(rest, n); next != nil {
+				if _, err3 := d.p.ParseBytes(next); err3 == nil {
+					return lineLocation(n).wrap(err)
+				}
+			}
+			return err2
+		}
+		return d.value(whole, lineLocation(0), fn)
+	}
+	for {
+		if err := d.value(v, lineLocation(n), fn); err != nil {
+			return err
+		}
+		line, rest, n = nextLine(rest, n)
+		if line == nil {
+			return nil
+		}
+		if v, err = d.p.ParseBytes(line); err != nil {
+			return lineLocation(n).wrap(err)
+		}
+	}
+}
+
+// value decodes one top-level JSON value: an Event, an EventList, or an
+// array of either.
+func (d *Decoder) value(v *fastjson.Value, loc location, fn func(*Event) error) error {
+	if v.Type() == fastjson.TypeArray && loc.index < 0 {
+		for i, item := range v.GetArray() {
+			if err := d.value(item, loc.at(i), fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if v.Type() != fastjson.TypeObject {
+		return loc.wrap(fmt.Errorf("%w: a JSON %s, want an object", ErrNotAuditEvent, v.Type()))
+	}
+	if kind := v.Get("kind"); kind != nil && string(kind.GetStringBytes()) == "EventList" {
+		items := v.Get("items")
+		switch {
+		case items == nil || items.Type() == fastjson.TypeNull:
+			return nil
+		case items.Type() != fastjson.TypeArray:
+			return loc.wrap(fmt.Errorf("%w: EventList items is a JSON %s, want an array", ErrNotAuditEvent, items.Type()))
+		}
+		for i, item := range items.GetArray() {
+			if err := d.event(item, loc.item(i), true, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return d.event(v, loc, false, fn)
+}
+
+// event checks that v is an audit event and passes it to fn.
+func (d *Decoder) event(v *fastjson.Value, loc location, listItem bool, fn func(*Event) error) error {
+	if v.Type() != fastjson.TypeObject {
+		return loc.wrap(fmt.Errorf("%w: a JSON %s, want an object", ErrNotAuditEvent, v.Type()))
+	}
+	d.ev.load(v)
+	if err := d.ev.check(listItem); err != nil {
+		return loc.wrap(err)
+	}
+	if err := fn(&d.ev); err != nil {
+		return loc.wrap(err)
+	}
+	return nil
+}
+
+// check validates the loaded event and reads its time.
+func (e *Event) check(listItem bool) error {
+	switch kind := e.top[topKind]; {
+	case kind == nil && listItem:
+	case kind == nil:
+		return fmt.Errorf(`%w: no kind, want "Event"`, ErrNotAuditEvent)
+	case kind.Type() != fastjson.TypeString || string(kind.GetStringBytes()) != "Event":
+		return fmt.Errorf(`%w: kind is %s, want "Event"`, ErrNotAuditEvent, truncate(kind.MarshalTo(nil)))
+	}
+	if id := e.top[topAuditID]; id == nil || id.Type() != fastjson.TypeString || len(id.GetStringBytes()) == 0 {
+		return fmt.Errorf("%w: no auditID", ErrNotAuditEvent)
+	}
+	ts := e.top[topStageTimestamp]
+	if ts == nil || ts.Type() != fastjson.TypeString {
+		return fmt.Errorf("%w: no stageTimestamp", ErrNotAuditEvent)
+	}
+	b, _ := ts.StringBytes()
+	n, ok := parseTimestamp(b)
+	if !ok {
+		return fmt.Errorf("%w: stageTimestamp %s is not an RFC 3339 time", ErrNotAuditEvent, truncate(ts.MarshalTo(nil)))
+	}
+	e.nanos = n
+	return nil
+}
+
+// truncate shortens a JSON excerpt quoted in an error.
+func truncate(b []byte) string {
+	const max = 64
+	if len(b) > max {
+		return string(b[:max]) + "..."
+	}
+	return string(b)
+}
+
+// location is where in a body a JSON value is: a line of JSON lines, an
+// element of an array, an item of an EventList. Zero-valued parts (-1 for
+// indexes) are absent.
+type location struct {
+	line  int
+	index int
+	items int
+}
+
+// lineLocation is line n of JSON lines, or the whole body when n is 0.
+func lineLocation(n int) location { return location{line: n, index: -1, items: -1} }
+
+func (l location) at(i int) location {
+	l.index = i
+	return l
+}
+
+func (l location) item(i int) location {
+	l.items = i
+	return l
+}
+
+func (l location) String() string {
+	var b []byte
+	if l.line > 0 {
+		b = append(b, "line "...)
+		b = strconv.AppendInt(b, int64(l.line), 10)
+	}
+	if l.index >= 0 || l.items >= 0 {
+		if len(b) > 0 {
+			b = append(b, ": "...)
+		}
+		if l.index >= 0 {
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(l.index), 10)
+			b = append(b, ']')
+		}
+		if l.items >= 0 {
+			if l.index >= 0 {
+				b = append(b, '.')
+			}
+			b = append(b, "items["...)
+			b = strconv.AppendInt(b, int64(l.items), 10)
+			b = append(b, ']')
+		}
+	}
+	return string(b)
+}
+
+// wrap prefixes err with the location, if any.
+func (l location) wrap(err error) error {
+	if s := l.String(); s != "" {
+		return fmt.Errorf("%s: %w", s, err)
+	}
+	return err
+}
+
+// nextLine returns the first non-blank line of b (without its line break),
+// what follows it, and its number, counting on from line n.
+func nextLine(b []byte, n int) (line, rest []byte, num int) {
+	for len(b) > 0 {
+		n++
+		line, rest, _ = bytes.Cut(b, []byte{'\n'})
+		b = rest
+		if !isBlank(line) {
+			return bytes.TrimSuffix(line, []byte{'\r'}), rest, n
+		}
+	}
+	return nil, nil, n
+}
+
+// isBlank says whether b holds only JSON whitespace.
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
+}

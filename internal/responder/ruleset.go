@@ -1,0 +1,203 @@
+package responder
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/palisade-dev/palisade/internal/falco"
+	"github.com/palisade-dev/palisade/internal/falco/k8saudit"
+	"github.com/palisade-dev/palisade/internal/falco/syscall"
+	"github.com/palisade-dev/palisade/internal/policy"
+)
+
+// Plugins are the Falco plugins whose fields Palisade's sources provide,
+// at the versions whose fields they mirror; required_plugin_versions is
+// checked against them. k8saudit provides ka.*, json the jevt.* fields the
+// k8saudit rules read, container the container.* and k8s.* fields of the
+// syscall rules (compiled, evaluated by a Falco sensor).
+var Plugins = map[string]string{
+	"k8saudit":  "0.18.0",
+	"json":      "0.7.0",
+	"container": "0.4.0",
+}
+
+// sources are built once: the syscall catalog is checked when it is built.
+var sources = sync.OnceValues(func() ([]falco.Source, error) {
+	sys, err := syscall.New()
+	if err != nil {
+		return nil, err
+	}
+	return []falco.Source{k8saudit.New(k8saudit.Options{}), sys}, nil
+})
+
+// LoadOptions are the falco.Options runtime rules are loaded with: the
+// Kubernetes audit source, evaluated here, and the syscall source a Falco
+// sensor evaluates (compiled only).
+func LoadOptions() falco.Options {
+	srcs, err := sources()
+	if err != nil {
+		panic("the syscall field catalog is inconsistent: " + err.Error()) // a test builds it
+	}
+	return falco.Options{Sources: srcs, Plugins: Plugins}
+}
+
+// Ruleset is a compiled RuntimeRuleset: its Falco rules and the names of
+// the rules whose alerts a Falco sensor posts.
+type Ruleset struct {
+	Name  string
+	Rules *falco.Rules
+	// alerts are the Falco rule names this ruleset answers to: its
+	// falcoAlerts, and its own rules of sources a sensor evaluates.
+	alerts map[string]bool
+}
+
+// AnswersAlert reports whether a Falco alert for rule belongs to the
+// ruleset.
+func (r *Ruleset) AnswersAlert(rule string) bool { return r.alerts[rule] }
+
+// Compile compiles a RuntimeRuleset. Diagnostics name the ruleset and the
+// item; an error among them means the ruleset cannot be used.
+func Compile(rs *policy.RuntimeRuleset) (*Ruleset, falco.Diagnostics) {
+	file := "RuntimeRuleset " + rs.Metadata.Name
+	var data []byte
+	if len(rs.Spec.FalcoRules) > 0 {
+		items, err := json.Marshal(rs.Spec.FalcoRules)
+		if err == nil {
+			data, err = yaml.JSONToYAML(items)
+		}
+		if err != nil {
+			return nil, falco.Diagnostics{{Severity: falco.Error, Code: falco.ErrYAMLParse, File: file, Message: err.Error()}}
+		}
+	}
+	rules, diags := falco.Load(LoadOptions(), falco.File{Name: file, Data: data})
+	// The items were re-rendered from the document: their lines are not the
+	// document's, so only the item names locate a problem.
+	for i := range diags {
+		diags[i].Line, diags[i].Column = 0, 0
+	}
+	return newRuleset(rs.Metadata.Name, rules, rs.Spec.FalcoAlerts), diags
+}
+
+// CompileFiles compiles Falco rules files, loaded in order, into a
+// ruleset named name.
+func CompileFiles(name string, files ...falco.File) (*Ruleset, falco.Diagnostics) {
+	rules, diags := falco.Load(LoadOptions(), files...)
+	return newRuleset(name, rules, nil), diags
+}
+
+func newRuleset(name string, rules *falco.Rules, alerts []string) *Ruleset {
+	r := &Ruleset{Name: name, Rules: rules, alerts: map[string]bool{}}
+	for _, a := range alerts {
+		r.alerts[a] = true
+	}
+	if rules != nil {
+		for _, rule := range rules.All() {
+			if !rule.Evaluated && rule.Enabled {
+				r.alerts[rule.Name] = true
+			}
+		}
+	}
+	return r
+}
+
+// RulesetName is the name a rules file gets as a ruleset: its base name
+// without the extension (k8s_audit_rules.yaml → k8s_audit_rules).
+func RulesetName(file string) string {
+	base := path.Base(strings.ReplaceAll(file, "\\", "/"))
+	return strings.TrimSuffix(base, path.Ext(base))
+}
+
+// Set is the rulesets an agent knows, by name.
+type Set struct {
+	byName map[string]*Ruleset
+}
+
+// NewSet returns a set of rulesets; a later ruleset replaces an earlier
+// one of the same name (so a user's ruleset may shadow a built-in one).
+func NewSet(rulesets ...*Ruleset) *Set {
+	s := &Set{byName: map[string]*Ruleset{}}
+	for _, r := range rulesets {
+		s.byName[r.Name] = r
+	}
+	return s
+}
+
+// Get returns the ruleset with this name, or nil.
+func (s *Set) Get(name string) *Ruleset {
+	if s == nil {
+		return nil
+	}
+	return s.byName[name]
+}
+
+// Names lists the rulesets, sorted.
+func (s *Set) Names() []string {
+	var out []string
+	for n := range s.byName {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+//go:embed builtin/*.yaml
+var builtinFS embed.FS
+
+// Builtin returns Palisade's built-in rulesets (see builtin/): the seed
+// examples, bindable by name from any policy.
+func Builtin() ([]*Ruleset, error) {
+	entries, err := builtinFS.ReadDir("builtin")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Ruleset
+	for _, e := range entries {
+		data, err := builtinFS.ReadFile("builtin/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		p, err := policy.Load("builtin/"+e.Name(), data, nil)
+		if err != nil {
+			return nil, fmt.Errorf("built-in ruleset %s: %w", e.Name(), err)
+		}
+		for _, rs := range p.Rulesets {
+			r, diags := Compile(rs)
+			if diags.HasErrors() {
+				return nil, fmt.Errorf("built-in ruleset %s: %w", rs.Metadata.Name, diags.Err())
+			}
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Ruleset) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// BuiltinDocuments returns the built-in rulesets as documents (for
+// listings and the console).
+func BuiltinDocuments() ([]*policy.RuntimeRuleset, error) {
+	entries, err := builtinFS.ReadDir("builtin")
+	if err != nil {
+		return nil, err
+	}
+	var out []*policy.RuntimeRuleset
+	for _, e := range entries {
+		data, err := builtinFS.ReadFile("builtin/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		p, err := policy.Load("builtin/"+e.Name(), data, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Rulesets...)
+	}
+	return out, nil
+}
