@@ -14,6 +14,8 @@ type Matcher struct {
 	evt   Event
 	gen   uint32
 	cache []slotCache
+	// out is reused to format outputs.
+	out []byte
 }
 
 type slotCache struct {
@@ -142,15 +144,16 @@ func isFieldChar(c byte) bool { return isFieldStart(c) || c >= '0' && c <= '9' |
 
 // Output formats r's output for the event of the last Match.
 func (m *Matcher) Output(r *Rule) string {
-	var b strings.Builder
+	buf := m.out[:0]
 	for _, p := range r.out.parts {
 		if p.field == "" {
-			b.WriteString(p.text)
+			buf = append(buf, p.text...)
 			continue
 		}
-		b.WriteString(m.format(p))
+		buf = m.appendField(buf, p)
 	}
-	return b.String()
+	m.out = buf
+	return string(buf)
 }
 
 // Fields returns the values of the fields r's output names, for the event
@@ -175,37 +178,42 @@ func (m *Matcher) Fields(r *Rule) map[string]any {
 		case !p.list && p.typ == Bool:
 			out[p.field] = vals[0].N != 0
 		default:
-			out[p.field] = m.format(p)
+			out[p.field] = string(m.appendField(nil, p))
 		}
 	}
 	return out
 }
 
-func (m *Matcher) format(p part) string {
+// appendField appends a field's text: <NA> when absent, (a,b) for
+// several values.
+func (m *Matcher) appendField(buf []byte, p part) []byte {
 	if p.slot < 0 {
-		return "<NA>"
+		return append(buf, "<NA>"...)
 	}
 	vals := m.values(p.slot)
 	if len(vals) == 0 {
-		return "<NA>"
+		return append(buf, "<NA>"...)
 	}
-	one := func(v Value) string {
+	one := func(buf []byte, v Value) []byte {
 		switch p.typ {
 		case Int:
-			return strconv.FormatInt(v.N, 10)
+			return strconv.AppendInt(buf, v.N, 10)
 		case Bool:
-			return strconv.FormatBool(v.N != 0)
+			return strconv.AppendBool(buf, v.N != 0)
 		}
-		return string(v.B)
+		return append(buf, v.B...)
 	}
 	if !p.list && len(vals) == 1 {
-		return one(vals[0])
+		return one(buf, vals[0])
 	}
-	parts := make([]string, len(vals))
+	buf = append(buf, '(')
 	for i, v := range vals {
-		parts[i] = one(v)
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = one(buf, v)
 	}
-	return "(" + strings.Join(parts, ",") + ")"
+	return append(buf, ')')
 }
 
 // String describes a rule for listings.

@@ -123,11 +123,13 @@ func bindings(c *engine.Compiled, ns string) (string, *policy.Definition, []poli
 	return c.Policy.Metadata.Name, d.Definition, d.Runtime.Rulesets
 }
 
-func (r *Responder) matcher(rules *falco.Rules) (*falco.Matcher, func()) {
-	p, _ := r.matchers.LoadOrStore(rules, &sync.Pool{New: func() any { return rules.NewMatcher() }})
+func (r *Responder) matcher(rules *falco.Rules) (*falco.Matcher, *sync.Pool) {
+	p, ok := r.matchers.Load(rules)
+	if !ok {
+		p, _ = r.matchers.LoadOrStore(rules, &sync.Pool{New: func() any { return rules.NewMatcher() }})
+	}
 	pool := p.(*sync.Pool)
-	m := pool.Get().(*falco.Matcher)
-	return m, func() { pool.Put(m) }
+	return pool.Get().(*falco.Matcher), pool
 }
 
 // AuditStats says what a batch of audit events gave.
@@ -149,14 +151,12 @@ func (r *Responder) Audit(ctx context.Context, body []byte) (AuditStats, error) 
 		st.Events++
 		ns := e.Namespace()
 		policyName, def, binds := bindings(compiled, ns)
-		seen := map[string]bool{}
-		for _, b := range binds {
+		for i, b := range binds {
 			rs := set.Get(b.Ruleset)
-			if rs == nil || rs.Rules == nil || seen[b.Ruleset] {
+			if rs == nil || rs.Rules == nil || boundEarlier(binds[:i], b.Ruleset) {
 				continue
 			}
-			seen[b.Ruleset] = true
-			m, done := r.matcher(rs.Rules)
+			m, pool := r.matcher(rs.Rules)
 			m.Match(k8saudit.SourceName, e, func(rule *falco.Rule) bool {
 				st.Matches++
 				pod := targetPod(e)
@@ -169,12 +169,23 @@ func (r *Responder) Audit(ctx context.Context, body []byte) (AuditStats, error) 
 					labels: podLabels, policyName: policyName, def: def})
 				return true
 			})
-			done()
+			pool.Put(m)
 		}
 		return nil
 	})
 	r.opts.Metrics.Events.WithLabelValues(k8saudit.SourceName).Add(float64(st.Events))
 	return st, err
+}
+
+// boundEarlier reports whether one of binds already names ruleset (each
+// ruleset is evaluated once per event, whatever its bindings).
+func boundEarlier(binds []policy.RulesetBinding, ruleset string) bool {
+	for _, b := range binds {
+		if b.Ruleset == ruleset {
+			return true
+		}
+	}
+	return false
 }
 
 // targetPod names the pod an audit event is about ("" when none).
