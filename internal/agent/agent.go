@@ -226,13 +226,21 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); resp.Run(bg) }()
+	resync := func() {}
 	if cfg.Continuous {
-		resync, err := startContinuous(bg, &wg, cfg, client, contain, src.Current, sink, logger)
+		resync, err = startContinuous(bg, &wg, cfg, client, contain, src.Current, sink, logger)
 		if err != nil {
 			return err
 		}
-		policyChanged.Store(&resync)
 	}
+	onPolicy := func() {
+		if missing := resp.UnknownRulesets(); len(missing) > 0 {
+			logger.Warn("the policy binds runtime rulesets this agent does not know; those bindings do nothing", "rulesets", missing)
+		}
+		resync()
+	}
+	onPolicy()
+	policyChanged.Store(&onPolicy)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,6 +107,32 @@ func New(opts Options) (*Responder, error) {
 	r := &Responder{opts: opts, log: opts.Logger, work: make(chan match, opts.Queue)}
 	r.decoders.New = func() any { return k8saudit.NewDecoder() }
 	return r, nil
+}
+
+// UnknownRulesets lists the rulesets the policy in force binds that the
+// responder does not know (those bindings do nothing).
+func (r *Responder) UnknownRulesets() []string {
+	c := r.opts.Policy()
+	if c == nil || c.Policy == nil {
+		return nil
+	}
+	set := r.opts.Rulesets()
+	var out []string
+	defs := []*policy.Definition{&c.Policy.Spec.ClusterWide}
+	for i := range c.Policy.Spec.Namespaced {
+		defs = append(defs, &c.Policy.Spec.Namespaced[i].Definition)
+	}
+	for _, d := range defs {
+		if d.Runtime == nil {
+			continue
+		}
+		for _, b := range d.Runtime.Rulesets {
+			if set.Get(b.Ruleset) == nil && !slices.Contains(out, b.Ruleset) {
+				out = append(out, b.Ruleset)
+			}
+		}
+	}
+	return out
 }
 
 // Dropped is how many matches were dropped because the queue was full.

@@ -255,3 +255,14 @@ func TestBuiltinRulesetsCompile(t *testing.T) {
 		t.Error("the seed-003 syscall rule should answer Falco's alerts for it")
 	}
 }
+
+func TestUnknownRulesets(t *testing.T) {
+	r, _ := newTestResponder(t, nil)
+	if got := r.UnknownRulesets(); len(got) != 0 {
+		t.Errorf("unknown %v, want none: the test policy binds built-in rulesets", got)
+	}
+	r.opts.Rulesets = func() *Set { return NewSet() }
+	if diff := cmp.Diff([]string{"pod-exec", "terminal-shell", "privileged-pod"}, r.UnknownRulesets()); diff != "" {
+		t.Errorf("unknown rulesets (-want +got):\n%s", diff)
+	}
+}
