@@ -175,7 +175,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if err != nil {
 		return err
 	}
-	resp, err := startRuntime(cfg, src.Current, client, contain, sink, metrics, logger)
+	resp, err := startRuntime(cfg, src, client, contain, sink, metrics, logger)
 	if err != nil {
 		return err
 	}

@@ -73,8 +73,9 @@ func (c *ConsoleClient) Private() bool {
 
 // consolePolicy is the body of GET /api/v1/agent/policy.
 type consolePolicy struct {
-	ETag   string          `json:"etag"`
-	Policy json.RawMessage `json:"policy"`
+	ETag     string            `json:"etag"`
+	Policy   json.RawMessage   `json:"policy"`
+	Rulesets []json.RawMessage `json:"rulesets,omitempty"`
 }
 
 // StatusError is an unexpected answer from the console.

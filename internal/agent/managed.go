@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/backoff"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
 
@@ -23,9 +24,10 @@ import (
 // that an agent restarted while the console is unreachable enforces at
 // once.
 type savedPolicy struct {
-	ETag    string          `json:"etag"`
-	Policy  json.RawMessage `json:"policy"`
-	SavedAt time.Time       `json:"savedAt"`
+	ETag     string            `json:"etag"`
+	Policy   json.RawMessage   `json:"policy"`
+	Rulesets []json.RawMessage `json:"rulesets,omitempty"`
+	SavedAt  time.Time         `json:"savedAt"`
 }
 
 // ManagedPolicy is the policy a console assigns to this agent's cluster:
@@ -42,6 +44,8 @@ type ManagedPolicy struct {
 	onChange func(p *engine.Compiled, etag string, err error)
 
 	current atomic.Pointer[engine.Compiled]
+	// rulesets are the console's rulesets the policy binds, compiled.
+	rulesets atomic.Pointer[[]*responder.Ruleset]
 
 	mu        sync.Mutex
 	decided   bool   // a policy (or "none assigned") is known
@@ -89,7 +93,7 @@ func NewManagedPolicy(reg *rules.Registry, opts ManagedOptions) (*ManagedPolicy,
 			m.logger.Error("saved policy unreadable; waiting for the console", "file", m.path, "error", err)
 			break
 		}
-		if err := m.apply(sp.ETag, sp.Policy, false); err != nil {
+		if err := m.apply(sp.ETag, sp.Policy, sp.Rulesets, false); err != nil {
 			m.logger.Error("saved policy rejected; waiting for the console", "file", m.path, "error", err)
 			break
 		}
@@ -119,9 +123,23 @@ func (m *ManagedPolicy) Version() string {
 	return m.enforcing
 }
 
-// apply compiles and swaps in raw (JSON null: no policy assigned) and,
-// when save is set, writes it to disk.
-func (m *ManagedPolicy) apply(etag string, raw json.RawMessage, save bool) error {
+// Rulesets returns the console's rulesets in force (those the policy
+// binds; the agent's built-in ones are not among them).
+func (m *ManagedPolicy) Rulesets() []*responder.Ruleset {
+	if p := m.rulesets.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// apply compiles and swaps in raw (JSON null: no policy assigned) with the
+// rulesets it binds and, when save is set, writes them to disk. A ruleset
+// that does not compile rejects the whole version.
+func (m *ManagedPolicy) apply(etag string, raw json.RawMessage, rawRulesets []json.RawMessage, save bool) error {
+	rulesets, err := compileRulesets(etag, rawRulesets)
+	if err != nil {
+		return err
+	}
 	var c *engine.Compiled
 	if len(raw) > 0 && string(raw) != "null" {
 		b, err := policy.Load("console policy "+etag, raw, m.reg)
@@ -136,12 +154,13 @@ func (m *ManagedPolicy) apply(etag string, raw json.RawMessage, save bool) error
 		}
 	}
 	if save {
-		if err := savePolicy(m.path, savedPolicy{ETag: etag, Policy: raw, SavedAt: time.Now().UTC()}); err != nil {
+		if err := savePolicy(m.path, savedPolicy{ETag: etag, Policy: raw, Rulesets: rawRulesets, SavedAt: time.Now().UTC()}); err != nil {
 			// Enforce it anyway; only a restart without the console is
 			// affected.
 			m.logger.Error("could not save the policy to disk", "file", m.path, "error", err)
 		}
 	}
+	m.rulesets.Store(&rulesets)
 	m.current.Store(c)
 	m.mu.Lock()
 	m.decided, m.enforcing, m.latest = true, etag, etag
@@ -191,7 +210,7 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 			}
 			continue
 		}
-		if err := m.apply(p.ETag, p.Policy, true); err != nil {
+		if err := m.apply(p.ETag, p.Policy, p.Rulesets, true); err != nil {
 			m.mu.Lock()
 			m.latest = p.ETag
 			m.mu.Unlock()
@@ -206,6 +225,26 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 		}
 		m.logger.Info("policy from the console in force", "policy", name, "version", p.ETag)
 	}
+}
+
+// compileRulesets compiles the console's RuntimeRulesets.
+func compileRulesets(etag string, raw []json.RawMessage) ([]*responder.Ruleset, error) {
+	var out []*responder.Ruleset
+	for i, r := range raw {
+		b, err := policy.Load(fmt.Sprintf("console ruleset %s[%d]", etag, i), r, nil)
+		if err != nil {
+			return nil, err
+		}
+		if len(b.Rulesets) != 1 {
+			return nil, fmt.Errorf("console ruleset %s[%d]: expected one RuntimeRuleset document", etag, i)
+		}
+		rs, diags := responder.Compile(b.Rulesets[0])
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("console ruleset %s: %w", b.Rulesets[0].Metadata.Name, diags.Err())
+		}
+		out = append(out, rs)
+	}
+	return out, nil
 }
 
 // savePolicy writes sp to path so that a crash leaves the old file or the

@@ -390,3 +390,67 @@ func TestFreshAgentRefusingAPolicyIsNotShownInSync(t *testing.T) {
 		t.Errorf("an agent enforcing nothing is not ready")
 	}
 }
+
+// The console's rulesets that the policy binds come with it, are kept on
+// disk with it, and follow edits.
+func TestManagedRulesetsFollowTheConsole(t *testing.T) {
+	c := newConsole(t)
+	ruleset := func(priority string) []byte {
+		return []byte(`apiVersion: palisade.dev/v1
+kind: RuntimeRuleset
+metadata: {name: guard}
+spec:
+  falcoRules:
+    - rule: Exec
+      desc: d
+      condition: ka.target.subresource=exec
+      output: exec into %ka.target.name
+      priority: ` + priority + `
+      source: k8s_audit
+`)
+	}
+	ctx := context.Background()
+	if _, err := c.svc.CreateRuleset(ctx, ruleset("WARNING")); err != nil {
+		t.Fatal(err)
+	}
+	pol := `apiVersion: palisade.dev/v1
+kind: Policy
+metadata: {name: rt}
+spec:
+  clusterWide:
+    runtime: {rulesets: [{ruleset: guard, action: isolate}]}
+`
+	if _, err := c.svc.CreatePolicy(ctx, []byte(pol)); err != nil {
+		t.Fatal(err)
+	}
+	c.assign("rt")
+	state := t.TempDir()
+	m := startManaged(t, c, state)
+	priority := func(m *ManagedPolicy) string {
+		for _, rs := range m.Rulesets() {
+			if r := rs.Rules.Rule("Exec"); rs.Name == "guard" && r != nil {
+				return r.Priority.String()
+			}
+		}
+		return ""
+	}
+	eventually(t, "the bound ruleset", func() bool { return priority(m) == "Warning" })
+	if _, err := c.svc.UpdateRuleset(ctx, "guard", ruleset("CRITICAL"), 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the edited ruleset", func() bool { return priority(m) == "Critical" })
+
+	c.stop()
+	client, err := NewConsoleClient(c.url(), c.token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := rules.Builtin()
+	restarted, err := NewManagedPolicy(reg, ManagedOptions{Client: client, StateDir: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := priority(restarted); got != "Critical" {
+		t.Errorf("after a restart without the console: ruleset priority %q, want the saved Critical", got)
+	}
+}

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-dev/palisade/internal/continuous"
-	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/falco"
 	"github.com/palisade-dev/palisade/internal/kubeconfig"
@@ -62,7 +62,7 @@ func (c clientPods) GetPod(ctx context.Context, ns, name string) (*corev1.Pod, e
 // startRuntime compiles the rulesets (built-in, then --runtime-rules, a
 // later one shadowing an earlier one of the same name) and builds the
 // responder.
-func startRuntime(cfg Config, current func() *engine.Compiled, client kubernetes.Interface, contain *continuous.Containment,
+func startRuntime(cfg Config, src source, client kubernetes.Interface, contain *continuous.Containment,
 	sink event.Sink, metrics *webhook.Metrics, logger *slog.Logger) (*responder.Responder, error) {
 	rulesets, err := responder.Builtin()
 	if err != nil {
@@ -88,15 +88,56 @@ func startRuntime(cfg Config, current func() *engine.Compiled, client kubernetes
 		rulesets = append(rulesets, loaded...)
 	}
 	set := responder.NewSet(rulesets...)
+	current := func() *responder.Set { return set }
+	if managed, ok := src.(rulesetSource); ok {
+		current = managedSet(rulesets, managed)
+	}
 	m := responder.NewMetrics()
 	metrics.Register(m.Collectors()...)
-	opts := responder.Options{Policy: current, Rulesets: func() *responder.Set { return set }, Contain: contain,
+	opts := responder.Options{Policy: src.Current, Rulesets: current, Contain: contain,
 		Sink: sink, Cluster: cfg.Cluster, Metrics: m, Logger: logger.With("component", "runtime")}
 	if client != nil {
 		opts.Pods = clientPods{client}
 	}
 	logger.Info("runtime rulesets loaded", "rulesets", set.Names())
 	return responder.New(opts)
+}
+
+// rulesetSource is a policy source that also brings rulesets (the
+// console's, bound by its policy).
+type rulesetSource interface {
+	Rulesets() []*responder.Ruleset
+}
+
+// managedSet returns the rulesets in force: the agent's own, then the
+// console's (which shadow them by name), rebuilt when the console's change.
+func managedSet(own []*responder.Ruleset, src rulesetSource) func() *responder.Set {
+	type built struct {
+		from []*responder.Ruleset
+		set  *responder.Set
+	}
+	var last atomic.Pointer[built]
+	return func() *responder.Set {
+		from := src.Rulesets()
+		if b := last.Load(); b != nil && sameRulesets(b.from, from) {
+			return b.set
+		}
+		b := &built{from: from, set: responder.NewSet(append(append([]*responder.Ruleset{}, own...), from...)...)}
+		last.Store(b)
+		return b.set
+	}
+}
+
+func sameRulesets(a, b []*responder.Ruleset) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // loadCAPool reads PEM CA certificates.

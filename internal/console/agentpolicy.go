@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"sort"
 	"sync"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/store"
 )
 
@@ -17,6 +20,10 @@ import (
 type AgentPolicy struct {
 	ETag   string          `json:"etag"`
 	Policy json.RawMessage `json:"policy"`
+	// Rulesets are the stored RuntimeRulesets the policy's runtime tabs
+	// bind, by name (names the console does not store are the agent's
+	// built-in rulesets).
+	Rulesets []json.RawMessage `json:"rulesets,omitempty"`
 }
 
 // AgentPolicyFor returns the cluster's policy. When etag equals the current
@@ -52,11 +59,56 @@ func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag, enforcing s
 // NoPolicyETag is the ETag agents see while their cluster has no policy.
 const NoPolicyETag = `"none"`
 
-// PolicyETag is the ETag agents see for the stored policy d; an agent that
-// reports it enforces the current version of d.
-func PolicyETag(d store.Document) string {
-	sum := sha256.Sum256(d.Body)
-	return `"` + d.Name + "-" + hex.EncodeToString(sum[:6]) + `"`
+// PolicyETag is the ETag agents see for the stored policy d and the
+// rulesets it binds (their bodies, in name order); an agent that reports
+// it enforces exactly that.
+func PolicyETag(d store.Document, rulesets []store.Document) string {
+	h := sha256.New()
+	h.Write(d.Body)
+	for _, r := range rulesets {
+		h.Write([]byte{0})
+		h.Write([]byte(r.Name))
+		h.Write([]byte{0})
+		h.Write(r.Body)
+	}
+	return `"` + d.Name + "-" + hex.EncodeToString(h.Sum(nil)[:6]) + `"`
+}
+
+// BoundRulesets returns the stored rulesets policy d binds, in name order.
+func (s *Service) BoundRulesets(ctx context.Context, d store.Document) ([]store.Document, error) {
+	var p policy.Policy
+	if err := json.Unmarshal(d.Body, &p); err != nil {
+		return nil, fmt.Errorf("stored policy %s: %w", d.Name, err)
+	}
+	names := map[string]bool{}
+	defs := []policy.Definition{p.Spec.ClusterWide}
+	for _, n := range p.Spec.Namespaced {
+		defs = append(defs, n.Definition)
+	}
+	for _, def := range defs {
+		if def.Runtime != nil {
+			for _, b := range def.Runtime.Rulesets {
+				names[b.Ruleset] = true
+			}
+		}
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	var out []store.Document
+	for _, n := range sorted {
+		r, err := s.store.GetRuleset(ctx, n)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // a built-in ruleset, or one not stored yet
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolicy, error) {
@@ -74,7 +126,15 @@ func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolic
 	if err != nil {
 		return AgentPolicy{}, err
 	}
-	return AgentPolicy{ETag: PolicyETag(d), Policy: d.Body}, nil
+	rulesets, err := s.BoundRulesets(ctx, d)
+	if err != nil {
+		return AgentPolicy{}, err
+	}
+	ap := AgentPolicy{ETag: PolicyETag(d, rulesets), Policy: d.Body}
+	for _, r := range rulesets {
+		ap.Rulesets = append(ap.Rulesets, r.Body)
+	}
+	return ap, nil
 }
 
 // notifier wakes long polls: each cluster has a channel that is closed

@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/store"
 )
@@ -84,8 +86,18 @@ func (s *Service) parse(body []byte, kind string) (string, []byte, error) {
 		j, err := json.Marshal(b.Policies[0])
 		return b.Policies[0].Metadata.Name, j, err
 	case kind == policy.KindRuntimeRuleset && len(b.Rulesets) == 1 && len(b.Policies) == 0:
-		j, err := json.Marshal(b.Rulesets[0])
-		return b.Rulesets[0].Metadata.Name, j, err
+		rs := b.Rulesets[0]
+		if _, diags := responder.Compile(rs); diags.HasErrors() {
+			// The Falco items themselves: every error, named by its item.
+			var problems []policy.Problem
+			for _, d := range diags.Errors() {
+				problems = append(problems, policy.Problem{Source: "request body",
+					Err: field.Invalid(field.NewPath("spec", "falcoRules"), d.Item, d.Code+": "+d.Message)})
+			}
+			return "", nil, &InvalidError{Problems: problems}
+		}
+		j, err := json.Marshal(rs)
+		return rs.Metadata.Name, j, err
 	}
 	return "", nil, &InvalidError{Err: fmt.Errorf("the body must hold exactly one %s document", kind)}
 }
@@ -122,7 +134,11 @@ func (s *Service) CreateRuleset(ctx context.Context, body []byte) (store.Documen
 	if err != nil {
 		return store.Document{}, err
 	}
-	return s.store.CreateRuleset(ctx, name, j)
+	d, err := s.store.CreateRuleset(ctx, name, j)
+	if err == nil {
+		s.notify.wakeAll() // a policy may bind it already
+	}
+	return d, err
 }
 
 // UpdateRuleset validates and replaces ruleset name.

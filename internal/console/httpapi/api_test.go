@@ -199,3 +199,62 @@ func TestTokenCheckFailureIs503(t *testing.T) {
 		t.Errorf("agent call with the store down: %d %s, want 503 with Retry-After", c.status, c.raw)
 	}
 }
+
+// Rulesets: the Falco items are checked (422 naming the item), and an
+// agent receives the stored rulesets its policy binds; changing one
+// changes the agent's ETag.
+func TestRulesetsReachAgents(t *testing.T) {
+	srv := newServer(t)
+	bad := `apiVersion: palisade.dev/v1
+kind: RuntimeRuleset
+metadata: {name: guard}
+spec:
+  falcoRules:
+    - rule: Exec
+      desc: d
+      condition: ka.verb=create and nope
+      output: o
+      priority: WARNING
+      source: k8s_audit
+`
+	c := do(t, srv, "POST", "/api/v1/rulesets", admin, "application/yaml", bad)
+	if c.status != 422 || !strings.Contains(c.raw, "rule 'Exec'") || !strings.Contains(c.raw, "undefined macro 'nope'") {
+		t.Fatalf("bad ruleset: %d %s", c.status, c.raw)
+	}
+	good := strings.Replace(bad, " and nope", "", 1)
+	if c := do(t, srv, "POST", "/api/v1/rulesets", admin, "application/yaml", good); c.status != 201 {
+		t.Fatalf("create ruleset: %d %s", c.status, c.raw)
+	}
+	pol := `apiVersion: palisade.dev/v1
+kind: Policy
+metadata: {name: rt}
+spec:
+  clusterWide:
+    runtime:
+      rulesets:
+        - {ruleset: guard, action: isolate}
+        - {ruleset: pod-exec, action: log}
+`
+	if c := do(t, srv, "POST", "/api/v1/policies", admin, "application/yaml", pol); c.status != 201 {
+		t.Fatalf("create policy: %d %s", c.status, c.raw)
+	}
+	token := do(t, srv, "POST", "/api/v1/clusters", admin, "application/json", `{"name":"east"}`).body["token"].(string)
+	do(t, srv, "PATCH", "/api/v1/clusters/east", admin, "application/json", `{"policy":"rt"}`)
+	ap := do(t, srv, "GET", "/api/v1/agent/policy?wait=0s", token, "", "")
+	rulesets, _ := ap.body["rulesets"].([]any)
+	name := ""
+	if len(rulesets) == 1 {
+		name, _ = rulesets[0].(map[string]any)["metadata"].(map[string]any)["name"].(string)
+	}
+	if ap.status != 200 || name != "guard" {
+		t.Fatalf("agent policy: want the stored ruleset guard only (pod-exec is built into agents): %d %s", ap.status, ap.raw)
+	}
+	etag := ap.header.Get("ETag")
+	edited := strings.Replace(good, "priority: WARNING", "priority: ERROR", 1)
+	if c := do(t, srv, "PUT", "/api/v1/rulesets/guard", admin, "application/yaml", edited); c.status != 200 {
+		t.Fatalf("update ruleset: %d %s", c.status, c.raw)
+	}
+	if c := do(t, srv, "GET", "/api/v1/agent/policy?wait=0s", token, "", "", "If-None-Match", etag); c.status != 200 || c.header.Get("ETag") == etag {
+		t.Errorf("after the ruleset changed: %d, ETag %s (was %s)", c.status, c.header.Get("ETag"), etag)
+	}
+}

@@ -67,7 +67,11 @@ func (u *UI) clusterItems(r *http.Request, cs []store.Cluster) ([]clusterItem, [
 		it := clusterItem{Name: c.Name, Policy: c.Policy, CreatedAt: c.CreatedAt, LastSeen: c.LastSeen,
 			LastSeenAgo: ago(now, c.LastSeen), AgentPolicy: c.AgentPolicy, Current: console.NoPolicyETag}
 		if d, ok := byName[c.Policy]; ok {
-			it.Current, it.CurrentVersion = console.PolicyETag(d), d.Version
+			rulesets, err := u.opts.Service.BoundRulesets(r.Context(), d)
+			if err != nil {
+				return nil, nil, err
+			}
+			it.Current, it.CurrentVersion = console.PolicyETag(d, rulesets), d.Version
 		}
 		switch {
 		case c.LastSeen.IsZero():
