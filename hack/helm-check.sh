@@ -118,7 +118,9 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set fullnameOverride=pal --set serviceAccount.name=pal-agent --set agent.extraArgs={--log-format=text} --set agent.clusterName=prod-eu
  --set nodeSelector.kubernetes\.io/os=linux --set tolerations[0].operator=Exists
  --set continuous.dryRun=true --set continuous.period=10m --set continuous.protectedNamespaces={payments,ops}
- --set continuous.policyReports.enabled=true"
+ --set continuous.policyReports.enabled=true
+ --set runtime.clientCASecret=palisade-runtime-ca --set runtime.token.existingSecret=palisade-runtime-token
+ --set-file runtime.rules.k8s_audit_rules\.yaml=$root/../shared/falco-rules/k8s_audit_rules.yaml"
 # "console-postgres-external": your PostgreSQL and admin token, a console
 # serving HTTPS, and this release's agents managed by it (verifying its CA).
 external_args="--set console.enabled=true --set console.database.type=postgres
@@ -228,6 +230,28 @@ done
 ! grep -qF 'verbs: ["patch", "delete"]' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants patch/delete on pods"
 ! grep -qF 'networkpolicies' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants NetworkPolicy writes"
 grep -q '"CONNECT"' "$tmp/helm.yaml" || die "helm: CONNECT on pods/exec is not sent to the webhook"
+# Runtime intake: on by default behind a generated token; the variant's CA,
+# existing token Secret and extra rules file reach the agent.
+for want in "- --runtime-token-file=/etc/palisade/runtime-token/token" "name: palisade-runtime-token"; do
+	grep -qF -- "$want" "$tmp/helm.yaml" || die "helm: rendered manifests lack: $want"
+done
+for want in "- --runtime-client-ca-file=/etc/palisade/runtime-ca/ca.crt" "secretName: palisade-runtime-ca" \
+	"secretName: palisade-runtime-token" "- --runtime-rules=/etc/palisade/runtime-rules/k8s_audit_rules.yaml" \
+	"name: pal-runtime-rules" "k8s_audit_rules.yaml: "; do
+	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
+done
+! grep -q "^  name: pal-runtime-token$" "$tmp/variant.yaml" || die "variant: runtime.token.existingSecret set, yet a token Secret is generated"
+# Runtime without the continuous checks: pods are read one by one, no
+# informer, no Lease; with neither, no API access at all.
+"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false >"$tmp/runtime-only.yaml"
+for want in 'verbs: ["get"]' 'verbs: ["patch", "delete"]' "- --terminate-per-minute=10"; do
+	grep -qF -- "$want" "$tmp/runtime-only.yaml" || die "runtime only: rendered manifests lack: $want"
+done
+for bad in '"list", "watch"' "palisade-continuous" "- --continuous"; do
+	! grep -qF -- "$bad" "$tmp/runtime-only.yaml" || die "runtime only: rendered manifests must not contain: $bad"
+done
+"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set runtime.enabled=false >"$tmp/no-api.yaml"
+! grep -q "^kind: ClusterRole$" "$tmp/no-api.yaml" || die "continuous and runtime off: a ClusterRole is still granted"
 # A single replica gets no PodDisruptionBudget (it would block node drains).
 "$helm" template "$release" "$chart" --namespace "$ns" --set replicaCount=1 | grep -q "^kind: PodDisruptionBudget$" &&
 	die "replicaCount=1 must not render a PodDisruptionBudget"

@@ -244,3 +244,10 @@ label (63 characters at most) with a hash suffix.
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+The Secret holding the runtime intake token.
+*/}}
+{{- define "palisade.runtimeTokenSecretName" -}}
+{{- default (printf "%s-runtime-token" (include "palisade.fullname" .)) .Values.runtime.token.existingSecret -}}
+{{- end -}}
