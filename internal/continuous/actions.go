@@ -32,7 +32,7 @@ func (c *Controller) act(ctx context.Context, pod *corev1.Pod, compiled *engine.
 		msgs[i] = f.Message()
 		fps[i] = fingerprint(f.Rule, f.Action, msgs[i])
 		current[fps[i]] = true
-		if strongest == nil || strength(f.Action) > strength(strongest.Action) {
+		if strongest == nil || f.Action.Strength() > strongest.Action.Strength() {
 			strongest, strongestMsg = f, msgs[i]
 		}
 	}

@@ -282,17 +282,3 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	}
 	return c.act(ctx, pod, compiled, res)
 }
-
-// Strength orders the actions: the strongest finding decides what is done
-// to the pod.
-func strength(a policy.Action) int {
-	switch a {
-	case policy.ActionTerminate:
-		return 3
-	case policy.ActionIsolate:
-		return 2
-	case policy.ActionLog:
-		return 1
-	}
-	return 0
-}

@@ -65,7 +65,7 @@ func TestTrimKeepsWhatRulesRead(t *testing.T) {
 func TestStrongestActionWins(t *testing.T) {
 	order := []policy.Action{"", policy.ActionLog, policy.ActionIsolate, policy.ActionTerminate}
 	for i := 1; i < len(order); i++ {
-		if strength(order[i]) <= strength(order[i-1]) {
+		if order[i].Strength() <= order[i-1].Strength() {
 			t.Errorf("%s should outrank %s", order[i], order[i-1])
 		}
 	}

@@ -244,23 +244,15 @@ func exceptionCheck(field, comp string, v exceptionValue) node {
 func (c *compiler) expand(n node, stack []string) (node, error) {
 	switch n := n.(type) {
 	case *andNode:
-		kids := make([]node, len(n.kids))
-		for i, k := range n.kids {
-			e, err := c.expand(k, stack)
-			if err != nil {
-				return nil, err
-			}
-			kids[i] = e
+		kids, err := c.expandAll(n.kids, stack)
+		if err != nil {
+			return nil, err
 		}
 		return &andNode{n.at, kids}, nil
 	case *orNode:
-		kids := make([]node, len(n.kids))
-		for i, k := range n.kids {
-			e, err := c.expand(k, stack)
-			if err != nil {
-				return nil, err
-			}
-			kids[i] = e
+		kids, err := c.expandAll(n.kids, stack)
+		if err != nil {
+			return nil, err
 		}
 		return &orNode{n.at, kids}, nil
 	case *notNode:
@@ -300,6 +292,18 @@ func (c *compiler) expand(n node, stack []string) (node, error) {
 		return &out, nil
 	}
 	return n, nil
+}
+
+func (c *compiler) expandAll(ns []node, stack []string) ([]node, error) {
+	out := make([]node, len(ns))
+	for i, k := range ns {
+		e, err := c.expand(k, stack)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+	}
+	return out, nil
 }
 
 // listItems returns a list's items with the lists it names expanded.

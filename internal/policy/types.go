@@ -43,6 +43,20 @@ func ActionsFor(t Tab) []Action {
 	return []Action{ActionLog, ActionIsolate, ActionTerminate}
 }
 
+// Strength orders the containing actions: when several apply to one pod,
+// the strongest is carried out (terminate > isolate > log; 0 for others).
+func (a Action) Strength() int {
+	switch a {
+	case ActionTerminate:
+		return 3
+	case ActionIsolate:
+		return 2
+	case ActionLog:
+		return 1
+	}
+	return 0
+}
+
 // SystemNamespaces are excluded from every rule unless a namespace
 // definition lists them explicitly.
 var SystemNamespaces = []string{"kube-system", "palisade-system"}

@@ -350,23 +350,11 @@ func (r *Responder) action(m match, podLabels map[string]string) (policy.Action,
 				continue
 			}
 		}
-		if !found || strength(b.Action) > strength(best) {
+		if !found || b.Action.Strength() > best.Strength() {
 			best, found = b.Action, true
 		}
 	}
 	return best, found
-}
-
-func strength(a policy.Action) int {
-	switch a {
-	case policy.ActionTerminate:
-		return 3
-	case policy.ActionIsolate:
-		return 2
-	case policy.ActionLog:
-		return 1
-	}
-	return 0
 }
 
 // contain carries out isolate or terminate and says what was done.
