@@ -154,27 +154,17 @@ var builtinFS embed.FS
 // Builtin returns Palisade's built-in rulesets (see builtin/): the seed
 // examples, bindable by name from any policy.
 func Builtin() ([]*Ruleset, error) {
-	entries, err := builtinFS.ReadDir("builtin")
+	docs, err := BuiltinDocuments()
 	if err != nil {
 		return nil, err
 	}
 	var out []*Ruleset
-	for _, e := range entries {
-		data, err := builtinFS.ReadFile("builtin/" + e.Name())
-		if err != nil {
-			return nil, err
+	for _, rs := range docs {
+		r, diags := Compile(rs)
+		if diags.HasErrors() {
+			return nil, fmt.Errorf("built-in ruleset %s: %w", rs.Metadata.Name, diags.Err())
 		}
-		p, err := policy.Load("builtin/"+e.Name(), data, nil)
-		if err != nil {
-			return nil, fmt.Errorf("built-in ruleset %s: %w", e.Name(), err)
-		}
-		for _, rs := range p.Rulesets {
-			r, diags := Compile(rs)
-			if diags.HasErrors() {
-				return nil, fmt.Errorf("built-in ruleset %s: %w", rs.Metadata.Name, diags.Err())
-			}
-			out = append(out, r)
-		}
+		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b *Ruleset) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
@@ -195,7 +185,7 @@ func BuiltinDocuments() ([]*policy.RuntimeRuleset, error) {
 		}
 		p, err := policy.Load("builtin/"+e.Name(), data, nil)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("built-in rulesets %s: %w", e.Name(), err)
 		}
 		out = append(out, p.Rulesets...)
 	}
