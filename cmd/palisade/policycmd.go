@@ -8,6 +8,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/importer"
 	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
 
@@ -39,6 +40,12 @@ func newPolicyValidateCmd() *cobra.Command {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: policy %q is valid\n", f, p.Metadata.Name)
 				}
 				for _, rs := range b.Rulesets {
+					// The Falco items too, with the rule language.
+					if _, diags := responder.Compile(rs); diags.HasErrors() {
+						fmt.Fprintf(cmd.ErrOrStderr(), "%s: runtime ruleset %q:\n%v\n", f, rs.Metadata.Name, diags.Errors())
+						failed = true
+						continue
+					}
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: runtime ruleset %q is valid\n", f, rs.Metadata.Name)
 				}
 			}
