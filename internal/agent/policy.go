@@ -14,6 +14,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
 
@@ -26,8 +27,9 @@ type PolicyFile struct {
 	logger   *slog.Logger
 	onReload func(p *engine.Compiled, hash string, err error)
 
-	current atomic.Pointer[engine.Compiled]
-	data    []byte
+	current  atomic.Pointer[engine.Compiled]
+	rulesets atomic.Pointer[[]*responder.Ruleset]
+	data     []byte
 }
 
 // NewPolicyFile loads path once; it fails when that first load fails.
@@ -47,6 +49,14 @@ func NewPolicyFile(path string, reg *rules.Registry, logger *slog.Logger, onRelo
 
 // Current returns the policy in force.
 func (pf *PolicyFile) Current() *engine.Compiled { return pf.current.Load() }
+
+// Rulesets returns the RuntimeRulesets of the policy file in force.
+func (pf *PolicyFile) Rulesets() []*responder.Ruleset {
+	if p := pf.rulesets.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // Reload reads the file and, when its content changed and is valid, swaps
 // the policy in. It reports whether a new policy was swapped in.
@@ -69,7 +79,17 @@ func (pf *PolicyFile) Reload() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", pf.path, err)
 	}
+	// RuntimeRulesets written beside the policy come with it.
+	var rulesets []*responder.Ruleset
+	for _, doc := range b.Rulesets {
+		rs, diags := responder.Compile(doc)
+		if diags.HasErrors() {
+			return false, fmt.Errorf("%s: runtime ruleset %s: %w", pf.path, doc.Metadata.Name, diags.Err())
+		}
+		rulesets = append(rulesets, rs)
+	}
 	pf.data = data
+	pf.rulesets.Store(&rulesets)
 	pf.current.Store(c)
 	sum := sha256.Sum256(data)
 	pf.onReload(c, hex.EncodeToString(sum[:8]), nil)

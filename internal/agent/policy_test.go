@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -253,5 +254,51 @@ func TestPolicyFileWatch(t *testing.T) {
 	time.Sleep(5 * interval)
 	if got := current(); got != "three" {
 		t.Errorf("Current() after Watch stopped = %q; want three", got)
+	}
+}
+
+// RuntimeRulesets written beside the policy are loaded with it; one whose
+// Falco items do not compile rejects the file.
+func TestPolicyFileRulesets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	doc := func(cond string) string {
+		return `apiVersion: palisade.dev/v1
+kind: Policy
+metadata: {name: rt}
+spec:
+  clusterWide:
+    runtime: {rulesets: [{ruleset: guard, action: log}]}
+---
+apiVersion: palisade.dev/v1
+kind: RuntimeRuleset
+metadata: {name: guard}
+spec:
+  falcoRules:
+    - rule: Exec
+      desc: d
+      condition: ` + cond + `
+      output: o
+      priority: INFO
+      source: k8s_audit
+`
+	}
+	if err := os.WriteFile(path, []byte(doc("ka.target.subresource=exec")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := NewPolicyFile(path, registry(t), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs := pf.Rulesets(); len(rs) != 1 || rs[0].Name != "guard" || rs[0].Rules.Rule("Exec") == nil {
+		t.Fatalf("rulesets %v", rs)
+	}
+	if err := os.WriteFile(path, []byte(doc("ka.target.subresource=exec and nope")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pf.Reload(); err == nil || !strings.Contains(err.Error(), "undefined macro 'nope'") {
+		t.Errorf("reload with a bad ruleset: %v", err)
+	}
+	if rs := pf.Rulesets(); len(rs) != 1 || rs[0].Rules.Rule("Exec") == nil {
+		t.Errorf("the rejected file replaced the rulesets in force: %v", rs)
 	}
 }

@@ -104,13 +104,14 @@ func startRuntime(cfg Config, src source, client kubernetes.Interface, contain *
 }
 
 // rulesetSource is a policy source that also brings rulesets (the
-// console's, bound by its policy).
+// console's, bound by its policy; those written beside the policy in its
+// file).
 type rulesetSource interface {
 	Rulesets() []*responder.Ruleset
 }
 
 // managedSet returns the rulesets in force: the agent's own, then the
-// console's (which shadow them by name), rebuilt when the console's change.
+// policy source's (which shadow them by name), rebuilt when those change.
 func managedSet(own []*responder.Ruleset, src rulesetSource) func() *responder.Set {
 	type built struct {
 		from []*responder.Ruleset
