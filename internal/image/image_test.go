@@ -34,7 +34,7 @@ func TestParse(t *testing.T) {
 const digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 func TestParseInvalid(t *testing.T) {
-	for _, in := range []string{"", "<customer-registry>.azurecr.io/redis:latest", "Busybox", " busybox", "a b", "docker.io/library/busybox@evil"} {
+	for _, in := range []string{"", "<customer-registry>.azurecr.io/redis:latest", "Busybox", " busybox", "a b", "docker.io/library/busybox@evil", "a_b.c/x", "my_registry.example.com/app:1"} {
 		r := Parse(in)
 		if r.Err == nil {
 			t.Errorf("Parse(%q) = %+v, want an error", in, r)

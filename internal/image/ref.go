@@ -67,6 +67,13 @@ func parse(s string) Ref {
 		}
 		return Ref{Raw: s, Path: s, Err: fmt.Errorf("invalid image reference %q: %w", s, err)}
 	}
+	if reference.Domain(named) == "" {
+		// A first component with a dot that is no host name ("a_b.c/x"):
+		// the runtime would take it for a registry it cannot reach, so the
+		// reference names no image; an empty registry must not slip past
+		// registry conditions.
+		return Ref{Raw: s, Path: s, Err: fmt.Errorf("invalid image reference %q: %q is not a valid registry host", s, strings.SplitN(s, "/", 2)[0])}
+	}
 	r := Ref{Raw: s, Registry: CanonicalHost(reference.Domain(named))}
 	repo := reference.Path(named)
 	if r.Registry == "docker.io" && !strings.Contains(repo, "/") {
