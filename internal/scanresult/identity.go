@@ -1,0 +1,120 @@
+package scanresult
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/palisade-dev/palisade/internal/image"
+)
+
+// validDigest reports whether d is a content digest as registries write
+// them: "sha256:" and 64 lower-case hex digits (or sha384, sha512 with 96,
+// 128), the algorithms the reference parser accepts. It allocates nothing.
+func validDigest(d string) bool {
+	alg, enc, ok := strings.Cut(d, ":")
+	if !ok {
+		return false
+	}
+	switch alg {
+	case "sha256":
+		return len(enc) == 64 && isLowerHex(enc)
+	case "sha384":
+		return len(enc) == 96 && isLowerHex(enc)
+	case "sha512":
+		return len(enc) == 128 && isLowerHex(enc)
+	}
+	return false
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// refKey is the key a reference is indexed under: the normalised
+// reference without its digest ("docker.io/library/nginx:1.25"), or ""
+// when it has no tag (a reference by digest only is matched by digest) or
+// is invalid. It allocates nothing.
+func refKey(r image.Ref) string {
+	if r.Err != nil || r.Tag == "" || r.Registry == "" {
+		return ""
+	}
+	if r.Digest != "" {
+		return r.Path[:len(r.Path)-len(r.Digest)-1]
+	}
+	return r.Path
+}
+
+// parseReference normalises a reference read from a report: its key (the
+// tag, if any) and the digest it pins (if any).
+func parseReference(s string) (key, digest string, err error) {
+	r := image.Parse(s)
+	if r.Err != nil {
+		return "", "", r.Err
+	}
+	if r.Registry == "" {
+		// The reference parser reads "a_b.c/x" as a path without a
+		// registry, which no runtime can pull.
+		return "", "", fmt.Errorf("invalid image reference %q: its first part is neither a registry host nor a repository", s)
+	}
+	return refKey(r), r.Digest, nil
+}
+
+// identity holds an image's identity while a report is read.
+type identity struct {
+	digests []string
+	imageID string
+	refs    []string
+}
+
+func (id *identity) addDigest(d string) {
+	if d != "" && !slices.Contains(id.digests, d) {
+		id.digests = append(id.digests, d)
+	}
+}
+
+func (id *identity) addRef(k string) {
+	if k != "" && !slices.Contains(id.refs, k) {
+		id.refs = append(id.refs, k)
+	}
+}
+
+// addReference adds a reference's tag and digest.
+func (id *identity) addReference(s string) error {
+	k, d, err := parseReference(s)
+	if err != nil {
+		return err
+	}
+	id.addRef(k)
+	id.addDigest(d)
+	return nil
+}
+
+func (id *identity) empty() bool {
+	return len(id.digests) == 0 && id.imageID == "" && len(id.refs) == 0
+}
+
+func (id *identity) image() *Image {
+	im := &Image{ImageID: id.imageID}
+	if len(id.digests) > 0 {
+		im.Digests = slices.Sorted(slices.Values(id.digests))
+	}
+	if len(id.refs) > 0 {
+		im.References = slices.Sorted(slices.Values(id.refs))
+	}
+	return im
+}
+
+// checkDigest returns an error for a string that is not a digest.
+func checkDigest(d string) error {
+	if !validDigest(d) {
+		return fmt.Errorf("not a digest (%q): want \"sha256:\" and 64 lower-case hex digits", d)
+	}
+	return nil
+}
