@@ -171,6 +171,10 @@ func (c *compiler) check(n *checkNode, src Source) (cond, bool, error) {
 	if op == "exists" {
 		return &existsCheck{slot}, evaluated, nil
 	}
+	if !listOps[op] && len(n.values) != 1 {
+		// An exception's value can be a list of any length.
+		return nil, false, fmt.Errorf("%s %s takes one value, got %d", name, op, len(n.values))
+	}
 	ck := &check{field: name, op: op, slot: slot, typ: f.Type, list: f.List}
 	switch f.Type {
 	case Int, Bool:
@@ -210,9 +214,6 @@ func (c *compiler) check(n *checkNode, src Source) (cond, bool, error) {
 				}
 			}
 		}
-	}
-	if !listOps[op] && op != "exists" && len(n.values) != 1 {
-		return nil, false, fmt.Errorf("%s %s takes one value", name, op)
 	}
 	return ck, evaluated, nil
 }

@@ -363,6 +363,8 @@ func TestDiagnostics(t *testing.T) {
 		{"unknown item", "- widget: w\n", []string{`f1.yaml:1:3: warning: LOAD_UNKNOWN_ITEM (Unknown rules file item): unknown top level item "widget", skipped`}},
 		{"exception arity", "- rule: r\n  desc: d\n  condition: t.n = 1\n  output: o\n  priority: INFO\n  source: test\n  exceptions:\n    - name: e\n      fields: [t.s, t.n]\n      values: [[a]]\n",
 			[]string{`f1.yaml:10:16: error: rule 'r' exception 'e': LOAD_ERR_VALIDATE (Error validating rule/macro/list/exception objects): fields and values lists must have equal length (2 fields)`}},
+		{"exception value of the wrong arity", "- rule: r\n  desc: d\n  condition: t.n = 1\n  output: o\n  priority: INFO\n  source: test\n  exceptions:\n    - name: e\n      fields: [t.s]\n      comps: [regex]\n      values: [[[]]]\n",
+			[]string{`f1.yaml:3:14: error: rule 'r': LOAD_ERR_COMPILE_CONDITION (Error compiling condition): t.s regex takes one value, got 0`}},
 		{"compiled only", "- rule: r\n  desc: d\n  condition: t.n = 1\n  output: o %t.s\n  priority: INFO\n",
 			[]string{`f1.yaml: warning: LOAD_NOT_EVALUATED (Source evaluated by a Falco sensor, not by Palisade): 1 rules of source syscall compiled; Palisade does not see syscall events itself and acts on the alerts a Falco sensor posts for them`}},
 	}
@@ -411,6 +413,7 @@ func FuzzParseCondition(f *testing.F) {
 func FuzzLoad(f *testing.F) {
 	f.Add(oneRule("t.s = a"))
 	f.Add("- list: l\n  items: [a]\n- macro: m\n  condition: t.s in (l)\n" + oneRule("m"))
+	f.Add(oneRule("t.s = a") + "  exceptions:\n    - name: e\n      fields: [t.s, t.n]\n      comps: [regex, in]\n      values: [[x, [1, 2]]]\n- rule: r\n  exceptions:\n    - name: e\n      values: [[y, [3]]]\n  append: true\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		rs, diags := Load(Options{Sources: []Source{testSource{}}}, File{Name: "fuzz.yaml", Data: []byte(s)})
 		if rs == nil {
