@@ -25,7 +25,6 @@ import (
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/eventqueue"
-	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
@@ -171,11 +170,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
 		Ready: src.Ready})
 	tlsConfig := certs.TLSConfig()
-	client, contain, err := clusterAccess(cfg, logger)
+	cl, err := clusterAccess(cfg, logger)
 	if err != nil {
 		return err
 	}
-	resp, err := startRuntime(cfg, src, client, contain, sink, metrics, logger)
+	resp, err := startRuntime(cfg, src, cl, sink, metrics, logger)
 	if err != nil {
 		return err
 	}
@@ -228,7 +227,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	go func() { defer wg.Done(); resp.Run(bg) }()
 	resync := func() {}
 	if cfg.Continuous {
-		resync, err = startContinuous(bg, &wg, cfg, client, contain, src.Current, sink, logger)
+		resync, err = startContinuous(bg, &wg, cfg, cl, src.Current, sink, logger)
 		if err != nil {
 			return err
 		}
@@ -260,16 +259,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 // startContinuous connects to the cluster and starts the continuous checks
 // in wg. It returns the function that re-judges every pod (the policy
 // changed).
-func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, client kubernetes.Interface, contain *continuous.Containment,
+func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, cl cluster,
 	current func() *engine.Compiled, sink event.Sink, logger *slog.Logger) (func(), error) {
+	client := cl.client
 	opts := continuous.Options{Client: client, Policy: current, Sink: sink, Cluster: cfg.Cluster,
-		Period: cfg.ContinuousPeriod, Containment: contain, Logger: logger.With("component", "continuous")}
+		Period: cfg.ContinuousPeriod, Containment: cl.contain, Logger: logger.With("component", "continuous")}
 	if cfg.PolicyReports {
-		restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, "")
-		if err != nil {
-			return nil, err
-		}
-		dyn, err := dynamic.NewForConfig(restCfg)
+		dyn, err := dynamic.NewForConfig(cl.rest)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/palisade-dev/palisade/internal/continuous"
 	"github.com/palisade-dev/palisade/internal/event"
@@ -21,14 +22,21 @@ import (
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
 
+// cluster is the agent's access to the API server (nil fields without it).
+type cluster struct {
+	rest    *rest.Config
+	client  kubernetes.Interface
+	contain *continuous.Containment
+}
+
 // clusterAccess connects to the cluster when the agent acts on pods: the
 // continuous checks need it (an error without it), the runtime responses
-// use it when they can (without it they only record). It returns the
-// containment both share, so that the deletion rate is the agent's.
-func clusterAccess(cfg Config, logger *slog.Logger) (kubernetes.Interface, *continuous.Containment, error) {
+// use it when they can (without it they only record). The containment is
+// shared by both, so that the deletion rate is the agent's.
+func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 	runtimeOn := cfg.RuntimeToken != "" || cfg.RuntimeClientCAFile != ""
 	if !cfg.Continuous && !runtimeOn {
-		return nil, nil, nil
+		return cluster{}, nil
 	}
 	restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, "")
 	if err == nil {
@@ -41,14 +49,14 @@ func clusterAccess(cfg Config, logger *slog.Logger) (kubernetes.Interface, *cont
 			}
 			contain, err := continuous.NewContainment(continuous.ContainmentOptions{Client: client, DryRun: cfg.DryRun,
 				Protected: protected, TerminateRate: cfg.TerminatePerMinute, Logger: logger.With("component", "containment")})
-			return client, contain, err
+			return cluster{rest: restCfg, client: client, contain: contain}, err
 		}
 	}
 	if cfg.Continuous {
-		return nil, nil, err
+		return cluster{}, err
 	}
 	logger.Warn("no access to the cluster: runtime matches are recorded but pods are neither isolated nor terminated", "error", err)
-	return nil, nil, nil
+	return cluster{}, nil
 }
 
 // clientPods reads pods with the API (runtime matches are rare: one GET
@@ -62,8 +70,7 @@ func (c clientPods) GetPod(ctx context.Context, ns, name string) (*corev1.Pod, e
 // startRuntime compiles the rulesets (built-in, then --runtime-rules, a
 // later one shadowing an earlier one of the same name) and builds the
 // responder.
-func startRuntime(cfg Config, src source, client kubernetes.Interface, contain *continuous.Containment,
-	sink event.Sink, metrics *webhook.Metrics, logger *slog.Logger) (*responder.Responder, error) {
+func startRuntime(cfg Config, src source, cl cluster, sink event.Sink, metrics *webhook.Metrics, logger *slog.Logger) (*responder.Responder, error) {
 	rulesets, err := responder.Builtin()
 	if err != nil {
 		return nil, err
@@ -94,10 +101,10 @@ func startRuntime(cfg Config, src source, client kubernetes.Interface, contain *
 	}
 	m := responder.NewMetrics()
 	metrics.Register(m.Collectors()...)
-	opts := responder.Options{Policy: src.Current, Rulesets: current, Contain: contain,
+	opts := responder.Options{Policy: src.Current, Rulesets: current, Contain: cl.contain,
 		Sink: sink, Cluster: cfg.Cluster, Metrics: m, Logger: logger.With("component", "runtime")}
-	if client != nil {
-		opts.Pods = clientPods{client}
+	if cl.client != nil {
+		opts.Pods = clientPods{cl.client}
 	}
 	logger.Info("runtime rulesets loaded", "rulesets", set.Names())
 	return responder.New(opts)

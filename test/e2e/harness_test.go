@@ -195,9 +195,14 @@ func kubectl(ctx context.Context, dir string, args ...string) result {
 }
 
 func kubectlStdin(ctx context.Context, stdin, dir string, args ...string) result {
+	return kubectlAt(ctx, env.kubeconfig, stdin, dir, args...)
+}
+
+// kubectlAt runs kubectl against the API server of kubeconfig.
+func kubectlAt(ctx context.Context, kubeconfig, stdin, dir string, args ...string) result {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", env.kubeconfig}, args...)...)
+	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
 	cmd.Dir = dir
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -83,14 +82,7 @@ func tail(s string, n int) string {
 }
 
 func (cp *auditControlPlane) kubectl(stdin string, args ...string) result {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", cp.kubeconfig}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return result{out.String(), errb.String(), err}
+	return kubectlAt(context.Background(), cp.kubeconfig, stdin, "", args...)
 }
 
 func (cp *auditControlPlane) pod(t *testing.T, ns, name, app string) {
