@@ -130,7 +130,7 @@ func rulesMarkdown(w io.Writer, entries []catalogEntry) error {
 	}
 	for _, e := range entries {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n%s. Source: %s. Severity: %s. Tabs: %s. Applies to: %s.\n",
-			e.ID, e.Title, e.Description, e.Source, e.Severity, tabList(e.Tabs), strings.Join(e.Applies, ", "))
+			e.ID, e.Title, strings.TrimSuffix(e.Description, "."), e.Source, e.Severity, tabList(e.Tabs), strings.Join(e.Applies, ", "))
 		if len(e.Properties) == 0 {
 			b.WriteString("\nNo properties.\n")
 			continue

@@ -28,6 +28,10 @@ type Options struct {
 	Cluster string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// ScanResults is what the scan-result rules read: the image scan
+	// results this enforcement point knows (nil: none, every image is
+	// unscanned).
+	ScanResults rules.ScanResults
 }
 
 // Reviewer judges admission requests.
@@ -74,7 +78,9 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 		resp.Warnings = []string{"palisade could not evaluate this request: " + err.Error()}
 		return out
 	}
-	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: req.Namespace, Connect: connect})
+	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
+		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(),
+	})
 	out.Findings = res.Findings
 	if len(res.Findings) == 0 {
 		return out

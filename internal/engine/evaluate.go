@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"time"
 
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
@@ -15,6 +16,12 @@ type Options struct {
 	DefaultNamespace string
 	// Connect is set for kubectl exec, attach and port-forward requests.
 	Connect *rules.Connect
+	// ScanResults is what the scan-result rules read (nil: no image has
+	// been scanned).
+	ScanResults rules.ScanResults
+	// Now is when the evaluation happens, for scan ages (zero: the current
+	// time).
+	Now time.Time
 }
 
 // Finding is one violation with its rule, action and message.
@@ -75,7 +82,7 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 			excepted[i] = tb.excepted(obj.Pod.Containers[i].Image, ns)
 		}
 	}
-	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect}
+	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now}
 	var scratch []*workload.Container
 	if obj.Pod != nil {
 		scratch = make([]*workload.Container, 0, len(obj.Pod.Containers))

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"time"
+
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
@@ -72,6 +74,12 @@ type Input struct {
 	Containers []*workload.Container
 	// Connect describes a kubectl exec, attach or port-forward request.
 	Connect *Connect
+	// ScanResults finds what scanners recorded about the containers'
+	// images; nil when none were given (every image is then unscanned).
+	ScanResults ScanResults
+	// Now is the evaluation time scan ages are measured at; zero means the
+	// current time.
+	Now time.Time
 }
 
 // Connect is a CONNECT admission request on a pod subresource.

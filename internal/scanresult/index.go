@@ -278,8 +278,11 @@ func union(a, b []string) []string {
 // Lookup allocates nothing when imageRef is normalised
 // ("docker.io/library/nginx:1.25"); otherwise it normalises it with
 // image.Parse, whose cache makes repeated references cheap. The Image
-// returned is shared: do not modify it.
+// returned is shared: do not modify it. A nil Index holds nothing.
 func (x *Index) Lookup(imageRef, digest string) (*Image, bool) {
+	if x == nil {
+		return nil, false
+	}
 	key := imageRef
 	if i := strings.LastIndexByte(imageRef, '@'); i >= 0 {
 		key = imageRef[:i]
@@ -316,6 +319,9 @@ func (x *Index) Lookup(imageRef, digest string) (*Image, bool) {
 // LookupRef is Lookup for a reference already parsed (as the engine parses
 // every container's image); it allocates nothing.
 func (x *Index) LookupRef(r image.Ref, digest string) (*Image, bool) {
+	if x == nil {
+		return nil, false
+	}
 	if digest == "" {
 		digest = r.Digest
 	}
