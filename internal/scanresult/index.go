@@ -68,16 +68,32 @@ func (x *Index) Images() []*Image {
 // them afterwards changes nothing in the index. An invalid digest or
 // reference is an error, and then nothing is added.
 func (x *Index) Add(images ...*Image) error {
+	_, err := x.Update(images...)
+	return err
+}
+
+// Changes is what an Update did to an index: the images it now holds that
+// it did not before (new or merged), and those it no longer holds
+// (merged into one of Added). A store that mirrors the index deletes
+// Removed and writes Added, by Key.
+type Changes struct {
+	Added, Removed []*Image
+}
+
+// Update is Add, reporting the changes.
+func (x *Index) Update(images ...*Image) (Changes, error) {
 	norm := make([]*Image, 0, len(images))
 	for i, im := range images {
 		n, err := normalise(im)
 		if err != nil {
-			return fmt.Errorf("image %d: %w", i, err)
+			return Changes{}, fmt.Errorf("image %d: %w", i, err)
 		}
 		norm = append(norm, n)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	added := map[*Image]bool{}
+	var ch Changes
 	for _, n := range norm {
 		merged := n
 		related := x.related(n)
@@ -86,10 +102,32 @@ func (x *Index) Add(images ...*Image) error {
 		}
 		for _, e := range related {
 			x.remove(e)
+			if added[e] {
+				delete(added, e) // added and merged again in this call
+			} else {
+				ch.Removed = append(ch.Removed, e)
+			}
 		}
 		x.insert(merged)
+		added[merged] = true
+		ch.Added = append(ch.Added, merged)
 	}
-	return nil
+	ch.Added = slices.DeleteFunc(ch.Added, func(im *Image) bool { return !added[im] })
+	return ch, nil
+}
+
+// Key identifies an image among those of one index, for a store that
+// mirrors it: "sha256:..." (its first digest, or its image ID) for an image
+// with a digest, else "ref:" and its first reference. An image's key
+// changes when a merge gives it a digest or a smaller one.
+func (im *Image) Key() string {
+	if keys := digestKeys(im); len(keys) > 0 {
+		return keys[0]
+	}
+	if len(im.References) > 0 {
+		return "ref:" + im.References[0]
+	}
+	return ""
 }
 
 // normalise checks an image and returns a copy, sharing nothing with it,

@@ -276,3 +276,54 @@ func TestRefKeyIsIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexUpdateChanges replays an index's changes into a map keyed by
+// Key, as a store mirroring it does, and checks the map ends equal to the
+// index.
+func TestIndexUpdateChanges(t *testing.T) {
+	x := NewIndex()
+	mirror := map[string]*Image{}
+	apply := func(images ...*Image) Changes {
+		t.Helper()
+		ch, err := x.Update(images...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range ch.Removed {
+			if mirror[im.Key()] != im {
+				t.Fatalf("removed %s, which the mirror does not hold", im.Key())
+			}
+			delete(mirror, im.Key())
+		}
+		for _, im := range ch.Added {
+			mirror[im.Key()] = im
+		}
+		got := map[string]*Image{}
+		for _, im := range x.Images() {
+			if got[im.Key()] != nil {
+				t.Fatalf("two images in the index share key %s", im.Key())
+			}
+			got[im.Key()] = im
+		}
+		if diff := cmp.Diff(got, mirror); diff != "" {
+			t.Fatalf("mirror differs from the index (-index +mirror):\n%s", diff)
+		}
+		return ch
+	}
+	ch := apply(with(vulnScan(1, "CVE-1"), []string{"shop/api:1"}), with(vulnScan(2, "CVE-2"), []string{"shop/web:1"}, digestA))
+	if len(ch.Added) != 2 || len(ch.Removed) != 0 {
+		t.Errorf("first update: %d added, %d removed", len(ch.Added), len(ch.Removed))
+	}
+	// A tag scanned again without digest merges; the same call also adds
+	// a digest under the other tag twice: only the last merge is added.
+	ch = apply(with(vulnScan(3, "CVE-3"), []string{"shop/api:1"}),
+		with(vulnScan(4, "CVE-4"), []string{"shop/web:2"}, digestB),
+		with(vulnScan(5, "CVE-5"), []string{"shop/web:2"}, digestB, digestC))
+	if len(ch.Added) != 2 || len(ch.Removed) != 1 {
+		t.Errorf("second update: %d added, %d removed", len(ch.Added), len(ch.Removed))
+	}
+	apply(with(vulnScan(6), []string{"shop/web:1", "shop/web:latest"}, digestA, digestC))
+	if x.Len() != 2 {
+		t.Errorf("Len = %d, want 2 after merging the two digests", x.Len())
+	}
+}
