@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scan"
+	"github.com/palisade-dev/palisade/internal/scanresult"
 )
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
@@ -26,6 +28,7 @@ func newScanCmd() *cobra.Command {
 		policyFile, preset, output, namespace string
 		workers                               int
 		cl                                    clusterFlags
+		scanResults                           []string
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [PATH... | -] | --cluster",
@@ -54,6 +57,12 @@ what the running workloads would trip while they run, which is what the
 agent's continuous controller acts on. --tab deployment asks what admission
 would say of them today. Exit 1 when a finding's action enforces (block,
 isolate or terminate), 2 when an object or a kind could not be read.
+
+--scan-results reads image scan results (Trivy JSON, Trivy Operator reports,
+Palisade ScanResults; a file or a folder, repeatable) for the scan-result
+rules (imagesNotScanned, imagesWithVulnerabilities, ...; docs/scan-results.md).
+Without it every image counts as unscanned. A report that cannot be read is
+bad input (exit 2), named with its file and line.
 
 --policy-report also writes the results as wgpolicyk8s.io/v1alpha2
 PolicyReports, one named "palisade" per namespace where something was
@@ -84,17 +93,21 @@ skipped when the audit had errors.`,
 			if err != nil {
 				return err
 			}
+			results, err := loadScanResults(cmd, scanResults)
+			if err != nil {
+				return err
+			}
 			w := newWriter(cmd.OutOrStdout(), ruleInfo(reg))
 			var sum scan.Summary
 			if cl.cluster {
 				if !cmd.Flags().Changed("namespace") {
 					namespace = "" // every namespace
 				}
-				sum, err = runClusterScan(cmd, &cl, compiled, namespace, w)
+				sum, err = runClusterScan(cmd, &cl, compiled, namespace, results, w)
 			} else {
 				s := scan.New(scan.Options{
 					Policy: compiled, Namespace: namespace, Workers: workers,
-					Stdin: cmd.InOrStdin(), FieldLines: output == "sarif",
+					Stdin: cmd.InOrStdin(), FieldLines: output == "sarif", ScanResults: results,
 				})
 				sum, err = s.Run(cmd.Context(), args, w)
 			}
@@ -116,6 +129,7 @@ skipped when the audit had errors.`,
 	f.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif, junit")
 	f.StringVarP(&namespace, "namespace", "n", "default", "namespace for objects that carry none; with --cluster, the one namespace to audit (default: all)")
 	f.IntVar(&workers, "workers", 0, "parallel evaluators (0: one per CPU)")
+	f.StringArrayVar(&scanResults, "scan-results", nil, "image scan results for the scan-result rules: a report file or a folder of them (repeatable)")
 	cl.register(cmd)
 	return cmd
 }
@@ -128,6 +142,35 @@ func ruleInfo(reg *rules.Registry) func(string) (scan.RuleInfo, bool) {
 		}
 		return scan.RuleInfo{ID: r.ID, Title: r.Title, Description: r.Description, Severity: string(r.Severity)}, true
 	}
+}
+
+// loadScanResults reads the --scan-results paths into an index; nil when
+// there are none. Warnings go to stderr; a report that cannot be read is
+// bad input.
+func loadScanResults(cmd *cobra.Command, paths []string) (rules.ScanResults, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	x := scanresult.NewIndex()
+	var errs []error
+	for _, p := range paths {
+		reports, err := scanresult.ReadPath(p)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		for _, r := range reports {
+			for _, w := range r.Warnings {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+			}
+			if err := x.Add(r.Images...); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, badInput(fmt.Errorf("--scan-results: %w", errors.Join(errs...)))
+	}
+	return x, nil
 }
 
 // clusterFlags are scan's --cluster options.
@@ -166,7 +209,7 @@ func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
 
 // runClusterScan audits the cluster c names into w and, with
 // --policy-report, publishes the PolicyReports.
-func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string, w scan.Writer) (scan.Summary, error) {
+func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string, results rules.ScanResults, w scan.Writer) (scan.Summary, error) {
 	ctx := cmd.Context()
 	cfg, contextName, err := kubeconfig.Load(c.kubeconfig, c.context)
 	if err != nil {
@@ -188,7 +231,7 @@ func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compil
 		reports = policyreport.NewBuilder(policyreport.Options{Policy: compiled.Policy.Metadata.Name, Tab: tab})
 	}
 	err = clusterscan.Audit(ctx, &clusterscan.Lister{Client: client, Namespace: namespace}, clusterscan.Options{
-		Policy: compiled, Tab: tab, Context: contextName, Report: stream, Reports: reports,
+		Policy: compiled, Tab: tab, Context: contextName, Report: stream, Reports: reports, ScanResults: results,
 	})
 	if err != nil {
 		return scan.Summary{}, err

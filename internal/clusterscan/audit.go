@@ -7,6 +7,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/policyreport"
+	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scan"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
@@ -26,6 +27,9 @@ type Options struct {
 	Report *scan.Stream
 	// Reports, when set, also collects PolicyReport results.
 	Reports *policyreport.Builder
+	// ScanResults is what the scan-result rules read (nil: no image has
+	// been scanned).
+	ScanResults rules.ScanResults
 }
 
 // Audit lists the cluster with l and evaluates every object. Objects and
@@ -49,7 +53,7 @@ func Audit(ctx context.Context, l *Lister, opts Options) error {
 			}
 			return inputError(failed)
 		}
-		res := opts.Policy.Evaluate(obj, opts.Tab, engine.Options{})
+		res := opts.Policy.Evaluate(obj, opts.Tab, engine.Options{ScanResults: opts.ScanResults})
 		if opts.Reports != nil {
 			opts.Reports.Add(policyreport.ResourceOf(obj), &res)
 		}

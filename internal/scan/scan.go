@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/document"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
 
@@ -32,6 +33,9 @@ type Options struct {
 	// FieldLines resolves the line of every violation's field (SARIF
 	// regions); it costs a second parse of documents with violations.
 	FieldLines bool
+	// ScanResults is what the scan-result rules read (nil: no image has
+	// been scanned).
+	ScanResults rules.ScanResults
 }
 
 // Scanner runs a scan over paths and feeds a Writer in input order.
@@ -298,7 +302,7 @@ func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
 		j.errs = append(j.errs, s.locErr(j, itemPath, err))
 		return
 	}
-	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace})
+	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults})
 	r := NewResult(j.doc.Source, obj, &res)
 	r.Line = j.doc.LineOf(itemPath)
 	if r.Line == 0 {
