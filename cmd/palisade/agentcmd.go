@@ -63,7 +63,15 @@ names, with the same guardrails as the continuous checks. A pod isolated
 by a runtime rule stays isolated until a person removes the label. Callers
 must present --runtime-token-file's token (Authorization: Bearer) or a
 client certificate signed by --runtime-client-ca-file; without either, the
-two endpoints refuse every request.`,
+two endpoints refuse every request.
+
+Scan results (docs/scan-results.md) feed the scan-result rules
+(imagesNotScanned, imagesWithVulnerabilities, imagesWithCVSS...): report
+files under --scan-results (Trivy JSON, Trivy Operator resources, Palisade
+ScanResults; read again when they change, every --reload-interval; a file
+that turns bad keeps its last results), Trivy Operator's reports in the
+cluster (--trivy-operator), and for a managed agent the console's results
+for the images the cluster runs. An image with no result is unscanned.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Token == "" && tokenFile != "" {
@@ -110,7 +118,7 @@ two endpoints refuse every request.`,
 	f.StringVar(&cfg.PolicyFile, "policy", "", "policy file (standalone mode), reloaded when it changes")
 	f.StringVar(&cfg.EventsFile, "events", "", "append events to this file as JSON lines")
 	f.StringVar(&cfg.Cluster, "cluster", "", "cluster name recorded in events")
-	f.DurationVar(&cfg.PollInterval, "reload-interval", 2*time.Second, "how often the policy file is checked for changes")
+	f.DurationVar(&cfg.PollInterval, "reload-interval", 2*time.Second, "how often the policy file and --scan-results are checked for changes")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	f.StringVar(&cfg.ConsoleURL, "console", "", "managed mode: the console's URL (http(s)://host:port)")
 	f.StringVar(&cfg.Token, "token", "", "managed mode: the cluster's agent token (prefer --token-file)")
@@ -127,6 +135,8 @@ two endpoints refuse every request.`,
 	f.DurationVar(&cfg.PolicyReportInterval, "policy-report-interval", 10*time.Minute, "continuous: how often the PolicyReports are rebuilt (written only when they changed)")
 	f.BoolVar(&cfg.LeaderElect, "leader-elect", false, "continuous: with several replicas, only the holder of the Lease palisade-continuous in $POD_NAMESPACE runs the checks")
 	f.StringArrayVar(&cfg.RuntimeRules, "runtime-rules", nil, "runtime: rulesets the policy can bind, [NAME=]FILE[,FILE...]: Falco rules files loaded together (named NAME or after the first file) or RuntimeRuleset documents (repeatable)")
+	f.StringVar(&cfg.ScanResults, "scan-results", "", "image scan reports for the scan-result rules: a file or a folder, followed for changes")
+	f.BoolVar(&cfg.TrivyOperator, "trivy-operator", false, "read Trivy Operator's VulnerabilityReports and ExposedSecretReports from the cluster for the scan-result rules")
 	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")
 	f.StringVar(&cfg.RuntimeClientCAFile, "runtime-client-ca-file", "", "runtime: PEM CA bundle; /audit and /falco callers with a client certificate it signed are let in")
 	return cmd

@@ -28,6 +28,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
 
@@ -73,6 +74,13 @@ type Config struct {
 	// neither, those endpoints refuse every request.
 	RuntimeToken        string
 	RuntimeClientCAFile string
+	// ScanResults is a file or directory of image scan reports (Trivy,
+	// Trivy Operator, Palisade), read again every PollInterval when
+	// changed, for the scan-result rules.
+	ScanResults string
+	// TrivyOperator follows Trivy Operator's VulnerabilityReports,
+	// ClusterVulnerabilityReports and ExposedSecretReports in the cluster.
+	TrivyOperator bool
 	// LeaderElect makes replicas take turns at the continuous checks (a
 	// Lease named palisade-continuous in $POD_NAMESPACE), so that each pod
 	// is judged and acted on once.
@@ -166,7 +174,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	default:
 		sink = sinks
 	}
-	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster})
+	scans := scanresult.NewSources()
+	scanMetrics := newScanMetrics()
+	metrics.Register(scanMetrics.collectors()...)
+	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: scans})
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
 		Ready: src.Ready})
 	tlsConfig := certs.TLSConfig()
@@ -225,6 +236,21 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); resp.Run(bg) }()
+	if cfg.ScanResults != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watchScanDir(bg, cfg.ScanResults, cfg.PollInterval, scans, scanMetrics, logger)
+		}()
+	}
+	if cfg.TrivyOperator {
+		to, err := newTrivyOperatorFor(cl, scans, scanMetrics, logger)
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); to.Run(bg) }()
+	}
 	resync := func() {}
 	if cfg.Continuous {
 		resync, err = startContinuous(bg, &wg, cfg, cl, src.Current, sink, logger)

@@ -31,8 +31,10 @@ var env struct {
 	dir        string
 	policyFile string
 	eventsFile string
-	agentURL   string
-	client     *http.Client
+	// scanResults is the folder the agent reads image scan reports from.
+	scanResults string
+	agentURL    string
+	client      *http.Client
 }
 
 func TestMain(m *testing.M) {
@@ -57,6 +59,20 @@ func setup(kc string) (func(*testing.M) int, error) {
 	env.kubeconfig, env.dir = kc, dir
 	env.policyFile = filepath.Join(dir, "policy.yaml")
 	env.eventsFile = filepath.Join(dir, "events.jsonl")
+	env.scanResults = filepath.Join(dir, "scan-results")
+	if err := os.Mkdir(env.scanResults, 0o700); err != nil {
+		return nil, err
+	}
+	// The agent follows Trivy Operator's reports: their resources must be
+	// served before it starts looking.
+	if out, err := kubectlIn(context.Background(), "", "", "apply", "--server-side", "-f", "testdata/trivy-operator-crds.yaml"); err != nil {
+		return nil, fmt.Errorf("install the Trivy Operator CRDs: %v: %s", err, out)
+	}
+	if out, err := kubectlIn(context.Background(), "", "", "wait", "--for=condition=Established", "--timeout=30s",
+		"crd/vulnerabilityreports.aquasecurity.github.io", "crd/clustervulnerabilityreports.aquasecurity.github.io",
+		"crd/exposedsecretreports.aquasecurity.github.io"); err != nil {
+		return nil, fmt.Errorf("wait for the Trivy Operator CRDs: %v: %s", err, out)
+	}
 	bin := filepath.Join(dir, "palisade")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/palisade").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build palisade: %v\n%s", err, out)
@@ -85,7 +101,7 @@ func setup(kc string) (func(*testing.M) int, error) {
 	agent := exec.Command(bin, "agent", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
 		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
 		"--policy", env.policyFile, "--events", env.eventsFile, "--reload-interval", "100ms", "--log-format", "text",
-		"--cluster", "e2e")
+		"--cluster", "e2e", "--scan-results", env.scanResults, "--trivy-operator", "--kubeconfig", kc)
 	agent.Stdout, agent.Stderr = logf, logf
 	if err := agent.Start(); err != nil {
 		return nil, err
