@@ -5,6 +5,15 @@
 // benchmark and the load tool measure the same thing.
 package benchdata
 
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/scanresult"
+)
+
 // PodSpec is a pod spec as the API server holds it (defaults filled in):
 // an init container, the application and a metrics sidecar. The compliant
 // one meets Pod Security "restricted"; the violating one runs the
@@ -59,4 +68,46 @@ func Object(kind string, compliant bool) string {
 		`"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\"}"},` + managed("apps/v1") + `},` +
 		`"spec":{"replicas":3,"selector":{"matchLabels":{"app":"checkout"}},"template":{"metadata":{"labels":{"app":"checkout"}},"spec":` + PodSpec(compliant) + `},` +
 		`"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"25%","maxSurge":"25%"}},"revisionHistoryLimit":10,"progressDeadlineSeconds":600},"status":{}}`
+}
+
+// ScanImages are the images of Object's containers.
+var ScanImages = []string{"acme.azurecr.io/shop/checkout:1.14.2", "acme.azurecr.io/shop/checkout-migrate:1.14.2", "acme.azurecr.io/observability/exporter:v0.15.0"}
+
+// ScanIndex is an index of n scanned images, each with a digest, a tag and
+// twenty high network-vector vulnerabilities, plus ScanImages with
+// vulnerability, malware and secret scans from a day ago that found
+// nothing but vulns medium vulnerabilities: Object's containers pass every
+// scan-result rule at its default severity (critical), after a lookup
+// among n others and a look at each of their vulnerabilities.
+func ScanIndex(n, vulns int) (*scanresult.Index, error) {
+	scanned := time.Now().Add(-24 * time.Hour)
+	clean := []scanresult.Scan{{Type: scanresult.ScanVulnerability, Time: scanned}, {Type: scanresult.ScanMalware, Time: scanned}, {Type: scanresult.ScanSecret, Time: scanned}}
+	cvss, err := scanresult.ParseCVSS("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+	if err != nil {
+		return nil, err
+	}
+	images := make([]*scanresult.Image, 0, n+len(ScanImages))
+	for i := range n {
+		sum := sha256.Sum256(fmt.Appendf(nil, "image %d", i))
+		im := &scanresult.Image{
+			Digests:    []string{"sha256:" + hex.EncodeToString(sum[:])},
+			References: []string{fmt.Sprintf("registry.example.com/team%d/app%d:1.%d", i%500, i, i%7)},
+			Scans:      clean[:1],
+		}
+		for v := range 20 {
+			im.Vulnerabilities = append(im.Vulnerabilities, scanresult.Vulnerability{
+				ID: fmt.Sprintf("CVE-2024-%05d", v), Severity: scanresult.SeverityHigh, CVSS: &cvss})
+		}
+		images = append(images, im)
+	}
+	for _, ref := range ScanImages {
+		im := &scanresult.Image{References: []string{ref}, Scans: clean}
+		for v := range vulns {
+			im.Vulnerabilities = append(im.Vulnerabilities, scanresult.Vulnerability{
+				ID: fmt.Sprintf("CVE-2025-%05d", v), Severity: scanresult.SeverityMedium, CVSS: &cvss})
+		}
+		images = append(images, im)
+	}
+	x := scanresult.NewIndex()
+	return x, x.Add(images...)
 }

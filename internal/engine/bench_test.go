@@ -2,9 +2,11 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 
+	"github.com/palisade-dev/palisade/internal/benchdata"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/workload"
@@ -127,3 +129,50 @@ func BenchmarkEvaluateAllRules(b *testing.B) { benchEvaluate(b, true) }
 // BenchmarkEvaluateAllRulesWithoutCEL isolates the cost of the CEL rule,
 // which must first turn the object into unstructured JSON.
 func BenchmarkEvaluateAllRulesWithoutCEL(b *testing.B) { benchEvaluate(b, false) }
+
+// BenchmarkScanRules evaluates the seven scan-result rules alone on a Pod
+// with three containers whose images are among 100,000 in the index:
+// ns/container is what they add to a review, per container.
+func BenchmarkScanRules(b *testing.B) {
+	reg, err := rules.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &policy.Policy{Spec: policy.Spec{ClusterWide: policy.Definition{Deployment: &policy.RuleTab{}}}}
+	p.Metadata.Name = "scans"
+	for _, id := range []string{"imagesNotScanned", "imagesWithMalware", "imagesWithSecrets", "imagesWithVulnerabilities",
+		"imagesWithCVSSAttackVector", "imagesWithCVSSAttackComplexity", "imagesWithCVSSAvailabilityImpact"} {
+		p.Spec.ClusterWide.Deployment.Rules = append(p.Spec.ClusterWide.Deployment.Rules, policy.Rule{Rule: id, Action: policy.ActionBlock})
+	}
+	c, err := Compile(p, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	obj, err := workload.Decode([]byte(benchdata.Object("Pod", true)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// clean: the images' scans found nothing; 200-medium: each image has
+	// 200 medium vulnerabilities, every one looked at and let pass.
+	for _, vulns := range []int{0, 200} {
+		index, err := benchdata.ScanIndex(100_000, vulns)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := "clean"
+		if vulns > 0 {
+			name = fmt.Sprintf("%d-medium", vulns)
+		}
+		b.Run(name, func(b *testing.B) {
+			opts := Options{DefaultNamespace: "shop", ScanResults: index}
+			if res := c.Evaluate(obj, policy.TabDeployment, opts); len(res.Findings) != 0 || res.Checked != 7 {
+				b.Fatalf("findings %+v, %d rules checked; want 7 rules passing", res.Findings, res.Checked)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Evaluate(obj, policy.TabDeployment, opts)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(obj.Pod.Containers)), "ns/container")
+		})
+	}
+}

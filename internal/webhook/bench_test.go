@@ -158,3 +158,67 @@ func TestBenchReviews(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkValidateScanResults is BenchmarkValidate on the compliant Pod
+// (three containers) with and without the seven scan-result rules (block)
+// and 100,000 images in the index: the difference is what the scan-result
+// rules add to a review.
+func BenchmarkValidateScanResults(b *testing.B) {
+	reg, err := rules.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := policy.Preset("recommended", reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dep := *p.Spec.ClusterWide.Deployment
+	dep.Rules = append([]policy.Rule(nil), dep.Rules...)
+	for _, id := range []string{"imagesNotScanned", "imagesWithMalware", "imagesWithSecrets", "imagesWithVulnerabilities",
+		"imagesWithCVSSAttackVector", "imagesWithCVSSAttackComplexity", "imagesWithCVSSAvailabilityImpact"} {
+		dep.Rules = append(dep.Rules, policy.Rule{Rule: id, Action: policy.ActionBlock})
+	}
+	p.Spec.ClusterWide.Deployment = &dep
+	withScans, err := engine.Compile(p, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	recommended, err := policy.Preset("recommended", reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	without, err := engine.Compile(recommended, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	index, err := benchdata.ScanIndex(100_000, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := benchReview("Pod", true)
+	for _, bc := range []struct {
+		name     string
+		compiled *engine.Compiled
+	}{{"without-scan-rules", without}, {"scan-rules-100k-images", withScans}} {
+		h := NewHandler(Options{
+			Reviewer: admission.New(admission.Options{Policy: func() *engine.Compiled { return bc.compiled }, Sink: event.Discard{}, ScanResults: index}),
+			Metrics:  NewMetrics(),
+		})
+		b.Run(bc.name, func(b *testing.B) {
+			checkBenchAnswer(b, h, body, true)
+			req := httptest.NewRequest(http.MethodPost, "/validate?timeout=10s", nil)
+			req.Header.Set("Content-Type", "application/json")
+			w := &discardWriter{h: http.Header{}}
+			rd := bytes.NewReader(body)
+			b.ReportAllocs()
+			for b.Loop() {
+				rd.Reset(body)
+				req.Body = io.NopCloser(rd)
+				clear(w.h)
+				w.code = 0
+				w.body.Reset()
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
