@@ -119,6 +119,7 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set nodeSelector.kubernetes\.io/os=linux --set tolerations[0].operator=Exists
  --set continuous.dryRun=true --set continuous.period=10m --set continuous.protectedNamespaces={payments,ops}
  --set continuous.policyReports.enabled=true
+ --set scanResults.trivyOperator=true --set scanResults.configMap=shop-scan-reports
  --set runtime.clientCASecret=palisade-runtime-ca --set runtime.token.existingSecret=palisade-runtime-token
  --set-file runtime.rules.k8s_audit_rules\.yaml=$root/../shared/falco-rules/k8s_audit_rules.yaml"
 # "console-postgres-external": your PostgreSQL and admin token, a console
@@ -230,6 +231,14 @@ done
 ! grep -qF 'verbs: ["patch", "delete"]' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants patch/delete on pods"
 ! grep -qF 'networkpolicies' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants NetworkPolicy writes"
 grep -q '"CONNECT"' "$tmp/helm.yaml" || die "helm: CONNECT on pods/exec is not sent to the webhook"
+# Scan results: off by default; the variant follows Trivy Operator's
+# reports (read access to them) and a ConfigMap of reports.
+! grep -qF -- '--trivy-operator' "$tmp/helm.yaml" || die "helm: --trivy-operator without scanResults.trivyOperator"
+! grep -qF 'aquasecurity.github.io' "$tmp/helm.yaml" || die "helm: Trivy Operator access granted while scanResults.trivyOperator=false"
+for want in "- --trivy-operator" "- --scan-results=/etc/palisade/scan-results" "name: shop-scan-reports" \
+	'resources: ["vulnerabilityreports", "clustervulnerabilityreports", "exposedsecretreports"]'; do
+	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
+done
 # Runtime intake: on by default behind a generated token; the variant's CA,
 # existing token Secret and extra rules file reach the agent.
 for want in "- --runtime-token-file=/etc/palisade/runtime-token/token" "name: palisade-runtime-token"; do
