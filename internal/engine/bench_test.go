@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/palisade-dev/palisade/internal/benchdata"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
 
@@ -102,8 +104,37 @@ func allRules(b *testing.B, withCEL bool) *Compiled {
 	return c
 }
 
+// benchScanResults holds the benchmark Deployments' images: the compliant
+// one's scanned clean yesterday, the violating one's redis:latest with
+// 120 vulnerabilities, one of them critical over the network.
+func benchScanResults(b *testing.B) *scanresult.Index {
+	b.Helper()
+	day := time.Now().Add(-24 * time.Hour)
+	clean := []scanresult.Scan{{Type: scanresult.ScanVulnerability, Time: day}, {Type: scanresult.ScanMalware, Time: day}, {Type: scanresult.ScanSecret, Time: day}}
+	network, err := scanresult.ParseCVSS("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+	if err != nil {
+		b.Fatal(err)
+	}
+	redis := &scanresult.Image{References: []string{"redis:latest"}, Scans: clean,
+		Vulnerabilities: []scanresult.Vulnerability{{ID: "CVE-2025-49844", Severity: scanresult.SeverityCritical, CVSS: &network}}}
+	for i := range 119 {
+		redis.Vulnerabilities = append(redis.Vulnerabilities, scanresult.Vulnerability{ID: fmt.Sprintf("CVE-2024-%05d", i), Severity: scanresult.SeverityMedium})
+	}
+	x := scanresult.NewIndex()
+	for _, ref := range []string{"acme.azurecr.io/redis:7.2", "acme.azurecr.io/busybox:1.36", "acme.azurecr.io/exporter:v1.2.3"} {
+		if err := x.Add(&scanresult.Image{References: []string{ref}, Scans: clean}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := x.Add(redis); err != nil {
+		b.Fatal(err)
+	}
+	return x
+}
+
 func benchEvaluate(b *testing.B, withCEL bool) {
 	c := allRules(b, withCEL)
+	opts := Options{ScanResults: benchScanResults(b)}
 	objs := benchDeployments(b)
 	for _, name := range benchCases {
 		b.Run(name, func(b *testing.B) {
@@ -117,7 +148,7 @@ func benchEvaluate(b *testing.B, withCEL bool) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				c.Evaluate(obj, policy.TabDeployment, Options{})
+				c.Evaluate(obj, policy.TabDeployment, opts)
 			}
 		})
 	}
