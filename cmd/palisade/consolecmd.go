@@ -151,6 +151,11 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 		return err
 	}
 	svc := console.New(console.Options{Store: st, Registry: reg})
+	n, err := svc.LoadScanResults(ctx)
+	if err != nil {
+		return err
+	}
+	logger.Info("scan results loaded", "images", n)
 	web, err := ui.New(ui.Options{Service: svc, Registry: reg, AdminToken: admin, ViewerToken: viewer, Logger: logger})
 	if err != nil {
 		return err

@@ -174,17 +174,29 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	default:
 		sink = sinks
 	}
-	scans := scanresult.NewSources()
-	scanMetrics := newScanMetrics()
-	metrics.Register(scanMetrics.collectors()...)
-	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: scans})
-	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
-		Ready: src.Ready})
-	tlsConfig := certs.TLSConfig()
 	cl, err := clusterAccess(cfg, logger)
 	if err != nil {
 		return err
 	}
+	var client *ConsoleClient
+	if cfg.Managed() {
+		if client, err = NewConsoleClient(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile); err != nil {
+			return err
+		}
+	}
+	scans := scanresult.NewSources()
+	scanMetrics := newScanMetrics()
+	metrics.Register(scanMetrics.collectors()...)
+	var lookup rules.ScanResults = scans
+	var fromConsole *consoleScans
+	if client != nil {
+		fromConsole = newConsoleScans(client, scans, scanMetrics, cl.client, cfg.StateDir, logger)
+		lookup = fromConsole
+	}
+	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup})
+	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
+		Ready: src.Ready})
+	tlsConfig := certs.TLSConfig()
 	resp, err := startRuntime(cfg, src, cl, sink, metrics, logger)
 	if err != nil {
 		return err
@@ -227,12 +239,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	wg.Add(1)
 	go func() { defer wg.Done(); background(bg) }()
 	if queue != nil {
-		client, err := NewConsoleClient(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile)
-		if err != nil {
-			return err
-		}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = queue.Run(bg, client.PushEvents) }()
+	}
+	if fromConsole != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); fromConsole.Run(bg) }()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); resp.Run(bg) }()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/eventqueue"
+	"github.com/palisade-dev/palisade/internal/scanresult"
 )
 
 // ConsoleClient is a managed agent's connection to the console's agent
@@ -205,4 +206,74 @@ func (c *ConsoleClient) PushEvents(ctx context.Context, batch []event.Event) err
 		return &eventqueue.RejectedError{Err: &StatusError{Code: code, Msg: errorBody(resp)}}
 	}
 	return &StatusError{Code: code, Msg: errorBody(resp)}
+}
+
+// ImageQuery names an image whose scan results an agent asks the console
+// for: the reference as a pod names it, and the digest it runs when known.
+type ImageQuery struct {
+	Image  string `json:"image"`
+	Digest string `json:"digest,omitempty"`
+}
+
+// ImageResult is the console's answer to one ImageQuery; Result is set
+// when Found.
+type ImageResult struct {
+	Image  string            `json:"image"`
+	Digest string            `json:"digest,omitempty"`
+	Found  bool              `json:"found"`
+	Result *scanresult.Image `json:"result,omitempty"`
+}
+
+// Scan-result queries are sent in batches of scanQueryBatch (the console
+// takes up to 10000), each answer read up to scanAnswerBytes.
+const (
+	scanQueryBatch  = 1000
+	scanAnswerBytes = 256 << 20
+)
+
+// ScanResults asks the console for the scan results of images, in
+// batches, and returns one result per query in their order.
+func (c *ConsoleClient) ScanResults(ctx context.Context, queries []ImageQuery) ([]ImageResult, error) {
+	out := make([]ImageResult, 0, len(queries))
+	for start := 0; start < len(queries); start += scanQueryBatch {
+		batch := queries[start:min(start+scanQueryBatch, len(queries))]
+		res, err := c.scanResults(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res...)
+	}
+	return out, nil
+}
+
+func (c *ConsoleClient) scanResults(ctx context.Context, batch []ImageQuery) ([]ImageResult, error) {
+	body, err := json.Marshal(struct {
+		Images []ImageQuery `json:"images"`
+	}{batch})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/api/v1/agent/scan-results", body, nil, 60*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &StatusError{Code: resp.StatusCode, Msg: errorBody(resp)}
+	}
+	var answer struct {
+		Results []ImageResult `json:"results"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, scanAnswerBytes)).Decode(&answer); err != nil {
+		return nil, fmt.Errorf("console scan results: %w", err)
+	}
+	if len(answer.Results) != len(batch) {
+		return nil, fmt.Errorf("console scan results: %d results for %d images", len(answer.Results), len(batch))
+	}
+	for i, r := range answer.Results {
+		if r.Image != batch[i].Image || r.Found != (r.Result != nil) {
+			return nil, fmt.Errorf("console scan results: result %d does not answer image %q", i, batch[i].Image)
+		}
+	}
+	return answer.Results, nil
 }

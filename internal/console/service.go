@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -19,6 +20,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/store"
 )
 
@@ -37,16 +39,24 @@ type Service struct {
 	now    func() time.Time
 	notify *notifier
 
+	// scans is the scan-result index, a mirror of the store's scan images;
+	// scanMu serialises its changes (imports, loading).
+	scans  atomic.Pointer[scanresult.Index]
+	scanMu sync.Mutex
+
 	closing   chan struct{}
 	closeOnce sync.Once
 }
 
-// New returns a Service.
+// New returns a Service. Its scan-result index is empty until
+// LoadScanResults fills it from the store.
 func New(opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, notify: newNotifier(), closing: make(chan struct{})}
+	s := &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, notify: newNotifier(), closing: make(chan struct{})}
+	s.scans.Store(scanresult.NewIndex())
+	return s
 }
 
 // Shutdown ends every long poll now (each answers "unchanged") and makes

@@ -77,6 +77,17 @@ type EventPage struct {
 	Next string
 }
 
+// ScanImage is one image's scan results as the console keeps them: the
+// console's scan-result index, mirrored row by row.
+type ScanImage struct {
+	// Key identifies the image (scanresult.Image.Key).
+	Key string
+	// Body is the image's results as JSON (a scanresult.Image).
+	Body []byte
+	// UpdatedAt is when the row was last written.
+	UpdatedAt time.Time
+}
+
 // Store is everything the console keeps.
 type Store interface {
 	// Policies and rulesets. Create fails with ErrExists; Update and
@@ -114,6 +125,16 @@ type Store interface {
 	// ListEvents returns events matching f, newest first (by time, then
 	// by arrival), paged by an opaque cursor.
 	ListEvents(ctx context.Context, f EventFilter) (EventPage, error)
+
+	// ReplaceScanImages deletes the scan images whose keys are in remove,
+	// then writes those of add (inserting, or replacing the row of the
+	// same key; a key given twice: the last wins), in one transaction: a
+	// reader sees all of it or none. A key both removed and added is
+	// written. A zero UpdatedAt is set to now. An empty key is ErrInvalid,
+	// and then nothing changes.
+	ReplaceScanImages(ctx context.Context, remove []string, add []ScanImage) error
+	// ListScanImages returns every scan image, by key.
+	ListScanImages(ctx context.Context) ([]ScanImage, error)
 
 	Close() error
 }

@@ -27,5 +27,9 @@ func New(tb testing.TB) (*console.Service, store.Store, *rules.Registry) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return console.New(console.Options{Store: st, Registry: reg}), st, reg
+	svc := console.New(console.Options{Store: st, Registry: reg})
+	if _, err := svc.LoadScanResults(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return svc, st, reg
 }

@@ -1,5 +1,6 @@
 // Package httpapi is the console's REST transport (SPEC §5): JSON (YAML
 // accepted for documents), bearer tokens with three roles (admin, viewer,
 // agent scoped to its own cluster), 422 with every field error, cursor
-// paging for events, and the agents' long-polled policy endpoint.
+// paging for events, scan-report import and scan-result lookups, and the
+// agents' long-polled policy endpoint.
 package httpapi

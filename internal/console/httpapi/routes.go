@@ -113,6 +113,7 @@ func (a *API) routes() {
 	}
 	a.clusterRoutes()
 	a.eventRoutes()
+	a.scanResultRoutes()
 	a.agentRoutes()
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/palisade-dev/palisade/internal/console"
+	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/store"
 )
 
@@ -39,6 +40,9 @@ const MaxBodyBytes = 8 << 20
 type API struct {
 	opts Options
 	mux  *http.ServeMux
+	// patterns are the routes served, for the test that checks that
+	// openapi.yaml describes each.
+	patterns []string
 }
 
 // New returns the API handler.
@@ -97,6 +101,7 @@ func (a *API) authenticate(r *http.Request) principal {
 // handler adapts a handler that needs a minimum role (agents are allowed
 // only where want is RoleAgent).
 func (a *API) handle(pattern string, want Role, h func(w http.ResponseWriter, r *http.Request, p principal)) {
+	a.patterns = append(a.patterns, pattern)
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p := a.authenticate(r)
 		switch {
@@ -134,10 +139,15 @@ type apiError struct {
 }
 
 type fieldDetail struct {
-	Field  string `json:"field"`
-	Type   string `json:"type"`
+	Field string `json:"field"`
+	// Type is the kind of field error ("Unsupported value"); a scan
+	// report's problems say it in Detail.
+	Type   string `json:"type,omitempty"`
 	Value  any    `json:"value,omitempty"`
 	Detail string `json:"detail,omitempty"`
+	// Source names the input (a scan report's name) when it is not the
+	// request body itself.
+	Source string `json:"source,omitempty"`
 	Line   int    `json:"line,omitempty"`
 }
 
@@ -148,11 +158,18 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 // storeError maps service and store errors to status codes.
 func (a *API) storeError(w http.ResponseWriter, err error) {
 	var inv *console.InvalidError
+	var report *scanresult.Error
 	switch {
 	case errors.As(err, &inv):
 		body := apiError{Error: inv.Error()}
 		for _, p := range inv.Problems {
 			body.Details = append(body.Details, fieldDetail{Field: p.Err.Field, Type: p.Err.Type.String(), Value: p.Err.BadValue, Detail: p.Err.Detail, Line: p.Line})
+		}
+		writeJSON(w, http.StatusUnprocessableEntity, body)
+	case errors.As(err, &report):
+		body := apiError{Error: report.Error()}
+		for _, p := range report.Problems {
+			body.Details = append(body.Details, fieldDetail{Field: p.Field, Detail: p.Message, Source: p.Source, Line: p.Line})
 		}
 		writeJSON(w, http.StatusUnprocessableEntity, body)
 	case errors.Is(err, store.ErrNotFound):
@@ -165,9 +182,15 @@ func (a *API) storeError(w http.ResponseWriter, err error) {
 	}
 }
 
-// readBody reads a bounded body.
+// readBody reads a body of at most MaxBodyBytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	return readBodyUpTo(w, r, MaxBodyBytes)
+}
+
+// readBodyUpTo reads a body of at most limit bytes; a larger one is
+// answered 413.
+func readBodyUpTo(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListEventsLimits", testLimits},
 		{"ListEventsInvalidCursor", testInvalidCursor},
 		{"ConcurrentAppends", testConcurrentAppends},
+		{"ScanImages", testScanImages},
+		{"ScanImagesReplaceAtomically", testScanImagesAtomic},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,72 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+)
+
+const shopAPIDigest = "sha256:9c1e4b7a2d5f8e0c3b6a9d2f5e8c1b4a7d0e3f6c9b2a5d8e1f4c7b0a3d6e9f2c"
+
+// An agent asks a real console for the scan results of the images its
+// cluster runs: answers come in the order asked, across batches.
+func TestConsoleClientScanResults(t *testing.T) {
+	c := newConsole(t)
+	report, err := os.ReadFile("../scanresult/testdata/palisade-malware.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.ImportScanResults(context.Background(), "palisade-malware.yaml", report); err != nil {
+		t.Fatal(err)
+	}
+	client, err := NewConsoleClient(c.url(), c.token, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// More queries than one batch holds, the known images among them.
+	queries := make([]ImageQuery, scanQueryBatch+5)
+	for i := range queries {
+		queries[i] = ImageQuery{Image: fmt.Sprintf("registry.example.com/unknown/app-%d:1", i)}
+	}
+	queries[3] = ImageQuery{Image: "registry.example.com/shop/api:1.4.2"}
+	queries[scanQueryBatch+2] = ImageQuery{Image: "registry.example.com/shop/api:1.4.2", Digest: shopAPIDigest}
+	queries[scanQueryBatch+3] = ImageQuery{Image: "registry.example.com/shop/api:1.4.2", Digest: "sha256:" + fmt.Sprintf("%064d", 7)}
+
+	results, err := client.ScanResults(context.Background(), queries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != len(queries) {
+		t.Fatalf("%d results for %d queries", len(results), len(queries))
+	}
+	for i, r := range results {
+		if r.Image != queries[i].Image || r.Digest != queries[i].Digest {
+			t.Fatalf("result %d answers %s@%s, want %s@%s", i, r.Image, r.Digest, queries[i].Image, queries[i].Digest)
+		}
+		wantFound := i == 3 || i == scanQueryBatch+2
+		if r.Found != wantFound {
+			t.Errorf("result %d (%s %s): found %v, want %v", i, r.Image, r.Digest, r.Found, wantFound)
+		}
+	}
+	if im := results[3].Result; im == nil || len(im.Malware) != 1 || im.Malware[0].Name != "Eicar-Signature" || len(im.Vulnerabilities) != 2 {
+		t.Errorf("result by tag = %+v", im)
+	}
+
+	if results, err := client.ScanResults(context.Background(), nil); err != nil || len(results) != 0 {
+		t.Errorf("no queries = %v, %v", results, err)
+	}
+
+	// A token the console does not know is refused.
+	bad, err := NewConsoleClient(c.url(), "not-a-token", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bad.ScanResults(context.Background(), queries[:1])
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != 401 {
+		t.Errorf("unknown token: %v, want a 401 StatusError", err)
+	}
+}
