@@ -253,6 +253,35 @@ func TestManagedAgentWithConsole(t *testing.T) {
 	if len(evs) != 3 || len(ids) != 3 {
 		t.Errorf("%d events (%d distinct) at the console, want 3 denials, each once: %v", len(evs), len(ids), evs)
 	}
+
+	// Scan results through the console: imported with the CLI, asked for
+	// by the agent when admission meets the image.
+	imp := exec.Command(env.bin, "results", "import", debianBusterReport, "--console", api.url, "--token-file", filepath.Join(dir, "admin-token"))
+	if out, err := imp.CombinedOutput(); err != nil || !strings.Contains(string(out), "debian-buster.json: 1 image (trivy)") {
+		t.Fatalf("palisade results import: %v\n%s", err, out)
+	}
+	scans := map[string]any{"apiVersion": "palisade.dev/v1", "kind": "Policy", "metadata": map[string]any{"name": "managed-scans"},
+		"spec": map[string]any{"clusterWide": map[string]any{"deployment": map[string]any{
+			"rules": []any{map[string]any{"rule": "imagesWithCVSSAttackVector", "action": "block",
+				"properties": map[string]any{"attackVector": "network", "severity": "critical"}}}}}}}
+	if code, out := api.call(t, http.MethodPost, "/api/v1/policies", scans); code != http.StatusCreated {
+		t.Fatalf("create policy: %d %v", code, out)
+	}
+	if code, out := api.call(t, http.MethodPatch, "/api/v1/clusters/"+cluster, map[string]string{"policy": "managed-scans"}); code != http.StatusOK {
+		t.Fatalf("assign policy: %d %v", code, out)
+	}
+	waitFor(t, "the agent to enforce managed-scans", 10*time.Second, func() bool {
+		_, c := api.call(t, http.MethodGet, "/api/v1/clusters/"+cluster, nil)
+		v, _ := c["agentPolicy"].(string)
+		return strings.HasPrefix(v, `"managed-scans-`)
+	})
+	pod := strings.ReplaceAll(debianBusterPod, "namespace: scans", "namespace: "+ns)
+	r := kubectlStdin(ctx, pod, "", "apply", "--dry-run=server", "-f", "-")
+	wantScan := `- image violates rule imagesWithCVSSAttackVector "ghcr.io/aquasecurity/trivy-test-images:debian-buster" in container(s) "app": ` +
+		`1 vulnerability with attack vector network at or above critical: CVE-2019-18224 (critical 9.8) (block).`
+	if r.err == nil || !strings.Contains(r.stderr, wantScan) {
+		t.Fatalf("scan results from the console: kubectl apply:\n%s\nwant: %s", r, wantScan)
+	}
 }
 
 func agentMetrics(t *testing.T, url string) string {
