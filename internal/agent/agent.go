@@ -270,7 +270,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 			return err
 		}
 	}
+	noScanSource := !cfg.Managed() && cfg.ScanResults == "" && !cfg.TrivyOperator
 	onPolicy := func() {
+		if c := src.Current(); noScanSource && c != nil && c.ReadsScanResults() {
+			logger.Warn("the policy has scan-result rules but the agent has no scan results (--scan-results, --trivy-operator): every image counts as unscanned")
+		}
 		if missing := resp.UnknownRulesets(); len(missing) > 0 {
 			logger.Warn("the policy binds runtime rulesets this agent does not know; those bindings do nothing", "rulesets", missing)
 		}

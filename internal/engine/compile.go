@@ -41,6 +41,25 @@ type exception struct {
 	namespaces []string
 }
 
+// ReadsScanResults reports whether a rule of the policy, in any tab or
+// definition, reads image scan results.
+func (c *Compiled) ReadsScanResults() bool {
+	defs := []*definition{c.clusterWide}
+	for _, d := range c.namespaced {
+		defs = append(defs, d)
+	}
+	for _, d := range defs {
+		for _, t := range d.tabs {
+			for _, cr := range t.rules {
+				if cr.rule.ScanResults {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // Compile prepares p for evaluation. p must have been validated against reg.
 func Compile(p *policy.Policy, reg *rules.Registry) (*Compiled, error) {
 	c := &Compiled{Policy: p, namespaced: map[string]*definition{}}

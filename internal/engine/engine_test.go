@@ -204,3 +204,23 @@ func TestContinuousTabIsSeparate(t *testing.T) {
 		t.Errorf("continuous: %+v", r)
 	}
 }
+
+func TestReadsScanResults(t *testing.T) {
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for preset, want := range map[string]bool{"log-all": true, "recommended": false} {
+		p, err := policy.Preset(preset, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Compile(p, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.ReadsScanResults(); got != want {
+			t.Errorf("%s: ReadsScanResults = %v, want %v", preset, got, want)
+		}
+	}
+}

@@ -59,6 +59,8 @@ type Rule struct {
 	// New builds the check from decoded, validated properties (nil when
 	// the rule takes none).
 	New func(params any) (Check, error)
+	// ScanResults is set on the rules that read Input.ScanResults.
+	ScanResults bool
 }
 
 // Check evaluates one object.
