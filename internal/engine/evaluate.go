@@ -22,6 +22,8 @@ type Options struct {
 	// Now is when the evaluation happens, for scan ages (zero: the current
 	// time).
 	Now time.Time
+	// Roles finds the roles RBAC bindings reference (nil: none known).
+	Roles rules.RBACRoles
 }
 
 // Finding is one violation with its rule, action and message.
@@ -82,7 +84,7 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 			excepted[i] = tb.excepted(obj.Pod.Containers[i].Image, ns)
 		}
 	}
-	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now}
+	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now, Roles: opts.Roles}
 	var scratch []*workload.Container
 	if obj.Pod != nil {
 		scratch = make([]*workload.Container, 0, len(obj.Pod.Containers))

@@ -3,6 +3,8 @@ package rules
 import (
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
@@ -82,6 +84,20 @@ type Input struct {
 	// Now is the evaluation time scan ages are measured at; zero means the
 	// current time.
 	Now time.Time
+	// Roles finds the Roles and ClusterRoles RBAC bindings reference; nil
+	// when none are known (a binding's role is then unknown).
+	Roles RBACRoles
+}
+
+// RBACRoles finds the roles that RBAC bindings reference: from the input
+// being scanned, or from the cluster.
+type RBACRoles interface {
+	// ClusterRole returns the named ClusterRole, its aggregated rules
+	// included (an aggregated ClusterRole's rules are those of the
+	// ClusterRoles its aggregationRule selects).
+	ClusterRole(name string) (*rbacv1.ClusterRole, bool)
+	// Role returns the named Role of a namespace.
+	Role(namespace, name string) (*rbacv1.Role, bool)
 }
 
 // Connect is a CONNECT admission request on a pod subresource.
