@@ -46,6 +46,20 @@ func Audit(ctx context.Context, l *Lister, opts Options) error {
 			Message: failed.Error(),
 		})
 	}
+	eopts := engine.Options{ScanResults: opts.ScanResults}
+	if opts.Policy.ReadsNetworkPolicies() {
+		nps, failed := l.NetworkPolicies(ctx)
+		if failed != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := inputError(failed); err != nil {
+				return err
+			}
+		} else {
+			eopts.NetworkPolicies = nps
+		}
+	}
 	err := l.List(ctx, func(obj *workload.Object, failed *ListError) error {
 		if failed != nil {
 			if opts.Reports != nil && failed.Name != "" {
@@ -53,7 +67,7 @@ func Audit(ctx context.Context, l *Lister, opts Options) error {
 			}
 			return inputError(failed)
 		}
-		res := opts.Policy.Evaluate(obj, opts.Tab, engine.Options{ScanResults: opts.ScanResults})
+		res := opts.Policy.Evaluate(obj, opts.Tab, eopts)
 		if opts.Reports != nil {
 			opts.Reports.Add(policyreport.ResourceOf(obj), &res)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -232,4 +233,38 @@ func expiredContinue(err error) string {
 		return ""
 	}
 	return status.Status().ListMeta.Continue
+}
+
+// NamespacePolicies are NetworkPolicies by namespace; it implements
+// rules.NetworkPolicies.
+type NamespacePolicies map[string][]*networkingv1.NetworkPolicy
+
+// NetworkPolicies returns the namespace's NetworkPolicies.
+func (n NamespacePolicies) NetworkPolicies(ns string) ([]*networkingv1.NetworkPolicy, error) {
+	return n[ns], nil
+}
+
+// NetworkPolicies lists the NetworkPolicies of the audited namespaces, for
+// networkPolicyCoverage. When they cannot be listed it returns nil (the
+// rule then judges nothing) and the error.
+func (l *Lister) NetworkPolicies(ctx context.Context) (NamespacePolicies, *ListError) {
+	out := NamespacePolicies{}
+	opts := metav1.ListOptions{Limit: l.PageSize}
+	if opts.Limit <= 0 {
+		opts.Limit = DefaultPageSize
+	}
+	for {
+		list, err := l.Client.NetworkingV1().NetworkPolicies(l.Namespace).List(ctx, opts)
+		if err != nil {
+			return nil, &ListError{Kind: "NetworkPolicy", Err: fmt.Errorf("networkPolicyCoverage cannot judge pods: %w", err)}
+		}
+		for i := range list.Items {
+			np := &list.Items[i]
+			out[np.Namespace] = append(out[np.Namespace], np)
+		}
+		if list.Continue == "" {
+			return out, nil
+		}
+		opts.Continue = list.Continue
+	}
 }

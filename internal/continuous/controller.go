@@ -15,11 +15,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	networkinglisters "k8s.io/client-go/listers/networking/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
@@ -97,7 +99,8 @@ type Controller struct {
 	log     *slog.Logger
 	factory informers.SharedInformerFactory
 	pods    corelisters.PodLister
-	synced  cache.InformerSynced
+	nps     networkPolicies
+	synced  []cache.InformerSynced
 	queue   workqueue.TypedRateLimitingInterface[string]
 	contain *Containment
 
@@ -159,7 +162,6 @@ func New(opts Options) (*Controller, error) {
 	c.factory = informers.NewSharedInformerFactoryWithOptions(opts.Client, 0, informers.WithTransform(Trim))
 	inf := c.factory.Core().V1().Pods()
 	c.pods = inf.Lister()
-	c.synced = inf.Informer().HasSynced
 	_, err := inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueue,
 		UpdateFunc: func(_, obj any) { c.enqueue(obj) },
@@ -168,7 +170,57 @@ func New(opts Options) (*Controller, error) {
 	if err != nil {
 		return nil, err
 	}
+	// NetworkPolicies, for networkPolicyCoverage: a change re-judges the
+	// pods of its namespace.
+	npInf := c.factory.Networking().V1().NetworkPolicies()
+	c.nps = networkPolicies{lister: npInf.Lister(), synced: npInf.Informer().HasSynced}
+	_, err = npInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.namespaceChanged,
+		UpdateFunc: func(_, obj any) { c.namespaceChanged(obj) },
+		DeleteFunc: c.namespaceChanged,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Only the pods are waited for: without the right to list
+	// NetworkPolicies the other checks still run, and
+	// networkPolicyCoverage says why it cannot judge.
+	c.synced = []cache.InformerSynced{inf.Informer().HasSynced}
 	return c, nil
+}
+
+// networkPolicies reads NetworkPolicies from the informer's cache.
+type networkPolicies struct {
+	lister networkinglisters.NetworkPolicyLister
+	synced cache.InformerSynced
+}
+
+var errNetworkPoliciesNotSynced = errors.New("not listed yet (the agent needs list and watch on networkpolicies)")
+
+func (n networkPolicies) NetworkPolicies(ns string) ([]*networkingv1.NetworkPolicy, error) {
+	if !n.synced() {
+		return nil, errNetworkPoliciesNotSynced
+	}
+	return n.lister.NetworkPolicies(ns).List(everything)
+}
+
+// namespaceChanged queues the pods of the namespace of obj (a
+// NetworkPolicy that appeared, changed or went).
+func (c *Controller) namespaceChanged(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	np, ok := obj.(*networkingv1.NetworkPolicy)
+	if !ok {
+		return
+	}
+	pods, err := c.pods.Pods(np.Namespace).List(everything)
+	if err != nil {
+		return
+	}
+	for _, p := range pods {
+		c.enqueue(p)
+	}
 }
 
 func (c *Controller) enqueue(obj any) {
@@ -206,9 +258,16 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer c.queue.ShutDown()
 	c.factory.Start(ctx.Done())
 	defer c.factory.Shutdown()
-	if !cache.WaitForCacheSync(ctx.Done(), c.synced) {
+	if !cache.WaitForCacheSync(ctx.Done(), c.synced...) {
 		return ctx.Err()
 	}
+	// NetworkPolicies get a little longer: judging pods before they are
+	// known would report every pod as unjudgeable.
+	npCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	if !cache.WaitForCacheSync(npCtx.Done(), c.nps.synced) && ctx.Err() == nil {
+		c.log.Warn("NetworkPolicies cannot be listed (the agent needs list and watch on networkpolicies); networkPolicyCoverage reports pods as unjudged until they can")
+	}
+	cancel()
 	c.log.Info("continuous checks started", "period", c.opts.Period.String(), "dry_run", c.contain.DryRun(),
 		"terminate_per_minute", c.contain.opts.TerminateRate)
 	var wg sync.WaitGroup
@@ -278,7 +337,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	compiled := c.opts.Policy()
 	var res engine.Result
 	if compiled != nil {
-		res = compiled.Evaluate(workload.FromPod(pod), policy.TabContinuous, engine.Options{DefaultNamespace: ns})
+		res = compiled.Evaluate(workload.FromPod(pod), policy.TabContinuous, engine.Options{DefaultNamespace: ns, NetworkPolicies: c.nps})
 	}
 	return c.act(ctx, pod, compiled, res)
 }

@@ -47,7 +47,7 @@ func (c *Controller) publishReports(ctx context.Context) {
 			continue
 		}
 		obj := workload.FromPod(pod)
-		res := compiled.Evaluate(obj, policy.TabContinuous, engine.Options{DefaultNamespace: pod.Namespace})
+		res := compiled.Evaluate(obj, policy.TabContinuous, engine.Options{DefaultNamespace: pod.Namespace, NetworkPolicies: c.nps})
 		b.Add(policyreport.ResourceOf(obj), &res)
 	}
 	st, err := c.opts.Reports.Publish(ctx, b.Reports(), "")

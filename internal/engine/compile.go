@@ -44,6 +44,16 @@ type exception struct {
 // ReadsScanResults reports whether a rule of the policy, in any tab or
 // definition, reads image scan results.
 func (c *Compiled) ReadsScanResults() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.ScanResults })
+}
+
+// ReadsNetworkPolicies reports whether a rule of the policy reads the
+// namespaces' NetworkPolicies.
+func (c *Compiled) ReadsNetworkPolicies() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.NetworkPolicies })
+}
+
+func (c *Compiled) anyRule(pred func(*rules.Rule) bool) bool {
 	defs := []*definition{c.clusterWide}
 	for _, d := range c.namespaced {
 		defs = append(defs, d)
@@ -51,7 +61,7 @@ func (c *Compiled) ReadsScanResults() bool {
 	for _, d := range defs {
 		for _, t := range d.tabs {
 			for _, cr := range t.rules {
-				if cr.rule.ScanResults {
+				if pred(cr.rule) {
 					return true
 				}
 			}

@@ -24,6 +24,9 @@ type Options struct {
 	Now time.Time
 	// Roles finds the roles RBAC bindings reference (nil: none known).
 	Roles rules.RBACRoles
+	// NetworkPolicies finds a namespace's NetworkPolicies (nil: not
+	// known; networkPolicyCoverage then says nothing).
+	NetworkPolicies rules.NetworkPolicies
 }
 
 // Finding is one violation with its rule, action and message.
@@ -84,7 +87,7 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 			excepted[i] = tb.excepted(obj.Pod.Containers[i].Image, ns)
 		}
 	}
-	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now, Roles: opts.Roles}
+	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now, Roles: opts.Roles, NetworkPolicies: opts.NetworkPolicies}
 	var scratch []*workload.Container
 	if obj.Pod != nil {
 		scratch = make([]*workload.Container, 0, len(obj.Pod.Containers))

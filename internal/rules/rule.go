@@ -3,6 +3,7 @@ package rules
 import (
 	"time"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/palisade-dev/palisade/internal/policy"
@@ -61,8 +62,9 @@ type Rule struct {
 	// New builds the check from decoded, validated properties (nil when
 	// the rule takes none).
 	New func(params any) (Check, error)
-	// ScanResults is set on the rules that read Input.ScanResults.
-	ScanResults bool
+	// ScanResults is set on the rules that read Input.ScanResults;
+	// NetworkPolicies on those that read Input.NetworkPolicies.
+	ScanResults, NetworkPolicies bool
 }
 
 // Check evaluates one object.
@@ -87,6 +89,14 @@ type Input struct {
 	// Roles finds the Roles and ClusterRoles RBAC bindings reference; nil
 	// when none are known (a binding's role is then unknown).
 	Roles RBACRoles
+	// NetworkPolicies finds the NetworkPolicies of a namespace; nil when
+	// they are not known (at admission and in offline scans).
+	NetworkPolicies NetworkPolicies
+}
+
+// NetworkPolicies finds the NetworkPolicies of a namespace.
+type NetworkPolicies interface {
+	NetworkPolicies(namespace string) ([]*networkingv1.NetworkPolicy, error)
 }
 
 // RBACRoles finds the roles that RBAC bindings reference: from the input
