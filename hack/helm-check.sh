@@ -229,7 +229,7 @@ for want in "- --dry-run" "- --continuous-period=10m" "- --protected-namespaces=
 	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
 done
 ! grep -qF 'verbs: ["patch", "delete"]' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants patch/delete on pods"
-! grep -qF '"get", "create", "update"' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants NetworkPolicy writes"
+! grep -qF '"get", "create", "update", "delete"' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants NetworkPolicy writes"
 grep -q '"CONNECT"' "$tmp/helm.yaml" || die "helm: CONNECT on pods/exec is not sent to the webhook"
 # Scan results: off by default; the variant follows Trivy Operator's
 # reports (read access to them) and a ConfigMap of reports.

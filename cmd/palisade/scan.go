@@ -64,6 +64,12 @@ rules (imagesNotScanned, imagesWithVulnerabilities, ...; docs/scan-results.md).
 Without it every image counts as unscanned. A report that cannot be read is
 bad input (exit 2), named with its file and line.
 
+--preview-segmentation prints, instead of the audit, what the policy's
+segmentation option (segmented at birth, docs/segmentation.md) would do: per
+namespace it covers, the pods no ingress NetworkPolicy selects today, which
+would accept traffic only from their namespace and the allowed ones, and the
+Services exposing them outside the cluster.
+
 --policy-report also writes the results as wgpolicyk8s.io/v1alpha2
 PolicyReports, one named "palisade" per namespace where something was
 checked (docs/cluster-audit.md); it needs the PolicyReport CRD and is
@@ -102,6 +108,9 @@ skipped when the audit had errors.`,
 			if cl.cluster {
 				if !cmd.Flags().Changed("namespace") {
 					namespace = "" // every namespace
+				}
+				if cl.previewSegmentation {
+					return previewSegmentation(cmd, &cl, compiled, namespace)
 				}
 				sum, err = runClusterScan(cmd, &cl, compiled, namespace, results, w)
 			} else {
@@ -144,6 +153,23 @@ func ruleInfo(reg *rules.Registry) func(string) (scan.RuleInfo, bool) {
 	}
 }
 
+// previewSegmentation prints what the policy's segmentation would do.
+func previewSegmentation(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string) error {
+	cfg, _, err := kubeconfig.Load(c.kubeconfig, c.context)
+	if err != nil {
+		return badInput(err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return badInput(err)
+	}
+	previews, err := clusterscan.PreviewSegmentation(cmd.Context(), client, compiled.Policy, namespace, nil)
+	if err != nil {
+		return &exitError{code: exitInput, err: err}
+	}
+	return clusterscan.WritePreview(cmd.OutOrStdout(), previews)
+}
+
 // loadScanResults reads the --scan-results paths into an index; nil when
 // there are none. Warnings go to stderr; a report that cannot be read is
 // bad input.
@@ -176,6 +202,7 @@ func loadScanResults(cmd *cobra.Command, paths []string) (rules.ScanResults, err
 // clusterFlags are scan's --cluster options.
 type clusterFlags struct {
 	cluster, policyReport    bool
+	previewSegmentation      bool
 	kubeconfig, context, tab string
 }
 
@@ -186,12 +213,13 @@ func (c *clusterFlags) register(cmd *cobra.Command) {
 	f.StringVar(&c.context, "context", "", "with --cluster: kubeconfig context (default: the current context)")
 	f.StringVar(&c.tab, "tab", string(policy.TabContinuous), "with --cluster: the tab to evaluate, continuous (what running workloads would trip) or deployment")
 	f.BoolVar(&c.policyReport, "policy-report", false, "with --cluster: also publish the results as wgpolicyk8s.io/v1alpha2 PolicyReports, one per namespace")
+	f.BoolVar(&c.previewSegmentation, "preview-segmentation", false, "with --cluster: instead of auditing, tell which pods the policy's segmentation option would cut off from which traffic")
 }
 
 // check rejects cluster flags without --cluster, and paths with it.
 func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
 	if !c.cluster {
-		for _, name := range []string{"kubeconfig", "context", "tab", "policy-report"} {
+		for _, name := range []string{"kubeconfig", "context", "tab", "policy-report", "preview-segmentation"} {
 			if cmd.Flags().Changed(name) {
 				return badInput(errorf("--%s needs --cluster", name))
 			}

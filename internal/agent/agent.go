@@ -29,6 +29,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scanresult"
+	"github.com/palisade-dev/palisade/internal/segmentation"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
 
@@ -331,17 +332,39 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, cl clu
 	// A controller lives for one term of leadership (or the whole run);
 	// the one running is where policy changes go.
 	var running atomic.Pointer[continuous.Controller]
+	var segmenting atomic.Pointer[segmentation.Controller]
+	skip := append([]string{}, cfg.Protected...)
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		skip = append(skip, ns)
+	}
 	run := func(ctx context.Context) {
 		ctl, err := continuous.New(opts)
 		if err != nil {
 			logger.Error("continuous checks not started", "error", err)
 			return
 		}
+		seg, err := segmentation.New(segmentation.Options{Client: client, Policy: current, Sink: sink, Cluster: cfg.Cluster,
+			Skip: skip, DryRun: cfg.DryRun, Logger: logger.With("component", "segmentation")})
+		if err != nil {
+			logger.Error("segmentation not started", "error", err)
+			return
+		}
 		running.Store(ctl)
+		segmenting.Store(seg)
 		defer running.Store(nil)
+		defer segmenting.Store(nil)
+		var segWG sync.WaitGroup
+		segWG.Add(1)
+		go func() {
+			defer segWG.Done()
+			if err := seg.Run(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("segmentation stopped", "error", err)
+			}
+		}()
 		if err := ctl.Run(ctx); err != nil && ctx.Err() == nil {
 			logger.Error("continuous checks stopped", "error", err)
 		}
+		segWG.Wait()
 	}
 	wg.Add(1)
 	go func() {
@@ -355,6 +378,9 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, cl clu
 	return func() {
 		if ctl := running.Load(); ctl != nil {
 			ctl.Resync()
+		}
+		if seg := segmenting.Load(); seg != nil {
+			seg.Resync()
 		}
 	}, nil
 }

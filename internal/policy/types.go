@@ -82,7 +82,27 @@ type Definition struct {
 	Deployment *RuleTab    `json:"deployment,omitempty"`
 	Continuous *RuleTab    `json:"continuous,omitempty"`
 	Runtime    *RuntimeTab `json:"runtime,omitempty"`
+	// Segmentation keeps a managed default-deny-ingress NetworkPolicy in
+	// every namespace the definition governs (seed 004: segmented at
+	// birth).
+	Segmentation *Segmentation `json:"segmentation,omitempty"`
 }
+
+// Segmentation is the "segmented at birth" option of a definition: the
+// agent keeps, in every namespace the definition governs, including ones
+// created later, a NetworkPolicy named SegmentationPolicyName that denies
+// ingress to every pod except from pods of the same namespace and of the
+// namespaces listed.
+type Segmentation struct {
+	Enabled bool `json:"enabled"`
+	// AllowFromNamespaces are namespaces whose pods may still reach every
+	// pod (an ingress controller's, monitoring's).
+	AllowFromNamespaces []string `json:"allowFromNamespaces,omitempty"`
+}
+
+// SegmentationPolicyName is the NetworkPolicy the agent keeps for
+// Segmentation.
+const SegmentationPolicyName = "palisade-segmentation"
 
 // NamespacedDefinition is a Definition for the namespaces it lists.
 type NamespacedDefinition struct {

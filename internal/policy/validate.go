@@ -95,6 +95,11 @@ func validateDefinition(d *Definition, path *field.Path, cat Catalog) field.Erro
 	if d.Deployment != nil && d.Continuous != nil {
 		errs = append(errs, validatePairs(d.Deployment, d.Continuous, path)...)
 	}
+	if d.Segmentation != nil {
+		for i, ns := range d.Segmentation.AllowFromNamespaces {
+			errs = append(errs, validateNamespace(ns, path.Child("segmentation", "allowFromNamespaces").Index(i))...)
+		}
+	}
 	if d.Runtime != nil {
 		for i, b := range d.Runtime.Rulesets {
 			bp := path.Child(string(TabRuntime), "rulesets").Index(i)
