@@ -125,7 +125,8 @@ type Connect struct {
 type Finding struct {
 	// Where names the part of the object, as the seed's messages do:
 	// "containerSecurityContext", "podSecurityContext", "container",
-	// "image", "pod", "service", "ingress", "serviceAccount", "object".
+	// "image", "pod", "service", "ingress", "serviceAccount", "object",
+	// "role", "clusterRole", "roleBinding", "clusterRoleBinding".
 	Where string
 	// Value is the offending value, shown in quotes.
 	Value string
