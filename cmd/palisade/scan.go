@@ -116,7 +116,7 @@ skipped when the audit had errors.`,
 			} else {
 				s := scan.New(scan.Options{
 					Policy: compiled, Namespace: namespace, Workers: workers,
-					Stdin: cmd.InOrStdin(), FieldLines: output == "sarif", ScanResults: results,
+					Stdin: cmd.InOrStdin(), FieldLines: output == "sarif", ScanResults: results, Roles: compiled.ReadsRoles(),
 				})
 				sum, err = s.Run(cmd.Context(), args, w)
 			}

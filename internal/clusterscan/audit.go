@@ -47,6 +47,18 @@ func Audit(ctx context.Context, l *Lister, opts Options) error {
 		})
 	}
 	eopts := engine.Options{ScanResults: opts.ScanResults}
+	if opts.Policy.ReadsRoles() {
+		roles, failed := l.Roles(ctx)
+		if failed != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := inputError(failed); err != nil {
+				return err
+			}
+		}
+		eopts.Roles = roles
+	}
 	if opts.Policy.ReadsNetworkPolicies() {
 		nps, failed := l.NetworkPolicies(ctx)
 		if failed != nil {

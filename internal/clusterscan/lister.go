@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
 
@@ -267,4 +268,47 @@ func (l *Lister) NetworkPolicies(ctx context.Context) (NamespacePolicies, *ListE
 		}
 		opts.Continue = list.Continue
 	}
+}
+
+// Roles lists the Roles (of the audited namespaces) and every ClusterRole,
+// for the RBAC rules: a binding is judged with the role it references. The
+// index holds what could be listed; the error says what could not (its
+// bindings are then judged without their roles).
+func (l *Lister) Roles(ctx context.Context) (*rules.RoleIndex, *ListError) {
+	idx := rules.NewRoleIndex()
+	var failed []error
+	opts := metav1.ListOptions{Limit: l.PageSize}
+	if opts.Limit <= 0 {
+		opts.Limit = DefaultPageSize
+	}
+	for o := opts; ; {
+		list, err := l.Client.RbacV1().Roles(l.Namespace).List(ctx, o)
+		if err != nil {
+			failed = append(failed, fmt.Errorf("Roles: %w", err))
+			break
+		}
+		for i := range list.Items {
+			idx.AddRole(&list.Items[i])
+		}
+		if o.Continue = list.Continue; o.Continue == "" {
+			break
+		}
+	}
+	for o := opts; ; {
+		list, err := l.Client.RbacV1().ClusterRoles().List(ctx, o)
+		if err != nil {
+			failed = append(failed, fmt.Errorf("ClusterRoles: %w", err))
+			break
+		}
+		for i := range list.Items {
+			idx.AddClusterRole(&list.Items[i])
+		}
+		if o.Continue = list.Continue; o.Continue == "" {
+			break
+		}
+	}
+	if len(failed) > 0 {
+		return idx, &ListError{Kind: "Role", Err: fmt.Errorf("bindings are judged without the roles that could not be listed: %w", errors.Join(failed...))}
+	}
+	return idx, nil
 }

@@ -53,6 +53,12 @@ func (c *Compiled) ReadsNetworkPolicies() bool {
 	return c.anyRule(func(r *rules.Rule) bool { return r.NetworkPolicies })
 }
 
+// ReadsRoles reports whether a rule of the policy judges RBAC objects
+// (and so reads the roles bindings reference).
+func (c *Compiled) ReadsRoles() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.Targets&rules.TargetRBAC != 0 })
+}
+
 func (c *Compiled) anyRule(pred func(*rules.Rule) bool) bool {
 	defs := []*definition{c.clusterWide}
 	for _, d := range c.namespaced {

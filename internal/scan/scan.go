@@ -36,11 +36,16 @@ type Options struct {
 	// ScanResults is what the scan-result rules read (nil: no image has
 	// been scanned).
 	ScanResults rules.ScanResults
+	// Roles reads the input twice: first its Roles and ClusterRoles, so
+	// that the RBAC rules judge a binding with the role it references
+	// wherever that role appears in the input.
+	Roles bool
 }
 
 // Scanner runs a scan over paths and feeds a Writer in input order.
 type Scanner struct {
-	opts Options
+	opts  Options
+	roles *rules.RoleIndex
 }
 
 // New returns a scanner.
@@ -78,6 +83,9 @@ func (s *Scanner) Run(ctx context.Context, paths []string, w Writer) (Summary, e
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if s.opts.Roles {
+		s.roles = s.collectRoles(ctx, paths)
+	}
 
 	work := make(chan *job, s.opts.Workers*4)
 	ordered := make(chan *job, s.opts.Workers*16)
@@ -302,7 +310,7 @@ func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
 		j.errs = append(j.errs, s.locErr(j, itemPath, err))
 		return
 	}
-	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults})
+	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults, Roles: s.roleLookup()})
 	r := NewResult(j.doc.Source, obj, &res)
 	r.Line = j.doc.LineOf(itemPath)
 	if r.Line == 0 {
@@ -325,4 +333,12 @@ func dot(p string) string {
 		return ""
 	}
 	return p + "."
+}
+
+// roleLookup is the roles found by the first pass; nil without one.
+func (s *Scanner) roleLookup() rules.RBACRoles {
+	if s.roles == nil {
+		return nil
+	}
+	return s.roles
 }

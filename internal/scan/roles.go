@@ -1,0 +1,93 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+
+	"github.com/palisade-dev/palisade/internal/document"
+	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/workload"
+)
+
+// collectRoles is the first of two passes over the input: it gathers the
+// Roles and ClusterRoles, so that RBAC bindings are judged with the roles
+// they reference wherever those appear. Standard input is read into
+// memory for the second pass. Input errors are left to the second pass.
+func (s *Scanner) collectRoles(ctx context.Context, paths []string) *rules.RoleIndex {
+	idx := rules.NewRoleIndex()
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	for _, p := range paths {
+		if ctx.Err() != nil {
+			return idx
+		}
+		if p == "-" {
+			data, _ := io.ReadAll(s.opts.Stdin)
+			s.opts.Stdin = bytes.NewReader(data)
+			s.rolesFrom(bytes.NewReader(data), "-", idx)
+			continue
+		}
+		files, _ := listFiles(p)
+		for _, f := range files {
+			fh, err := os.Open(f)
+			if err != nil {
+				continue
+			}
+			s.rolesFrom(fh, f, idx)
+			fh.Close()
+		}
+	}
+	return idx
+}
+
+// roleKinds are the words a document holding a role must contain: the
+// cheap test before a document is converted and decoded.
+var roleKinds = [][]byte{[]byte("Role"), []byte("List")}
+
+func (s *Scanner) rolesFrom(r io.Reader, source string, idx *rules.RoleIndex) {
+	rd := document.NewReader(r, source)
+	for {
+		doc, err := rd.Next()
+		if err != nil {
+			return // io.EOF, or an error the second pass reports
+		}
+		if !bytes.Contains(doc.Data, roleKinds[0]) && !bytes.Contains(doc.Data, roleKinds[1]) {
+			continue
+		}
+		raw, err := doc.JSON()
+		if err != nil {
+			continue
+		}
+		s.addRoles(raw, idx)
+	}
+}
+
+func (s *Scanner) addRoles(raw []byte, idx *rules.RoleIndex) {
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
+		items, _ := workload.JSONArray(raw)
+		for _, it := range items {
+			s.addRoles(it, idx)
+		}
+		return
+	}
+	apiVersion, kind, err := workload.Head(raw)
+	if err != nil {
+		return
+	}
+	if workload.IsList(kind) {
+		items, _ := workload.ListItems(raw)
+		for _, it := range items {
+			s.addRoles(it, idx)
+		}
+		return
+	}
+	if kind != "Role" && kind != "ClusterRole" {
+		return
+	}
+	if obj, err := workload.DecodeKind(raw, apiVersion, kind); err == nil {
+		idx.Add(obj, s.opts.Namespace)
+	}
+}
