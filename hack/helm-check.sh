@@ -231,6 +231,10 @@ done
 ! grep -qF 'verbs: ["patch", "delete"]' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants patch/delete on pods"
 ! grep -qF '"get", "create", "update", "delete"' "$tmp/variant.yaml" || die "variant: continuous.dryRun=true still grants NetworkPolicy writes"
 grep -q '"CONNECT"' "$tmp/helm.yaml" || die "helm: CONNECT on pods/exec is not sent to the webhook"
+# RBAC rules at admission: roles followed by default.
+for want in "- --watch-roles" 'resources: ["roles", "clusterroles"]'; do
+	grep -qF -- "$want" "$tmp/helm.yaml" || die "helm: rendered manifests lack: $want"
+done
 # Scan results: off by default; the variant follows Trivy Operator's
 # reports (read access to them) and a ConfigMap of reports.
 ! grep -qF -- '--trivy-operator' "$tmp/helm.yaml" || die "helm: --trivy-operator without scanResults.trivyOperator"
@@ -252,14 +256,14 @@ done
 ! grep -q "^  name: pal-runtime-token$" "$tmp/variant.yaml" || die "variant: runtime.token.existingSecret set, yet a token Secret is generated"
 # Runtime without the continuous checks: pods are read one by one, no
 # informer, no Lease; with neither, no API access at all.
-"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false >"$tmp/runtime-only.yaml"
+"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set webhook.watchRoles=false >"$tmp/runtime-only.yaml"
 for want in 'verbs: ["get"]' 'verbs: ["patch", "delete"]' "- --terminate-per-minute=10"; do
 	grep -qF -- "$want" "$tmp/runtime-only.yaml" || die "runtime only: rendered manifests lack: $want"
 done
 for bad in '"list", "watch"' "palisade-continuous" "- --continuous"; do
 	! grep -qF -- "$bad" "$tmp/runtime-only.yaml" || die "runtime only: rendered manifests must not contain: $bad"
 done
-"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set runtime.enabled=false >"$tmp/no-api.yaml"
+"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set runtime.enabled=false --set webhook.watchRoles=false >"$tmp/no-api.yaml"
 ! grep -q "^kind: ClusterRole$" "$tmp/no-api.yaml" || die "continuous and runtime off: a ClusterRole is still granted"
 # A single replica gets no PodDisruptionBudget (it would block node drains).
 "$helm" template "$release" "$chart" --namespace "$ns" --set replicaCount=1 | grep -q "^kind: PodDisruptionBudget$" &&

@@ -136,6 +136,7 @@ for the images the cluster runs. An image with no result is unscanned.`,
 	f.BoolVar(&cfg.LeaderElect, "leader-elect", false, "continuous: with several replicas, only the holder of the Lease palisade-continuous in $POD_NAMESPACE runs the checks")
 	f.StringArrayVar(&cfg.RuntimeRules, "runtime-rules", nil, "runtime: rulesets the policy can bind, [NAME=]FILE[,FILE...]: Falco rules files loaded together (named NAME or after the first file) or RuntimeRuleset documents (repeatable)")
 	f.StringVar(&cfg.ScanResults, "scan-results", "", "image scan reports for the scan-result rules: a file or a folder, followed for changes")
+	f.BoolVar(&cfg.WatchRoles, "watch-roles", false, "follow the cluster's Roles and ClusterRoles, so that the RBAC rules judge a binding with the role it references (needs list and watch on them)")
 	f.BoolVar(&cfg.TrivyOperator, "trivy-operator", false, "read Trivy Operator's VulnerabilityReports and ExposedSecretReports from the cluster for the scan-result rules")
 	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")
 	f.StringVar(&cfg.RuntimeClientCAFile, "runtime-client-ca-file", "", "runtime: PEM CA bundle; /audit and /falco callers with a client certificate it signed are let in")

@@ -32,6 +32,9 @@ type Options struct {
 	// results this enforcement point knows (nil: none, every image is
 	// unscanned).
 	ScanResults rules.ScanResults
+	// Roles finds the roles RBAC bindings reference (nil: none known;
+	// bindings are then judged without them).
+	Roles *rules.RoleIndex
 }
 
 // Reviewer judges admission requests.
@@ -79,7 +82,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 		return out
 	}
 	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
-		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(),
+		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(), Roles: r.roles(),
 	})
 	out.Findings = res.Findings
 	if len(res.Findings) == 0 {
@@ -213,4 +216,12 @@ func decodeRequest(req *admissionv1.AdmissionRequest) (*workload.Object, *rules.
 	}
 	obj, err := workload.DecodeKind(req.Object.Raw, apiVersion, req.Kind.Kind)
 	return obj, nil, err
+}
+
+// roles is the role lookup, nil (not a typed nil) without one.
+func (r *Reviewer) roles() rules.RBACRoles {
+	if r.opts.Roles == nil {
+		return nil
+	}
+	return r.opts.Roles
 }

@@ -82,6 +82,9 @@ type Config struct {
 	// TrivyOperator follows Trivy Operator's VulnerabilityReports,
 	// ClusterVulnerabilityReports and ExposedSecretReports in the cluster.
 	TrivyOperator bool
+	// WatchRoles follows the cluster's Roles and ClusterRoles, so that
+	// admission judges an RBAC binding with the role it references.
+	WatchRoles bool
 	// LeaderElect makes replicas take turns at the continuous checks (a
 	// Lease named palisade-continuous in $POD_NAMESPACE), so that each pod
 	// is judged and acted on once.
@@ -194,7 +197,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		fromConsole = newConsoleScans(client, scans, scanMetrics, cl.client, cfg.StateDir, logger)
 		lookup = fromConsole
 	}
-	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup})
+	var roles *rules.RoleIndex
+	if cfg.WatchRoles {
+		roles = rules.NewRoleIndex()
+	}
+	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles})
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
 		Ready: src.Ready})
 	tlsConfig := certs.TLSConfig()
@@ -255,6 +262,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 			defer wg.Done()
 			watchScanDir(bg, cfg.ScanResults, cfg.PollInterval, scans, scanMetrics, logger)
 		}()
+	}
+	if roles != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); watchRoles(bg, cl.client, roles, logger) }()
 	}
 	if cfg.TrivyOperator {
 		to, err := newTrivyOperatorFor(cl, scans, scanMetrics, logger)

@@ -35,7 +35,7 @@ type cluster struct {
 // shared by both, so that the deletion rate is the agent's.
 func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 	runtimeOn := cfg.RuntimeToken != "" || cfg.RuntimeClientCAFile != ""
-	if !cfg.Continuous && !runtimeOn && !cfg.TrivyOperator {
+	if !cfg.Continuous && !runtimeOn && !cfg.TrivyOperator && !cfg.WatchRoles {
 		return cluster{}, nil
 	}
 	restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, "")
@@ -52,7 +52,7 @@ func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 			return cluster{rest: restCfg, client: client, contain: contain}, err
 		}
 	}
-	if cfg.Continuous || cfg.TrivyOperator {
+	if cfg.Continuous || cfg.TrivyOperator || cfg.WatchRoles {
 		return cluster{}, err
 	}
 	logger.Warn("no access to the cluster: runtime matches are recorded but pods are neither isolated nor terminated", "error", err)

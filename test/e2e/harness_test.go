@@ -101,7 +101,7 @@ func setup(kc string) (func(*testing.M) int, error) {
 	agent := exec.Command(bin, "agent", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
 		"--tls-cert-file", filepath.Join(dir, "tls.crt"), "--tls-key-file", filepath.Join(dir, "tls.key"),
 		"--policy", env.policyFile, "--events", env.eventsFile, "--reload-interval", "100ms", "--log-format", "text",
-		"--cluster", "e2e", "--scan-results", env.scanResults, "--trivy-operator", "--kubeconfig", kc)
+		"--cluster", "e2e", "--scan-results", env.scanResults, "--trivy-operator", "--watch-roles", "--kubeconfig", kc)
 	agent.Stdout, agent.Stderr = logf, logf
 	if err := agent.Start(); err != nil {
 		return nil, err
@@ -178,6 +178,7 @@ webhooks:
   - {operations: [CREATE, UPDATE], apiGroups: [apps], apiVersions: [v1], resources: [deployments, replicasets, statefulsets, daemonsets]}
   - {operations: [CREATE, UPDATE], apiGroups: [batch], apiVersions: [v1], resources: [jobs, cronjobs]}
   - {operations: [CREATE, UPDATE], apiGroups: [networking.k8s.io], apiVersions: [v1], resources: [ingresses]}
+  - {operations: [CREATE, UPDATE], apiGroups: [rbac.authorization.k8s.io], apiVersions: [v1], resources: [roles, rolebindings, clusterroles, clusterrolebindings]}
   - {operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec, pods/attach, pods/portforward]}
   namespaceSelector:
     matchExpressions:
