@@ -22,6 +22,9 @@ type RoleIndex struct {
 	mu           sync.RWMutex
 	roles        map[roleKey]*rbacv1.Role
 	clusterRoles map[string]*indexedClusterRole
+	// aggregated caches the aggregated ClusterRoles built by ClusterRole;
+	// any ClusterRole change clears it.
+	aggregated sync.Map // string → *rbacv1.ClusterRole
 }
 
 var _ RBACRoles = (*RoleIndex)(nil)
@@ -85,6 +88,7 @@ func (x *RoleIndex) AddClusterRole(r *rbacv1.ClusterRole) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.clusterRoles[r.Name] = e
+	x.aggregated.Clear()
 }
 
 // DeleteRole removes the Role of a namespace, if held.
@@ -99,6 +103,7 @@ func (x *RoleIndex) DeleteClusterRole(name string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	delete(x.clusterRoles, name)
+	x.aggregated.Clear()
 }
 
 // Len returns how many Roles and ClusterRoles the index holds.
@@ -119,11 +124,12 @@ func (x *RoleIndex) Role(namespace, name string) (*rbacv1.Role, bool) {
 	return r, ok
 }
 
-// ClusterRole implements RBACRoles; a nil index knows none. An aggregated ClusterRole is returned
-// as a new value holding its own rules followed by those of the
-// ClusterRoles its selectors match, as the aggregation controller gathers
-// them: one level, selector by selector, matches in name order, each rule
-// once.
+// ClusterRole implements RBACRoles; a nil index knows none. An aggregated
+// ClusterRole is returned as a value holding its own rules followed by
+// those of the ClusterRoles its selectors match, as the aggregation
+// controller gathers them: one level, selector by selector, matches in name
+// order, each rule once. It is built once and kept until a ClusterRole
+// changes.
 func (x *RoleIndex) ClusterRole(name string) (*rbacv1.ClusterRole, bool) {
 	if x == nil {
 		return nil, false
@@ -137,6 +143,9 @@ func (x *RoleIndex) ClusterRole(name string) (*rbacv1.ClusterRole, bool) {
 	if e.selectors == nil {
 		return e.role, true
 	}
+	if agg, ok := x.aggregated.Load(name); ok {
+		return agg.(*rbacv1.ClusterRole), true
+	}
 	out := *e.role
 	out.Rules = slices.Clone(e.role.Rules)
 	for _, sel := range e.selectors {
@@ -148,6 +157,9 @@ func (x *RoleIndex) ClusterRole(name string) (*rbacv1.ClusterRole, bool) {
 			}
 		}
 	}
+	// Stored under the read lock: a writer clears the cache under the
+	// write lock, so a value stored here is never older than the index.
+	x.aggregated.Store(name, &out)
 	return &out, true
 }
 

@@ -34,10 +34,8 @@ func networkPolicyCoverage(in *Input) []Finding {
 		return []Finding{{Where: "pod", Value: in.Object.Meta.Name, Field: "metadata.labels",
 			Detail: "the NetworkPolicies of namespace " + in.Namespace + " could not be read: " + err.Error()}}
 	}
-	set := labels.Set(pod.Meta.Labels)
 	for _, np := range nps {
-		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
-		if err == nil && sel.Matches(set) {
+		if selects(&np.Spec.PodSelector, pod.Meta.Labels) {
 			return nil
 		}
 	}
@@ -55,4 +53,21 @@ func networkPolicyCoverage(in *Input) []Finding {
 		field = pod.SpecPath[:len(pod.SpecPath)-len("spec")] + "metadata.labels"
 	}
 	return []Finding{{Where: "pod", Value: in.Object.Meta.Name, Field: field, Detail: detail}}
+}
+
+// selects reports whether a NetworkPolicy's podSelector selects a pod with
+// the given labels. Plain matchLabels, the usual case, are compared
+// directly; expressions go through apimachinery's selector. An invalid
+// selector selects nothing (the API server refuses those).
+func selects(sel *metav1.LabelSelector, podLabels map[string]string) bool {
+	if len(sel.MatchExpressions) == 0 {
+		for k, v := range sel.MatchLabels {
+			if got, ok := podLabels[k]; !ok || got != v {
+				return false
+			}
+		}
+		return true
+	}
+	s, err := metav1.LabelSelectorAsSelector(sel)
+	return err == nil && s.Matches(labels.Set(podLabels))
 }

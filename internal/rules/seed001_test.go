@@ -19,7 +19,7 @@ import (
 
 // seed001Build builds rule id from the built-in registry with props (YAML;
 // "" for the defaults) and returns the error the registry reports.
-func seed001Build(t *testing.T, id, props string) (Check, error) {
+func seed001Build(t testing.TB, id, props string) (Check, error) {
 	t.Helper()
 	reg, err := Builtin()
 	if err != nil {
@@ -38,7 +38,7 @@ func seed001Build(t *testing.T, id, props string) (Check, error) {
 }
 
 // seed001Check is seed001Build for properties that must be valid.
-func seed001Check(t *testing.T, id, props string) Check {
+func seed001Check(t testing.TB, id, props string) Check {
 	t.Helper()
 	check, err := seed001Build(t, id, props)
 	if err != nil {
@@ -48,7 +48,7 @@ func seed001Check(t *testing.T, id, props string) Check {
 }
 
 // seed001Object decodes one manifest written in YAML.
-func seed001Object(t *testing.T, manifest string) *workload.Object {
+func seed001Object(t testing.TB, manifest string) *workload.Object {
 	t.Helper()
 	j, err := yaml.YAMLToJSON([]byte(manifest))
 	if err != nil {
