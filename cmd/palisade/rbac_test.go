@@ -35,7 +35,9 @@ rules:
 	wantRole := `clusterRole violates rule rbacPodExec`
 	for name, run := range map[string]func() (int, string, string){
 		"folder": func() (int, string, string) { return palisade(t, "", "scan", "--policy", policy, dir) },
-		"stdin":  func() (int, string, string) { return palisade(t, binding+"---\n"+role, "scan", "--policy", policy, "-") },
+		"stdin": func() (int, string, string) {
+			return palisade(t, binding+"---\n"+role, "scan", "--policy", policy, "-")
+		},
 	} {
 		code, out, errOut := run()
 		if code != exitBlocked || !strings.Contains(out, wantBinding) || !strings.Contains(out, wantRole) {
