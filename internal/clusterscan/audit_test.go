@@ -11,6 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -134,5 +137,59 @@ func TestAuditUnreachable(t *testing.T) {
 	want := []struct{ Source, Message string }{{"cluster://kind-dev/CronJob", "list CronJob: connection refused"}}
 	if diff := cmp.Diff(want, rep.Errors); diff != "" || rep.Summary.Errors != 1 {
 		t.Errorf("errors (-want +got):\n%s\nsummary %+v", diff, rep.Summary)
+	}
+}
+
+// The audit lists roles and NetworkPolicies first when the policy needs
+// them: a RoleBinding listed before the ClusterRole it references is
+// judged with it, and a pod no NetworkPolicy selects is reported.
+func TestAuditReadsRolesAndNetworkPolicies(t *testing.T) {
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "debugger"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create"}}}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: om("debug", "rb-1", ""),
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "debugger"},
+		Subjects: []rbacv1.Subject{{Kind: "User", Name: "bob"}}}
+	covered := pod("web", "p-1", "", corev1.PodRunning)
+	covered.Labels = map[string]string{"app": "web"}
+	bare := pod("batch", "p-2", "", corev1.PodRunning)
+	np := &networkingv1.NetworkPolicy{ObjectMeta: om("web", "np-1", ""),
+		Spec: networkingv1.NetworkPolicySpec{PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}}
+	client := fake.NewClientset(role, binding, covered, bare, np)
+
+	var out bytes.Buffer
+	stream, err := scan.NewStream(scan.NewJSONWriter(&out, nil), "continuous")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := `  clusterWide:
+    continuous:
+      rules:
+        - {rule: rbacPodExec, action: log}
+        - {rule: networkPolicyCoverage, action: log}`
+	if err := Audit(context.Background(), &Lister{Client: client}, Options{
+		Policy: compile(t, spec), Tab: policy.TabContinuous, Context: "kind-dev", Report: stream,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.End(); err != nil {
+		t.Fatal(err)
+	}
+	var rep jsonReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, r := range rep.Results {
+		for _, v := range r.Violations {
+			got[r.Kind+"/"+r.Name] = append(got[r.Kind+"/"+r.Name], v.Rule)
+		}
+	}
+	want := map[string][]string{
+		"RoleBinding/debug":    {"rbacPodExec"},
+		"ClusterRole/debugger": {"rbacPodExec"},
+		"Pod/batch":            {"networkPolicyCoverage"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" || len(rep.Errors) != 0 {
+		t.Errorf("findings (-want +got):\n%s\nerrors: %v", diff, rep.Errors)
 	}
 }

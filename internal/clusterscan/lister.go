@@ -250,23 +250,36 @@ func (n NamespacePolicies) NetworkPolicies(ns string) ([]*networkingv1.NetworkPo
 // rule then judges nothing) and the error.
 func (l *Lister) NetworkPolicies(ctx context.Context) (NamespacePolicies, *ListError) {
 	out := NamespacePolicies{}
-	opts := metav1.ListOptions{Limit: l.PageSize}
-	if opts.Limit <= 0 {
-		opts.Limit = DefaultPageSize
-	}
-	for {
-		list, err := l.Client.NetworkingV1().NetworkPolicies(l.Namespace).List(ctx, opts)
+	err := l.eachPage(func(o metav1.ListOptions) (string, error) {
+		list, err := l.Client.NetworkingV1().NetworkPolicies(l.Namespace).List(ctx, o)
 		if err != nil {
-			return nil, &ListError{Kind: "NetworkPolicy", Err: fmt.Errorf("networkPolicyCoverage cannot judge pods: %w", err)}
+			return "", err
 		}
 		for i := range list.Items {
 			np := &list.Items[i]
 			out[np.Namespace] = append(out[np.Namespace], np)
 		}
-		if list.Continue == "" {
-			return out, nil
+		return list.Continue, nil
+	})
+	if err != nil {
+		return nil, &ListError{Kind: "NetworkPolicy", Err: fmt.Errorf("networkPolicyCoverage cannot judge pods: %w", err)}
+	}
+	return out, nil
+}
+
+// eachPage calls list with the page size, then with each continue token,
+// until the last page or an error.
+func (l *Lister) eachPage(list func(metav1.ListOptions) (string, error)) error {
+	opts := metav1.ListOptions{Limit: l.PageSize}
+	if opts.Limit <= 0 {
+		opts.Limit = DefaultPageSize
+	}
+	for {
+		next, err := list(opts)
+		if err != nil || next == "" {
+			return err
 		}
-		opts.Continue = list.Continue
+		opts.Continue = next
 	}
 }
 
@@ -277,35 +290,29 @@ func (l *Lister) NetworkPolicies(ctx context.Context) (NamespacePolicies, *ListE
 func (l *Lister) Roles(ctx context.Context) (*rules.RoleIndex, *ListError) {
 	idx := rules.NewRoleIndex()
 	var failed []error
-	opts := metav1.ListOptions{Limit: l.PageSize}
-	if opts.Limit <= 0 {
-		opts.Limit = DefaultPageSize
-	}
-	for o := opts; ; {
+	if err := l.eachPage(func(o metav1.ListOptions) (string, error) {
 		list, err := l.Client.RbacV1().Roles(l.Namespace).List(ctx, o)
 		if err != nil {
-			failed = append(failed, fmt.Errorf("Roles: %w", err))
-			break
+			return "", err
 		}
 		for i := range list.Items {
 			idx.AddRole(&list.Items[i])
 		}
-		if o.Continue = list.Continue; o.Continue == "" {
-			break
-		}
+		return list.Continue, nil
+	}); err != nil {
+		failed = append(failed, fmt.Errorf("Roles: %w", err))
 	}
-	for o := opts; ; {
+	if err := l.eachPage(func(o metav1.ListOptions) (string, error) {
 		list, err := l.Client.RbacV1().ClusterRoles().List(ctx, o)
 		if err != nil {
-			failed = append(failed, fmt.Errorf("ClusterRoles: %w", err))
-			break
+			return "", err
 		}
 		for i := range list.Items {
 			idx.AddClusterRole(&list.Items[i])
 		}
-		if o.Continue = list.Continue; o.Continue == "" {
-			break
-		}
+		return list.Continue, nil
+	}); err != nil {
+		failed = append(failed, fmt.Errorf("ClusterRoles: %w", err))
 	}
 	if len(failed) > 0 {
 		return idx, &ListError{Kind: "Role", Err: fmt.Errorf("bindings are judged without the roles that could not be listed: %w", errors.Join(failed...))}
