@@ -60,9 +60,9 @@ up() {
 	down_quiet
 	mkdir -p "$dir/certs"
 	local etcd_port peer_port api_port token
-	etcd_port=$(free_port 32379)
+	etcd_port=$(free_port 22379)
 	peer_port=$(free_port $((etcd_port + 1)))
-	api_port=$(free_port 36443)
+	api_port=$(free_port 26443)
 	token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	echo "$token,palisade-admin,palisade-admin,system:masters" >"$dir/tokens.csv"
 	chmod 600 "$dir/tokens.csv"

@@ -12,15 +12,24 @@ apt_install() {
 		die "could not install $*"
 }
 
-# free_port prints the first port from $1 (up to $1+200) that nothing on
-# 127.0.0.1 listens on.
+# free_port prints the first port from $1 (up to $1+200) that no socket on
+# 127.0.0.1 uses.
 free_port() {
+	# A port is free when no socket uses it at all: not only no listener,
+	# but no connection either (a client socket holding it as its local
+	# port makes the bind fail). Callers pick bases below the kernel's
+	# ephemeral range (ip_local_port_range, 32768 and up by default), where
+	# client sockets do not land.
 	local p
 	for p in $(seq "$1" $(($1 + 200))); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
+		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			continue
 		fi
+		if command -v ss >/dev/null && [ -n "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]; then
+			continue
+		fi
+		echo "$p"
+		return
 	done
 	die "no free port from $1"
 }

@@ -82,7 +82,7 @@ up() {
 		as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale --no-sync >"$dir/initdb.log" 2>&1 ||
 		die "initdb failed: $(tail -5 "$dir/initdb.log")"
 	local port
-	port=$(free_port 35432)
+	port=$(free_port 25432)
 	# shellcheck disable=SC2086 # PALISADE_POSTGRES_OPTS is a list of options
 	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
 		-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$dir ${PALISADE_POSTGRES_OPTS:-}" start >/dev/null ||
