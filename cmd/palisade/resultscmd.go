@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-dev/palisade/internal/apiclient"
 	"github.com/palisade-dev/palisade/internal/console"
 )
 
@@ -140,9 +138,6 @@ func importReport(ctx context.Context, api *adminClient, file string, out, errOu
 	if err != nil {
 		return false, err
 	}
-	var apiErr struct {
-		Error string `json:"error"`
-	}
 	switch {
 	case code == http.StatusOK:
 		var sum console.ImportSummary
@@ -159,17 +154,12 @@ func importReport(ctx context.Context, api *adminClient, file string, out, errOu
 		}
 		return true, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		_ = json.Unmarshal(body, &apiErr)
-		return false, fmt.Errorf("the console refuses the token (%d): %s", code, apiErr.Error)
+		return false, fmt.Errorf("the console refuses the token (%d): %s", code, apiclient.ErrorMessage(body))
 	case code == http.StatusUnprocessableEntity:
-		_ = json.Unmarshal(body, &apiErr)
-		fmt.Fprintf(errOut, "%s: not imported:\n%s\n", file, apiErr.Error)
+		fmt.Fprintf(errOut, "%s: not imported:\n%s\n", file, apiclient.ErrorMessage(body))
 		return false, nil
 	}
-	if json.Unmarshal(body, &apiErr) != nil || apiErr.Error == "" {
-		apiErr.Error = strings.TrimSpace(string(body))
-	}
-	fmt.Fprintf(errOut, "%s: the console answered %d %s: %s\n", file, code, http.StatusText(code), apiErr.Error)
+	fmt.Fprintf(errOut, "%s: the console answered %d %s: %s\n", file, code, http.StatusText(code), apiclient.ErrorMessage(body))
 	return false, nil
 }
 
@@ -186,31 +176,16 @@ func newAdminClient(baseURL, token, caFile string) (*adminClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--console %q: %w", baseURL, err)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("--ca-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca-file %s: no PEM certificate found", caFile)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	hc, err := apiclient.NewHTTPClient(caFile, "--ca-file", 5*time.Minute, 0)
+	if err != nil {
+		return nil, err
 	}
-	hc := &http.Client{Transport: tr, Timeout: 5 * time.Minute,
-		// A redirect is never followed: the token would go along.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &adminClient{base: u, token: token, hc: hc}, nil
 }
 
 // private reports whether the token travels protected: over HTTPS, or to
 // a loopback address.
-func (c *adminClient) private() bool {
-	h := c.base.Hostname()
-	ip := net.ParseIP(h)
-	return c.base.Scheme == "https" || h == "localhost" || (ip != nil && ip.IsLoopback())
-}
+func (c *adminClient) private() bool { return apiclient.Private(c.base) }
 
 // post sends body and returns the answer's status and body (up to 1 MiB).
 func (c *adminClient) post(ctx context.Context, path string, body []byte) (int, []byte, error) {

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 
 	"github.com/palisade-dev/palisade/internal/admission"
+	"github.com/palisade-dev/palisade/internal/apiclient"
 	"github.com/palisade-dev/palisade/internal/continuous"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
@@ -211,7 +212,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	auth := responder.Auth{Token: cfg.RuntimeToken}
 	if cfg.RuntimeClientCAFile != "" {
-		pool, err := loadCAPool(cfg.RuntimeClientCAFile)
+		pool, err := apiclient.LoadCAPool(cfg.RuntimeClientCAFile, "--runtime-client-ca-file")
 		if err != nil {
 			return err
 		}

@@ -3,19 +3,16 @@ package agent
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/apiclient"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/eventqueue"
 	"github.com/palisade-dev/palisade/internal/scanresult"
@@ -40,37 +37,16 @@ func NewConsoleClient(baseURL, token, caFile string) (*ConsoleClient, error) {
 	if token == "" {
 		return nil, errors.New("an agent token is required with --console")
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 4
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("--console-ca-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--console-ca-file %s: no PEM certificate found", caFile)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	hc, err := apiclient.NewHTTPClient(caFile, "--console-ca-file", 0, 4)
+	if err != nil {
+		return nil, err
 	}
-	hc := &http.Client{Transport: tr,
-		// A redirect (an auth proxy's login page, say) is never followed:
-		// its answer would pass for the console's, and the token would go
-		// along.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &ConsoleClient{base: u, token: token, hc: hc}, nil
 }
 
 // Private reports whether the token travels protected: over HTTPS, or to
 // a loopback address.
-func (c *ConsoleClient) Private() bool {
-	if c.base.Scheme == "https" {
-		return true
-	}
-	h := c.base.Hostname()
-	ip := net.ParseIP(h)
-	return h == "localhost" || (ip != nil && ip.IsLoopback())
-}
+func (c *ConsoleClient) Private() bool { return apiclient.Private(c.base) }
 
 // consolePolicy is the body of GET /api/v1/agent/policy.
 type consolePolicy struct {
@@ -127,13 +103,7 @@ func (b *cancelBody) Close() error {
 
 func errorBody(resp *http.Response) string {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	var e struct {
-		Error string `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error != "" {
-		return e.Error
-	}
-	return strings.TrimSpace(string(b))
+	return apiclient.ErrorMessage(b)
 }
 
 // Policy long-polls the cluster's policy: it returns when the console's

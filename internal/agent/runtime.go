@@ -2,8 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -146,17 +144,4 @@ func sameRulesets(a, b []*responder.Ruleset) bool {
 		}
 	}
 	return true
-}
-
-// loadCAPool reads PEM CA certificates.
-func loadCAPool(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--runtime-client-ca-file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, errors.New("--runtime-client-ca-file: no PEM certificate in " + path)
-	}
-	return pool, nil
 }
