@@ -43,9 +43,10 @@ func (s *Scanner) collectRoles(ctx context.Context, paths []string) *rules.RoleI
 	return idx
 }
 
-// roleKinds are the words a document holding a role must contain: the
-// cheap test before a document is converted and decoded.
-var roleKinds = [][]byte{[]byte("Role"), []byte("List")}
+// A document holding a role contains "Role" (its kind) or "List" (a
+// List of them): the cheap test before a document is converted and
+// decoded.
+var roleWord, listWord = []byte("Role"), []byte("List")
 
 func (s *Scanner) rolesFrom(r io.Reader, source string, idx *rules.RoleIndex) {
 	rd := document.NewReader(r, source)
@@ -54,7 +55,7 @@ func (s *Scanner) rolesFrom(r io.Reader, source string, idx *rules.RoleIndex) {
 		if err != nil {
 			return // io.EOF, or an error the second pass reports
 		}
-		if !bytes.Contains(doc.Data, roleKinds[0]) && !bytes.Contains(doc.Data, roleKinds[1]) {
+		if !bytes.Contains(doc.Data, roleWord) && !bytes.Contains(doc.Data, listWord) {
 			continue
 		}
 		raw, err := doc.JSON()
@@ -66,28 +67,12 @@ func (s *Scanner) rolesFrom(r io.Reader, source string, idx *rules.RoleIndex) {
 }
 
 func (s *Scanner) addRoles(raw []byte, idx *rules.RoleIndex) {
-	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
-		items, _ := workload.JSONArray(raw)
-		for _, it := range items {
-			s.addRoles(it, idx)
+	eachObject(raw, "", func(raw []byte, apiVersion, kind, _ string) {
+		if kind != "Role" && kind != "ClusterRole" {
+			return
 		}
-		return
-	}
-	apiVersion, kind, err := workload.Head(raw)
-	if err != nil {
-		return
-	}
-	if workload.IsList(kind) {
-		items, _ := workload.ListItems(raw)
-		for _, it := range items {
-			s.addRoles(it, idx)
+		if obj, err := workload.DecodeKind(raw, apiVersion, kind); err == nil {
+			idx.Add(obj, s.opts.Namespace)
 		}
-		return
-	}
-	if kind != "Role" && kind != "ClusterRole" {
-		return
-	}
-	if obj, err := workload.DecodeKind(raw, apiVersion, kind); err == nil {
-		idx.Add(obj, s.opts.Namespace)
-	}
+	}, func(string, error) {})
 }

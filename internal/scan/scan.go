@@ -273,31 +273,43 @@ func (s *Scanner) evaluate(j *job) {
 }
 
 func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
+	eachObject(raw, itemPath, func(raw []byte, apiVersion, kind, itemPath string) {
+		s.evaluateObject(j, raw, apiVersion, kind, itemPath)
+	}, func(itemPath string, err error) {
+		j.errs = append(j.errs, s.locErr(j, itemPath, err))
+	})
+}
+
+// eachObject calls visit with every object of a document: the document
+// itself, or the items of a JSON array or a List, recursively, each with
+// its path in the document ("items[2]", "[0]"). What is not an object is
+// passed to fail with its path.
+func eachObject(raw []byte, itemPath string, visit func(raw []byte, apiVersion, kind, itemPath string), fail func(itemPath string, err error)) {
 	trimmed := strings.TrimSpace(string(raw[:min(len(raw), 1)]))
 	if trimmed == "[" {
 		items, err := workload.JSONArray(raw)
 		if err != nil {
-			j.errs = append(j.errs, s.locErr(j, itemPath, err))
+			fail(itemPath, err)
 			return
 		}
 		for i, it := range items {
-			s.evaluateRaw(j, it, fmt.Sprintf("%s[%d]", itemPath, i))
+			eachObject(it, fmt.Sprintf("%s[%d]", itemPath, i), visit, fail)
 		}
 		return
 	}
 	apiVersion, kind, err := workload.Head(raw)
 	if err != nil {
-		j.errs = append(j.errs, s.locErr(j, itemPath, fmt.Errorf("not a Kubernetes object: %w", err)))
+		fail(itemPath, fmt.Errorf("not a Kubernetes object: %w", err))
 		return
 	}
 	if workload.IsList(kind) {
 		items, err := workload.ListItems(raw)
 		if err != nil {
-			j.errs = append(j.errs, s.locErr(j, itemPath, fmt.Errorf("%s: items must be a list of objects", kind)))
+			fail(itemPath, fmt.Errorf("%s: items must be a list of objects", kind))
 			return
 		}
 		for i, it := range items {
-			s.evaluateRaw(j, it, fmt.Sprintf("%sitems[%d]", dot(itemPath), i))
+			eachObject(it, fmt.Sprintf("%sitems[%d]", dot(itemPath), i), visit, fail)
 		}
 		if items != nil || kind == "List" {
 			return
@@ -305,6 +317,11 @@ func (s *Scanner) evaluateRaw(j *job, raw []byte, itemPath string) {
 		// A custom kind that merely ends in "List" and has no items is
 		// judged as itself.
 	}
+	visit(raw, apiVersion, kind, itemPath)
+}
+
+// evaluateObject decodes one object and evaluates it.
+func (s *Scanner) evaluateObject(j *job, raw []byte, apiVersion, kind, itemPath string) {
 	obj, err := workload.DecodeKind(raw, apiVersion, kind)
 	if err != nil {
 		j.errs = append(j.errs, s.locErr(j, itemPath, err))
