@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -59,6 +60,11 @@ func (m *scanMetrics) set(src *scanresult.Sources, name string, images []*scanre
 func watchScanDir(ctx context.Context, path string, interval time.Duration, src *scanresult.Sources, m *scanMetrics, logger *slog.Logger) {
 	d := scanresult.NewDir(path)
 	logger = logger.With("source", sourceDir, "path", path)
+	if _, err := os.Stat(path); err != nil {
+		// A missing folder is empty (a ConfigMap volume may come later),
+		// but a mistyped path must not pass silently.
+		logger.Warn("the scan results folder cannot be read; it counts as empty and is checked again every reload", "error", err)
+	}
 	reload := func() {
 		ch, err := d.Reload()
 		if err != nil {
