@@ -1,0 +1,274 @@
+package signature_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/signature/signaturetest"
+)
+
+func trust(t *testing.T, keys []string, ids ...signature.Identity) *signature.Trust {
+	t.Helper()
+	tr, err := signature.NewTrust(keys, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func verify(v *signature.Verifier, tr *signature.Trust, ref string) signature.Result {
+	return v.Verify(context.Background(), tr, signature.Request{Image: image.Parse(ref)})
+}
+
+// anonymous keeps the tests off any Docker config on the machine.
+var anonymous = authn.NewMultiKeychain()
+
+func TestVerifyWithKeys(t *testing.T) {
+	reg := signaturetest.NewRegistry(t)
+	good, other := signaturetest.NewKey(t), signaturetest.NewKey(t)
+
+	signed := reg.Push(t, "app/signed", "v1")
+	reg.Sign(t, good, signed, signed)
+	reg.Push(t, "app/unsigned", "v1")
+	wrongKey := reg.Push(t, "app/wrongkey", "v1")
+	reg.Sign(t, other, wrongKey, wrongKey)
+	// A signature made for the signed image, copied beside another one.
+	copied := reg.Push(t, "app/copied", "v1")
+	reg.Sign(t, good, copied, signed)
+	tampered := reg.Push(t, "app/tampered", "v1")
+	reg.SignTampered(t, good, tampered)
+	// Two signatures, the second by the trusted key.
+	twice := reg.Push(t, "app/twice", "v1")
+	reg.Sign(t, other, twice, twice)
+	reg.Sign(t, good, twice, twice)
+
+	v := signature.New(signature.Options{Keychain: anonymous})
+	tr := trust(t, []string{good.PublicPEM})
+	for _, tc := range []struct {
+		name, ref string
+		want      signature.Status
+		detail    string
+	}{
+		{"signed, by tag", reg.Host + "/app/signed:v1", signature.Signed, "signed with key sha256:"},
+		{"signed, by digest", signed.String(), signature.Signed, "signed with key sha256:"},
+		{"signed, tag and digest", reg.Host + "/app/signed:v1@" + signed.DigestStr(), signature.Signed, "signed with key"},
+		{"unsigned", reg.Host + "/app/unsigned:v1", signature.NotSigned, "no signature"},
+		{"wrong key", reg.Host + "/app/wrongkey:v1", signature.NotSigned, "1 signature, none verifies against the 1 key"},
+		{"signature of another digest", reg.Host + "/app/copied:v1", signature.NotSigned, "invalid or missing digest in claim"},
+		{"tampered payload", reg.Host + "/app/tampered:v1", signature.NotSigned, "none verifies"},
+		{"one of two signatures verifies", reg.Host + "/app/twice:v1", signature.Signed, "signed with key"},
+		{"tag not found", reg.Host + "/app/signed:v2", signature.Unverified, "tag v2 not found"},
+		{"invalid reference", "UPPER/Case:1", signature.Unverified, "invalid image reference"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := verify(v, tr, tc.ref)
+			if r.Status != tc.want || !strings.Contains(r.Detail, tc.detail) {
+				t.Errorf("Verify(%s) = %v %q, want %v containing %q", tc.ref, r.Status, r.Detail, tc.want, tc.detail)
+			}
+		})
+	}
+	// The signed image's digest is reported: admission pins it.
+	if r := verify(v, tr, reg.Host+"/app/signed:v1"); r.Digest != signed.DigestStr() {
+		t.Errorf("digest = %q, want %q", r.Digest, signed.DigestStr())
+	}
+	// Either of two keys is enough.
+	if r := verify(v, trust(t, []string{other.PublicPEM, good.PublicPEM}), reg.Host+"/app/signed:v1"); r.Status != signature.Signed {
+		t.Errorf("two keys: %v %q", r.Status, r.Detail)
+	}
+}
+
+func TestVerifyKeyless(t *testing.T) {
+	reg := signaturetest.NewRegistry(t)
+	ca := signaturetest.NewCA(t)
+	img := reg.Push(t, "app/keyless", "v1")
+	reg.SignKeyless(t, ca, "release@example.com", "https://accounts.example.com", img)
+	ref := reg.Host + "/app/keyless:v1"
+
+	v := signature.New(signature.Options{Keychain: anonymous, Roots: ca.Pool()})
+	for _, tc := range []struct {
+		name string
+		id   signature.Identity
+		want signature.Status
+	}{
+		{"exact", signature.Identity{Issuer: "https://accounts.example.com", Subject: "release@example.com"}, signature.Signed},
+		{"regular expressions", signature.Identity{IssuerRegExp: `https://accounts\.example\.com`, SubjectRegExp: `.*@example\.com`}, signature.Signed},
+		{"other subject", signature.Identity{Issuer: "https://accounts.example.com", Subject: "dev@example.com"}, signature.NotSigned},
+		{"other issuer", signature.Identity{Issuer: "https://token.actions.githubusercontent.com", Subject: "release@example.com"}, signature.NotSigned},
+		// Expressions match the whole value, not a part of it.
+		{"unanchored part", signature.Identity{IssuerRegExp: `accounts\.example\.com`, Subject: "release@example.com"}, signature.NotSigned},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if r := verify(v, trust(t, nil, tc.id), ref); r.Status != tc.want {
+				t.Errorf("%v %q, want %v", r.Status, r.Detail, tc.want)
+			}
+		})
+	}
+
+	// A certificate from another CA is not trusted.
+	if r := verify(signature.New(signature.Options{Keychain: anonymous, Roots: signaturetest.NewCA(t).Pool()}),
+		trust(t, nil, signature.Identity{Issuer: "https://accounts.example.com", Subject: "release@example.com"}), ref); r.Status != signature.NotSigned {
+		t.Errorf("other CA: %v %q", r.Status, r.Detail)
+	}
+	// Without any root of trust for certificates, it cannot be verified.
+	r := verify(signature.New(signature.Options{Keychain: anonymous}), trust(t, nil, signature.Identity{Issuer: "i", Subject: "s"}), ref)
+	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "--signature-trusted-root") {
+		t.Errorf("no roots: %v %q", r.Status, r.Detail)
+	}
+	// A key does not accept a keyless signature.
+	if r := verify(v, trust(t, []string{signaturetest.NewKey(t).PublicPEM}), ref); r.Status != signature.NotSigned {
+		t.Errorf("key vs keyless signature: %v %q", r.Status, r.Detail)
+	}
+}
+
+func TestVerifyUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	v := signature.New(signature.Options{Keychain: anonymous})
+	r := verify(v, trust(t, []string{signaturetest.NewKey(t).PublicPEM}), addr+"/app/x:v1")
+	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "could not be reached") {
+		t.Errorf("closed port: %v %q", r.Status, r.Detail)
+	}
+
+	// A registry that never answers is given up on within the budget.
+	hang, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hang.Close()
+	go func() {
+		for {
+			c, err := hang.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	v = signature.New(signature.Options{Keychain: anonymous, Timeout: 200 * time.Millisecond})
+	r = verify(v, trust(t, []string{signaturetest.NewKey(t).PublicPEM}), hang.Addr().String()+"/app/x:v1")
+	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "did not answer in time") {
+		t.Errorf("silent registry: %v %q", r.Status, r.Detail)
+	}
+	// The caller's own deadline wins when it is shorter.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	v = signature.New(signature.Options{Keychain: anonymous, Timeout: time.Minute})
+	r = v.Verify(ctx, trust(t, []string{signaturetest.NewKey(t).PublicPEM}), signature.Request{Image: image.Parse(hang.Addr().String() + "/app/y:v1")})
+	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "admission budget") {
+		t.Errorf("caller deadline: %v %q", r.Status, r.Detail)
+	}
+}
+
+func TestVerifyPullSecrets(t *testing.T) {
+	reg := signaturetest.NewRegistry(t)
+	reg.RequireAuth("robot", "s3cret-password")
+	k := signaturetest.NewKey(t)
+	img := reg.Push(t, "private/app", "v1")
+	reg.Sign(t, k, img, img)
+	ref := reg.Host + "/private/app:v1"
+	tr := trust(t, []string{k.PublicPEM})
+
+	dockerConfig := `{"auths":{"` + reg.Host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("robot:s3cret-password")) + `"}}}`
+	var asked []string
+	v := signature.New(signature.Options{Keychain: anonymous, PullSecrets: func(_ context.Context, ns string, names []string) ([]corev1.Secret, error) {
+		asked = append(asked, ns+"/"+strings.Join(names, ","))
+		if names[0] != "regcred" {
+			return nil, errors.New(`secrets "` + names[0] + `" not found`)
+		}
+		return []corev1.Secret{{Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(dockerConfig)}}}, nil
+	}})
+
+	r := v.Verify(context.Background(), tr, signature.Request{Image: image.Parse(ref), Namespace: "shop"})
+	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "refused access (401)") {
+		t.Errorf("no credentials: %v %q", r.Status, r.Detail)
+	}
+	r = v.Verify(context.Background(), tr, signature.Request{Image: image.Parse(ref), Namespace: "shop", PullSecrets: []string{"missing"}})
+	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "imagePullSecrets") {
+		t.Errorf("missing secret: %v %q", r.Status, r.Detail)
+	}
+	// The pod's pull secret opens the registry: the failures above, which
+	// are remembered for a few seconds, held only for their credentials.
+	r = v.Verify(context.Background(), tr, signature.Request{Image: image.Parse(ref), Namespace: "shop", PullSecrets: []string{"regcred"}})
+	if r.Status != signature.Signed {
+		t.Errorf("with the pod's pull secret: %v %q", r.Status, r.Detail)
+	}
+	if asked[len(asked)-1] != "shop/regcred" {
+		t.Errorf("secrets read: %v", asked)
+	}
+	for _, s := range []string{r.Detail} {
+		if strings.Contains(s, "s3cret") {
+			t.Errorf("a result names the password: %q", s)
+		}
+	}
+}
+
+// TestVerifyCaches counts the requests that reach the registry.
+func TestVerifyCaches(t *testing.T) {
+	reg := signaturetest.NewRegistry(t)
+	k := signaturetest.NewKey(t)
+	img := reg.Push(t, "app/cached", "v1")
+	reg.Sign(t, k, img, img)
+	var requests atomic.Int64
+	inner := reg.Server.Config.Handler
+	reg.Server.Config.Handler = countHandler(inner, &requests)
+
+	now := time.Now()
+	var clock sync.Mutex
+	v := signature.New(signature.Options{Keychain: anonymous, TTL: time.Minute, TagTTL: 10 * time.Second, Now: func() time.Time {
+		clock.Lock()
+		defer clock.Unlock()
+		return now
+	}})
+	advance := func(d time.Duration) { clock.Lock(); now = now.Add(d); clock.Unlock() }
+	tr := trust(t, []string{k.PublicPEM})
+	ref := reg.Host + "/app/cached:v1"
+
+	// Concurrent first calls share one conversation with the registry.
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if r := verify(v, tr, ref); r.Status != signature.Signed {
+				t.Errorf("%v %q", r.Status, r.Detail)
+			}
+		})
+	}
+	wg.Wait()
+	cold := requests.Load()
+	if cold == 0 || cold > 6 {
+		t.Fatalf("cold verification made %d requests", cold)
+	}
+	verify(v, tr, ref)
+	if n := requests.Load(); n != cold {
+		t.Errorf("a cached verification made %d requests", n-cold)
+	}
+	// After the tag TTL, the tag is resolved again (the registry ping and
+	// a HEAD) while the digest's verdict still holds.
+	advance(11 * time.Second)
+	verify(v, tr, ref)
+	if n := requests.Load() - cold; n != 2 {
+		t.Errorf("tag re-resolution made %d requests, want 2", n)
+	}
+	// After the verdict TTL, the signatures are read again.
+	advance(2 * time.Minute)
+	before := requests.Load()
+	verify(v, tr, ref)
+	if n := requests.Load() - before; n < 2 {
+		t.Errorf("expired verdict made %d requests, want the tag and the signatures again", n)
+	}
+}
