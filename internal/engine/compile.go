@@ -41,6 +41,12 @@ type exception struct {
 	namespaces []string
 }
 
+// ReadsSignatures reports whether a rule of the policy verifies image
+// signatures (and so needs registry access).
+func (c *Compiled) ReadsSignatures() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.Signatures })
+}
+
 // ReadsScanResults reports whether a rule of the policy, in any tab or
 // definition, reads image scan results.
 func (c *Compiled) ReadsScanResults() bool {

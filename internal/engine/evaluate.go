@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -27,6 +28,14 @@ type Options struct {
 	// NetworkPolicies finds a namespace's NetworkPolicies (nil: not
 	// known; networkPolicyCoverage then says nothing).
 	NetworkPolicies rules.NetworkPolicies
+	// Signatures verifies image signatures (nil: no registry access).
+	Signatures rules.Signatures
+	// Context bounds network lookups (signature verification) to the
+	// caller's budget (nil: none).
+	Context context.Context
+	// PinDigest receives the digests verified images are pinned to
+	// (imagesNotSigned with mutateToDigest); nil when not mutating.
+	PinDigest func(c *workload.Container, digest string)
 }
 
 // Finding is one violation with its rule, action and message.
@@ -87,7 +96,8 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 			excepted[i] = tb.excepted(obj.Pod.Containers[i].Image, ns)
 		}
 	}
-	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now, Roles: opts.Roles, NetworkPolicies: opts.NetworkPolicies}
+	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now, Roles: opts.Roles, NetworkPolicies: opts.NetworkPolicies,
+		Signatures: opts.Signatures, Context: opts.Context, PinDigest: opts.PinDigest}
 	var scratch []*workload.Container
 	if obj.Pod != nil {
 		scratch = make([]*workload.Container, 0, len(obj.Pod.Containers))

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -63,8 +64,9 @@ type Rule struct {
 	// the rule takes none).
 	New func(params any) (Check, error)
 	// ScanResults is set on the rules that read Input.ScanResults;
-	// NetworkPolicies on those that read Input.NetworkPolicies.
-	ScanResults, NetworkPolicies bool
+	// NetworkPolicies on those that read Input.NetworkPolicies;
+	// Signatures on those that read Input.Signatures.
+	ScanResults, NetworkPolicies, Signatures bool
 }
 
 // Check evaluates one object.
@@ -92,6 +94,15 @@ type Input struct {
 	// NetworkPolicies finds the NetworkPolicies of a namespace; nil when
 	// they are not known (at admission and in offline scans).
 	NetworkPolicies NetworkPolicies
+	// Signatures verifies image signatures (nil: no registry access; every
+	// image is then unverified).
+	Signatures Signatures
+	// Context bounds the network work of a check (registry lookups) to
+	// the caller's budget; nil means no bound beyond the verifier's own.
+	Context context.Context
+	// PinDigest, when set, receives the digest each verified container
+	// image should be pinned to (imagesNotSigned with mutateToDigest).
+	PinDigest func(c *workload.Container, digest string)
 }
 
 // NetworkPolicies finds the NetworkPolicies of a namespace.
