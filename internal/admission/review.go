@@ -35,6 +35,9 @@ type Options struct {
 	// Roles finds the roles RBAC bindings reference (nil: none known;
 	// bindings are then judged without them).
 	Roles *rules.RoleIndex
+	// Signatures verifies image signatures for imagesNotSigned (nil: no
+	// registry access; images are then unverified).
+	Signatures rules.Signatures
 }
 
 // Reviewer judges admission requests.
@@ -83,6 +86,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	}
 	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
 		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(), Roles: r.roles(),
+		Signatures: r.signatures(), Context: ctx,
 	})
 	out.Findings = res.Findings
 	if len(res.Findings) == 0 {
@@ -224,4 +228,12 @@ func (r *Reviewer) roles() rules.RBACRoles {
 		return nil
 	}
 	return r.opts.Roles
+}
+
+// signatures is the verifier, nil (not a typed nil) without one.
+func (r *Reviewer) signatures() rules.Signatures {
+	if r.opts.Signatures == nil {
+		return nil
+	}
+	return r.opts.Signatures
 }

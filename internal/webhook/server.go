@@ -47,7 +47,8 @@ type Options struct {
 	Ready func() error
 }
 
-// Handler serves /validate, /healthz, /readyz and /metrics.
+// Handler serves /validate, /mutate (imagesNotSigned's mutateToDigest),
+// /healthz, /readyz and /metrics.
 type Handler struct {
 	opts Options
 	mux  *http.ServeMux
@@ -62,7 +63,12 @@ func NewHandler(opts Options) *Handler {
 		opts.Ready = func() error { return nil }
 	}
 	h := &Handler{opts: opts, mux: http.NewServeMux()}
-	h.mux.HandleFunc("/validate", h.validate)
+	h.mux.HandleFunc("/validate", func(w http.ResponseWriter, r *http.Request) {
+		h.serve(w, r, h.opts.Reviewer.Review, true)
+	})
+	h.mux.HandleFunc("/mutate", func(w http.ResponseWriter, r *http.Request) {
+		h.serve(w, r, h.opts.Reviewer.Mutate, false)
+	})
 	h.mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	h.mux.HandleFunc("/readyz", h.readyz)
 	if opts.Metrics != nil {
@@ -92,7 +98,10 @@ type httpError struct {
 	err    error
 }
 
-func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
+// serve answers one AdmissionReview with review's outcome; validating
+// reviews are counted in the review metrics and logged when they found
+// something.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, review func(context.Context, *admissionv1.AdmissionRequest) admission.Outcome, validating bool) {
 	start := time.Now()
 	op := "unknown"
 	defer func() {
@@ -103,24 +112,24 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
 	}()
-	review, herr := readReview(w, r)
+	rv, herr := readReview(w, r)
 	if herr != nil {
 		h.opts.Metrics.observeError(herr.reason)
 		h.opts.Logger.Warn("bad admission request", keyError, herr.err)
 		http.Error(w, herr.err.Error(), herr.code)
 		return
 	}
-	req := review.Request
+	req := rv.Request
 	op = string(req.Operation)
 	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout(r))
 	defer cancel()
 
-	out := h.opts.Reviewer.Review(ctx, req)
+	out := review(ctx, req)
 	if out.SinkErr != nil {
 		h.opts.Logger.Error("events not recorded", keyUID, req.UID, keyError, out.SinkErr)
 		h.opts.Metrics.observeError("event_sink")
 	}
-	resp := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: out.Response}
+	resp := admissionv1.AdmissionReview{TypeMeta: rv.TypeMeta, Response: out.Response}
 	body, err := json.Marshal(&resp)
 	if err != nil {
 		h.opts.Metrics.observeError("encode")
@@ -129,6 +138,9 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(body)
+	if !validating {
+		return
+	}
 	h.opts.Metrics.observe(op, out, time.Since(start))
 	if len(out.Findings) > 0 {
 		h.opts.Logger.Info("admission decision", keyUID, req.UID, keyOperation, op, keyKind, req.Kind.Kind,
