@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/agent"
+	"github.com/palisade-dev/palisade/internal/signature"
 )
 
 func newAgentCmd() *cobra.Command {
@@ -138,6 +139,9 @@ for the images the cluster runs. An image with no result is unscanned.`,
 	f.StringVar(&cfg.ScanResults, "scan-results", "", "image scan reports for the scan-result rules: a file or a folder, followed for changes")
 	f.BoolVar(&cfg.WatchRoles, "watch-roles", false, "follow the cluster's Roles and ClusterRoles, so that the RBAC rules judge a binding with the role it references (needs list and watch on them)")
 	f.BoolVar(&cfg.TrivyOperator, "trivy-operator", false, "read Trivy Operator's VulnerabilityReports and ExposedSecretReports from the cluster for the scan-result rules")
+	addSignatureFlags(f, &cfg.Signatures)
+	f.DurationVar(&cfg.Signatures.TTL, "signature-cache-ttl", signature.DefaultTTL, "imagesNotSigned: how long a verified digest stays verified (unsigned ones are asked again after 30s, tags resolved again after 30s)")
+	f.BoolVar(&cfg.SignaturePullSecrets, "signature-pull-secrets", true, "imagesNotSigned: read pods' imagePullSecrets (get secrets) for registry credentials, before the agent's own ($DOCKER_CONFIG)")
 	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")
 	f.StringVar(&cfg.RuntimeClientCAFile, "runtime-client-ca-file", "", "runtime: PEM CA bundle; /audit and /falco callers with a client certificate it signed are let in")
 	return cmd

@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scan"
 	"github.com/palisade-dev/palisade/internal/scanresult"
+	"github.com/palisade-dev/palisade/internal/signature"
 )
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
@@ -29,6 +30,7 @@ func newScanCmd() *cobra.Command {
 		workers                               int
 		cl                                    clusterFlags
 		scanResults                           []string
+		sigs                                  signature.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [PATH... | -] | --cluster",
@@ -63,6 +65,12 @@ Palisade ScanResults; a file or a folder, repeatable) for the scan-result
 rules (imagesNotScanned, imagesWithVulnerabilities, ...; docs/scan-results.md).
 Without it every image counts as unscanned. A report that cannot be read is
 bad input (exit 2), named with its file and line.
+
+When the policy enables imagesNotSigned, image signatures are verified too
+(tags resolved to digests, Sigstore signatures read from the registry with the
+Docker configuration's credentials; with --cluster, pods' imagePullSecrets
+too). Images whose registry cannot be reached are reported as "could not
+verify" findings and listed on stderr (docs/image-signatures.md).
 
 --preview-segmentation prints, instead of the audit, what the policy's
 segmentation option (segmented at birth, docs/segmentation.md) would do: per
@@ -103,6 +111,15 @@ skipped when the audit had errors.`,
 			if err != nil {
 				return err
 			}
+			var verifier rules.Signatures
+			if compiled.ReadsSignatures() {
+				u, err := newScanVerifier(sigs)
+				if err != nil {
+					return err
+				}
+				defer u.report(cmd.ErrOrStderr())
+				verifier = u
+			}
 			w := newWriter(cmd.OutOrStdout(), ruleInfo(reg))
 			var sum scan.Summary
 			if cl.cluster {
@@ -112,11 +129,12 @@ skipped when the audit had errors.`,
 				if cl.previewSegmentation {
 					return previewSegmentation(cmd, &cl, compiled, namespace)
 				}
-				sum, err = runClusterScan(cmd, &cl, compiled, namespace, results, w)
+				sum, err = runClusterScan(cmd, &cl, compiled, namespace, results, verifier, w)
 			} else {
 				s := scan.New(scan.Options{
 					Policy: compiled, Namespace: namespace, Workers: workers,
 					Stdin: cmd.InOrStdin(), FieldLines: output == "sarif", ScanResults: results, Roles: compiled.ReadsRoles(),
+					Signatures: verifier,
 				})
 				sum, err = s.Run(cmd.Context(), args, w)
 			}
@@ -139,6 +157,7 @@ skipped when the audit had errors.`,
 	f.StringVarP(&namespace, "namespace", "n", "default", "namespace for objects that carry none; with --cluster, the one namespace to audit (default: all)")
 	f.IntVar(&workers, "workers", 0, "parallel evaluators (0: one per CPU)")
 	f.StringArrayVar(&scanResults, "scan-results", nil, "image scan results for the scan-result rules: a report file or a folder of them (repeatable)")
+	addSignatureFlags(f, &sigs)
 	cl.register(cmd)
 	return cmd
 }
@@ -237,7 +256,7 @@ func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
 
 // runClusterScan audits the cluster c names into w and, with
 // --policy-report, publishes the PolicyReports.
-func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string, results rules.ScanResults, w scan.Writer) (scan.Summary, error) {
+func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string, results rules.ScanResults, sigs rules.Signatures, w scan.Writer) (scan.Summary, error) {
 	ctx := cmd.Context()
 	cfg, contextName, err := kubeconfig.Load(c.kubeconfig, c.context)
 	if err != nil {
@@ -259,7 +278,7 @@ func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compil
 		reports = policyreport.NewBuilder(policyreport.Options{Policy: compiled.Policy.Metadata.Name, Tab: tab})
 	}
 	err = clusterscan.Audit(ctx, &clusterscan.Lister{Client: client, Namespace: namespace}, clusterscan.Options{
-		Policy: compiled, Tab: tab, Context: contextName, Report: stream, Reports: reports, ScanResults: results,
+		Policy: compiled, Tab: tab, Context: contextName, Report: stream, Reports: reports, ScanResults: results, Signatures: sigs,
 	})
 	if err != nil {
 		return scan.Summary{}, err

@@ -31,6 +31,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/segmentation"
+	"github.com/palisade-dev/palisade/internal/signature"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
 
@@ -90,6 +91,11 @@ type Config struct {
 	// Lease named palisade-continuous in $POD_NAMESPACE), so that each pod
 	// is judged and acted on once.
 	LeaderElect bool
+	// Signatures configures imagesNotSigned's verification (trust roots,
+	// timeout, cache TTL); SignaturePullSecrets reads pods'
+	// imagePullSecrets for registry credentials (needs get on secrets).
+	Signatures           signature.Config
+	SignaturePullSecrets bool
 }
 
 // Managed reports whether the agent takes its policy from a console.
@@ -202,7 +208,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if cfg.WatchRoles {
 		roles = rules.NewRoleIndex()
 	}
-	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles})
+	verifier, err := newVerifier(cfg, cl, logger)
+	if err != nil {
+		return err
+	}
+	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles, Signatures: verifier})
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
 		Ready: src.Ready})
 	tlsConfig := certs.TLSConfig()

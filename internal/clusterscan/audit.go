@@ -30,6 +30,9 @@ type Options struct {
 	// ScanResults is what the scan-result rules read (nil: no image has
 	// been scanned).
 	ScanResults rules.ScanResults
+	// Signatures verifies image signatures for imagesNotSigned (nil: no
+	// registry access).
+	Signatures rules.Signatures
 }
 
 // Audit lists the cluster with l and evaluates every object. Objects and
@@ -46,7 +49,7 @@ func Audit(ctx context.Context, l *Lister, opts Options) error {
 			Message: failed.Error(),
 		})
 	}
-	eopts := engine.Options{ScanResults: opts.ScanResults}
+	eopts := engine.Options{ScanResults: opts.ScanResults, Signatures: opts.Signatures, Context: ctx}
 	if opts.Policy.ReadsRoles() {
 		roles, failed := l.Roles(ctx)
 		if failed != nil {

@@ -40,6 +40,9 @@ type Options struct {
 	// that the RBAC rules judge a binding with the role it references
 	// wherever that role appears in the input.
 	Roles bool
+	// Signatures verifies image signatures for imagesNotSigned (nil: no
+	// registry access; every image is then unverified).
+	Signatures rules.Signatures
 }
 
 // Scanner runs a scan over paths and feeds a Writer in input order.
@@ -327,7 +330,7 @@ func (s *Scanner) evaluateObject(j *job, raw []byte, apiVersion, kind, itemPath 
 		j.errs = append(j.errs, s.locErr(j, itemPath, err))
 		return
 	}
-	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults, Roles: s.roleLookup()})
+	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults, Roles: s.roleLookup(), Signatures: s.opts.Signatures})
 	r := NewResult(j.doc.Source, obj, &res)
 	r.Line = j.doc.LineOf(itemPath)
 	if r.Line == 0 {

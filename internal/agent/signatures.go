@@ -1,0 +1,36 @@
+package agent
+
+import (
+	"fmt"
+	"log/slog"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/palisade-dev/palisade/internal/kubeconfig"
+	"github.com/palisade-dev/palisade/internal/signature"
+)
+
+// newVerifier builds imagesNotSigned's verifier: the trust roots from the
+// flags, the agent's own registry credentials (the Docker configuration,
+// $DOCKER_CONFIG), and pods' imagePullSecrets read with the cluster client
+// when --signature-pull-secrets is on and the cluster can be reached.
+func newVerifier(cfg Config, cl cluster, logger *slog.Logger) (*signature.Verifier, error) {
+	opts, err := cfg.Signatures.Options()
+	if err != nil {
+		return nil, fmt.Errorf("--signature-*: %w", err)
+	}
+	if cfg.SignaturePullSecrets {
+		client := cl.client
+		if client == nil {
+			if restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, ""); err == nil {
+				client, _ = kubernetes.NewForConfig(restCfg)
+			}
+		}
+		if client != nil {
+			opts.PullSecrets = signature.PullSecretReader(client, logger.With("component", "signatures"))
+		} else {
+			logger.Info("imagePullSecrets are not read for signature checks: no access to the cluster (the agent's own registry credentials are used)")
+		}
+	}
+	return signature.New(opts), nil
+}
