@@ -1,0 +1,60 @@
+package signature_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/signature/signaturetest"
+)
+
+// BenchmarkVerifyCached is the admission cost of a container whose image's
+// verdict is cached: the tag's digest and the digest's verdict are looked
+// up.
+func BenchmarkVerifyCached(b *testing.B) {
+	reg := signaturetest.NewRegistry(b)
+	k := signaturetest.NewKey(b)
+	img := reg.Push(b, "app/bench", "v1")
+	reg.Sign(b, k, img, img)
+	tr, err := signature.NewTrust([]string{k.PublicPEM}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v := signature.New(signature.Options{Keychain: anonymous})
+	req := signature.Request{Image: image.Parse(reg.Host + "/app/bench:v1"), Namespace: "shop"}
+	ctx := context.Background()
+	if r := v.Verify(ctx, tr, req); r.Status != signature.Signed {
+		b.Fatalf("%v %q", r.Status, r.Detail)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if r := v.Verify(ctx, tr, req); r.Status != signature.Signed {
+			b.Fatal(r.Detail)
+		}
+	}
+}
+
+// BenchmarkVerifyCold is a verification with empty caches against a
+// registry on loopback: the registry ping, the tag's HEAD, the signature
+// manifest and layer, and the cryptographic check.
+func BenchmarkVerifyCold(b *testing.B) {
+	reg := signaturetest.NewRegistry(b)
+	k := signaturetest.NewKey(b)
+	img := reg.Push(b, "app/bench", "v1")
+	reg.Sign(b, k, img, img)
+	tr, err := signature.NewTrust([]string{k.PublicPEM}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := signature.Request{Image: image.Parse(reg.Host + "/app/bench:v1"), Namespace: "shop"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		v := signature.New(signature.Options{Keychain: anonymous})
+		if r := v.Verify(ctx, tr, req); r.Status != signature.Signed {
+			b.Fatal(r.Detail)
+		}
+	}
+}
