@@ -121,7 +121,9 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set continuous.policyReports.enabled=true
  --set scanResults.trivyOperator=true --set scanResults.configMap=shop-scan-reports
  --set runtime.clientCASecret=palisade-runtime-ca --set runtime.token.existingSecret=palisade-runtime-token
- --set-file runtime.rules.k8s_audit_rules\.yaml=$root/../shared/falco-rules/k8s_audit_rules.yaml"
+ --set-file runtime.rules.k8s_audit_rules\.yaml=$root/../shared/falco-rules/k8s_audit_rules.yaml
+ --set webhook.mutateToDigest=true --set signatures.readPullSecrets=false --set signatures.registryCredentialsSecret=pal-registry
+ --set-file signatures.caBundle=$tmp/dummy-ca.crt --set signatures.timeout=2s"
 # "console-postgres-external": your PostgreSQL and admin token, a console
 # serving HTTPS, and this release's agents managed by it (verifying its CA).
 external_args="--set console.enabled=true --set console.database.type=postgres
@@ -243,6 +245,19 @@ for want in "- --trivy-operator" "- --scan-results=/etc/palisade/scan-results" "
 	'resources: ["vulnerabilityreports", "clustervulnerabilityreports", "exposedsecretreports"]'; do
 	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
 done
+# Image signatures: pods' pull secrets read by name by default, no
+# mutating webhook; the variant pins digests, has its own registry
+# credentials and a private keyless CA, and reads no secrets.
+for want in '- --signature-pull-secrets=true' 'resources: ["secrets"]' '- --signature-timeout=3s' '- --signature-cache-ttl=10m'; do
+	grep -qF -- "$want" "$tmp/helm.yaml" || die "helm: rendered manifests lack: $want"
+done
+! grep -q "^kind: MutatingWebhookConfiguration$" "$tmp/helm.yaml" || die "helm: a mutating webhook without webhook.mutateToDigest"
+for want in "kind: MutatingWebhookConfiguration" "path: /mutate" "- name: mutate.palisade.dev" "- --signature-pull-secrets=false" \
+	"- --signature-ca-file=/etc/palisade/signatures/ca.pem" "name: pal-signatures" "secretName: pal-registry" "value: /etc/palisade/docker" \
+	"- --signature-timeout=2s"; do
+	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
+done
+! grep -qF 'resources: ["secrets"]' "$tmp/variant.yaml" || die "variant: secrets readable while signatures.readPullSecrets=false"
 # Runtime intake: on by default behind a generated token; the variant's CA,
 # existing token Secret and extra rules file reach the agent.
 for want in "- --runtime-token-file=/etc/palisade/runtime-token/token" "name: palisade-runtime-token"; do
@@ -263,7 +278,8 @@ done
 for bad in '"list", "watch"' "palisade-continuous" "- --continuous"; do
 	! grep -qF -- "$bad" "$tmp/runtime-only.yaml" || die "runtime only: rendered manifests must not contain: $bad"
 done
-"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set runtime.enabled=false --set webhook.watchRoles=false >"$tmp/no-api.yaml"
+"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set runtime.enabled=false --set webhook.watchRoles=false \
+	--set signatures.readPullSecrets=false >"$tmp/no-api.yaml"
 ! grep -q "^kind: ClusterRole$" "$tmp/no-api.yaml" || die "continuous and runtime off: a ClusterRole is still granted"
 # A single replica gets no PodDisruptionBudget (it would block node drains).
 "$helm" template "$release" "$chart" --namespace "$ns" --set replicaCount=1 | grep -q "^kind: PodDisruptionBudget$" &&
