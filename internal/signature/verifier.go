@@ -192,6 +192,13 @@ func (v *Verifier) verify(ctx context.Context, t *Trust, req Request, digest str
 		return Result{Status: Unverified, Detail: "reading imagePullSecrets: " + err.Error()}
 	}
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(v.opts.Transport)}
+	// One puller for the whole conversation: the registry is pinged, and
+	// a token fetched, once rather than once per request.
+	puller, err := remote.NewPuller(ropts...)
+	if err != nil {
+		return Result{Status: Unverified, Detail: err.Error()}
+	}
+	ropts = append(ropts, remote.Reuse(puller))
 	if digest == "" {
 		d, err := resolve(repo.Tag(req.Image.Tag), ropts)
 		if err != nil {
