@@ -38,7 +38,7 @@ spec:
 		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitBlocked, out, errOut)
 	}
 	for _, want := range []string{
-		`image violates rule imagesNotSigned "` + reg.Host + `/shop/worker:2" in container(s) "worker": no signature (sha256:`,
+		`image violates rule imagesNotSigned "` + reg.Host + `/shop/worker:2" in container(s) "worker": no signature on sha256:`,
 		`image violates rule imagesNotSigned "` + gone + `/shop/old:1" in container(s) "old": could not verify: resolving tag 1: the registry could not be reached`,
 	} {
 		if !strings.Contains(out, want) {

@@ -80,7 +80,7 @@ func TestMutatePinsVerifiedImages(t *testing.T) {
 		t.Errorf("review of the pinned Deployment: %+v", out.Findings)
 	}
 	out = r.Review(context.Background(), create(deployment(reg.Host+"/shop/unsigned:1")))
-	if out.Response.Allowed || !strings.Contains(out.Response.Result.Message, `image violates rule imagesNotSigned "`+reg.Host+`/shop/unsigned:1" in container(s) "c0": no signature (sha256:`) {
+	if out.Response.Allowed || !strings.Contains(out.Response.Result.Message, `image violates rule imagesNotSigned "`+reg.Host+`/shop/unsigned:1" in container(s) "c0": no signature on sha256:`) {
 		t.Errorf("review of an unsigned image: %+v", out.Response.Result)
 	}
 }

@@ -132,9 +132,6 @@ func newImagesNotSigned(p any) (Check, error) {
 			case r.Status == signature.NotSigned:
 				f := ContainerFinding("image", c, "image", c.Image.Path)
 				f.Detail = r.Detail
-				if r.Digest != "" && c.Image.Digest == "" {
-					f.Detail += " (" + r.Digest + ")"
-				}
 				out = append(out, f)
 			default:
 				f := ContainerFinding("image", c, "image", c.Image.Path)

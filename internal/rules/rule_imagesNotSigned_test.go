@@ -42,11 +42,11 @@ func TestImagesNotSigned(t *testing.T) {
 		t.Errorf("signed image: %v", got)
 	}
 	got := run(t, props, one(reg.Host+"/shop/unsigned:1"), nil)
-	if len(got) != 1 || got[0].Detail != "no signature ("+unsigned.DigestStr()+")" || got[0].Value != reg.Host+"/shop/unsigned:1" {
+	if len(got) != 1 || got[0].Detail != "no signature on "+unsigned.DigestStr() || got[0].Value != reg.Host+"/shop/unsigned:1" {
 		t.Errorf("unsigned image: %+v", got)
 	}
 	got = run(t, props, one(reg.Host+"/shop/wrong:1"), nil)
-	if len(got) != 1 || !strings.Contains(got[0].Detail, "1 signature, none verifies against the 1 key") {
+	if len(got) != 1 || !strings.Contains(got[0].Detail, "1 signature on "+wrong.DigestStr()+", none verifies against the 1 key: ") {
 		t.Errorf("wrong key: %+v", got)
 	}
 	// The registries condition limits the rule to some registries.
@@ -63,7 +63,7 @@ func TestImagesNotSigned(t *testing.T) {
 	for _, f := range got {
 		names = append(names, f.Container+": "+f.Detail)
 	}
-	noSig := "no signature (" + unsigned.DigestStr() + ")"
+	noSig := "no signature on " + unsigned.DigestStr()
 	want := []string{"init: " + noSig, "side: " + noSig, "bad: invalid image reference"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("several containers (-want +got):\n%s", diff)

@@ -251,7 +251,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, t *Trust, ref name.Digest, 
 		return Result{Status: Unverified, Detail: "reading signatures: " + reason(err)}
 	}
 	if len(list) == 0 {
-		return Result{Status: NotSigned, Detail: "no signature"}
+		return Result{Status: NotSigned, Detail: "no signature on " + ref.DigestStr()}
 	}
 	var problems []string
 	for _, k := range t.keys {
@@ -278,8 +278,8 @@ func (v *Verifier) verifyDigest(ctx context.Context, t *Trust, ref name.Digest, 
 			problems = append(problems, why)
 		}
 	}
-	return Result{Status: NotSigned, Detail: fmt.Sprintf("%d %s, none verifies against the %s (%s)",
-		len(list), plural(len(list), "signature", "signatures"), t.describe(), firstDistinct(problems))}
+	return Result{Status: NotSigned, Detail: fmt.Sprintf("%d %s on %s, none verifies against the %s: %s",
+		len(list), plural(len(list), "signature", "signatures"), ref.DigestStr(), t.describe(), firstProblem(problems))}
 }
 
 // check reports whether one of sigs verifies under co, or the first reason
@@ -298,7 +298,7 @@ func check(ctx context.Context, sigs []oci.Signature, h v1.Hash, co *cosign.Chec
 	return false, why
 }
 
-func firstDistinct(problems []string) string {
+func firstProblem(problems []string) string {
 	if len(problems) == 0 {
 		return ""
 	}
