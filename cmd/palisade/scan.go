@@ -68,8 +68,9 @@ bad input (exit 2), named with its file and line.
 
 When the policy enables imagesNotSigned, image signatures are verified too
 (tags resolved to digests, Sigstore signatures read from the registry with the
-Docker configuration's credentials; with --cluster, pods' imagePullSecrets
-too). Images whose registry cannot be reached are reported as "could not
+Docker configuration's credentials; pods' imagePullSecrets are not read, and
+with --cluster the rule is in --tab deployment). Images whose registry cannot
+be reached are reported as "could not
 verify" findings and listed on stderr (docs/image-signatures.md).
 
 --preview-segmentation prints, instead of the audit, what the policy's

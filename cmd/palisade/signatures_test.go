@@ -63,3 +63,12 @@ spec:
 		t.Errorf("bad --signature-ca-file: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestScanSignatureFlagsExclusive(t *testing.T) {
+	key := signaturetest.NewKey(t)
+	p := scanResultPolicy(t, "      - {rule: imagesNotSigned, action: block, properties: {keys: ["+strconv.Quote(key.PublicPEM)+"]}}\n")
+	code, _, errOut := palisade(t, "", "scan", "--policy", p, "--signature-trusted-root", "a.json", "--signature-ca-file", "b.pem", "-")
+	if code != exitInput || !strings.Contains(errOut, "exclusive") {
+		t.Errorf("both trust roots: exit %d, stderr %q", code, errOut)
+	}
+}

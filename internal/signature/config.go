@@ -34,6 +34,9 @@ type Config struct {
 // files; errors name the file.
 func (c Config) Options() (Options, error) {
 	o := Options{Timeout: c.Timeout, TTL: c.TTL}
+	if c.TrustedRootFile != "" && c.CAFile != "" {
+		return o, fmt.Errorf("a trusted root (%s) and a private CA (%s) are exclusive: keyless certificates chain to one of them", c.TrustedRootFile, c.CAFile)
+	}
 	if c.TrustedRootFile != "" {
 		tr, err := root.NewTrustedRootFromPath(c.TrustedRootFile)
 		if err != nil {
