@@ -13,16 +13,8 @@ import (
 // verdict is cached: the tag's digest and the digest's verdict are looked
 // up.
 func BenchmarkVerifyCached(b *testing.B) {
-	reg := signaturetest.NewRegistry(b)
-	k := signaturetest.NewKey(b)
-	img := reg.Push(b, "app/bench", "v1")
-	reg.Sign(b, k, img, img)
-	tr, err := signature.NewTrust([]string{k.PublicPEM}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tr, req := benchImage(b)
 	v := signature.New(signature.Options{Keychain: anonymous})
-	req := signature.Request{Image: image.Parse(reg.Host + "/app/bench:v1"), Namespace: "shop"}
 	ctx := context.Background()
 	if r := v.Verify(ctx, tr, req); r.Status != signature.Signed {
 		b.Fatalf("%v %q", r.Status, r.Detail)
@@ -40,15 +32,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 // registry on loopback: the registry ping, the tag's HEAD, the signature
 // manifest and layer, and the cryptographic check.
 func BenchmarkVerifyCold(b *testing.B) {
-	reg := signaturetest.NewRegistry(b)
-	k := signaturetest.NewKey(b)
-	img := reg.Push(b, "app/bench", "v1")
-	reg.Sign(b, k, img, img)
-	tr, err := signature.NewTrust([]string{k.PublicPEM}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	req := signature.Request{Image: image.Parse(reg.Host + "/app/bench:v1"), Namespace: "shop"}
+	tr, req := benchImage(b)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -57,4 +41,18 @@ func BenchmarkVerifyCold(b *testing.B) {
 			b.Fatal(r.Detail)
 		}
 	}
+}
+
+// benchImage pushes and signs one image in a registry on loopback, and
+// returns the trust set and the request that verify it by tag.
+func benchImage(b *testing.B) (*signature.Trust, signature.Request) {
+	reg := signaturetest.NewRegistry(b)
+	k := signaturetest.NewKey(b)
+	img := reg.Push(b, "app/bench", "v1")
+	reg.Sign(b, k, img, img)
+	tr, err := signature.NewTrust([]string{k.PublicPEM}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tr, signature.Request{Image: image.Parse(reg.Host + "/app/bench:v1"), Namespace: "shop"}
 }

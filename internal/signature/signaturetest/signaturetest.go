@@ -136,15 +136,23 @@ func NewKey(t testing.TB) *Key {
 // copied from one image to another.
 func (r *Registry) Sign(t testing.TB, k *Key, target, subject name.Digest, opts ...static.Option) {
 	t.Helper()
+	pl, raw := k.sign(t, subject)
+	r.attach(t, target, pl, raw, opts...)
+}
+
+// sign makes the simple-signing payload naming subject, as cosign does,
+// and signs it.
+func (k *Key) sign(t testing.TB, subject name.Digest) (pl, raw []byte) {
+	t.Helper()
 	pl, err := (&payload.Cosign{Image: subject}).MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := k.Signer.SignMessage(bytes.NewReader(pl))
+	raw, err = k.Signer.SignMessage(bytes.NewReader(pl))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.attach(t, target, pl, raw, opts...)
+	return pl, raw
 }
 
 // attach writes one signature layer beside target, the way cosign does.
@@ -172,14 +180,7 @@ func (r *Registry) attach(t testing.TB, target name.Digest, pl, raw []byte, opts
 // attaching it: the signature no longer matches what it claims to sign.
 func (r *Registry) SignTampered(t testing.TB, k *Key, target name.Digest) {
 	t.Helper()
-	pl, err := (&payload.Cosign{Image: target}).MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := k.Signer.SignMessage(bytes.NewReader(pl))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl, raw := k.sign(t, target)
 	r.attach(t, target, bytes.Replace(pl, []byte(`"optional":null`), []byte(`"optional":{"x":"y"}`), 1), raw)
 }
 
@@ -251,13 +252,6 @@ func (r *Registry) SignKeyless(t testing.TB, ca *CA, subject, issuer string, tar
 		t.Fatal(err)
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	pl, err := (&payload.Cosign{Image: target}).MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := k.Signer.SignMessage(bytes.NewReader(pl))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pl, raw := k.sign(t, target)
 	r.attach(t, target, pl, raw, static.WithCertChain(certPEM, ca.PEM))
 }
