@@ -208,7 +208,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if cfg.WatchRoles {
 		roles = rules.NewRoleIndex()
 	}
-	verifier, err := newVerifier(cfg, cl, logger)
+	verifier, err := newVerifier(cfg, cl, metrics, logger)
 	if err != nil {
 		return err
 	}

@@ -3,21 +3,31 @@ package agent
 import (
 	"fmt"
 	"log/slog"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/webhook"
 )
 
 // newVerifier builds imagesNotSigned's verifier: the trust roots from the
 // flags, the agent's own registry credentials (the Docker configuration,
 // $DOCKER_CONFIG), and pods' imagePullSecrets read with the cluster client
 // when --signature-pull-secrets is on and the cluster can be reached.
-func newVerifier(cfg Config, cl cluster, logger *slog.Logger) (*signature.Verifier, error) {
+func newVerifier(cfg Config, cl cluster, metrics *webhook.Metrics, logger *slog.Logger) (*signature.Verifier, error) {
 	opts, err := cfg.Signatures.Options()
 	if err != nil {
 		return nil, fmt.Errorf("--signature-*: %w", err)
+	}
+	verdicts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "palisade_signature_verifications_total",
+		Help: "imagesNotSigned verdicts per image, by result (signed, not_signed, unverified) and whether the cache answered."}, []string{"result", "cached"})
+	metrics.Register(verdicts)
+	opts.Observe = func(s signature.Status, cached bool) {
+		verdicts.WithLabelValues(s.String(), strconv.FormatBool(cached)).Inc()
 	}
 	if cfg.SignaturePullSecrets {
 		client := cl.client

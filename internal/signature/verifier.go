@@ -67,10 +67,24 @@ type Options struct {
 	Transport http.RoundTripper
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Observe, when set, is told each verdict Verify returns and whether
+	// it came from the cache, for metrics.
+	Observe func(s Status, cached bool)
 }
 
 // Status is a verification's verdict.
 type Status uint8
+
+// String names the status for metrics: signed, not_signed, unverified.
+func (s Status) String() string {
+	switch s {
+	case Signed:
+		return "signed"
+	case NotSigned:
+		return "not_signed"
+	}
+	return "unverified"
+}
 
 // Verdicts.
 const (
@@ -150,8 +164,16 @@ func New(opts Options) *Verifier {
 // policy decides on. Concurrent calls for the same image share one
 // registry conversation.
 func (v *Verifier) Verify(ctx context.Context, t *Trust, req Request) Result {
+	r, cached := v.lookupOrVerify(ctx, t, req)
+	if v.opts.Observe != nil {
+		v.opts.Observe(r.Status, cached)
+	}
+	return r
+}
+
+func (v *Verifier) lookupOrVerify(ctx context.Context, t *Trust, req Request) (Result, bool) {
 	if req.Image.Err != nil {
-		return Result{Status: Unverified, Detail: req.Image.Err.Error()}
+		return Result{Status: Unverified, Detail: req.Image.Err.Error()}, false
 	}
 	digest := req.Image.Digest
 	if digest == "" {
@@ -159,13 +181,13 @@ func (v *Verifier) Verify(ctx context.Context, t *Trust, req Request) Result {
 	}
 	if digest != "" {
 		if r, ok := lookup(v, v.verdicts, verdictKey(t, req.Image, digest)); ok {
-			return r
+			return r, true
 		}
 	}
 	// A registry that failed this image lately, with these credentials.
 	fkey := failureKey(t, req)
 	if r, ok := lookup(v, v.verdicts, fkey); ok {
-		return r
+		return r, true
 	}
 	ch := v.group.DoChan(fkey, func() (any, error) {
 		// Detached from the caller: the first caller's deadline must not
@@ -176,9 +198,9 @@ func (v *Verifier) Verify(ctx context.Context, t *Trust, req Request) Result {
 	})
 	select {
 	case res := <-ch:
-		return res.Val.(Result)
+		return res.Val.(Result), false
 	case <-ctx.Done():
-		return Result{Status: Unverified, Digest: digest, Detail: "no answer from the registry within the admission budget"}
+		return Result{Status: Unverified, Digest: digest, Detail: "no answer from the registry within the admission budget"}, false
 	}
 }
 

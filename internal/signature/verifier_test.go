@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -230,11 +231,22 @@ func TestVerifyCaches(t *testing.T) {
 
 	now := time.Now()
 	var clock sync.Mutex
+	var observed sync.Map // "status cached" → count
 	v := signature.New(signature.Options{Keychain: anonymous, TTL: time.Minute, TagTTL: 10 * time.Second, Now: func() time.Time {
 		clock.Lock()
 		defer clock.Unlock()
 		return now
+	}, Observe: func(s signature.Status, cached bool) {
+		n, _ := observed.LoadOrStore(s.String()+" "+strconv.FormatBool(cached), new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
 	}})
+	count := func(k string) int64 {
+		n, ok := observed.Load(k)
+		if !ok {
+			return 0
+		}
+		return n.(*atomic.Int64).Load()
+	}
 	advance := func(d time.Duration) { clock.Lock(); now = now.Add(d); clock.Unlock() }
 	tr := trust(t, []string{k.PublicPEM})
 	ref := reg.Host + "/app/cached:v1"
@@ -257,6 +269,9 @@ func TestVerifyCaches(t *testing.T) {
 	verify(v, tr, ref)
 	if n := requests.Load(); n != cold {
 		t.Errorf("a cached verification made %d requests", n-cold)
+	}
+	if got := [2]int64{count("signed false"), count("signed true")}; got != [2]int64{8, 1} {
+		t.Errorf("observed (from the registry, from the cache) = %v, want [8 1]", got)
 	}
 	// After the tag TTL, the tag is resolved again (the registry ping and
 	// a HEAD) while the digest's verdict still holds.
