@@ -68,9 +68,9 @@ bad input (exit 2), named with its file and line.
 
 When the policy enables imagesNotSigned, image signatures are verified too
 (tags resolved to digests, Sigstore signatures read from the registry with the
-Docker configuration's credentials; pods' imagePullSecrets are not read, and
-with --cluster the rule is in --tab deployment). Images whose registry cannot
-be reached are reported as "could not
+Docker configuration's credentials; with --cluster, pods' imagePullSecrets
+first, and the rule is in --tab deployment). Images whose registry cannot be
+reached are reported as "could not
 verify" findings and listed on stderr (docs/image-signatures.md).
 
 --preview-segmentation prints, instead of the audit, what the policy's
@@ -268,6 +268,9 @@ func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compil
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return scan.Summary{}, badInput(fmt.Errorf("kubeconfig: %w", err))
+	}
+	if u, ok := sigs.(*unverifiedImages); ok {
+		u.readPullSecrets(client, cmd.ErrOrStderr())
 	}
 	tab := policy.Tab(c.tab)
 	stream, err := scan.NewStream(w, string(tab))

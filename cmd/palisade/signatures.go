@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-dev/palisade/internal/signature"
 )
@@ -25,6 +27,7 @@ func addSignatureFlags(f *pflag.FlagSet, c *signature.Config) {
 // signatures could not be checked, so that scan can name them.
 type unverifiedImages struct {
 	v      *signature.Verifier
+	opts   signature.Options
 	mu     sync.Mutex
 	failed map[string]string // image → why
 }
@@ -68,5 +71,13 @@ func newScanVerifier(c signature.Config) (*unverifiedImages, error) {
 		return nil, badInput(fmt.Errorf("--signature-*: %w", err))
 	}
 	opts.TTL, opts.NegativeTTL, opts.TagTTL = time.Hour, time.Hour, time.Hour
-	return &unverifiedImages{v: signature.New(opts)}, nil
+	return &unverifiedImages{v: signature.New(opts), opts: opts}, nil
+}
+
+// readPullSecrets makes the verifier read pods' imagePullSecrets with
+// client (the cluster audit), before any verification.
+func (u *unverifiedImages) readPullSecrets(client kubernetes.Interface, stderr io.Writer) {
+	opts := u.opts
+	opts.PullSecrets = signature.PullSecretReader(client, slog.New(slog.NewTextHandler(stderr, nil)))
+	u.v = signature.New(opts)
 }

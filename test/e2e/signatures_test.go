@@ -5,6 +5,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,5 +202,18 @@ data:
 	}
 	if log := readFile(env.dir + "/agent.log"); strings.Contains(log, "e2e-registry-password") || strings.Contains(log, auth) {
 		t.Errorf("the agent log holds the registry credentials")
+	}
+
+	// The cluster audit reads the pod's pull secret too: the live pod's
+	// image verifies, with no finding.
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policyFile, []byte(policyYAML("signed-private", signedPolicy("block", key.PublicPEM, ""))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, env.bin, "scan", "--cluster", "--tab", "deployment", "--kubeconfig", env.kubeconfig, "-n", "signed", "--policy", policyFile, "-o", "json")
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil || strings.Contains(string(out), "imagesNotSigned") || !strings.Contains(string(out), "withsecret") {
+		t.Errorf("palisade scan --cluster: %v\n%s", err, out)
 	}
 }
