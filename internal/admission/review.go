@@ -86,7 +86,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	}
 	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
 		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(), Roles: r.roles(),
-		Signatures: r.signatures(), Context: ctx,
+		Signatures: r.opts.Signatures, Context: ctx,
 	})
 	out.Findings = res.Findings
 	if len(res.Findings) == 0 {
@@ -228,12 +228,4 @@ func (r *Reviewer) roles() rules.RBACRoles {
 		return nil
 	}
 	return r.opts.Roles
-}
-
-// signatures is the verifier, nil (not a typed nil) without one.
-func (r *Reviewer) signatures() rules.Signatures {
-	if r.opts.Signatures == nil {
-		return nil
-	}
-	return r.opts.Signatures
 }

@@ -275,6 +275,8 @@ func (v *Verifier) verifyDigest(ctx context.Context, t *Trust, ref name.Digest, 
 	if len(list) == 0 {
 		return Result{Status: NotSigned, Detail: "no signature on " + ref.DigestStr()}
 	}
+	// Why the first candidate failed: every trust set holds at least one
+	// key or identity, so there is one when nothing verified.
 	var problems []string
 	for _, k := range t.keys {
 		co := &cosign.CheckOpts{SigVerifier: k.verifier, ClaimVerifier: cosign.SimpleClaimVerifier, IgnoreTlog: true, IgnoreSCT: true}
@@ -301,7 +303,7 @@ func (v *Verifier) verifyDigest(ctx context.Context, t *Trust, ref name.Digest, 
 		}
 	}
 	return Result{Status: NotSigned, Detail: fmt.Sprintf("%d %s on %s, none verifies against the %s: %s",
-		len(list), plural(len(list), "signature", "signatures"), ref.DigestStr(), t.describe(), firstProblem(problems))}
+		len(list), plural(len(list), "signature", "signatures"), ref.DigestStr(), t.describe(), problems[0])}
 }
 
 // check reports whether one of sigs verifies under co, or the first reason
@@ -318,13 +320,6 @@ func check(ctx context.Context, sigs []oci.Signature, h v1.Hash, co *cosign.Chec
 		}
 	}
 	return false, why
-}
-
-func firstProblem(problems []string) string {
-	if len(problems) == 0 {
-		return ""
-	}
-	return problems[0]
 }
 
 // keychain is the pod's imagePullSecrets first, then this process's own
