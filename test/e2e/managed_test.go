@@ -91,6 +91,15 @@ func (c consoleAPI) call(t *testing.T, method, path string, body any) (int, map[
 	return resp.StatusCode, out
 }
 
+// listening reports whether the console answers HTTP.
+func (c consoleAPI) listening() bool {
+	resp, err := http.Get(c.url + "/api/v1/openapi.yaml")
+	if err == nil {
+		resp.Body.Close()
+	}
+	return err == nil
+}
+
 func (c consoleAPI) events(t *testing.T, cluster string) []map[string]any {
 	t.Helper()
 	code, out := c.call(t, http.MethodGet, "/api/v1/events?limit=100&cluster="+cluster, nil)
@@ -145,8 +154,9 @@ func TestManagedAgentWithConsole(t *testing.T) {
 	con := startProcess(t, "console", consoleArgs...)
 	api := consoleAPI{url: fmt.Sprintf("http://127.0.0.1:%d", consolePort)}
 	waitFor(t, "the console", 20*time.Second, func() bool {
+		// The token file is written before the console listens.
 		b, err := os.ReadFile(filepath.Join(dir, "admin-token"))
-		if err != nil {
+		if err != nil || !api.listening() {
 			return false
 		}
 		api.token = strings.TrimSpace(string(b))
@@ -233,13 +243,7 @@ func TestManagedAgentWithConsole(t *testing.T) {
 	deny("console down, agent restarted")
 
 	con = startProcess(t, "console", consoleArgs...)
-	waitFor(t, "the console to restart", 20*time.Second, func() bool {
-		resp, err := http.Get(api.url + "/api/v1/openapi.yaml")
-		if err == nil {
-			resp.Body.Close()
-		}
-		return err == nil
-	})
+	waitFor(t, "the console to restart", 20*time.Second, api.listening)
 	waitFor(t, "the queued events", 60*time.Second, func() bool { return len(api.events(t, cluster)) >= 3 })
 	// Let the agent's queue drain completely, then check nothing came twice.
 	waitFor(t, "the agent's queue to drain", 20*time.Second, func() bool {
