@@ -68,7 +68,7 @@ func (u *unverifiedImages) report(w io.Writer) {
 func newScanVerifier(c signature.Config) (*unverifiedImages, error) {
 	opts, err := c.Options()
 	if err != nil {
-		return nil, badInput(fmt.Errorf("--signature-*: %w", err))
+		return nil, badInput(err)
 	}
 	opts.TTL, opts.NegativeTTL, opts.TagTTL = time.Hour, time.Hour, time.Hour
 	return &unverifiedImages{v: signature.New(opts), opts: opts}, nil

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"fmt"
 	"log/slog"
 	"strconv"
 
@@ -21,7 +20,7 @@ import (
 func newVerifier(cfg Config, cl cluster, metrics *webhook.Metrics, logger *slog.Logger) (*signature.Verifier, error) {
 	opts, err := cfg.Signatures.Options()
 	if err != nil {
-		return nil, fmt.Errorf("--signature-*: %w", err)
+		return nil, err
 	}
 	verdicts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "palisade_signature_verifications_total",
 		Help: "imagesNotSigned verdicts per image, by result (signed, not_signed, unverified) and whether the cache answered."}, []string{"result", "cached"})

@@ -2,11 +2,9 @@ package signature
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -15,6 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/palisade-dev/palisade/internal/apiclient"
 )
 
 // Config is what the agent's and scan's flags say about verification.
@@ -31,27 +31,23 @@ type Config struct {
 }
 
 // Options turns the configuration into verifier options, reading the
-// files; errors name the file.
+// files; errors name the flag and the file.
 func (c Config) Options() (Options, error) {
 	o := Options{Timeout: c.Timeout, TTL: c.TTL}
 	if c.TrustedRootFile != "" && c.CAFile != "" {
-		return o, fmt.Errorf("a trusted root (%s) and a private CA (%s) are exclusive: keyless certificates chain to one of them", c.TrustedRootFile, c.CAFile)
+		return o, fmt.Errorf("--signature-trusted-root and --signature-ca-file are exclusive: keyless certificates chain to one of them")
 	}
 	if c.TrustedRootFile != "" {
 		tr, err := root.NewTrustedRootFromPath(c.TrustedRootFile)
 		if err != nil {
-			return o, fmt.Errorf("%s: not a Sigstore trusted root: %w", c.TrustedRootFile, err)
+			return o, fmt.Errorf("--signature-trusted-root %s: not a Sigstore trusted root: %w", c.TrustedRootFile, err)
 		}
 		o.TrustedRoot = tr
 	}
 	if c.CAFile != "" {
-		b, err := os.ReadFile(c.CAFile)
+		pool, err := apiclient.LoadCAPool(c.CAFile, "--signature-ca-file")
 		if err != nil {
 			return o, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(b) {
-			return o, fmt.Errorf("%s: no PEM certificate in it", c.CAFile)
 		}
 		o.Roots = pool
 	}
