@@ -506,3 +506,21 @@ func quote(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// A container that does not set securityContext.privileged is not
+// privileged (the fuzzer found this case panicking).
+func TestContainerPrivilegedUnset(t *testing.T) {
+	x := compile(t, New(Options{}), "ka.req.container.privileged")
+	for body, want := range map[string]string{
+		`{"containers":[{}]}`: "false",
+		`{"containers":[{"securityContext":{}},{"securityContext":{"privileged":false}}]}`: "false",
+		`{"containers":[{},{"securityContext":{"privileged":true}}]}`:                      "true",
+	} {
+		ev := `{"kind":"Event","auditID":"a","stageTimestamp":"2026-01-01T00:00:00Z","requestObject":{"spec":` + body + `}}`
+		decodeOne(t, []byte(ev), func(e *Event) {
+			if got := texts(x(e, nil)); len(got) != 1 || got[0] != want {
+				t.Errorf("%s: %v, want %s", body, got, want)
+			}
+		})
+	}
+}

@@ -198,7 +198,8 @@ func anyPrivileged(e *Event, dst []falco.Value) []falco.Value {
 		return dst
 	}
 	for _, c := range cs {
-		if c.Get("securityContext", "privileged").Type() == fastjson.TypeTrue {
+		// A container without securityContext.privileged is not privileged.
+		if p := c.Get("securityContext", "privileged"); p != nil && p.Type() == fastjson.TypeTrue {
 			return append(dst, falco.Value{B: textTrue})
 		}
 	}
