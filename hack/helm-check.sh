@@ -121,7 +121,7 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set continuous.policyReports.enabled=true
  --set scanResults.trivyOperator=true --set scanResults.configMap=shop-scan-reports
  --set runtime.clientCASecret=palisade-runtime-ca --set runtime.token.existingSecret=palisade-runtime-token
- --set-file runtime.rules.k8s_audit_rules\.yaml=$root/../shared/falco-rules/k8s_audit_rules.yaml
+ --set-file runtime.rules.k8s_audit_rules\.yaml=$root/testdata/falco-rules/k8s_audit_rules.yaml
  --set webhook.mutateToDigest=true --set signatures.readPullSecrets=false --set signatures.registryCredentialsSecret=pal-registry
  --set-file signatures.caBundle=$tmp/dummy-ca.crt --set signatures.timeout=2s"
 # "console-postgres-external": your PostgreSQL and admin token, a console

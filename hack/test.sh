@@ -14,6 +14,14 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
+echo "== the repository stands alone"
+# A clone has nothing beside it: no test or script may read ../shared or
+# any other folder outside the repository. Third-party test data lives in
+# testdata/ (see testdata/README.md).
+if outside=$(git grep -nE '\.\./shared|\.\./\.\./\.\./\.\.?/' -- '*.go' '*.sh' ':!testdata' ':!hack/test.sh' 2>/dev/null); then
+  echo "reads outside the repository:"; echo "$outside"; exit 1
+fi
+
 echo "== go vet"
 go vet ./...
 

@@ -10,11 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-const k8sAuditRules = "../../../shared/falco-rules/k8s_audit_rules.yaml"
+const k8sAuditRules = "../../testdata/falco-rules/k8s_audit_rules.yaml"
 
 func TestRuntimeValidate(t *testing.T) {
 	if _, err := os.Stat(k8sAuditRules); err != nil {
-		t.Fatalf("Falco's published rules are expected beside the repository: %v", err)
+		t.Fatalf("Falco's published rules are expected in testdata/: %v", err)
 	}
 	code, out, _ := palisade(t, "", "runtime", "validate", k8sAuditRules)
 	if code != 0 || !strings.Contains(out, "ruleset rules: 48 rules evaluated on audit events") || !strings.Contains(out, "0 errors, 0 warnings") {

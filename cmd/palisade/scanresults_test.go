@@ -9,7 +9,7 @@ import (
 
 // Trivy's own report of its debian-buster test image: CVE-2019-18224 is
 // critical with a network attack vector.
-const debianBusterReport = "../../../shared/trivy-reports/debian-buster.json"
+const debianBusterReport = "../../testdata/trivy-reports/debian-buster.json"
 
 const debianBusterPod = `apiVersion: v1
 kind: Pod
@@ -32,7 +32,7 @@ func scanResultPolicy(t *testing.T, rules string) string {
 
 func TestScanWithScanResults(t *testing.T) {
 	if _, err := os.Stat(debianBusterReport); err != nil {
-		t.Fatalf("the shared Trivy reports are missing: %v", err)
+		t.Fatalf("the Trivy reports are missing from testdata/: %v", err)
 	}
 	network := scanResultPolicy(t, "      - {rule: imagesWithCVSSAttackVector, action: block, properties: {attackVector: network, severity: critical}}\n"+
 		"      - {rule: imagesNotScanned, action: log}\n")

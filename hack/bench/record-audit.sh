@@ -11,7 +11,7 @@ out=${1:-internal/responder/testdata/recorded-audit.jsonl}
 dir=$(mktemp -d)
 export PALISADE_CONTROLPLANE_DIR="$dir/cp"
 trap 'hack/controlplane.sh down >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-policy=$(realpath ../shared/falco-rules/audit-policy.yaml)
+policy=$(realpath testdata/falco-rules/audit-policy.yaml)
 PALISADE_APISERVER_FLAGS="--audit-policy-file=$policy --audit-log-path=$dir/audit.log --audit-log-format=json" \
 	hack/controlplane.sh up >/dev/null
 export KUBECONFIG="$dir/cp/kubeconfig"

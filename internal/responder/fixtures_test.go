@@ -9,20 +9,14 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/falco"
 	"github.com/palisade-dev/palisade/internal/falco/k8saudit"
+	"github.com/palisade-dev/palisade/internal/fixture"
 )
 
-// sharedRules finds ../shared/falco-rules from the package folder.
+// sharedRules is the folder of Falco's published rules files kept in the
+// repository's testdata/.
 func sharedRules(t testing.TB) string {
 	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "falco-rules")
-		if _, err := os.Stat(filepath.Join(p, "k8s_audit_rules.yaml")); err == nil {
-			return p
-		}
-	}
-	t.Fatal("shared/falco-rules not found above " + dir)
-	return ""
+	return fixture.Path(t, "falco-rules")
 }
 
 // loadK8sAudit loads Falco's published k8saudit rules, unchanged.

@@ -10,22 +10,15 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/palisade-dev/palisade/internal/fixture"
 )
 
-// trivyReports finds shared/trivy-reports (real Trivy output) in an
-// ancestor of the package folder. The importer's tests are about those
-// reports, so a missing folder fails them.
+// trivyReports is the folder of real Trivy output kept in the repository's
+// testdata/. The importer's tests are about those reports.
 func trivyReports(t testing.TB) string {
 	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		p := filepath.Join(d, "shared", "trivy-reports")
-		if _, err := os.Stat(filepath.Join(p, "alpine-310.json")); err == nil {
-			return p
-		}
-	}
-	t.Fatal("shared/trivy-reports not found above " + dir)
-	return ""
+	return fixture.Path(t, "trivy-reports")
 }
 
 func readReport(t testing.TB, name string) []byte {

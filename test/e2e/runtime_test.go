@@ -47,7 +47,7 @@ current-context: audit
 	if err := os.WriteFile(webhook, []byte(kc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	policy, err := filepath.Abs("../../../shared/falco-rules/audit-policy.yaml")
+	policy, err := filepath.Abs("../../testdata/falco-rules/audit-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestRuntimeResponses(t *testing.T) {
 		"--tls-cert-file", filepath.Join(env.dir, "tls.crt"), "--tls-key-file", filepath.Join(env.dir, "tls.key"),
 		"--policy", filepath.Join(dir, "policy.yaml"), "--events", events, "--log-format", "text", "--cluster", "e2e-runtime",
 		"--kubeconfig", cp.kubeconfig, "--runtime-token-file", filepath.Join(dir, "token"),
-		"--runtime-rules", filepath.Join(dir, "falco-shells.yaml"), "--runtime-rules", "../../../shared/falco-rules/k8s_audit_rules.yaml")
+		"--runtime-rules", filepath.Join(dir, "falco-shells.yaml"), "--runtime-rules", "../../testdata/falco-rules/k8s_audit_rules.yaml")
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("agent log:\n%s", readFile(agent.log))

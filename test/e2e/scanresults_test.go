@@ -12,7 +12,7 @@ import (
 
 // Trivy's own report of its debian-buster test image: CVE-2019-18224 is
 // critical, with a network attack vector (NVD: 9.8).
-const debianBusterReport = "../../../shared/trivy-reports/debian-buster.json"
+const debianBusterReport = "../../testdata/trivy-reports/debian-buster.json"
 
 const debianBusterPod = `apiVersion: v1
 kind: Pod

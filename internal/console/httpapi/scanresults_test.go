@@ -11,20 +11,13 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/palisade-dev/palisade/internal/console/consoletest"
+	"github.com/palisade-dev/palisade/internal/fixture"
 )
 
-// trivyReport reads a real Trivy report from shared/trivy-reports, found
-// in an ancestor of the package folder (as the importer's tests find it).
+// trivyReport reads a real Trivy report kept in the repository's testdata/.
 func trivyReport(t *testing.T, name string) string {
 	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "shared", "trivy-reports", name)); err == nil {
-			return string(b)
-		}
-	}
-	t.Fatalf("shared/trivy-reports/%s not found above %s", name, dir)
-	return ""
+	return string(fixture.Read(t, "trivy-reports", name))
 }
 
 func testdata(t *testing.T, name string) string {

@@ -1,7 +1,6 @@
 package k8saudit
 
 import (
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/palisade-dev/palisade/internal/falco"
+	"github.com/palisade-dev/palisade/internal/fixture"
 )
 
 func TestSourceFields(t *testing.T) {
@@ -230,12 +230,9 @@ func TestPodFromGenerateName(t *testing.T) {
 }
 
 // TestRulesFileFields checks that every field Falco's k8saudit rules file
-// uses is defined, when the shared rules files are beside the repository.
+// uses is defined.
 func TestRulesFileFields(t *testing.T) {
-	b, err := os.ReadFile("../../../../shared/falco-rules/k8s_audit_rules.yaml")
-	if err != nil {
-		t.Skipf("rules file not available: %v", err)
-	}
+	b := fixture.Read(t, "falco-rules", "k8s_audit_rules.yaml")
 	s := New(Options{})
 	re := regexp.MustCompile(`\b(?:ka|jevt|json)\.[A-Za-z_.]*[A-Za-z_](?:\[[^\]]*\])?`)
 	seen := map[string]bool{}

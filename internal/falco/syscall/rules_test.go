@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/palisade-dev/palisade/internal/fixture"
 )
 
-// The syscall rules files Falco publishes, kept in shared/falco-rules
-// beside the repository.
+// The syscall rules files Falco publishes, kept in the repository's
+// testdata/falco-rules.
 var rulesFiles = []string{"falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"}
 
 // TestRulesFilesFieldsKnown reads every field reference in the conditions
@@ -58,24 +60,11 @@ func TestRulesFilesFieldsKnown(t *testing.T) {
 	}
 }
 
-// rulesDir finds shared/falco-rules in an ancestor of the working directory.
+// rulesDir is the folder of Falco's published rules files kept in the
+// repository's testdata/.
 func rulesDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		d := filepath.Join(dir, "shared", "falco-rules")
-		if _, err := os.Stat(filepath.Join(d, rulesFiles[0])); err == nil {
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/falco-rules not found beside the repository")
-		}
-		dir = parent
-	}
+	return fixture.Path(t, "falco-rules")
 }
 
 type ref struct {
