@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
 // addSignatureFlags registers the verification options scan and the agent
@@ -32,9 +33,9 @@ type unverifiedImages struct {
 	failed map[string]string // image → why
 }
 
-func (u *unverifiedImages) Verify(ctx context.Context, t *signature.Trust, req signature.Request) signature.Result {
+func (u *unverifiedImages) Verify(ctx context.Context, t *trust.Trust, req trust.Request) trust.Result {
 	r := u.v.Verify(ctx, t, req)
-	if r.Status == signature.Unverified {
+	if r.Status == trust.Unverified {
 		u.mu.Lock()
 		if u.failed == nil {
 			u.failed = map[string]string{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/supply/trust"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
 
@@ -25,7 +26,7 @@ func newVerifier(cfg Config, cl cluster, metrics *webhook.Metrics, logger *slog.
 	verdicts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "palisade_signature_verifications_total",
 		Help: "imagesNotSigned verdicts per image, by result (signed, not_signed, unverified) and whether the cache answered."}, []string{"result", "cached"})
 	metrics.Register(verdicts)
-	opts.Observe = func(s signature.Status, cached bool) {
+	opts.Observe = func(s trust.Status, cached bool) {
 		verdicts.WithLabelValues(s.String(), strconv.FormatBool(cached)).Inc()
 	}
 	if cfg.SignaturePullSecrets {

@@ -9,14 +9,14 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/image"
 	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/supply/trust"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
 
 // Signatures verifies image signatures: imagesNotSigned reads it.
 // *signature.Verifier implements it.
 type Signatures interface {
-	Verify(ctx context.Context, t *signature.Trust, req signature.Request) signature.Result
+	Verify(ctx context.Context, t *trust.Trust, req trust.Request) trust.Result
 }
 
 // SignerIdentity is a keyless signer, as Sigstore's Fulcio certifies it.
@@ -48,12 +48,12 @@ func (p *ImagesNotSignedParams) Validate(path *field.Path) field.ErrorList {
 		errs = append(errs, field.Required(path.Child("keys"), "keys or identities (or both): what a signature must verify against"))
 	}
 	for i, k := range p.Keys {
-		if _, err := signature.NewTrust([]string{k}, nil); err != nil {
+		if _, err := trust.New([]string{k}, nil); err != nil {
 			errs = append(errs, field.Invalid(path.Child("keys").Index(i), shortPEM(k), strings.TrimPrefix(err.Error(), "keys[0]: ")))
 		}
 	}
 	for i, id := range p.Identities {
-		if _, err := signature.NewTrust(nil, []signature.Identity{id.identity()}); err != nil {
+		if _, err := trust.New(nil, []trust.Identity{id.identity()}); err != nil {
 			errs = append(errs, field.Invalid(path.Child("identities").Index(i), id, strings.TrimPrefix(err.Error(), "identities[0]: ")))
 		}
 	}
@@ -63,8 +63,8 @@ func (p *ImagesNotSignedParams) Validate(path *field.Path) field.ErrorList {
 	return errs
 }
 
-func (id SignerIdentity) identity() signature.Identity {
-	return signature.Identity{Issuer: id.Issuer, IssuerRegExp: id.IssuerRegExp, Subject: id.Subject, SubjectRegExp: id.SubjectRegExp}
+func (id SignerIdentity) identity() trust.Identity {
+	return trust.Identity{Issuer: id.Issuer, IssuerRegExp: id.IssuerRegExp, Subject: id.Subject, SubjectRegExp: id.SubjectRegExp}
 }
 
 // shortPEM shows a key in an error without printing all of it.
@@ -91,11 +91,11 @@ func init() {
 
 func newImagesNotSigned(p any) (Check, error) {
 	pp := p.(*ImagesNotSignedParams)
-	ids := make([]signature.Identity, len(pp.Identities))
+	ids := make([]trust.Identity, len(pp.Identities))
 	for i, id := range pp.Identities {
 		ids[i] = id.identity()
 	}
-	trust, err := signature.NewTrust(pp.Keys, ids)
+	ts, err := trust.New(pp.Keys, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func newImagesNotSigned(p any) (Check, error) {
 		if len(todo) == 0 {
 			return nil
 		}
-		results := verifyImages(in, trust, todo)
+		results := verifyImages(in, ts, todo)
 		var out []Finding
 		for i, c := range todo {
 			r := results[i]
@@ -125,11 +125,11 @@ func newImagesNotSigned(p any) (Check, error) {
 				f := ContainerFinding("image", c, "image", c.Image.Raw)
 				f.Detail = "invalid image reference"
 				out = append(out, f)
-			case r.Status == signature.Signed:
+			case r.Status == trust.Signed:
 				if pin && in.PinDigest != nil && c.Image.Digest == "" {
 					in.PinDigest(c, r.Digest)
 				}
-			case r.Status == signature.NotSigned:
+			case r.Status == trust.NotSigned:
 				f := ContainerFinding("image", c, "image", c.Image.Path)
 				f.Detail = r.Detail
 				out = append(out, f)
@@ -146,11 +146,11 @@ func newImagesNotSigned(p any) (Check, error) {
 // verifyImages verifies the containers' images, each distinct image once and
 // distinct images at the same time: a cold pod waits for its slowest
 // registry, not for the sum of them.
-func verifyImages(in *Input, trust *signature.Trust, cs []*workload.Container) []signature.Result {
-	out := make([]signature.Result, len(cs))
+func verifyImages(in *Input, ts *trust.Trust, cs []*workload.Container) []trust.Result {
+	out := make([]trust.Result, len(cs))
 	if in.Signatures == nil {
 		for i := range out {
-			out[i] = signature.Result{Status: signature.Unverified, Detail: "no registry access here (signatures are verified by the agent and by palisade scan)"}
+			out[i] = trust.Result{Status: trust.Unverified, Detail: "no registry access here (signatures are verified by the agent and by palisade scan)"}
 		}
 		return out
 	}
@@ -174,12 +174,12 @@ func verifyImages(in *Input, trust *signature.Trust, cs []*workload.Container) [
 			continue
 		}
 		first[c.Image.Raw] = i
-		req := signature.Request{Image: c.Image, Namespace: in.Namespace, PullSecrets: secrets}
+		req := trust.Request{Image: c.Image, Namespace: in.Namespace, PullSecrets: secrets}
 		if len(cs) == 1 {
-			out[i] = in.Signatures.Verify(ctx, trust, req)
+			out[i] = in.Signatures.Verify(ctx, ts, req)
 			continue
 		}
-		wg.Go(func() { out[i] = in.Signatures.Verify(ctx, trust, req) })
+		wg.Go(func() { out[i] = in.Signatures.Verify(ctx, ts, req) })
 	}
 	wg.Wait()
 	for i, c := range cs {

@@ -7,6 +7,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/image"
 	"github.com/palisade-dev/palisade/internal/signature"
 	"github.com/palisade-dev/palisade/internal/signature/signaturetest"
+	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
 // BenchmarkVerifyCached is the admission cost of a container whose image's
@@ -16,13 +17,13 @@ func BenchmarkVerifyCached(b *testing.B) {
 	tr, req := benchImage(b)
 	v := signature.New(signature.Options{Keychain: anonymous})
 	ctx := context.Background()
-	if r := v.Verify(ctx, tr, req); r.Status != signature.Signed {
+	if r := v.Verify(ctx, tr, req); r.Status != trust.Signed {
 		b.Fatalf("%v %q", r.Status, r.Detail)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if r := v.Verify(ctx, tr, req); r.Status != signature.Signed {
+		if r := v.Verify(ctx, tr, req); r.Status != trust.Signed {
 			b.Fatal(r.Detail)
 		}
 	}
@@ -37,7 +38,7 @@ func BenchmarkVerifyCold(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		v := signature.New(signature.Options{Keychain: anonymous})
-		if r := v.Verify(ctx, tr, req); r.Status != signature.Signed {
+		if r := v.Verify(ctx, tr, req); r.Status != trust.Signed {
 			b.Fatal(r.Detail)
 		}
 	}
@@ -45,14 +46,14 @@ func BenchmarkVerifyCold(b *testing.B) {
 
 // benchImage pushes and signs one image in a registry on loopback, and
 // returns the trust set and the request that verify it by tag.
-func benchImage(b *testing.B) (*signature.Trust, signature.Request) {
+func benchImage(b *testing.B) (*trust.Trust, trust.Request) {
 	reg := signaturetest.NewRegistry(b)
 	k := signaturetest.NewKey(b)
 	img := reg.Push(b, "app/bench", "v1")
 	reg.Sign(b, k, img, img)
-	tr, err := signature.NewTrust([]string{k.PublicPEM}, nil)
+	tr, err := trust.New([]string{k.PublicPEM}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return tr, signature.Request{Image: image.Parse(reg.Host + "/app/bench:v1"), Namespace: "shop"}
+	return tr, trust.Request{Image: image.Parse(reg.Host + "/app/bench:v1"), Namespace: "shop"}
 }

@@ -2,6 +2,7 @@ package signature
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -21,10 +22,12 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	"github.com/sigstore/sigstore-go/pkg/root"
+	sigsig "github.com/sigstore/sigstore/pkg/signature"
 	"golang.org/x/sync/singleflight"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
 // Defaults for Options.
@@ -69,52 +72,7 @@ type Options struct {
 	Now func() time.Time
 	// Observe, when set, is told each verdict Verify returns and whether
 	// it came from the cache, for metrics.
-	Observe func(s Status, cached bool)
-}
-
-// Status is a verification's verdict.
-type Status uint8
-
-// String names the status for metrics: signed, not_signed, unverified.
-func (s Status) String() string {
-	switch s {
-	case Signed:
-		return "signed"
-	case NotSigned:
-		return "not_signed"
-	}
-	return "unverified"
-}
-
-// Verdicts.
-const (
-	// Unverified: the registry could not be asked (unreachable, refused
-	// access, too slow); Result.Detail says why.
-	Unverified Status = iota
-	// Signed: a signature on the digest verifies against the trust set.
-	Signed
-	// NotSigned: the registry answered, and no signature on the digest
-	// verifies; Result.Detail says what was found.
-	NotSigned
-)
-
-// Result is the verdict on one image.
-type Result struct {
-	Status Status
-	// Digest is the digest that was judged ("" when the tag could not be
-	// resolved).
-	Digest string
-	// Detail explains the verdict: who signed it, what was wrong with the
-	// signatures found, or why the registry could not be asked.
-	Detail string
-}
-
-// Request names one image to verify.
-type Request struct {
-	Image image.Ref
-	// Namespace and PullSecrets locate the pod's imagePullSecrets.
-	Namespace   string
-	PullSecrets []string
+	Observe func(s trust.Status, cached bool)
 }
 
 // Verifier verifies image signatures with caching. It is safe for
@@ -125,7 +83,7 @@ type Verifier struct {
 
 	mu       sync.RWMutex
 	tags     map[string]entry[string]
-	verdicts map[string]entry[Result]
+	verdicts map[string]entry[trust.Result]
 }
 
 type entry[T any] struct {
@@ -156,14 +114,14 @@ func New(opts Options) *Verifier {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{opts: opts, tags: map[string]entry[string]{}, verdicts: map[string]entry[Result]{}}
+	return &Verifier{opts: opts, tags: map[string]entry[string]{}, verdicts: map[string]entry[trust.Result]{}}
 }
 
 // Verify judges req's image against t. It never returns an error: a
-// registry that cannot be asked is an Unverified result, which the caller's
+// registry that cannot be asked is an trust.Unverified result, which the caller's
 // policy decides on. Concurrent calls for the same image share one
 // registry conversation.
-func (v *Verifier) Verify(ctx context.Context, t *Trust, req Request) Result {
+func (v *Verifier) Verify(ctx context.Context, t *trust.Trust, req trust.Request) trust.Result {
 	r, cached := v.lookupOrVerify(ctx, t, req)
 	if v.opts.Observe != nil {
 		v.opts.Observe(r.Status, cached)
@@ -171,9 +129,9 @@ func (v *Verifier) Verify(ctx context.Context, t *Trust, req Request) Result {
 	return r
 }
 
-func (v *Verifier) lookupOrVerify(ctx context.Context, t *Trust, req Request) (Result, bool) {
+func (v *Verifier) lookupOrVerify(ctx context.Context, t *trust.Trust, req trust.Request) (trust.Result, bool) {
 	if req.Image.Err != nil {
-		return Result{Status: Unverified, Detail: req.Image.Err.Error()}, false
+		return trust.Result{Status: trust.Unverified, Detail: req.Image.Err.Error()}, false
 	}
 	digest := req.Image.Digest
 	if digest == "" {
@@ -198,27 +156,27 @@ func (v *Verifier) lookupOrVerify(ctx context.Context, t *Trust, req Request) (R
 	})
 	select {
 	case res := <-ch:
-		return res.Val.(Result), false
+		return res.Val.(trust.Result), false
 	case <-ctx.Done():
-		return Result{Status: Unverified, Digest: digest, Detail: "no answer from the registry within the admission budget"}, false
+		return trust.Result{Status: trust.Unverified, Digest: digest, Detail: "no answer from the registry within the admission budget"}, false
 	}
 }
 
-func (v *Verifier) verify(ctx context.Context, t *Trust, req Request, digest string) Result {
+func (v *Verifier) verify(ctx context.Context, t *trust.Trust, req trust.Request, digest string) trust.Result {
 	repo, err := name.NewRepository(req.Image.Registry + "/" + req.Image.Name)
 	if err != nil {
-		return Result{Status: Unverified, Detail: err.Error()}
+		return trust.Result{Status: trust.Unverified, Detail: err.Error()}
 	}
 	kc, err := v.keychain(ctx, req)
 	if err != nil {
-		return Result{Status: Unverified, Detail: "reading imagePullSecrets: " + err.Error()}
+		return trust.Result{Status: trust.Unverified, Detail: "reading imagePullSecrets: " + err.Error()}
 	}
 	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(v.opts.Transport)}
 	// One puller for the whole conversation: the registry is pinged, and
 	// a token fetched, once rather than once per request.
 	puller, err := remote.NewPuller(ropts...)
 	if err != nil {
-		return Result{Status: Unverified, Detail: err.Error()}
+		return trust.Result{Status: trust.Unverified, Detail: err.Error()}
 	}
 	ropts = append(ropts, remote.Reuse(puller))
 	if digest == "" {
@@ -226,7 +184,7 @@ func (v *Verifier) verify(ctx context.Context, t *Trust, req Request, digest str
 		if err != nil {
 			// Not found is a failure too: some registries answer 404 to
 			// a client without access.
-			r := Result{Status: Unverified, Detail: "resolving tag " + req.Image.Tag + ": " + reason(err)}
+			r := trust.Result{Status: trust.Unverified, Detail: "resolving tag " + req.Image.Tag + ": " + reason(err)}
 			if isNotFound(err) {
 				r.Detail = "tag " + req.Image.Tag + " not found in " + repo.String()
 			}
@@ -242,11 +200,11 @@ func (v *Verifier) verify(ctx context.Context, t *Trust, req Request, digest str
 	r := v.verifyDigest(ctx, t, repo.Digest(digest), ropts)
 	r.Digest = digest
 	switch r.Status {
-	case Signed:
+	case trust.Signed:
 		store(v, v.verdicts, verdictKey(t, req.Image, digest), r, v.opts.TTL)
-	case NotSigned:
+	case trust.NotSigned:
 		store(v, v.verdicts, verdictKey(t, req.Image, digest), r, v.opts.NegativeTTL)
-	case Unverified:
+	case trust.Unverified:
 		store(v, v.verdicts, failureKey(t, req), r, errorTTL)
 	}
 	return r
@@ -254,56 +212,61 @@ func (v *Verifier) verify(ctx context.Context, t *Trust, req Request, digest str
 
 // verifyDigest reads the signatures stored beside ref's digest and checks
 // each against the trust set, keys first.
-func (v *Verifier) verifyDigest(ctx context.Context, t *Trust, ref name.Digest, ropts []remote.Option) Result {
+func (v *Verifier) verifyDigest(ctx context.Context, t *trust.Trust, ref name.Digest, ropts []remote.Option) trust.Result {
 	h, err := v1.NewHash(ref.DigestStr())
 	if err != nil {
-		return Result{Status: Unverified, Detail: err.Error()}
+		return trust.Result{Status: trust.Unverified, Detail: err.Error()}
 	}
 	oopts := []ociremote.Option{ociremote.WithRemoteOptions(ropts...)}
 	st, err := ociremote.SignatureTag(ref, oopts...)
 	if err != nil {
-		return Result{Status: Unverified, Detail: err.Error()}
+		return trust.Result{Status: trust.Unverified, Detail: err.Error()}
 	}
 	sigs, err := ociremote.Signatures(st, oopts...)
 	if err != nil {
-		return Result{Status: Unverified, Detail: "reading signatures: " + reason(err)}
+		return trust.Result{Status: trust.Unverified, Detail: "reading signatures: " + reason(err)}
 	}
 	list, err := sigs.Get()
 	if err != nil {
-		return Result{Status: Unverified, Detail: "reading signatures: " + reason(err)}
+		return trust.Result{Status: trust.Unverified, Detail: "reading signatures: " + reason(err)}
 	}
 	if len(list) == 0 {
-		return Result{Status: NotSigned, Detail: "no signature on " + ref.DigestStr()}
+		return trust.Result{Status: trust.NotSigned, Detail: "no signature on " + ref.DigestStr()}
 	}
 	// Why the first candidate failed: every trust set holds at least one
 	// key or identity, so there is one when nothing verified.
 	var problems []string
-	for _, k := range t.keys {
-		co := &cosign.CheckOpts{SigVerifier: k.verifier, ClaimVerifier: cosign.SimpleClaimVerifier, IgnoreTlog: true, IgnoreSCT: true}
+	for _, k := range t.Keys() {
+		sv, err := sigsig.LoadVerifier(k.Public, crypto.SHA256)
+		if err != nil {
+			problems = append(problems, k.Name+": "+err.Error())
+			continue
+		}
+		co := &cosign.CheckOpts{SigVerifier: sv, ClaimVerifier: cosign.SimpleClaimVerifier, IgnoreTlog: true, IgnoreSCT: true}
 		if ok, why := check(ctx, list, h, co); ok {
-			return Result{Status: Signed, Detail: "signed with " + k.name}
+			return trust.Result{Status: trust.Signed, Detail: "signed with " + k.Name}
 		} else {
 			problems = append(problems, why)
 		}
 	}
-	for _, id := range t.identities {
-		co := &cosign.CheckOpts{ClaimVerifier: cosign.SimpleClaimVerifier, Identities: []cosign.Identity{id.cosign()}}
+	for _, id := range t.Identities() {
+		co := &cosign.CheckOpts{ClaimVerifier: cosign.SimpleClaimVerifier, Identities: []cosign.Identity{cosignIdentity(id)}}
 		switch {
 		case v.opts.TrustedRoot != nil:
 			co.TrustedMaterial, co.Offline = v.opts.TrustedRoot, true
 		case v.opts.Roots != nil:
 			co.RootCerts, co.IgnoreTlog, co.IgnoreSCT = v.opts.Roots, true, true
 		default:
-			return Result{Status: Unverified, Detail: "keyless identities need Sigstore's trusted root or a CA (the agent's --signature-trusted-root or --signature-ca-file)"}
+			return trust.Result{Status: trust.Unverified, Detail: "keyless identities need Sigstore's trusted root or a CA (the agent's --signature-trusted-root or --signature-ca-file)"}
 		}
 		if ok, why := check(ctx, list, h, co); ok {
-			return Result{Status: Signed, Detail: "signed by " + id.String()}
+			return trust.Result{Status: trust.Signed, Detail: "signed by " + id.String()}
 		} else {
 			problems = append(problems, why)
 		}
 	}
-	return Result{Status: NotSigned, Detail: fmt.Sprintf("%d %s on %s, none verifies against the %s: %s",
-		len(list), plural(len(list), "signature", "signatures"), ref.DigestStr(), t.describe(), problems[0])}
+	return trust.Result{Status: trust.NotSigned, Detail: fmt.Sprintf("%d %s on %s, none verifies against the %s: %s",
+		len(list), plural(len(list), "signature", "signatures"), ref.DigestStr(), t.Describe(), problems[0])}
 }
 
 // check reports whether one of sigs verifies under co, or the first reason
@@ -324,7 +287,7 @@ func check(ctx context.Context, sigs []oci.Signature, h v1.Hash, co *cosign.Chec
 
 // keychain is the pod's imagePullSecrets first, then this process's own
 // credentials. Credentials are never part of a Result or an error.
-func (v *Verifier) keychain(ctx context.Context, req Request) (authn.Keychain, error) {
+func (v *Verifier) keychain(ctx context.Context, req trust.Request) (authn.Keychain, error) {
 	if len(req.PullSecrets) == 0 || v.opts.PullSecrets == nil {
 		return v.opts.Keychain, nil
 	}
@@ -380,12 +343,12 @@ func reason(err error) string {
 
 // failureKey names a failed verification: it holds only for the same
 // credentials, since other pull secrets may open the registry.
-func failureKey(t *Trust, req Request) string {
-	return t.id + " " + req.Image.Path + " " + req.Namespace + "/" + strings.Join(req.PullSecrets, ",")
+func failureKey(t *trust.Trust, req trust.Request) string {
+	return t.ID() + " " + req.Image.Path + " " + req.Namespace + "/" + strings.Join(req.PullSecrets, ",")
 }
 
-func verdictKey(t *Trust, r image.Ref, digest string) string {
-	return t.id + " " + r.Registry + "/" + r.Name + "@" + digest
+func verdictKey(t *trust.Trust, r image.Ref, digest string) string {
+	return t.ID() + " " + r.Registry + "/" + r.Name + "@" + digest
 }
 
 func lookup[T any](v *Verifier, m map[string]entry[T], k string) (T, bool) {
@@ -414,4 +377,17 @@ func store[T any](v *Verifier, m map[string]entry[T], k string, val T, ttl time.
 		}
 	}
 	m[k] = entry[T]{v: val, expires: now.Add(ttl)}
+}
+
+// cosignIdentity is id in cosign's terms, its expressions anchored.
+func cosignIdentity(id trust.Identity) cosign.Identity {
+	a := id.Anchored()
+	return cosign.Identity{Issuer: a.Issuer, IssuerRegExp: a.IssuerRegExp, Subject: a.Subject, SubjectRegExp: a.SubjectRegExp}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

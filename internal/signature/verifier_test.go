@@ -18,19 +18,20 @@ import (
 	"github.com/palisade-dev/palisade/internal/image"
 	"github.com/palisade-dev/palisade/internal/signature"
 	"github.com/palisade-dev/palisade/internal/signature/signaturetest"
+	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
-func trust(t *testing.T, keys []string, ids ...signature.Identity) *signature.Trust {
+func trustSet(t *testing.T, keys []string, ids ...trust.Identity) *trust.Trust {
 	t.Helper()
-	tr, err := signature.NewTrust(keys, ids)
+	tr, err := trust.New(keys, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tr
 }
 
-func verify(v *signature.Verifier, tr *signature.Trust, ref string) signature.Result {
-	return v.Verify(context.Background(), tr, signature.Request{Image: image.Parse(ref)})
+func verify(v *signature.Verifier, tr *trust.Trust, ref string) trust.Result {
+	return v.Verify(context.Background(), tr, trust.Request{Image: image.Parse(ref)})
 }
 
 // anonymous keeps the tests off any Docker config on the machine.
@@ -56,22 +57,22 @@ func TestVerifyWithKeys(t *testing.T) {
 	reg.Sign(t, good, twice, twice)
 
 	v := signature.New(signature.Options{Keychain: anonymous})
-	tr := trust(t, []string{good.PublicPEM})
+	tr := trustSet(t, []string{good.PublicPEM})
 	for _, tc := range []struct {
 		name, ref string
-		want      signature.Status
+		want      trust.Status
 		detail    string
 	}{
-		{"signed, by tag", reg.Host + "/app/signed:v1", signature.Signed, "signed with key sha256:"},
-		{"signed, by digest", signed.String(), signature.Signed, "signed with key sha256:"},
-		{"signed, tag and digest", reg.Host + "/app/signed:v1@" + signed.DigestStr(), signature.Signed, "signed with key"},
-		{"unsigned", reg.Host + "/app/unsigned:v1", signature.NotSigned, "no signature on sha256:"},
-		{"wrong key", reg.Host + "/app/wrongkey:v1", signature.NotSigned, "1 signature on " + wrongKey.DigestStr() + ", none verifies against the 1 key: "},
-		{"signature of another digest", reg.Host + "/app/copied:v1", signature.NotSigned, "invalid or missing digest in claim"},
-		{"tampered payload", reg.Host + "/app/tampered:v1", signature.NotSigned, "none verifies"},
-		{"one of two signatures verifies", reg.Host + "/app/twice:v1", signature.Signed, "signed with key"},
-		{"tag not found", reg.Host + "/app/signed:v2", signature.Unverified, "tag v2 not found"},
-		{"invalid reference", "UPPER/Case:1", signature.Unverified, "invalid image reference"},
+		{"signed, by tag", reg.Host + "/app/signed:v1", trust.Signed, "signed with key sha256:"},
+		{"signed, by digest", signed.String(), trust.Signed, "signed with key sha256:"},
+		{"signed, tag and digest", reg.Host + "/app/signed:v1@" + signed.DigestStr(), trust.Signed, "signed with key"},
+		{"unsigned", reg.Host + "/app/unsigned:v1", trust.NotSigned, "no signature on sha256:"},
+		{"wrong key", reg.Host + "/app/wrongkey:v1", trust.NotSigned, "1 signature on " + wrongKey.DigestStr() + ", none verifies against the 1 key: "},
+		{"signature of another digest", reg.Host + "/app/copied:v1", trust.NotSigned, "invalid or missing digest in claim"},
+		{"tampered payload", reg.Host + "/app/tampered:v1", trust.NotSigned, "none verifies"},
+		{"one of two signatures verifies", reg.Host + "/app/twice:v1", trust.Signed, "signed with key"},
+		{"tag not found", reg.Host + "/app/signed:v2", trust.Unverified, "tag v2 not found"},
+		{"invalid reference", "UPPER/Case:1", trust.Unverified, "invalid image reference"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := verify(v, tr, tc.ref)
@@ -85,7 +86,7 @@ func TestVerifyWithKeys(t *testing.T) {
 		t.Errorf("digest = %q, want %q", r.Digest, signed.DigestStr())
 	}
 	// Either of two keys is enough.
-	if r := verify(v, trust(t, []string{other.PublicPEM, good.PublicPEM}), reg.Host+"/app/signed:v1"); r.Status != signature.Signed {
+	if r := verify(v, trustSet(t, []string{other.PublicPEM, good.PublicPEM}), reg.Host+"/app/signed:v1"); r.Status != trust.Signed {
 		t.Errorf("two keys: %v %q", r.Status, r.Detail)
 	}
 }
@@ -100,18 +101,18 @@ func TestVerifyKeyless(t *testing.T) {
 	v := signature.New(signature.Options{Keychain: anonymous, Roots: ca.Pool()})
 	for _, tc := range []struct {
 		name string
-		id   signature.Identity
-		want signature.Status
+		id   trust.Identity
+		want trust.Status
 	}{
-		{"exact", signature.Identity{Issuer: "https://accounts.example.com", Subject: "release@example.com"}, signature.Signed},
-		{"regular expressions", signature.Identity{IssuerRegExp: `https://accounts\.example\.com`, SubjectRegExp: `.*@example\.com`}, signature.Signed},
-		{"other subject", signature.Identity{Issuer: "https://accounts.example.com", Subject: "dev@example.com"}, signature.NotSigned},
-		{"other issuer", signature.Identity{Issuer: "https://token.actions.githubusercontent.com", Subject: "release@example.com"}, signature.NotSigned},
+		{"exact", trust.Identity{Issuer: "https://accounts.example.com", Subject: "release@example.com"}, trust.Signed},
+		{"regular expressions", trust.Identity{IssuerRegExp: `https://accounts\.example\.com`, SubjectRegExp: `.*@example\.com`}, trust.Signed},
+		{"other subject", trust.Identity{Issuer: "https://accounts.example.com", Subject: "dev@example.com"}, trust.NotSigned},
+		{"other issuer", trust.Identity{Issuer: "https://token.actions.githubusercontent.com", Subject: "release@example.com"}, trust.NotSigned},
 		// Expressions match the whole value, not a part of it.
-		{"unanchored part", signature.Identity{IssuerRegExp: `accounts\.example\.com`, Subject: "release@example.com"}, signature.NotSigned},
+		{"unanchored part", trust.Identity{IssuerRegExp: `accounts\.example\.com`, Subject: "release@example.com"}, trust.NotSigned},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if r := verify(v, trust(t, nil, tc.id), ref); r.Status != tc.want {
+			if r := verify(v, trustSet(t, nil, tc.id), ref); r.Status != tc.want {
 				t.Errorf("%v %q, want %v", r.Status, r.Detail, tc.want)
 			}
 		})
@@ -119,16 +120,16 @@ func TestVerifyKeyless(t *testing.T) {
 
 	// A certificate from another CA is not trusted.
 	if r := verify(signature.New(signature.Options{Keychain: anonymous, Roots: signaturetest.NewCA(t).Pool()}),
-		trust(t, nil, signature.Identity{Issuer: "https://accounts.example.com", Subject: "release@example.com"}), ref); r.Status != signature.NotSigned {
+		trustSet(t, nil, trust.Identity{Issuer: "https://accounts.example.com", Subject: "release@example.com"}), ref); r.Status != trust.NotSigned {
 		t.Errorf("other CA: %v %q", r.Status, r.Detail)
 	}
 	// Without any root of trust for certificates, it cannot be verified.
-	r := verify(signature.New(signature.Options{Keychain: anonymous}), trust(t, nil, signature.Identity{Issuer: "i", Subject: "s"}), ref)
-	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "--signature-trusted-root") {
+	r := verify(signature.New(signature.Options{Keychain: anonymous}), trustSet(t, nil, trust.Identity{Issuer: "i", Subject: "s"}), ref)
+	if r.Status != trust.Unverified || !strings.Contains(r.Detail, "--signature-trusted-root") {
 		t.Errorf("no roots: %v %q", r.Status, r.Detail)
 	}
 	// A key does not accept a keyless signature.
-	if r := verify(v, trust(t, []string{signaturetest.NewKey(t).PublicPEM}), ref); r.Status != signature.NotSigned {
+	if r := verify(v, trustSet(t, []string{signaturetest.NewKey(t).PublicPEM}), ref); r.Status != trust.NotSigned {
 		t.Errorf("key vs keyless signature: %v %q", r.Status, r.Detail)
 	}
 }
@@ -141,8 +142,8 @@ func TestVerifyUnreachable(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
 	v := signature.New(signature.Options{Keychain: anonymous})
-	r := verify(v, trust(t, []string{signaturetest.NewKey(t).PublicPEM}), addr+"/app/x:v1")
-	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "could not be reached") {
+	r := verify(v, trustSet(t, []string{signaturetest.NewKey(t).PublicPEM}), addr+"/app/x:v1")
+	if r.Status != trust.Unverified || !strings.Contains(r.Detail, "could not be reached") {
 		t.Errorf("closed port: %v %q", r.Status, r.Detail)
 	}
 
@@ -162,16 +163,16 @@ func TestVerifyUnreachable(t *testing.T) {
 		}
 	}()
 	v = signature.New(signature.Options{Keychain: anonymous, Timeout: 200 * time.Millisecond})
-	r = verify(v, trust(t, []string{signaturetest.NewKey(t).PublicPEM}), hang.Addr().String()+"/app/x:v1")
-	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "did not answer in time") {
+	r = verify(v, trustSet(t, []string{signaturetest.NewKey(t).PublicPEM}), hang.Addr().String()+"/app/x:v1")
+	if r.Status != trust.Unverified || !strings.Contains(r.Detail, "did not answer in time") {
 		t.Errorf("silent registry: %v %q", r.Status, r.Detail)
 	}
 	// The caller's own deadline wins when it is shorter.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	v = signature.New(signature.Options{Keychain: anonymous, Timeout: time.Minute})
-	r = v.Verify(ctx, trust(t, []string{signaturetest.NewKey(t).PublicPEM}), signature.Request{Image: image.Parse(hang.Addr().String() + "/app/y:v1")})
-	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "admission budget") {
+	r = v.Verify(ctx, trustSet(t, []string{signaturetest.NewKey(t).PublicPEM}), trust.Request{Image: image.Parse(hang.Addr().String() + "/app/y:v1")})
+	if r.Status != trust.Unverified || !strings.Contains(r.Detail, "admission budget") {
 		t.Errorf("caller deadline: %v %q", r.Status, r.Detail)
 	}
 }
@@ -183,7 +184,7 @@ func TestVerifyPullSecrets(t *testing.T) {
 	img := reg.Push(t, "private/app", "v1")
 	reg.Sign(t, k, img, img)
 	ref := reg.Host + "/private/app:v1"
-	tr := trust(t, []string{k.PublicPEM})
+	tr := trustSet(t, []string{k.PublicPEM})
 
 	dockerConfig := `{"auths":{"` + reg.Host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("robot:s3cret-password")) + `"}}}`
 	var asked []string
@@ -195,18 +196,18 @@ func TestVerifyPullSecrets(t *testing.T) {
 		return []corev1.Secret{{Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(dockerConfig)}}}, nil
 	}})
 
-	r := v.Verify(context.Background(), tr, signature.Request{Image: image.Parse(ref), Namespace: "shop"})
-	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "refused access (401)") {
+	r := v.Verify(context.Background(), tr, trust.Request{Image: image.Parse(ref), Namespace: "shop"})
+	if r.Status != trust.Unverified || !strings.Contains(r.Detail, "refused access (401)") {
 		t.Errorf("no credentials: %v %q", r.Status, r.Detail)
 	}
-	r = v.Verify(context.Background(), tr, signature.Request{Image: image.Parse(ref), Namespace: "shop", PullSecrets: []string{"missing"}})
-	if r.Status != signature.Unverified || !strings.Contains(r.Detail, "imagePullSecrets") {
+	r = v.Verify(context.Background(), tr, trust.Request{Image: image.Parse(ref), Namespace: "shop", PullSecrets: []string{"missing"}})
+	if r.Status != trust.Unverified || !strings.Contains(r.Detail, "imagePullSecrets") {
 		t.Errorf("missing secret: %v %q", r.Status, r.Detail)
 	}
 	// The pod's pull secret opens the registry: the failures above, which
 	// are remembered for a few seconds, held only for their credentials.
-	r = v.Verify(context.Background(), tr, signature.Request{Image: image.Parse(ref), Namespace: "shop", PullSecrets: []string{"regcred"}})
-	if r.Status != signature.Signed {
+	r = v.Verify(context.Background(), tr, trust.Request{Image: image.Parse(ref), Namespace: "shop", PullSecrets: []string{"regcred"}})
+	if r.Status != trust.Signed {
 		t.Errorf("with the pod's pull secret: %v %q", r.Status, r.Detail)
 	}
 	if asked[len(asked)-1] != "shop/regcred" {
@@ -236,7 +237,7 @@ func TestVerifyCaches(t *testing.T) {
 		clock.Lock()
 		defer clock.Unlock()
 		return now
-	}, Observe: func(s signature.Status, cached bool) {
+	}, Observe: func(s trust.Status, cached bool) {
 		n, _ := observed.LoadOrStore(s.String()+" "+strconv.FormatBool(cached), new(atomic.Int64))
 		n.(*atomic.Int64).Add(1)
 	}})
@@ -248,14 +249,14 @@ func TestVerifyCaches(t *testing.T) {
 		return n.(*atomic.Int64).Load()
 	}
 	advance := func(d time.Duration) { clock.Lock(); now = now.Add(d); clock.Unlock() }
-	tr := trust(t, []string{k.PublicPEM})
+	tr := trustSet(t, []string{k.PublicPEM})
 	ref := reg.Host + "/app/cached:v1"
 
 	// Concurrent first calls share one conversation with the registry.
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if r := verify(v, tr, ref); r.Status != signature.Signed {
+			if r := verify(v, tr, ref); r.Status != trust.Signed {
 				t.Errorf("%v %q", r.Status, r.Detail)
 			}
 		})
