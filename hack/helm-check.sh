@@ -194,6 +194,17 @@ for mode in $modes; do
 	grep -q "^  name: palisade-$release$" "$tmp/$mode.yaml" || die "$mode: ValidatingWebhookConfiguration palisade-$release not rendered"
 done
 
+# The webhooks must send the agent exactly what the rule catalog reads: the
+# list is derived from the catalog (palisade agent webhook-rules), never kept
+# by hand. The default render has every rule's resources (CONNECT included);
+# the variant also has the mutating webhook (mutateToDigest).
+(cd "$root" && GOFLAGS=-buildvcs=false go build -o "$tmp/palisade" ./cmd/palisade) || die "go build ./cmd/palisade failed"
+"$tmp/palisade" agent webhook-rules --check "$tmp/helm.yaml" --exact >"$tmp/webhook-rules.log" ||
+	{ cat "$tmp/webhook-rules.log" >&2; die "helm: the ValidatingWebhookConfiguration's rules differ from the catalog's"; }
+"$tmp/palisade" agent webhook-rules --mutating --check "$tmp/variant.yaml" --exact >"$tmp/webhook-rules.log" ||
+	{ cat "$tmp/webhook-rules.log" >&2; die "variant: the MutatingWebhookConfiguration's rules differ from the catalog's"; }
+log "webhook rules match the catalog (palisade agent webhook-rules)"
+
 # helm mode: the generated chain must verify and name the Service.
 svc_dns="$release.$ns.svc"
 field caBundle "$tmp/helm.yaml" | base64 -d >"$tmp/ca.pem"

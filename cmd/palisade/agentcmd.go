@@ -144,5 +144,6 @@ for the images the cluster runs. An image with no result is unscanned.`,
 	f.BoolVar(&cfg.SignaturePullSecrets, "signature-pull-secrets", true, "imagesNotSigned: read pods' imagePullSecrets (get secrets) for registry credentials, before the agent's own ($DOCKER_CONFIG)")
 	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")
 	f.StringVar(&cfg.RuntimeClientCAFile, "runtime-client-ca-file", "", "runtime: PEM CA bundle; /audit and /falco callers with a client certificate it signed are let in")
+	cmd.AddCommand(newWebhookRulesCmd())
 	return cmd
 }

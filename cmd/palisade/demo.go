@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,10 +21,14 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/palisade-dev/palisade/internal/admission"
 	"github.com/palisade-dev/palisade/internal/agent"
 	"github.com/palisade-dev/palisade/internal/backoff"
 	"github.com/palisade-dev/palisade/internal/devcert"
+	"github.com/palisade-dev/palisade/internal/rules"
 )
 
 //go:embed demo-policy.yaml
@@ -353,27 +356,44 @@ func (d *demo) registerWebhook(ctx context.Context, agentURL string, caPEM []byt
 	if out, err := d.kubectl(ctx, "", "label", "namespace", ns, demoLabel+"=demo", "--overwrite"); err != nil {
 		return fmt.Errorf("label namespace %s: %s", ns, out)
 	}
-	cfg := fmt.Sprintf(`apiVersion: admissionregistration.k8s.io/v1
-kind: ValidatingWebhookConfiguration
-metadata: {name: %s}
-webhooks:
-- name: validate.palisade.dev
-  clientConfig: {url: "%s/validate", caBundle: "%s"}
-  rules:
-  - {operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [pods, replicationcontrollers, services]}
-  - {operations: [CREATE, UPDATE], apiGroups: [apps], apiVersions: [v1], resources: [deployments, replicasets, statefulsets, daemonsets]}
-  - {operations: [CREATE, UPDATE], apiGroups: [batch], apiVersions: [v1], resources: [jobs, cronjobs]}
-  - {operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec, pods/attach, pods/portforward]}
-  namespaceSelector: {matchLabels: {%q: demo}}
-  failurePolicy: Fail
-  sideEffects: NoneOnDryRun
-  admissionReviewVersions: [v1]
-  timeoutSeconds: 5
-`, demoWebhook, agentURL, base64.StdEncoding.EncodeToString(caPEM), demoLabel)
+	cfg, err := demoWebhookConfig(agentURL, caPEM)
+	if err != nil {
+		return err
+	}
 	if out, err := d.kubectl(ctx, cfg, "apply", "-f", "-"); err != nil {
 		return fmt.Errorf("register the webhook: %s", out)
 	}
 	return nil
+}
+
+// demoWebhookConfig sends the agent every object the catalog's rules read
+// (admission.WebhookRules) in the demo's namespace, and the cluster-scoped
+// RBAC objects, which no namespace selector limits.
+func demoWebhookConfig(agentURL string, caPEM []byte) (string, error) {
+	reg, err := rules.Builtin()
+	if err != nil {
+		return "", err
+	}
+	url := agentURL + "/validate"
+	fail := admissionregistrationv1.Fail
+	sideEffects := admissionregistrationv1.SideEffectClassNoneOnDryRun
+	timeout := int32(5)
+	cfg := admissionregistrationv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{Name: demoWebhook},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name:                    "validate.palisade.dev",
+			ClientConfig:            admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: caPEM},
+			Rules:                   admission.WebhookRules(reg),
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{demoLabel: "demo"}},
+			FailurePolicy:           &fail,
+			SideEffects:             &sideEffects,
+			AdmissionReviewVersions: []string{"v1"},
+			TimeoutSeconds:          &timeout,
+		}},
+	}
+	b, err := json.Marshal(cfg)
+	return string(b), err
 }
 
 // applyExamples applies every seed example and prints the API server's

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -17,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/admission"
 	"github.com/palisade-dev/palisade/internal/devcert"
+	"github.com/palisade-dev/palisade/internal/rules"
 )
 
 // WebhookName is the name kubectl prints in denials.
@@ -173,13 +176,7 @@ metadata: {name: palisade-e2e}
 webhooks:
 - name: %s
   clientConfig: {url: "%s/validate", caBundle: "%s"}
-  rules:
-  - {operations: [CREATE, UPDATE], apiGroups: [""], apiVersions: [v1], resources: [pods, replicationcontrollers, podtemplates, services, serviceaccounts]}
-  - {operations: [CREATE, UPDATE], apiGroups: [apps], apiVersions: [v1], resources: [deployments, replicasets, statefulsets, daemonsets]}
-  - {operations: [CREATE, UPDATE], apiGroups: [batch], apiVersions: [v1], resources: [jobs, cronjobs]}
-  - {operations: [CREATE, UPDATE], apiGroups: [networking.k8s.io], apiVersions: [v1], resources: [ingresses]}
-  - {operations: [CREATE, UPDATE], apiGroups: [rbac.authorization.k8s.io], apiVersions: [v1], resources: [roles, rolebindings, clusterroles, clusterrolebindings]}
-  - {operations: [CONNECT], apiGroups: [""], apiVersions: [v1], resources: [pods/exec, pods/attach, pods/portforward]}
+  rules: %s
   namespaceSelector:
     matchExpressions:
     - {key: kubernetes.io/metadata.name, operator: NotIn, values: [kube-system, palisade-system]}
@@ -188,12 +185,26 @@ webhooks:
   sideEffects: NoneOnDryRun
   admissionReviewVersions: [v1]
   timeoutSeconds: 5
-`, WebhookName, env.agentURL, ca)
+`, WebhookName, env.agentURL, ca, webhookRulesJSON())
 	out, err := kubectlIn(context.Background(), cfg, "", "apply", "-f", "-")
 	if err != nil {
 		return fmt.Errorf("register webhook: %v: %s", err, out)
 	}
 	return nil
+}
+
+// webhookRulesJSON is what the agent must be sent, derived from the rule
+// catalog as the Helm chart's check and the demo derive it (JSON is YAML).
+func webhookRulesJSON() string {
+	reg, err := rules.Builtin()
+	if err != nil {
+		panic(err)
+	}
+	b, err := json.Marshal(admission.WebhookRules(reg))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // result is what a kubectl run printed.
