@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/importer"
 	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
 
@@ -41,7 +41,7 @@ func newPolicyValidateCmd() *cobra.Command {
 				}
 				for _, rs := range b.Rulesets {
 					// The Falco items too, with the rule language.
-					if _, diags := responder.Compile(rs); diags.HasErrors() {
+					if _, diags := ruleset.Compile(rs); diags.HasErrors() {
 						fmt.Fprintf(cmd.ErrOrStderr(), "%s: runtime ruleset %q:\n%v\n", f, rs.Metadata.Name, diags.Errors())
 						failed = true
 						continue

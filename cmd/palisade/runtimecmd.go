@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/falco"
 	"github.com/palisade-dev/palisade/internal/falco/k8saudit"
-	"github.com/palisade-dev/palisade/internal/responder"
 )
 
 func newRuntimeCmd() *cobra.Command {
@@ -60,7 +60,7 @@ func newRuntimeValidateCmd() *cobra.Command {
 }
 
 // summarize counts a ruleset's rules by source and state.
-func summarize(rs *responder.Ruleset) string {
+func summarize(rs *ruleset.Ruleset) string {
 	if rs.Rules == nil {
 		return "no rules"
 	}
@@ -81,8 +81,8 @@ func summarize(rs *responder.Ruleset) string {
 
 // loadRuntimeRules loads every Falco rules file together, in order (as
 // Falco's -r does), and every RuntimeRuleset document on its own.
-func loadRuntimeRules(paths []string) ([]*responder.Ruleset, falco.Diagnostics, error) {
-	return responder.LoadSpec(responder.Spec{Name: "rules", Files: paths})
+func loadRuntimeRules(paths []string) ([]*ruleset.Ruleset, falco.Diagnostics, error) {
+	return ruleset.LoadSpec(ruleset.Spec{Name: "rules", Files: paths})
 }
 
 // evalAlert is one line of `palisade runtime eval`.
@@ -138,7 +138,7 @@ func isFalcoAlerts(body []byte) bool {
 		!bytes.Contains(body, []byte(`"EventList"`))
 }
 
-func evalAudit(enc *json.Encoder, rulesets []*responder.Ruleset, name string, body []byte) error {
+func evalAudit(enc *json.Encoder, rulesets []*ruleset.Ruleset, name string, body []byte) error {
 	dec := k8saudit.NewDecoder()
 	matchers := make([]*falco.Matcher, len(rulesets))
 	for i, rs := range rulesets {
@@ -161,7 +161,7 @@ func evalAudit(enc *json.Encoder, rulesets []*responder.Ruleset, name string, bo
 	return err
 }
 
-func evalAlerts(enc *json.Encoder, rulesets []*responder.Ruleset, name string, body []byte) error {
+func evalAlerts(enc *json.Encoder, rulesets []*ruleset.Ruleset, name string, body []byte) error {
 	alerts, err := falco.ParseAlerts(body)
 	if err != nil {
 		return badInput(fmt.Errorf("%s: %w", name, err))

@@ -14,9 +14,9 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/atomicfile"
 	"github.com/palisade-dev/palisade/internal/backoff"
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
 
@@ -45,7 +45,7 @@ type ManagedPolicy struct {
 
 	current atomic.Pointer[engine.Compiled]
 	// rulesets are the console's rulesets the policy binds, compiled.
-	rulesets atomic.Pointer[[]*responder.Ruleset]
+	rulesets atomic.Pointer[[]*ruleset.Ruleset]
 
 	mu        sync.Mutex
 	decided   bool   // a policy (or "none assigned") is known
@@ -125,7 +125,7 @@ func (m *ManagedPolicy) Version() string {
 
 // Rulesets returns the console's rulesets in force (those the policy
 // binds; the agent's built-in ones are not among them).
-func (m *ManagedPolicy) Rulesets() []*responder.Ruleset {
+func (m *ManagedPolicy) Rulesets() []*ruleset.Ruleset {
 	if p := m.rulesets.Load(); p != nil {
 		return *p
 	}
@@ -228,8 +228,8 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 }
 
 // compileRulesets compiles the console's RuntimeRulesets.
-func compileRulesets(etag string, raw []json.RawMessage) ([]*responder.Ruleset, error) {
-	var out []*responder.Ruleset
+func compileRulesets(etag string, raw []json.RawMessage) ([]*ruleset.Ruleset, error) {
+	var out []*ruleset.Ruleset
 	for i, r := range raw {
 		b, err := policy.Load(fmt.Sprintf("console ruleset %s[%d]", etag, i), r, nil)
 		if err != nil {
@@ -238,7 +238,7 @@ func compileRulesets(etag string, raw []json.RawMessage) ([]*responder.Ruleset, 
 		if len(b.Rulesets) != 1 {
 			return nil, fmt.Errorf("console ruleset %s[%d]: expected one RuntimeRuleset document", etag, i)
 		}
-		rs, diags := responder.Compile(b.Rulesets[0])
+		rs, diags := ruleset.Compile(b.Rulesets[0])
 		if diags.HasErrors() {
 			return nil, fmt.Errorf("console ruleset %s: %w", b.Rulesets[0].Metadata.Name, diags.Err())
 		}

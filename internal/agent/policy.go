@@ -12,9 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
 
@@ -28,7 +28,7 @@ type PolicyFile struct {
 	onReload func(p *engine.Compiled, hash string, err error)
 
 	current  atomic.Pointer[engine.Compiled]
-	rulesets atomic.Pointer[[]*responder.Ruleset]
+	rulesets atomic.Pointer[[]*ruleset.Ruleset]
 	data     []byte
 }
 
@@ -51,7 +51,7 @@ func NewPolicyFile(path string, reg *rules.Registry, logger *slog.Logger, onRelo
 func (pf *PolicyFile) Current() *engine.Compiled { return pf.current.Load() }
 
 // Rulesets returns the RuntimeRulesets of the policy file in force.
-func (pf *PolicyFile) Rulesets() []*responder.Ruleset {
+func (pf *PolicyFile) Rulesets() []*ruleset.Ruleset {
 	if p := pf.rulesets.Load(); p != nil {
 		return *p
 	}
@@ -80,9 +80,9 @@ func (pf *PolicyFile) Reload() (bool, error) {
 		return false, fmt.Errorf("%s: %w", pf.path, err)
 	}
 	// RuntimeRulesets written beside the policy come with it.
-	var rulesets []*responder.Ruleset
+	var rulesets []*ruleset.Ruleset
 	for _, doc := range b.Rulesets {
-		rs, diags := responder.Compile(doc)
+		rs, diags := ruleset.Compile(doc)
 		if diags.HasErrors() {
 			return false, fmt.Errorf("%s: runtime ruleset %s: %w", pf.path, doc.Metadata.Name, diags.Err())
 		}

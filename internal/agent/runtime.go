@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/palisade-dev/palisade/internal/continuous"
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/falco"
 	"github.com/palisade-dev/palisade/internal/kubeconfig"
@@ -69,16 +70,16 @@ func (c clientPods) GetPod(ctx context.Context, ns, name string) (*corev1.Pod, e
 // later one shadowing an earlier one of the same name) and builds the
 // responder.
 func startRuntime(cfg Config, src source, cl cluster, sink event.Sink, metrics *webhook.Metrics, logger *slog.Logger) (*responder.Responder, error) {
-	rulesets, err := responder.Builtin()
+	rulesets, err := ruleset.Builtin()
 	if err != nil {
 		return nil, err
 	}
 	for _, spec := range cfg.RuntimeRules {
-		sp, err := responder.ParseSpec(spec)
+		sp, err := ruleset.ParseSpec(spec)
 		if err != nil {
 			return nil, fmt.Errorf("--runtime-rules %s: %w", spec, err)
 		}
-		loaded, diags, err := responder.LoadSpec(sp)
+		loaded, diags, err := ruleset.LoadSpec(sp)
 		if err != nil {
 			return nil, fmt.Errorf("--runtime-rules %s: %w", spec, err)
 		}
@@ -92,8 +93,8 @@ func startRuntime(cfg Config, src source, cl cluster, sink event.Sink, metrics *
 		}
 		rulesets = append(rulesets, loaded...)
 	}
-	set := responder.NewSet(rulesets...)
-	current := func() *responder.Set { return set }
+	set := ruleset.NewSet(rulesets...)
+	current := func() *ruleset.Set { return set }
 	if managed, ok := src.(rulesetSource); ok {
 		current = managedSet(rulesets, managed)
 	}
@@ -112,29 +113,29 @@ func startRuntime(cfg Config, src source, cl cluster, sink event.Sink, metrics *
 // console's, bound by its policy; those written beside the policy in its
 // file).
 type rulesetSource interface {
-	Rulesets() []*responder.Ruleset
+	Rulesets() []*ruleset.Ruleset
 }
 
 // managedSet returns the rulesets in force: the agent's own, then the
 // policy source's (which shadow them by name), rebuilt when those change.
-func managedSet(own []*responder.Ruleset, src rulesetSource) func() *responder.Set {
+func managedSet(own []*ruleset.Ruleset, src rulesetSource) func() *ruleset.Set {
 	type built struct {
-		from []*responder.Ruleset
-		set  *responder.Set
+		from []*ruleset.Ruleset
+		set  *ruleset.Set
 	}
 	var last atomic.Pointer[built]
-	return func() *responder.Set {
+	return func() *ruleset.Set {
 		from := src.Rulesets()
 		if b := last.Load(); b != nil && sameRulesets(b.from, from) {
 			return b.set
 		}
-		b := &built{from: from, set: responder.NewSet(append(append([]*responder.Ruleset{}, own...), from...)...)}
+		b := &built{from: from, set: ruleset.NewSet(append(append([]*ruleset.Ruleset{}, own...), from...)...)}
 		last.Store(b)
 		return b.set
 	}
 }
 
-func sameRulesets(a, b []*responder.Ruleset) bool {
+func sameRulesets(a, b []*ruleset.Ruleset) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -16,9 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/store"
@@ -97,7 +97,7 @@ func (s *Service) parse(body []byte, kind string) (string, []byte, error) {
 		return b.Policies[0].Metadata.Name, j, err
 	case kind == policy.KindRuntimeRuleset && len(b.Rulesets) == 1 && len(b.Policies) == 0:
 		rs := b.Rulesets[0]
-		if _, diags := responder.Compile(rs); diags.HasErrors() {
+		if _, diags := ruleset.Compile(rs); diags.HasErrors() {
 			// The Falco items themselves: every error, named by its item.
 			var problems []policy.Problem
 			for _, d := range diags.Errors() {

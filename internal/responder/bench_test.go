@@ -5,9 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/falco"
 	"github.com/palisade-dev/palisade/internal/falco/k8saudit"
+	"github.com/palisade-dev/palisade/internal/fixture"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
@@ -110,12 +112,12 @@ spec:
 	if err != nil {
 		b.Fatal(err)
 	}
-	builtin, err := Builtin()
+	builtin, err := ruleset.Builtin()
 	if err != nil {
 		b.Fatal(err)
 	}
-	set := NewSet(append(builtin, loadK8sAudit(b))...)
-	r, err := New(Options{Policy: func() *engine.Compiled { return compiled }, Rulesets: func() *Set { return set }, Queue: 1 << 20})
+	set := ruleset.NewSet(append(builtin, loadK8sAudit(b))...)
+	r, err := New(Options{Policy: func() *engine.Compiled { return compiled }, Rulesets: func() *ruleset.Set { return set }, Queue: 1 << 20})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,4 +142,14 @@ spec:
 		}
 	}
 	reportPerEvent(b, start, n)
+}
+
+// loadK8sAudit loads Falco's published k8saudit rules, unchanged.
+func loadK8sAudit(b *testing.B) *ruleset.Ruleset {
+	b.Helper()
+	sets, diags, err := ruleset.LoadSpec(ruleset.Spec{Name: "k8s_audit_rules", Files: []string{fixture.Path(b, "falco-rules", "k8s_audit_rules.yaml")}})
+	if err != nil || len(diags) > 0 || len(sets) != 1 {
+		b.Fatalf("k8s_audit_rules.yaml: %v %v", err, diags)
+	}
+	return sets[0]
 }

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/palisade-dev/palisade/internal/continuous"
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/falco"
@@ -34,7 +35,7 @@ type Options struct {
 	// to actions (nil: nothing is bound, nothing is evaluated).
 	Policy func() *engine.Compiled
 	// Rulesets returns the rulesets bindings refer to.
-	Rulesets func() *Set
+	Rulesets func() *ruleset.Set
 	// Pods looks up the pod an event names; nil when the agent has no
 	// access to the cluster (bindings with a selector then match only
 	// pods whose labels the event itself carries).

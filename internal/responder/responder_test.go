@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/policy"
@@ -76,13 +77,13 @@ func newTestResponder(t *testing.T, known pods) (*Responder, *recorder) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtin, err := Builtin()
+	builtin, err := ruleset.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	set := NewSet(builtin...)
+	set := ruleset.NewSet(builtin...)
 	rec := &recorder{}
-	r, err := New(Options{Policy: func() *engine.Compiled { return compiled }, Rulesets: func() *Set { return set },
+	r, err := New(Options{Policy: func() *engine.Compiled { return compiled }, Rulesets: func() *ruleset.Set { return set },
 		Pods: known, Sink: rec, Cluster: "test", Now: func() time.Time { return time.Unix(1700000000, 0) }})
 	if err != nil {
 		t.Fatal(err)
@@ -237,31 +238,12 @@ func TestQueueFullDropsAndCounts(t *testing.T) {
 	}
 }
 
-func TestBuiltinRulesetsCompile(t *testing.T) {
-	rs, err := Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, r := range rs {
-		names = append(names, r.Name)
-	}
-	want := []string{"pod-exec", "port-forward", "privileged-pod", "terminal-shell", "unexpected-listener"}
-	if diff := cmp.Diff(want, names); diff != "" {
-		t.Errorf("built-in rulesets (-want +got):\n%s", diff)
-	}
-	listener := NewSet(rs...).Get("unexpected-listener")
-	if !listener.AnswersAlert("Unexpected listening process") {
-		t.Error("the seed-003 syscall rule should answer Falco's alerts for it")
-	}
-}
-
 func TestUnknownRulesets(t *testing.T) {
 	r, _ := newTestResponder(t, nil)
 	if got := r.UnknownRulesets(); len(got) != 0 {
 		t.Errorf("unknown %v, want none: the test policy binds built-in rulesets", got)
 	}
-	r.opts.Rulesets = func() *Set { return NewSet() }
+	r.opts.Rulesets = func() *ruleset.Set { return ruleset.NewSet() }
 	if diff := cmp.Diff([]string{"pod-exec", "terminal-shell", "privileged-pod"}, r.UnknownRulesets()); diff != "" {
 		t.Errorf("unknown rulesets (-want +got):\n%s", diff)
 	}

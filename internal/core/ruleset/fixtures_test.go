@@ -1,4 +1,4 @@
-package responder
+package ruleset
 
 import (
 	"os"
@@ -94,7 +94,7 @@ func TestAuditFixtures(t *testing.T) {
 	dec := k8saudit.NewDecoder()
 	for file, want := range tests {
 		t.Run(file, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("..", "falco", "k8saudit", "testdata", file))
+			data, err := os.ReadFile(fixture.Repo(t, "internal/falco/k8saudit/testdata", file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,5 +119,24 @@ func TestAuditFixtures(t *testing.T) {
 				t.Errorf("alerts (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestBuiltinRulesetsCompile(t *testing.T) {
+	rs, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.Name)
+	}
+	want := []string{"pod-exec", "port-forward", "privileged-pod", "terminal-shell", "unexpected-listener"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("built-in rulesets (-want +got):\n%s", diff)
+	}
+	listener := NewSet(rs...).Get("unexpected-listener")
+	if !listener.AnswersAlert("Unexpected listening process") {
+		t.Error("the seed-003 syscall rule should answer Falco's alerts for it")
 	}
 }
