@@ -22,6 +22,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/admission"
 	"github.com/palisade-dev/palisade/internal/apiclient"
+	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/continuous"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
@@ -189,9 +190,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if err != nil {
 		return err
 	}
-	var client *ConsoleClient
+	var client *agentclient.Client
 	if cfg.Managed() {
-		if client, err = NewConsoleClient(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile); err != nil {
+		if client, err = agentclient.New(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile); err != nil {
 			return err
 		}
 	}
@@ -463,7 +464,7 @@ func policySource(cfg Config, reg *rules.Registry, metrics *webhook.Metrics, log
 		}
 		return pf, func(ctx context.Context) { pf.Watch(ctx, cfg.PollInterval) }, nil
 	}
-	client, err := NewConsoleClient(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile)
+	client, err := agentclient.New(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/atomicfile"
 	"github.com/palisade-dev/palisade/internal/backoff"
+	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
@@ -36,7 +37,7 @@ type savedPolicy struct {
 // agent, say) is rejected: the one in force keeps enforcing, and the
 // console is told which version this agent enforces.
 type ManagedPolicy struct {
-	client   *ConsoleClient
+	client   *agentclient.Client
 	reg      *rules.Registry
 	path     string
 	wait     time.Duration
@@ -55,7 +56,7 @@ type ManagedPolicy struct {
 
 // ManagedOptions configure a ManagedPolicy.
 type ManagedOptions struct {
-	Client *ConsoleClient
+	Client *agentclient.Client
 	// StateDir holds policy.json, the last good policy.
 	StateDir string
 	// Wait is the long poll's length (30 s).
@@ -187,7 +188,7 @@ func (m *ManagedPolicy) Run(ctx context.Context) {
 			wait, failures, log := retry.Failed()
 			if log {
 				msg := "console unreachable; the policy in force keeps enforcing"
-				var se *StatusError
+				var se *agentclient.StatusError
 				if errors.As(err, &se) && (se.Code == 401 || se.Code == 403) {
 					msg = "the console refused this agent's token (cluster deleted or token replaced?); the policy in force keeps enforcing"
 				}

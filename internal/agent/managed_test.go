@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/palisade-dev/palisade/internal/console"
+	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/console/consoletest"
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
 	"github.com/palisade-dev/palisade/internal/devcert"
@@ -134,7 +135,7 @@ func startManaged(t *testing.T, c *consoleFixture, state string) *ManagedPolicy 
 func startManagedWatched(t testing.TB, c *consoleFixture, state string, onChange func(*engine.Compiled, string, error)) *ManagedPolicy {
 	t.Helper()
 	reg, _ := rules.Builtin()
-	client, err := NewConsoleClient(c.url(), c.token, "")
+	client, err := agentclient.New(c.url(), c.token, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestManagedPolicySurvivesRestartWithoutConsole(t *testing.T) {
 		eventually(t, "the assigned policy", func() bool { return policyName(m) == "strict" })
 	}
 	c.stop()
-	client, err := NewConsoleClient(c.url(), c.token, "")
+	client, err := agentclient.New(c.url(), c.token, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,7 +442,7 @@ spec:
 	eventually(t, "the edited ruleset", func() bool { return priority(m) == "Critical" })
 
 	c.stop()
-	client, err := NewConsoleClient(c.url(), c.token, "")
+	client, err := agentclient.New(c.url(), c.token, "")
 	if err != nil {
 		t.Fatal(err)
 	}

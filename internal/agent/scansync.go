@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-dev/palisade/internal/atomicfile"
+	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/image"
 	"github.com/palisade-dev/palisade/internal/scanresult"
 )
@@ -31,7 +32,7 @@ import (
 // looked up at the console at once (bounded by missTimeout); the answer,
 // found or not, is kept until the next sync.
 type consoleScans struct {
-	client  *ConsoleClient
+	client  *agentclient.Client
 	src     *scanresult.Sources
 	metrics *scanMetrics
 	logger  *slog.Logger
@@ -47,30 +48,30 @@ type consoleScans struct {
 
 	mu sync.Mutex
 	// asked are the images admission looked up, with when.
-	asked map[ImageQuery]time.Time
+	asked map[agentclient.ImageQuery]time.Time
 	// fetched are the console's answers to lookups since the last sync
 	// (nil: the console has nothing for the image).
-	fetched map[ImageQuery]*scanresult.Image
+	fetched map[agentclient.ImageQuery]*scanresult.Image
 	// inflight are the lookups under way, so that concurrent reviews of
 	// one image ask once.
-	inflight map[ImageQuery]chan struct{}
+	inflight map[agentclient.ImageQuery]chan struct{}
 }
 
-func newConsoleScans(client *ConsoleClient, src *scanresult.Sources, m *scanMetrics, pods kubernetes.Interface, stateDir string, logger *slog.Logger) *consoleScans {
+func newConsoleScans(client *agentclient.Client, src *scanresult.Sources, m *scanMetrics, pods kubernetes.Interface, stateDir string, logger *slog.Logger) *consoleScans {
 	return &consoleScans{
 		client: client, src: src, metrics: m, pods: pods, logger: logger.With("source", sourceConsole),
 		stateFile: filepath.Join(stateDir, "scan-results.json"),
 		interval:  time.Minute, missTimeout: 2 * time.Second, forget: 24 * time.Hour,
-		asked: map[ImageQuery]time.Time{}, fetched: map[ImageQuery]*scanresult.Image{}, inflight: map[ImageQuery]chan struct{}{},
+		asked: map[agentclient.ImageQuery]time.Time{}, fetched: map[agentclient.ImageQuery]*scanresult.Image{}, inflight: map[agentclient.ImageQuery]chan struct{}{},
 	}
 }
 
 // query is what the console is asked about a container's image.
-func query(r image.Ref, digest string) ImageQuery {
+func query(r image.Ref, digest string) agentclient.ImageQuery {
 	if digest == "" {
 		digest = r.Digest
 	}
-	return ImageQuery{Image: r.Path, Digest: digest}
+	return agentclient.ImageQuery{Image: r.Path, Digest: digest}
 }
 
 // LookupRef implements rules.ScanResults: the agent's index first, then
@@ -107,10 +108,10 @@ func (c *consoleScans) LookupRef(r image.Ref, digest string) (*scanresult.Image,
 
 // fetch asks the console about one image; nil when it has nothing or
 // cannot be reached (logged).
-func (c *consoleScans) fetch(q ImageQuery) *scanresult.Image {
+func (c *consoleScans) fetch(q agentclient.ImageQuery) *scanresult.Image {
 	ctx, cancel := context.WithTimeout(context.Background(), c.missTimeout)
 	defer cancel()
-	res, err := c.client.ScanResults(ctx, []ImageQuery{q})
+	res, err := c.client.ScanResults(ctx, []agentclient.ImageQuery{q})
 	if err != nil {
 		c.metrics.errors.WithLabelValues(sourceConsole).Inc()
 		c.logger.Warn("the console could not be asked for an image's scan results: it counts as unscanned until the next sync",
@@ -177,8 +178,8 @@ func (c *consoleScans) sync(ctx context.Context) {
 
 // wanted are the images to sync: those of the cluster's pods (spec and
 // running digests) and those admission asked about recently.
-func (c *consoleScans) wanted(ctx context.Context) ([]ImageQuery, error) {
-	set := map[ImageQuery]bool{}
+func (c *consoleScans) wanted(ctx context.Context) ([]agentclient.ImageQuery, error) {
+	set := map[agentclient.ImageQuery]bool{}
 	c.mu.Lock()
 	now := time.Now()
 	for q, at := range c.asked {
@@ -202,11 +203,11 @@ func (c *consoleScans) wanted(ctx context.Context) ([]ImageQuery, error) {
 			}
 		}
 	}
-	out := make([]ImageQuery, 0, len(set))
+	out := make([]agentclient.ImageQuery, 0, len(set))
 	for q := range set {
 		out = append(out, q)
 	}
-	slices.SortFunc(out, func(a, b ImageQuery) int {
+	slices.SortFunc(out, func(a, b agentclient.ImageQuery) int {
 		return cmp.Or(strings.Compare(a.Image, b.Image), strings.Compare(a.Digest, b.Digest))
 	})
 	return out, err
@@ -214,14 +215,14 @@ func (c *consoleScans) wanted(ctx context.Context) ([]ImageQuery, error) {
 
 // podImages are the images a pod names, with the digest each container
 // runs when its status says.
-func podImages(p *corev1.Pod) []ImageQuery {
+func podImages(p *corev1.Pod) []agentclient.ImageQuery {
 	running := map[string]string{}
 	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses, p.Status.EphemeralContainerStatuses} {
 		for _, s := range list {
 			running[s.Name] = s.ImageID
 		}
 	}
-	var out []ImageQuery
+	var out []agentclient.ImageQuery
 	add := func(name, img string) {
 		r := image.Parse(img)
 		if r.Err != nil {

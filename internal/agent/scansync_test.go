@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/image"
 	"github.com/palisade-dev/palisade/internal/scanresult"
 )
@@ -29,7 +30,7 @@ func newSyncFixture(t *testing.T, dir string) (*consoleFixture, *consoleScans) {
 	if _, err := c.svc.ImportScanResults(context.Background(), "palisade-malware.yaml", report); err != nil {
 		t.Fatal(err)
 	}
-	client, err := NewConsoleClient(c.url(), c.token, "")
+	client, err := agentclient.New(c.url(), c.token, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestPodImages(t *testing.T) {
 		}},
 	}
 	got := podImages(p)
-	want := []ImageQuery{
+	want := []agentclient.ImageQuery{
 		{Image: "docker.io/library/busybox:1.36"},
 		{Image: "docker.io/library/nginx:1.25", Digest: digest},
 	}

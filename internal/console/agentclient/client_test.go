@@ -1,39 +1,50 @@
-package agent
+package agentclient
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"testing"
+
+	"github.com/palisade-dev/palisade/internal/console/consoletest"
+	"github.com/palisade-dev/palisade/internal/console/httpapi"
+	"github.com/palisade-dev/palisade/internal/fixture"
 )
 
 const shopAPIDigest = "sha256:9c1e4b7a2d5f8e0c3b6a9d2f5e8c1b4a7d0e3f6c9b2a5d8e1f4c7b0a3d6e9f2c"
 
-// An agent asks a real console for the scan results of the images its
+// A managed agent asks a real console for the scan results of the images its
 // cluster runs: answers come in the order asked, across batches.
 func TestConsoleClientScanResults(t *testing.T) {
-	c := newConsole(t)
-	report, err := os.ReadFile("../scanresult/testdata/palisade-malware.yaml")
+	svc, _, _ := consoletest.New(t)
+	report, err := os.ReadFile(fixture.Repo(t, "internal/scanresult/testdata/palisade-malware.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.svc.ImportScanResults(context.Background(), "palisade-malware.yaml", report); err != nil {
+	if _, err := svc.ImportScanResults(context.Background(), "palisade-malware.yaml", report); err != nil {
 		t.Fatal(err)
 	}
-	client, err := NewConsoleClient(c.url(), c.token, "")
+	_, token, err := svc.RegisterCluster(context.Background(), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Options{Service: svc, AdminToken: "admin-token-for-client-tests"}))
+	t.Cleanup(srv.Close)
+	client, err := New(srv.URL, token, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// More queries than one batch holds, the known images among them.
-	queries := make([]ImageQuery, scanQueryBatch+5)
+	queries := make([]ImageQuery, ScanQueryBatch+5)
 	for i := range queries {
 		queries[i] = ImageQuery{Image: fmt.Sprintf("registry.example.com/unknown/app-%d:1", i)}
 	}
 	queries[3] = ImageQuery{Image: "registry.example.com/shop/api:1.4.2"}
-	queries[scanQueryBatch+2] = ImageQuery{Image: "registry.example.com/shop/api:1.4.2", Digest: shopAPIDigest}
-	queries[scanQueryBatch+3] = ImageQuery{Image: "registry.example.com/shop/api:1.4.2", Digest: "sha256:" + fmt.Sprintf("%064d", 7)}
+	queries[ScanQueryBatch+2] = ImageQuery{Image: "registry.example.com/shop/api:1.4.2", Digest: shopAPIDigest}
+	queries[ScanQueryBatch+3] = ImageQuery{Image: "registry.example.com/shop/api:1.4.2", Digest: "sha256:" + fmt.Sprintf("%064d", 7)}
 
 	results, err := client.ScanResults(context.Background(), queries)
 	if err != nil {
@@ -46,7 +57,7 @@ func TestConsoleClientScanResults(t *testing.T) {
 		if r.Image != queries[i].Image || r.Digest != queries[i].Digest {
 			t.Fatalf("result %d answers %s@%s, want %s@%s", i, r.Image, r.Digest, queries[i].Image, queries[i].Digest)
 		}
-		wantFound := i == 3 || i == scanQueryBatch+2
+		wantFound := i == 3 || i == ScanQueryBatch+2
 		if r.Found != wantFound {
 			t.Errorf("result %d (%s %s): found %v, want %v", i, r.Image, r.Digest, r.Found, wantFound)
 		}
@@ -60,7 +71,7 @@ func TestConsoleClientScanResults(t *testing.T) {
 	}
 
 	// A token the console does not know is refused.
-	bad, err := NewConsoleClient(c.url(), "not-a-token", "")
+	bad, err := New(srv.URL, "not-a-token", "")
 	if err != nil {
 		t.Fatal(err)
 	}

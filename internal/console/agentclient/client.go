@@ -1,4 +1,4 @@
-package agent
+package agentclient
 
 import (
 	"bytes"
@@ -18,18 +18,18 @@ import (
 	"github.com/palisade-dev/palisade/internal/scanresult"
 )
 
-// ConsoleClient is a managed agent's connection to the console's agent
-// API (SPEC §5): it pulls the cluster's policy and pushes events. The
-// token is sent as a bearer token and never logged.
-type ConsoleClient struct {
+// Client is a managed agent's connection to the console's agent API
+// (SPEC §5): it pulls the cluster's policy, pushes events and asks for scan
+// results. The token is sent as a bearer token and never logged.
+type Client struct {
 	base  *url.URL
 	token string
 	hc    *http.Client
 }
 
-// NewConsoleClient returns a client for the console at baseURL. caFile,
+// New returns a client for the console at baseURL. caFile,
 // when set, is the PEM bundle that signs the console's certificate.
-func NewConsoleClient(baseURL, token, caFile string) (*ConsoleClient, error) {
+func New(baseURL, token, caFile string) (*Client, error) {
 	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--console %q: want http(s)://host[:port]", baseURL)
@@ -41,15 +41,15 @@ func NewConsoleClient(baseURL, token, caFile string) (*ConsoleClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ConsoleClient{base: u, token: token, hc: hc}, nil
+	return &Client{base: u, token: token, hc: hc}, nil
 }
 
 // Private reports whether the token travels protected: over HTTPS, or to
 // a loopback address.
-func (c *ConsoleClient) Private() bool { return apiclient.Private(c.base) }
+func (c *Client) Private() bool { return apiclient.Private(c.base) }
 
-// consolePolicy is the body of GET /api/v1/agent/policy.
-type consolePolicy struct {
+// PolicyAnswer is the body of GET /api/v1/agent/policy.
+type PolicyAnswer struct {
 	ETag     string            `json:"etag"`
 	Policy   json.RawMessage   `json:"policy"`
 	Rulesets []json.RawMessage `json:"rulesets,omitempty"`
@@ -65,7 +65,7 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("console answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Msg)
 }
 
-func (c *ConsoleClient) do(ctx context.Context, method, path string, body []byte, hdr http.Header, timeout time.Duration) (*http.Response, error) {
+func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr http.Header, timeout time.Duration) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, bytes.NewReader(body))
 	if err != nil {
@@ -109,7 +109,7 @@ func errorBody(resp *http.Response) string {
 // Policy long-polls the cluster's policy: it returns when the console's
 // version differs from etag, or after about wait with changed false.
 // enforcing is the version the agent enforces, for the console to show.
-func (c *ConsoleClient) Policy(ctx context.Context, etag, enforcing string, wait time.Duration) (consolePolicy, bool, error) {
+func (c *Client) Policy(ctx context.Context, etag, enforcing string, wait time.Duration) (PolicyAnswer, bool, error) {
 	hdr := http.Header{}
 	if etag != "" {
 		hdr.Set("If-None-Match", etag)
@@ -125,29 +125,29 @@ func (c *ConsoleClient) Policy(ctx context.Context, etag, enforcing string, wait
 	path := "/api/v1/agent/policy?wait=" + url.QueryEscape(wait.String())
 	resp, err := c.do(ctx, http.MethodGet, path, nil, hdr, wait+30*time.Second)
 	if err != nil {
-		return consolePolicy{}, false, err
+		return PolicyAnswer{}, false, err
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusNotModified:
-		return consolePolicy{ETag: etag}, false, nil
+		return PolicyAnswer{ETag: etag}, false, nil
 	case http.StatusOK:
-		var p consolePolicy
+		var p PolicyAnswer
 		if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&p); err != nil {
-			return consolePolicy{}, false, fmt.Errorf("console policy: %w", err)
+			return PolicyAnswer{}, false, fmt.Errorf("console policy: %w", err)
 		}
 		if p.ETag == "" {
 			p.ETag = resp.Header.Get("ETag")
 		}
 		return p, p.ETag != etag, nil
 	}
-	return consolePolicy{}, false, &StatusError{Code: resp.StatusCode, Msg: errorBody(resp)}
+	return PolicyAnswer{}, false, &StatusError{Code: resp.StatusCode, Msg: errorBody(resp)}
 }
 
 // PushEvents delivers a batch; it is an eventqueue.SendFunc. Answers the
 // console will never accept for this batch become RejectedError; a token
 // the console refuses is retried (it may be re-registered), loudly.
-func (c *ConsoleClient) PushEvents(ctx context.Context, batch []event.Event) error {
+func (c *Client) PushEvents(ctx context.Context, batch []event.Event) error {
 	body, err := json.Marshal(struct {
 		Events []event.Event `json:"events"`
 	}{batch})
@@ -194,19 +194,19 @@ type ImageResult struct {
 	Result *scanresult.Image `json:"result,omitempty"`
 }
 
-// Scan-result queries are sent in batches of scanQueryBatch (the console
+// Scan-result queries are sent in batches of ScanQueryBatch (the console
 // takes up to 10000), each answer read up to scanAnswerBytes.
 const (
-	scanQueryBatch  = 1000
+	ScanQueryBatch  = 1000
 	scanAnswerBytes = 256 << 20
 )
 
 // ScanResults asks the console for the scan results of images, in
 // batches, and returns one result per query in their order.
-func (c *ConsoleClient) ScanResults(ctx context.Context, queries []ImageQuery) ([]ImageResult, error) {
+func (c *Client) ScanResults(ctx context.Context, queries []ImageQuery) ([]ImageResult, error) {
 	out := make([]ImageResult, 0, len(queries))
-	for start := 0; start < len(queries); start += scanQueryBatch {
-		batch := queries[start:min(start+scanQueryBatch, len(queries))]
+	for start := 0; start < len(queries); start += ScanQueryBatch {
+		batch := queries[start:min(start+ScanQueryBatch, len(queries))]
 		res, err := c.scanResults(ctx, batch)
 		if err != nil {
 			return nil, err
@@ -216,7 +216,7 @@ func (c *ConsoleClient) ScanResults(ctx context.Context, queries []ImageQuery) (
 	return out, nil
 }
 
-func (c *ConsoleClient) scanResults(ctx context.Context, batch []ImageQuery) ([]ImageResult, error) {
+func (c *Client) scanResults(ctx context.Context, batch []ImageQuery) ([]ImageResult, error) {
 	body, err := json.Marshal(struct {
 		Images []ImageQuery `json:"images"`
 	}{batch})
