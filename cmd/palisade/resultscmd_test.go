@@ -65,8 +65,8 @@ func TestResultsImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	token := strings.TrimSpace(string(b))
-	malware := "../../internal/scanresult/testdata/palisade-malware.yaml"
-	operator := "../../internal/scanresult/testdata/operator-list.yaml"
+	malware := "../../internal/supply/scanreport/testdata/palisade-malware.yaml"
+	operator := "../../internal/supply/scanreport/testdata/operator-list.yaml"
 
 	code, out, errOut := palisade(t, "", "results", "import", malware, operator, "--console", consoleURL, "--token-file", tokenFile)
 	if code != exitOK {

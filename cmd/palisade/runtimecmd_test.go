@@ -53,7 +53,7 @@ func TestRuntimeEval(t *testing.T) {
 	// Falco alerts: those a loaded ruleset answers to.
 	alerts := `{"rule":"Terminal shell in container","priority":"Notice","output":"shell","time":"2026-11-23T10:00:00Z","output_fields":{"k8s.pod.name":"p"}}
 {"rule":"Something else","priority":"Notice","output":"x","time":"2026-11-23T10:00:00Z","output_fields":{}}`
-	code, out, _ = palisade(t, alerts, "runtime", "eval", "--rules", "../../internal/responder/builtin/seed.yaml", "-")
+	code, out, _ = palisade(t, alerts, "runtime", "eval", "--rules", "../../internal/core/ruleset/builtin/seed.yaml", "-")
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"rule":"Terminal shell in container"`) {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}

@@ -18,8 +18,9 @@ import (
 	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scan"
-	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
@@ -200,7 +201,7 @@ func loadScanResults(cmd *cobra.Command, paths []string) (rules.ScanResults, err
 	x := scanresult.NewIndex()
 	var errs []error
 	for _, p := range paths {
-		reports, err := scanresult.ReadPath(p)
+		reports, err := scanreport.ReadPath(p)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -30,9 +30,9 @@ import (
 	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/segmentation"
 	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
 
@@ -196,7 +196,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 			return err
 		}
 	}
-	scans := scanresult.NewSources()
+	scans := scanreport.NewSources()
 	scanMetrics := newScanMetrics()
 	metrics.Register(scanMetrics.collectors()...)
 	var lookup rules.ScanResults = scans

@@ -16,10 +16,11 @@ import (
 	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/palisade-dev/palisade/internal/scanresult"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
-// The agent's scan-result sources, merged in one scanresult.Sources.
+// The agent's scan-result sources, merged in one scanreport.Sources.
 const (
 	sourceDir           = "dir"
 	sourceTrivyOperator = "trivy-operator"
@@ -46,7 +47,7 @@ func (m *scanMetrics) collectors() []prometheus.Collector {
 }
 
 // set replaces a source's images and records it.
-func (m *scanMetrics) set(src *scanresult.Sources, name string, images []*scanresult.Image, logger *slog.Logger) {
+func (m *scanMetrics) set(src *scanreport.Sources, name string, images []*scanresult.Image, logger *slog.Logger) {
 	if err := src.Set(name, images); err != nil {
 		m.errors.WithLabelValues(name).Inc()
 		logger.Warn("some scan results were left out", "source", name, "error", err)
@@ -57,8 +58,8 @@ func (m *scanMetrics) set(src *scanresult.Sources, name string, images []*scanre
 // watchScanDir reads the report files under path at start, then every
 // interval, and feeds the changes to src. A file that cannot be read is
 // logged (once per change) and keeps its last results.
-func watchScanDir(ctx context.Context, path string, interval time.Duration, src *scanresult.Sources, m *scanMetrics, logger *slog.Logger) {
-	d := scanresult.NewDir(path)
+func watchScanDir(ctx context.Context, path string, interval time.Duration, src *scanreport.Sources, m *scanMetrics, logger *slog.Logger) {
+	d := scanreport.NewDir(path)
 	logger = logger.With("source", sourceDir, "path", path)
 	if _, err := os.Stat(path); err != nil {
 		// A missing folder is empty (a ConfigMap volume may come later),
@@ -108,7 +109,7 @@ var trivyOperatorResources = []schema.GroupVersionResource{
 type trivyOperator struct {
 	client    dynamic.Interface
 	discovery discovery.DiscoveryInterface
-	src       *scanresult.Sources
+	src       *scanreport.Sources
 	metrics   *scanMetrics
 	logger    *slog.Logger
 	// settle is how long changes are gathered before the index is
@@ -120,14 +121,14 @@ type trivyOperator struct {
 	dirty   chan struct{}
 }
 
-func newTrivyOperator(client dynamic.Interface, disc discovery.DiscoveryInterface, src *scanresult.Sources, m *scanMetrics, logger *slog.Logger) *trivyOperator {
+func newTrivyOperator(client dynamic.Interface, disc discovery.DiscoveryInterface, src *scanreport.Sources, m *scanMetrics, logger *slog.Logger) *trivyOperator {
 	return &trivyOperator{client: client, discovery: disc, src: src, metrics: m, settle: time.Second,
 		logger: logger.With("source", sourceTrivyOperator), reports: map[string][]*scanresult.Image{}, dirty: make(chan struct{}, 1)}
 }
 
 // newTrivyOperatorFor follows Trivy Operator's reports through the agent's
 // access to the cluster.
-func newTrivyOperatorFor(cl cluster, src *scanresult.Sources, m *scanMetrics, logger *slog.Logger) (*trivyOperator, error) {
+func newTrivyOperatorFor(cl cluster, src *scanreport.Sources, m *scanMetrics, logger *slog.Logger) (*trivyOperator, error) {
 	client, err := dynamic.NewForConfig(cl.rest)
 	if err != nil {
 		return nil, err
@@ -215,8 +216,8 @@ func (t *trivyOperator) update(resource string, obj any) {
 	k := key(resource, u)
 	data, err := json.Marshal(u.Object)
 	if err == nil {
-		var rep *scanresult.Report
-		if rep, err = scanresult.Import(k, data); err == nil {
+		var rep *scanreport.Report
+		if rep, err = scanreport.Import(k, data); err == nil {
 			t.store(k, rep.Images)
 			return
 		}

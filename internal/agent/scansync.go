@@ -20,7 +20,8 @@ import (
 	"github.com/palisade-dev/palisade/internal/atomicfile"
 	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/image"
-	"github.com/palisade-dev/palisade/internal/scanresult"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // consoleScans gives a managed agent the console's scan results for the
@@ -33,7 +34,7 @@ import (
 // found or not, is kept until the next sync.
 type consoleScans struct {
 	client  *agentclient.Client
-	src     *scanresult.Sources
+	src     *scanreport.Sources
 	metrics *scanMetrics
 	logger  *slog.Logger
 	// pods lists the cluster's pods; nil without access to the cluster.
@@ -57,7 +58,7 @@ type consoleScans struct {
 	inflight map[agentclient.ImageQuery]chan struct{}
 }
 
-func newConsoleScans(client *agentclient.Client, src *scanresult.Sources, m *scanMetrics, pods kubernetes.Interface, stateDir string, logger *slog.Logger) *consoleScans {
+func newConsoleScans(client *agentclient.Client, src *scanreport.Sources, m *scanMetrics, pods kubernetes.Interface, stateDir string, logger *slog.Logger) *consoleScans {
 	return &consoleScans{
 		client: client, src: src, metrics: m, pods: pods, logger: logger.With("source", sourceConsole),
 		stateFile: filepath.Join(stateDir, "scan-results.json"),

@@ -12,8 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/palisade-dev/palisade/internal/console/agentclient"
+	"github.com/palisade-dev/palisade/internal/fixture"
 	"github.com/palisade-dev/palisade/internal/image"
-	"github.com/palisade-dev/palisade/internal/scanresult"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
 
 const shopAPI = "registry.example.com/shop/api:1.4.2"
@@ -23,7 +24,7 @@ const shopAPI = "registry.example.com/shop/api:1.4.2"
 func newSyncFixture(t *testing.T, dir string) (*consoleFixture, *consoleScans) {
 	t.Helper()
 	c := newConsole(t)
-	report, err := os.ReadFile("../scanresult/testdata/palisade-malware.yaml")
+	report, err := os.ReadFile(fixture.Repo(t, "internal/supply/scanreport/testdata/palisade-malware.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func newSyncFixture(t *testing.T, dir string) (*consoleFixture, *consoleScans) {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	return c, newConsoleScans(client, scanresult.NewSources(), newScanMetrics(), nil, dir, logger)
+	return c, newConsoleScans(client, scanreport.NewSources(), newScanMetrics(), nil, dir, logger)
 }
 
 func TestConsoleScansLookupAndSync(t *testing.T) {

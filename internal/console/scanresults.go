@@ -7,14 +7,15 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // ImportSummary is what importing one scan report did.
 type ImportSummary struct {
 	// Format is the report's format: trivy, trivy-operator or palisade.
-	Format scanresult.Format `json:"format"`
+	Format scanreport.Format `json:"format"`
 	// Images is how many images the report describes (one per report or
 	// resource; two may be the same image).
 	Images int `json:"images"`
@@ -31,7 +32,7 @@ type ImportSummary struct {
 // ImportScanResults imports a scan report: a Trivy JSON report, Trivy
 // Operator resources or Palisade ScanResults, told apart by their content.
 // name names the report in problems and in each scan's source. A report
-// that cannot be imported is a *scanresult.Error listing every problem
+// that cannot be imported is a *scanreport.Error listing every problem
 // with its line and field, and nothing changes.
 //
 // The index is changed first, then the store's mirror of it (one row per
@@ -39,7 +40,7 @@ type ImportSummary struct {
 // store fails, the index is put back as it was, though lookups made
 // meanwhile may have seen the new results.
 func (s *Service) ImportScanResults(ctx context.Context, name string, data []byte) (ImportSummary, error) {
-	rep, err := scanresult.Import(name, data)
+	rep, err := scanreport.Import(name, data)
 	if err != nil {
 		return ImportSummary{}, err
 	}

@@ -10,10 +10,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/palisade-dev/palisade/internal/fixture"
 	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/store"
 	"github.com/palisade-dev/palisade/internal/store/storetest"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 const (
@@ -47,7 +49,7 @@ func newScanService(t *testing.T, st store.Store) *Service {
 
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../scanresult/testdata/" + name)
+	b, err := os.ReadFile(fixture.Repo(t, "internal/supply/scanreport/testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestImportScanResults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := ImportSummary{Format: scanresult.FormatPalisade, Images: 2, Added: 2, Warnings: []string{}}
+			want := ImportSummary{Format: scanreport.FormatPalisade, Images: 2, Added: 2, Warnings: []string{}}
 			if diff := cmp.Diff(want, sum); diff != "" {
 				t.Errorf("summary (-want +got):\n%s", diff)
 			}
@@ -138,9 +140,9 @@ func TestImportScanResultsRefusesBadReports(t *testing.T) {
 	s := newScanService(t, st)
 	bad := strings.Replace(secretScan, "type: secret", "type: virus", 1)
 	_, err := s.ImportScanResults(ctx, "bad.yaml", []byte(bad))
-	var serr *scanresult.Error
+	var serr *scanreport.Error
 	if !errors.As(err, &serr) || len(serr.Problems) == 0 || serr.Problems[0].Line != 5 || !strings.Contains(err.Error(), "bad.yaml:5: scans[0].type") {
-		t.Fatalf("import of a bad report = %v, want a *scanresult.Error at bad.yaml:5", err)
+		t.Fatalf("import of a bad report = %v, want a *scanreport.Error at bad.yaml:5", err)
 	}
 	if keys := storedKeys(t, st); len(keys) != 0 {
 		t.Errorf("a refused report stored %v", keys)
@@ -202,7 +204,7 @@ func TestLoadScanResultsRewritesStaleRows(t *testing.T) {
 	ctx := context.Background()
 	st, _ := storetest.Backends(t)[0].Open(t)
 	defer st.Close()
-	rep, err := scanresult.Import("x.yaml", []byte(secretScan))
+	rep, err := scanreport.Import("x.yaml", []byte(secretScan))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,8 @@ import (
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Options configure a Service.

@@ -11,7 +11,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/benchdata"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/scanresult"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
 

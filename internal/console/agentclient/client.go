@@ -15,7 +15,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/apiclient"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/eventqueue"
-	"github.com/palisade-dev/palisade/internal/scanresult"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Client is a managed agent's connection to the console's agent API

@@ -19,7 +19,7 @@ const shopAPIDigest = "sha256:9c1e4b7a2d5f8e0c3b6a9d2f5e8c1b4a7d0e3f6c9b2a5d8e1f
 // cluster runs: answers come in the order asked, across batches.
 func TestConsoleClientScanResults(t *testing.T) {
 	svc, _, _ := consoletest.New(t)
-	report, err := os.ReadFile(fixture.Repo(t, "internal/scanresult/testdata/palisade-malware.yaml"))
+	report, err := os.ReadFile(fixture.Repo(t, "internal/supply/scanreport/testdata/palisade-malware.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

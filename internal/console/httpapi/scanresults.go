@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/palisade-dev/palisade/internal/scanresult"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // MaxScanReportBytes bounds a scan report posted to /api/v1/scan-results

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,7 +21,7 @@ func trivyReport(t *testing.T, name string) string {
 
 func testdata(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "scanresult", "testdata", name))
+	b, err := os.ReadFile(fixture.Repo(t, "internal/supply/scanreport/testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

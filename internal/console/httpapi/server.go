@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/scanresult"
 	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
 
 // Role is what a token may do.
@@ -158,7 +158,7 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 // storeError maps service and store errors to status codes.
 func (a *API) storeError(w http.ResponseWriter, err error) {
 	var inv *console.InvalidError
-	var report *scanresult.Error
+	var report *scanreport.Error
 	switch {
 	case errors.As(err, &inv):
 		body := apiError{Error: inv.Error()}

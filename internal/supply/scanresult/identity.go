@@ -2,7 +2,6 @@ package scanresult
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/palisade-dev/palisade/internal/image"
@@ -51,9 +50,9 @@ func refKey(r image.Ref) string {
 	return r.Path
 }
 
-// parseReference normalises a reference read from a report: its key (the
+// ParseReference normalises a reference read from a report: its key (the
 // tag, if any) and the digest it pins (if any).
-func parseReference(s string) (key, digest string, err error) {
+func ParseReference(s string) (key, digest string, err error) {
 	r := image.Parse(s)
 	if r.Err != nil {
 		return "", "", r.Err
@@ -66,53 +65,8 @@ func parseReference(s string) (key, digest string, err error) {
 	return refKey(r), r.Digest, nil
 }
 
-// identity holds an image's identity while a report is read.
-type identity struct {
-	digests []string
-	imageID string
-	refs    []string
-}
-
-func (id *identity) addDigest(d string) {
-	if d != "" && !slices.Contains(id.digests, d) {
-		id.digests = append(id.digests, d)
-	}
-}
-
-func (id *identity) addRef(k string) {
-	if k != "" && !slices.Contains(id.refs, k) {
-		id.refs = append(id.refs, k)
-	}
-}
-
-// addReference adds a reference's tag and digest.
-func (id *identity) addReference(s string) error {
-	k, d, err := parseReference(s)
-	if err != nil {
-		return err
-	}
-	id.addRef(k)
-	id.addDigest(d)
-	return nil
-}
-
-func (id *identity) empty() bool {
-	return len(id.digests) == 0 && id.imageID == "" && len(id.refs) == 0
-}
-
-func (id *identity) image() *Image {
-	im := &Image{ImageID: id.imageID}
-	if len(id.digests) > 0 {
-		im.Digests = slices.Sorted(slices.Values(id.digests))
-	}
-	if len(id.refs) > 0 {
-		im.References = slices.Sorted(slices.Values(id.refs))
-	}
-	return im
-}
-
-// checkDigest returns an error for a string that is not a digest.
-func checkDigest(d string) error {
+// CheckDigest returns an error for a string that is not a digest.
+func CheckDigest(d string) error {
 	if !validDigest(d) {
 		return fmt.Errorf("not a digest (%q): want \"sha256:\" and 64 lower-case hex digits", d)
 	}

@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"strings"
@@ -6,14 +6,16 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Trivy Operator kinds (aquasecurity.github.io/v1alpha1) and the scan each
 // records.
-var operatorKinds = map[string]ScanType{
-	"VulnerabilityReport":        ScanVulnerability,
-	"ClusterVulnerabilityReport": ScanVulnerability,
-	"ExposedSecretReport":        ScanSecret,
+var operatorKinds = map[string]scanresult.ScanType{
+	"VulnerabilityReport":        scanresult.ScanVulnerability,
+	"ClusterVulnerabilityReport": scanresult.ScanVulnerability,
+	"ExposedSecretReport":        scanresult.ScanSecret,
 }
 
 var operatorKindNames = []string{"VulnerabilityReport", "ClusterVulnerabilityReport", "ExposedSecretReport"}
@@ -107,21 +109,21 @@ func importOperator(ps *docProblems, rep *Report, base *field.Path, j []byte, li
 	r := o.Report
 	id := operatorIdentity(ps, rp, r)
 	when := operatorTime(ps, base, &o)
-	var vulns []Vulnerability
+	var vulns []scanresult.Vulnerability
 	for i, v := range r.Vulnerabilities {
 		vulns = append(vulns, operatorVulnerability(ps, rp.Child("vulnerabilities").Index(i), v))
 	}
-	var secrets []Secret
+	var secrets []scanresult.Secret
 	for i, s := range r.Secrets {
 		sp := rp.Child("secrets").Index(i)
-		sev, err := ParseSeverity(s.Severity)
+		sev, err := scanresult.ParseSeverity(s.Severity)
 		if err != nil {
 			ps.fail(field.NotSupported(sp.Child("severity"), s.Severity, severityValues))
 		}
 		if s.RuleID == "" && s.Title == "" {
 			ps.fail(field.Required(sp.Child("ruleID"), "a secret needs a ruleID or a title"))
 		}
-		secrets = append(secrets, Secret{RuleID: s.RuleID, Category: s.Category, Severity: sev, Title: s.Title, Target: s.Target})
+		secrets = append(secrets, scanresult.Secret{RuleID: s.RuleID, Category: s.Category, Severity: sev, Title: s.Title, Target: s.Target})
 	}
 	if id == nil || len(ps.errs) > 0 {
 		return
@@ -132,8 +134,8 @@ func importOperator(ps *docProblems, rep *Report, base *field.Path, j []byte, li
 		src += " " + strings.TrimPrefix(o.Metadata.Namespace+"/"+o.Metadata.Name, "/")
 	}
 	scanner := strings.TrimSpace(r.Scanner.Name + " " + r.Scanner.Version)
-	im.Scans = []Scan{{Type: scan, Time: when, Scanner: scanner, Source: src}}
-	if scan == ScanVulnerability {
+	im.Scans = []scanresult.Scan{{Type: scan, Time: when, Scanner: scanner, Source: src}}
+	if scan == scanresult.ScanVulnerability {
 		im.Vulnerabilities = vulns
 		if len(secrets) > 0 {
 			ps.warn(field.Forbidden(rp.Child("secrets"), "a "+kind+" records no secret scan: ignored"))
@@ -153,7 +155,7 @@ func operatorIdentity(ps *docProblems, rp *field.Path, r *operatorReport) *ident
 	a := r.Artifact
 	ap := rp.Child("artifact")
 	if a.Digest != "" {
-		if err := checkDigest(a.Digest); err != nil {
+		if err := scanresult.CheckDigest(a.Digest); err != nil {
 			ps.fail(field.Invalid(ap.Child("digest"), a.Digest, err.Error()))
 			return nil
 		}
@@ -200,23 +202,23 @@ func operatorTime(ps *docProblems, base *field.Path, o *operatorObject) time.Tim
 	return t
 }
 
-func operatorVulnerability(ps *docProblems, p *field.Path, v operatorVuln) Vulnerability {
+func operatorVulnerability(ps *docProblems, p *field.Path, v operatorVuln) scanresult.Vulnerability {
 	if v.VulnerabilityID == "" {
 		ps.fail(field.Required(p.Child("vulnerabilityID"), ""))
 	}
-	sev, err := ParseSeverity(v.Severity)
+	sev, err := scanresult.ParseSeverity(v.Severity)
 	if err != nil {
 		ps.fail(field.NotSupported(p.Child("severity"), v.Severity, severityValues))
 	}
 	c := chooseCVSS(ps, p.Child("cvss"), v.VulnerabilityID, v.CVSS, v.CVSSSource)
-	if v.Score != nil && !validScore(*v.Score) {
+	if v.Score != nil && !scanresult.ValidScore(*v.Score) {
 		ps.fail(field.Invalid(p.Child("score"), *v.Score, "must be between 0 and 10"))
 	} else if c == nil && v.Score != nil {
 		// Without the cvss field the operator gives only a score (NVD's
 		// V3 score when there is one): the metrics are unknown.
-		c = &CVSS{BaseScore: *v.Score}
+		c = &scanresult.CVSS{BaseScore: *v.Score}
 	}
-	return Vulnerability{
+	return scanresult.Vulnerability{
 		ID:               v.VulnerabilityID,
 		Package:          v.Resource,
 		InstalledVersion: v.InstalledVersion,

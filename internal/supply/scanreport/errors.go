@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"errors"
@@ -190,3 +190,6 @@ func located(source string, err error) Problem {
 	}
 	return Problem{Source: source, Message: err.Error()}
 }
+
+// severityValues are the severities a report may give, for messages.
+var severityValues = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}

@@ -21,7 +21,7 @@ func ScanTypes() []ScanType {
 	return []ScanType{ScanVulnerability, ScanMalware, ScanSecret}
 }
 
-func (t ScanType) valid() bool {
+func (t ScanType) Valid() bool {
 	return t == ScanVulnerability || t == ScanMalware || t == ScanSecret
 }
 
@@ -48,8 +48,6 @@ const (
 	SeverityLow      Severity = "LOW"
 	SeverityUnknown  Severity = "UNKNOWN"
 )
-
-var severityValues = []string{"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}
 
 // Rank orders severities: CRITICAL 4, HIGH 3, MEDIUM 2, LOW 1, UNKNOWN 0.
 func (s Severity) Rank() int {

@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"errors"

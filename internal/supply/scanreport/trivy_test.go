@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"encoding/json"
@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/palisade-dev/palisade/internal/fixture"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // trivyReports is the folder of real Trivy output kept in the repository's
@@ -60,9 +62,9 @@ func obj(m map[string]any, path ...any) map[string]any {
 }
 
 // cv is the CVSS the importer should produce for a vector.
-func cv(t testing.TB, source, vector string, score float64) *CVSS {
+func cv(t testing.TB, source, vector string, score float64) *scanresult.CVSS {
 	t.Helper()
-	c, err := ParseCVSS(vector)
+	c, err := scanresult.ParseCVSS(vector)
 	if err != nil {
 		t.Fatalf("%s: %v", vector, err)
 	}
@@ -77,29 +79,29 @@ var trivyTime = time.Date(2021, 8, 25, 12, 20, 30, 5, time.UTC)
 
 func TestImportTrivyReports(t *testing.T) {
 	const avd = "https://avd.aquasec.com/nvd/"
-	scan := func(file string) []Scan {
-		return []Scan{{Type: ScanVulnerability, Time: trivyTime, Scanner: "Trivy dev", Source: file}}
+	scan := func(file string) []scanresult.Scan {
+		return []scanresult.Scan{{Type: scanresult.ScanVulnerability, Time: trivyTime, Scanner: "Trivy dev", Source: file}}
 	}
 	nvdLowNet := "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N"
 	bashLocal := "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
 	padding := "CVSS:3.0/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:N"
 	tests := []struct {
 		file string
-		want *Image
+		want *scanresult.Image
 	}{
 		{
 			// The vendors disagree on attack complexity (Red Hat: high):
 			// NVD's vector is the one used.
 			file: "alpine-310.json",
-			want: &Image{
+			want: &scanresult.Image{
 				ImageID:    "sha256:961769676411f082461f9ef46626dd7a2d1e2b2a38e6a44364bcbecf51e66dd4",
 				References: []string{"ghcr.io/aquasecurity/trivy-test-images:alpine-310"},
 				Scans:      scan("alpine-310.json"),
-				Vulnerabilities: []Vulnerability{
-					{ID: "CVE-2019-1549", Package: "libcrypto1.1", InstalledVersion: "1.1.1c-r0", FixedVersion: "1.1.1d-r0", Severity: SeverityMedium, CVSS: cv(t, "nvd", nvdLowNet, 5.3), Title: "openssl: information disclosure in fork()", URL: avd + "cve-2019-1549"},
-					{ID: "CVE-2019-1551", Package: "libcrypto1.1", InstalledVersion: "1.1.1c-r0", FixedVersion: "1.1.1d-r2", Severity: SeverityMedium, CVSS: cv(t, "nvd", nvdLowNet, 5.3), Title: "openssl: Integer overflow in RSAZ modular exponentiation on x86_64", URL: avd + "cve-2019-1551"},
-					{ID: "CVE-2019-1549", Package: "libssl1.1", InstalledVersion: "1.1.1c-r0", FixedVersion: "1.1.1d-r0", Severity: SeverityMedium, CVSS: cv(t, "nvd", nvdLowNet, 5.3), Title: "openssl: information disclosure in fork()", URL: avd + "cve-2019-1549"},
-					{ID: "CVE-2019-1551", Package: "libssl1.1", InstalledVersion: "1.1.1c-r0", FixedVersion: "1.1.1d-r2", Severity: SeverityMedium, CVSS: cv(t, "nvd", nvdLowNet, 5.3), Title: "openssl: Integer overflow in RSAZ modular exponentiation on x86_64", URL: avd + "cve-2019-1551"},
+				Vulnerabilities: []scanresult.Vulnerability{
+					{ID: "CVE-2019-1549", Package: "libcrypto1.1", InstalledVersion: "1.1.1c-r0", FixedVersion: "1.1.1d-r0", Severity: scanresult.SeverityMedium, CVSS: cv(t, "nvd", nvdLowNet, 5.3), Title: "openssl: information disclosure in fork()", URL: avd + "cve-2019-1549"},
+					{ID: "CVE-2019-1551", Package: "libcrypto1.1", InstalledVersion: "1.1.1c-r0", FixedVersion: "1.1.1d-r2", Severity: scanresult.SeverityMedium, CVSS: cv(t, "nvd", nvdLowNet, 5.3), Title: "openssl: Integer overflow in RSAZ modular exponentiation on x86_64", URL: avd + "cve-2019-1551"},
+					{ID: "CVE-2019-1549", Package: "libssl1.1", InstalledVersion: "1.1.1c-r0", FixedVersion: "1.1.1d-r0", Severity: scanresult.SeverityMedium, CVSS: cv(t, "nvd", nvdLowNet, 5.3), Title: "openssl: information disclosure in fork()", URL: avd + "cve-2019-1549"},
+					{ID: "CVE-2019-1551", Package: "libssl1.1", InstalledVersion: "1.1.1c-r0", FixedVersion: "1.1.1d-r2", Severity: scanresult.SeverityMedium, CVSS: cv(t, "nvd", nvdLowNet, 5.3), Title: "openssl: Integer overflow in RSAZ modular exponentiation on x86_64", URL: avd + "cve-2019-1551"},
 				},
 			},
 		},
@@ -108,26 +110,26 @@ func TestImportTrivyReports(t *testing.T) {
 			// still from NVD: CVE-2018-0734 is "network" by NVD, "local"
 			// by Red Hat. No fix: no FixedVersion.
 			file: "centos-7.json",
-			want: &Image{
+			want: &scanresult.Image{
 				ImageID:    "sha256:f1cb7c7d58b73eac859c395882eec49d50651244e342cd6c68a5c7809785f427",
 				References: []string{"ghcr.io/aquasecurity/trivy-test-images:centos-7"},
 				Scans:      scan("centos-7.json"),
-				Vulnerabilities: []Vulnerability{
-					{ID: "CVE-2019-18276", Package: "bash", InstalledVersion: "4.2.46-31.el7", Severity: SeverityLow, CVSS: cv(t, "nvd", bashLocal, 7.8), Title: "bash: when effective UID is not equal to its real UID the saved UID is not dropped", URL: avd + "cve-2019-18276"},
-					{ID: "CVE-2019-1559", Package: "openssl-libs", InstalledVersion: "1:1.0.2k-16.el7", FixedVersion: "1:1.0.2k-19.el7", Severity: SeverityMedium, CVSS: cv(t, "nvd", padding, 5.9), Title: "openssl: 0-byte record padding oracle", URL: avd + "cve-2019-1559"},
-					{ID: "CVE-2018-0734", Package: "openssl-libs", InstalledVersion: "1:1.0.2k-16.el7", FixedVersion: "1:1.0.2k-19.el7", Severity: SeverityLow, CVSS: cv(t, "nvd", padding, 5.9), Title: "openssl: timing side channel attack in the DSA signature algorithm", URL: avd + "cve-2018-0734"},
+				Vulnerabilities: []scanresult.Vulnerability{
+					{ID: "CVE-2019-18276", Package: "bash", InstalledVersion: "4.2.46-31.el7", Severity: scanresult.SeverityLow, CVSS: cv(t, "nvd", bashLocal, 7.8), Title: "bash: when effective UID is not equal to its real UID the saved UID is not dropped", URL: avd + "cve-2019-18276"},
+					{ID: "CVE-2019-1559", Package: "openssl-libs", InstalledVersion: "1:1.0.2k-16.el7", FixedVersion: "1:1.0.2k-19.el7", Severity: scanresult.SeverityMedium, CVSS: cv(t, "nvd", padding, 5.9), Title: "openssl: 0-byte record padding oracle", URL: avd + "cve-2019-1559"},
+					{ID: "CVE-2018-0734", Package: "openssl-libs", InstalledVersion: "1:1.0.2k-16.el7", FixedVersion: "1:1.0.2k-19.el7", Severity: scanresult.SeverityLow, CVSS: cv(t, "nvd", padding, 5.9), Title: "openssl: timing side channel attack in the DSA signature algorithm", URL: avd + "cve-2018-0734"},
 				},
 			},
 		},
 		{
 			file: "debian-buster.json",
-			want: &Image{
+			want: &scanresult.Image{
 				ImageID:    "sha256:c2c03a296d2329a4f3ab72a7bf38b78a8a80108204d326b0139d6af700e152d1",
 				References: []string{"ghcr.io/aquasecurity/trivy-test-images:debian-buster"},
 				Scans:      scan("debian-buster.json"),
-				Vulnerabilities: []Vulnerability{
-					{ID: "CVE-2019-18276", Package: "bash", InstalledVersion: "5.0-4", Severity: SeverityLow, CVSS: cv(t, "nvd", bashLocal, 7.8), Title: "bash: when effective UID is not equal to its real UID the saved UID is not dropped", URL: avd + "cve-2019-18276"},
-					{ID: "CVE-2019-18224", Package: "libidn2-0", InstalledVersion: "2.0.5-1", FixedVersion: "2.0.5-1+deb10u1", Severity: SeverityCritical, CVSS: cv(t, "nvd", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8), Title: "libidn2: heap-based buffer overflow in idn2_to_ascii_4i in lib/lookup.c", URL: avd + "cve-2019-18224"},
+				Vulnerabilities: []scanresult.Vulnerability{
+					{ID: "CVE-2019-18276", Package: "bash", InstalledVersion: "5.0-4", Severity: scanresult.SeverityLow, CVSS: cv(t, "nvd", bashLocal, 7.8), Title: "bash: when effective UID is not equal to its real UID the saved UID is not dropped", URL: avd + "cve-2019-18276"},
+					{ID: "CVE-2019-18224", Package: "libidn2-0", InstalledVersion: "2.0.5-1", FixedVersion: "2.0.5-1+deb10u1", Severity: scanresult.SeverityCritical, CVSS: cv(t, "nvd", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8), Title: "libidn2: heap-based buffer overflow in idn2_to_ascii_4i in lib/lookup.c", URL: avd + "cve-2019-18224"},
 				},
 			},
 		},
@@ -145,7 +147,7 @@ func TestImportTrivyReports(t *testing.T) {
 			if rep.Format != FormatTrivy || len(rep.Warnings) > 0 {
 				t.Errorf("format %q, warnings %v", rep.Format, rep.Warnings)
 			}
-			if diff := cmp.Diff([]*Image{tt.want}, rep.Images); diff != "" {
+			if diff := cmp.Diff([]*scanresult.Image{tt.want}, rep.Images); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -171,8 +173,8 @@ func TestImportTrivyIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	im := rep.Images[0]
-	want := &Image{Digests: []string{other, digest}, ImageID: "sha256:961769676411f082461f9ef46626dd7a2d1e2b2a38e6a44364bcbecf51e66dd4", References: []string{"docker.io/library/alpine:3.10"}}
-	got := &Image{Digests: im.Digests, ImageID: im.ImageID, References: im.References}
+	want := &scanresult.Image{Digests: []string{other, digest}, ImageID: "sha256:961769676411f082461f9ef46626dd7a2d1e2b2a38e6a44364bcbecf51e66dd4", References: []string{"docker.io/library/alpine:3.10"}}
+	got := &scanresult.Image{Digests: im.Digests, ImageID: im.ImageID, References: im.References}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("identity (-want +got):\n%s", diff)
 	}
@@ -215,13 +217,13 @@ func TestImportTrivySecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []*Image{{
+	want := []*scanresult.Image{{
 		Digests:    []string{digest},
 		References: []string{"registry.example.com/shop/api:1.4.2"},
-		Scans:      []Scan{{Type: ScanSecret, Time: trivyTime, Scanner: "Trivy dev", Source: "secrets.json"}},
-		Secrets: []Secret{
-			{RuleID: "aws-access-key-id", Category: "AWS", Severity: SeverityCritical, Title: "AWS Access Key ID", Target: "deploy.sh", Line: 3},
-			{RuleID: "mysecret", Category: "Custom", Severity: SeverityHigh, Title: "My Secret", Target: "deploy.sh", Line: 7},
+		Scans:      []scanresult.Scan{{Type: scanresult.ScanSecret, Time: trivyTime, Scanner: "Trivy dev", Source: "secrets.json"}},
+		Secrets: []scanresult.Secret{
+			{RuleID: "aws-access-key-id", Category: "AWS", Severity: scanresult.SeverityCritical, Title: "AWS Access Key ID", Target: "deploy.sh", Line: 3},
+			{RuleID: "mysecret", Category: "Custom", Severity: scanresult.SeverityHigh, Title: "My Secret", Target: "deploy.sh", Line: 7},
 		},
 	}}
 	if diff := cmp.Diff(want, rep.Images); diff != "" {
@@ -240,7 +242,7 @@ func TestImportTrivyCVSSChoice(t *testing.T) {
 	tests := []struct {
 		name     string
 		edit     func(cvss map[string]any, v map[string]any)
-		want     *CVSS
+		want     *scanresult.CVSS
 		warnings []string
 	}{
 		{
@@ -360,7 +362,7 @@ func TestImportTrivyWithoutTimeOrPackages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s, ok := rep.Images[0].Scan(ScanVulnerability); !ok || !s.Time.Equal(trivyTime) || len(rep.Images[0].Vulnerabilities) != 0 {
+	if s, ok := rep.Images[0].Scan(scanresult.ScanVulnerability); !ok || !s.Time.Equal(trivyTime) || len(rep.Images[0].Vulnerabilities) != 0 {
 		t.Errorf("clean image: %+v", rep.Images[0])
 	}
 }
@@ -376,7 +378,7 @@ func TestImportTrivyReportsTogether(t *testing.T) {
 		}
 		var got []string
 		for _, im := range rep.Images {
-			s, _ := im.Scan(ScanVulnerability)
+			s, _ := im.Scan(scanresult.ScanVulnerability)
 			got = append(got, im.References[0]+" "+s.Source)
 		}
 		// Each report's scans name the line it starts on.

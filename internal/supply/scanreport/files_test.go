@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/image"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // malwareDoc is a Palisade ScanResult of ref with one malware finding.
@@ -37,8 +39,8 @@ func writeFile(t *testing.T, path, data string, mtime time.Time) {
 	}
 }
 
-func malwareOf(images []*Image, ref string) string {
-	x := NewIndex()
+func malwareOf(images []*scanresult.Image, ref string) string {
+	x := scanresult.NewIndex()
 	_ = x.Add(images...)
 	im, ok := x.Lookup(ref, "")
 	if !ok || len(im.Malware) == 0 {
@@ -136,21 +138,21 @@ func TestReadPath(t *testing.T) {
 
 func TestSources(t *testing.T) {
 	s := NewSources()
-	a := &Image{References: []string{"shop/a:1"}, Scans: []Scan{{Type: ScanMalware, Time: at(1)}}, Malware: []Malware{{Name: "from-dir"}}}
-	newer := &Image{References: []string{"shop/a:1"}, Scans: []Scan{{Type: ScanMalware, Time: at(2)}}, Malware: []Malware{{Name: "from-console"}}}
-	if err := s.Set("dir", []*Image{a}); err != nil {
+	a := &scanresult.Image{References: []string{"shop/a:1"}, Scans: []scanresult.Scan{{Type: scanresult.ScanMalware, Time: at(1)}}, Malware: []scanresult.Malware{{Name: "from-dir"}}}
+	newer := &scanresult.Image{References: []string{"shop/a:1"}, Scans: []scanresult.Scan{{Type: scanresult.ScanMalware, Time: at(2)}}, Malware: []scanresult.Malware{{Name: "from-console"}}}
+	if err := s.Set("dir", []*scanresult.Image{a}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Set("console", []*Image{newer}); err != nil {
+	if err := s.Set("console", []*scanresult.Image{newer}); err != nil {
 		t.Fatal(err)
 	}
 	if got := malwareOf(s.Index().Images(), "shop/a:1"); got != "from-console" {
 		t.Errorf("merged = %s, want the later scan", got)
 	}
 	// A bad image is left out and reported; the rest of its source stays.
-	bad := &Image{References: []string{"Shop/A"}, Scans: []Scan{{Type: ScanMalware, Time: at(3)}}}
-	b := &Image{References: []string{"shop/b:1"}, Scans: []Scan{{Type: ScanMalware, Time: at(1)}}}
-	if err := s.Set("dir", []*Image{a, bad, b}); err == nil || !strings.Contains(err.Error(), "dir: image 1") {
+	bad := &scanresult.Image{References: []string{"Shop/A"}, Scans: []scanresult.Scan{{Type: scanresult.ScanMalware, Time: at(3)}}}
+	b := &scanresult.Image{References: []string{"shop/b:1"}, Scans: []scanresult.Scan{{Type: scanresult.ScanMalware, Time: at(1)}}}
+	if err := s.Set("dir", []*scanresult.Image{a, bad, b}); err == nil || !strings.Contains(err.Error(), "dir: image 1") {
 		t.Errorf("Set with a bad image: err = %v", err)
 	}
 	if _, ok := s.Lookup("shop/b:1", ""); !ok || s.Len() != 2 {
@@ -186,8 +188,8 @@ func TestSourcesConcurrent(t *testing.T) {
 		}()
 	}
 	for i := range 50 {
-		im := &Image{References: []string{"shop/a:1"}, Scans: []Scan{{Type: ScanMalware, Time: at(1 + i%20)}}}
-		if err := s.Set(fmt.Sprint("src", i%3), []*Image{im}); err != nil {
+		im := &scanresult.Image{References: []string{"shop/a:1"}, Scans: []scanresult.Scan{{Type: scanresult.ScanMalware, Time: at(1 + i%20)}}}
+		if err := s.Set(fmt.Sprint("src", i%3), []*scanresult.Image{im}); err != nil {
 			t.Error(err)
 		}
 	}
@@ -197,3 +199,5 @@ func TestSourcesConcurrent(t *testing.T) {
 		t.Error("shop/a:1 not found at the end")
 	}
 }
+
+func at(day int) time.Time { return time.Date(2026, 5, day, 0, 0, 0, 0, time.UTC) }

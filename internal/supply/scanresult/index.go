@@ -84,7 +84,7 @@ type Changes struct {
 func (x *Index) Update(images ...*Image) (Changes, error) {
 	norm := make([]*Image, 0, len(images))
 	for i, im := range images {
-		n, err := normalise(im)
+		n, err := Normalise(im)
 		if err != nil {
 			return Changes{}, fmt.Errorf("image %d: %w", i, err)
 		}
@@ -130,13 +130,13 @@ func (im *Image) Key() string {
 	return ""
 }
 
-// normalise checks an image and returns a copy, sharing nothing with it,
+// Normalise checks an image and returns a copy, sharing nothing with it,
 // with normalised references and sorted digests and scans.
-func normalise(im *Image) (*Image, error) {
+func Normalise(im *Image) (*Image, error) {
 	n := *im
 	n.Digests = nil
 	for _, d := range im.Digests {
-		if err := checkDigest(d); err != nil {
+		if err := CheckDigest(d); err != nil {
 			return nil, err
 		}
 		if !slices.Contains(n.Digests, d) {
@@ -145,13 +145,13 @@ func normalise(im *Image) (*Image, error) {
 	}
 	slices.Sort(n.Digests)
 	if n.ImageID != "" {
-		if err := checkDigest(n.ImageID); err != nil {
+		if err := CheckDigest(n.ImageID); err != nil {
 			return nil, fmt.Errorf("image ID: %w", err)
 		}
 	}
 	n.References = nil
 	for _, s := range im.References {
-		k, d, err := parseReference(s)
+		k, d, err := ParseReference(s)
 		if err != nil {
 			return nil, err
 		}
@@ -180,11 +180,11 @@ func normalise(im *Image) (*Image, error) {
 	n.Malware = slices.Clone(im.Malware)
 	n.Scans = slices.Clone(im.Scans)
 	for _, s := range n.Scans {
-		if !s.Type.valid() {
+		if !s.Type.Valid() {
 			return nil, fmt.Errorf("unsupported scan type %q", s.Type)
 		}
 	}
-	sortScans(n.Scans)
+	SortScans(n.Scans)
 	for i := 1; i < len(n.Scans); i++ {
 		if n.Scans[i].Type == n.Scans[i-1].Type {
 			return nil, fmt.Errorf("two %s scans", n.Scans[i].Type)
@@ -193,7 +193,7 @@ func normalise(im *Image) (*Image, error) {
 	return &n, nil
 }
 
-func sortScans(s []Scan) {
+func SortScans(s []Scan) {
 	slices.SortStableFunc(s, func(a, b Scan) int { return a.Type.order() - b.Type.order() })
 }
 

@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"os"
@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+
+	"github.com/palisade-dev/palisade/internal/fixture"
 )
 
 func TestImportPalisade(t *testing.T) {
@@ -18,25 +22,25 @@ func TestImportPalisade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []*Image{
+	want := []*scanresult.Image{
 		{
 			Digests:    []string{"sha256:9c1e4b7a2d5f8e0c3b6a9d2f5e8c1b4a7d0e3f6c9b2a5d8e1f4c7b0a3d6e9f2c"},
 			References: []string{"registry.example.com/shop/api:1.4.2"},
-			Scans: []Scan{
-				{Type: ScanVulnerability, Time: time.Date(2026, 5, 3, 8, 2, 0, 0, time.UTC), Scanner: "Grype 0.79.0", Source: "palisade-malware.yaml:3"},
-				{Type: ScanMalware, Time: time.Date(2026, 5, 3, 10, 0, 0, 0, time.UTC), Scanner: "ClamAV 1.3.1", Source: "palisade-malware.yaml:3"},
+			Scans: []scanresult.Scan{
+				{Type: scanresult.ScanVulnerability, Time: time.Date(2026, 5, 3, 8, 2, 0, 0, time.UTC), Scanner: "Grype 0.79.0", Source: "palisade-malware.yaml:3"},
+				{Type: scanresult.ScanMalware, Time: time.Date(2026, 5, 3, 10, 0, 0, 0, time.UTC), Scanner: "ClamAV 1.3.1", Source: "palisade-malware.yaml:3"},
 			},
-			Vulnerabilities: []Vulnerability{
-				{ID: "CVE-2024-6387", Package: "openssh-server", InstalledVersion: "1:9.2p1-2", FixedVersion: "1:9.2p1-2+deb12u3", Severity: SeverityHigh,
+			Vulnerabilities: []scanresult.Vulnerability{
+				{ID: "CVE-2024-6387", Package: "openssh-server", InstalledVersion: "1:9.2p1-2", FixedVersion: "1:9.2p1-2+deb12u3", Severity: scanresult.SeverityHigh,
 					CVSS: cv(t, "nvd", "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H", 8.1)},
 				// No severity: the score's rating.
-				{ID: "CVE-2023-45853", Package: "zlib1g", Severity: SeverityCritical, CVSS: &CVSS{BaseScore: 9.8}},
+				{ID: "CVE-2023-45853", Package: "zlib1g", Severity: scanresult.SeverityCritical, CVSS: &scanresult.CVSS{BaseScore: 9.8}},
 			},
-			Malware: []Malware{{Name: "Eicar-Signature", Path: "/srv/www/eicar.com"}},
+			Malware: []scanresult.Malware{{Name: "Eicar-Signature", Path: "/srv/www/eicar.com"}},
 		},
 		{
 			Digests: []string{"sha256:0f5b1f8e5c8a4e6d0b3c2a1f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d"},
-			Scans:   []Scan{{Type: ScanSecret, Time: time.Date(2026, 5, 3, 11, 0, 0, 0, time.UTC), Scanner: "gitleaks 8.18.2", Source: "palisade-malware.yaml:34"}},
+			Scans:   []scanresult.Scan{{Type: scanresult.ScanSecret, Time: time.Date(2026, 5, 3, 11, 0, 0, 0, time.UTC), Scanner: "gitleaks 8.18.2", Source: "palisade-malware.yaml:34"}},
 		},
 	}
 	if diff := cmp.Diff(want, rep.Images, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
@@ -65,7 +69,7 @@ func TestImportMixedList(t *testing.T) {
 	if rep.Format != FormatPalisade || len(rep.Images) != 2 {
 		t.Fatalf("format %q, %d images", rep.Format, len(rep.Images))
 	}
-	x := NewIndex()
+	x := scanresult.NewIndex()
 	if err := x.Add(rep.Images...); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +81,7 @@ func TestImportMixedList(t *testing.T) {
 
 // The examples users copy import as documented.
 func TestDocumentedExamples(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/scan-results.md")
+	doc, err := os.ReadFile(fixture.Repo(t, "docs/scan-results.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // maxFileSize caps one report file: a Trivy report of a large image with
@@ -126,7 +128,7 @@ type Dir struct {
 
 type dirFile struct {
 	info   fileInfo
-	images []*Image
+	images []*scanresult.Image
 	// failed is the error of the last read, if it failed.
 	failed error
 }
@@ -194,13 +196,13 @@ func (d *Dir) Reload() (DirChange, error) {
 }
 
 // Images returns the images of every file, in file order.
-func (d *Dir) Images() []*Image {
+func (d *Dir) Images() []*scanresult.Image {
 	paths := make([]string, 0, len(d.files))
 	for p := range d.files {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
-	var out []*Image
+	var out []*scanresult.Image
 	for _, p := range paths {
 		out = append(out, d.files[p].images...)
 	}

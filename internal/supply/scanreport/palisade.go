@@ -1,10 +1,12 @@
-package scanresult
+package scanreport
 
 import (
 	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Document is Palisade's own scan-result format, for scanners Palisade has
@@ -76,7 +78,7 @@ type DocumentImage struct {
 // DocumentScan is one scan done.
 type DocumentScan struct {
 	// Type is "vulnerability", "malware" or "secret"; required.
-	Type ScanType `json:"type"`
+	Type scanresult.ScanType `json:"type"`
 	// Time is when the scan ran, RFC 3339; required.
 	Time string `json:"time"`
 	// Scanner names the scanner and its version.
@@ -132,7 +134,7 @@ type DocumentMalware struct {
 	Path string `json:"path,omitempty"`
 }
 
-var scanTypeNames = []string{string(ScanVulnerability), string(ScanMalware), string(ScanSecret)}
+var scanTypeNames = []string{string(scanresult.ScanVulnerability), string(scanresult.ScanMalware), string(scanresult.ScanSecret)}
 
 // importPalisade reads one ScanResult at base.
 func importPalisade(ps *docProblems, rep *Report, base *field.Path, j []byte) {
@@ -151,7 +153,7 @@ func importPalisade(ps *docProblems, rep *Report, base *field.Path, j []byte) {
 		return
 	}
 	id := documentIdentity(ps, child(base, "image"), d.Image)
-	im := &Image{}
+	im := &scanresult.Image{}
 	if id != nil {
 		im = id.image()
 	}
@@ -166,7 +168,7 @@ func importPalisade(ps *docProblems, rep *Report, base *field.Path, j []byte) {
 		case s.Type == "":
 			ps.fail(field.Required(p.Child("type"), ""))
 			continue
-		case !s.Type.valid():
+		case !s.Type.Valid():
 			ps.fail(field.NotSupported(p.Child("type"), s.Type, scanTypeNames))
 			continue
 		}
@@ -180,23 +182,23 @@ func importPalisade(ps *docProblems, rep *Report, base *field.Path, j []byte) {
 		} else if err != nil {
 			ps.fail(field.Invalid(p.Child("time"), s.Time, "must be an RFC 3339 time"))
 		}
-		im.Scans = append(im.Scans, Scan{Type: s.Type, Time: t, Scanner: s.Scanner, Source: src})
+		im.Scans = append(im.Scans, scanresult.Scan{Type: s.Type, Time: t, Scanner: s.Scanner, Source: src})
 	}
-	sortScans(im.Scans)
-	findings := func(name string, n int, t ScanType) {
+	scanresult.SortScans(im.Scans)
+	findings := func(name string, n int, t scanresult.ScanType) {
 		if _, ok := im.Scan(t); n > 0 && !ok && len(d.Scans) > 0 {
 			ps.fail(field.Forbidden(child(base, name), fmt.Sprintf("findings without a %s scan in scans", t)))
 		}
 	}
-	findings("vulnerabilities", len(d.Vulnerabilities), ScanVulnerability)
-	findings("secrets", len(d.Secrets), ScanSecret)
-	findings("malware", len(d.Malware), ScanMalware)
+	findings("vulnerabilities", len(d.Vulnerabilities), scanresult.ScanVulnerability)
+	findings("secrets", len(d.Secrets), scanresult.ScanSecret)
+	findings("malware", len(d.Malware), scanresult.ScanMalware)
 	for i, v := range d.Vulnerabilities {
 		im.Vulnerabilities = append(im.Vulnerabilities, documentVulnerability(ps, child(base, "vulnerabilities").Index(i), v))
 	}
 	for i, s := range d.Secrets {
 		p := child(base, "secrets").Index(i)
-		sev, err := ParseSeverity(s.Severity)
+		sev, err := scanresult.ParseSeverity(s.Severity)
 		if err != nil {
 			ps.fail(field.NotSupported(p.Child("severity"), s.Severity, severityValues))
 		}
@@ -206,13 +208,13 @@ func importPalisade(ps *docProblems, rep *Report, base *field.Path, j []byte) {
 		if s.Line < 0 {
 			ps.fail(field.Invalid(p.Child("line"), s.Line, "must be 1 or more"))
 		}
-		im.Secrets = append(im.Secrets, Secret{RuleID: s.RuleID, Category: s.Category, Severity: sev, Title: s.Title, Target: s.Target, Line: s.Line})
+		im.Secrets = append(im.Secrets, scanresult.Secret{RuleID: s.RuleID, Category: s.Category, Severity: sev, Title: s.Title, Target: s.Target, Line: s.Line})
 	}
 	for i, m := range d.Malware {
 		if m.Name == "" {
 			ps.fail(field.Required(child(base, "malware").Index(i).Child("name"), ""))
 		}
-		im.Malware = append(im.Malware, Malware(m))
+		im.Malware = append(im.Malware, scanresult.Malware(m))
 	}
 	if id == nil || len(ps.errs) > 0 {
 		return
@@ -225,21 +227,21 @@ func documentIdentity(ps *docProblems, p *field.Path, di DocumentImage) *identit
 	id := &identity{}
 	ok := true
 	if di.Digest != "" {
-		if err := checkDigest(di.Digest); err != nil {
+		if err := scanresult.CheckDigest(di.Digest); err != nil {
 			ps.fail(field.Invalid(p.Child("digest"), di.Digest, err.Error()))
 			ok = false
 		}
 		id.addDigest(di.Digest)
 	}
 	if di.ImageID != "" {
-		if err := checkDigest(di.ImageID); err != nil {
+		if err := scanresult.CheckDigest(di.ImageID); err != nil {
 			ps.fail(field.Invalid(p.Child("imageID"), di.ImageID, err.Error()))
 			ok = false
 		}
 		id.imageID = di.ImageID
 	}
 	if di.Reference != "" {
-		k, d, err := parseReference(di.Reference)
+		k, d, err := scanresult.ParseReference(di.Reference)
 		switch {
 		case err != nil:
 			ps.fail(field.Invalid(p.Child("reference"), di.Reference, err.Error()))
@@ -261,25 +263,25 @@ func documentIdentity(ps *docProblems, p *field.Path, di DocumentImage) *identit
 	return id
 }
 
-func documentVulnerability(ps *docProblems, p *field.Path, v DocumentVulnerability) Vulnerability {
+func documentVulnerability(ps *docProblems, p *field.Path, v DocumentVulnerability) scanresult.Vulnerability {
 	if v.ID == "" {
 		ps.fail(field.Required(p.Child("id"), ""))
 	}
-	out := Vulnerability{ID: v.ID, Package: v.Package, InstalledVersion: v.InstalledVersion, FixedVersion: v.FixedVersion, Title: v.Title, URL: v.URL}
+	out := scanresult.Vulnerability{ID: v.ID, Package: v.Package, InstalledVersion: v.InstalledVersion, FixedVersion: v.FixedVersion, Title: v.Title, URL: v.URL}
 	if c := v.CVSS; c != nil {
 		cp := p.Child("cvss")
-		var cv CVSS
+		var cv scanresult.CVSS
 		switch {
 		case c.Vector != "":
 			var err error
-			if cv, err = ParseCVSS(c.Vector); err != nil {
+			if cv, err = scanresult.ParseCVSS(c.Vector); err != nil {
 				ps.fail(field.Invalid(cp.Child("vector"), c.Vector, about(v.ID, err.Error())))
 			}
 		case c.Score == nil:
 			ps.fail(field.Required(cp.Child("vector"), "cvss needs a vector, a score, or both"))
 		}
 		if c.Score != nil {
-			if !validScore(*c.Score) {
+			if !scanresult.ValidScore(*c.Score) {
 				ps.fail(field.Invalid(cp.Child("score"), *c.Score, "must be between 0 and 10"))
 			}
 			cv.BaseScore = *c.Score
@@ -288,13 +290,13 @@ func documentVulnerability(ps *docProblems, p *field.Path, v DocumentVulnerabili
 		out.CVSS = &cv
 	}
 	if v.Severity == "" {
-		out.Severity = SeverityUnknown
+		out.Severity = scanresult.SeverityUnknown
 		if out.CVSS != nil {
 			out.Severity = ratingOf(out.CVSS.BaseScore)
 		}
 		return out
 	}
-	sev, err := ParseSeverity(v.Severity)
+	sev, err := scanresult.ParseSeverity(v.Severity)
 	if err != nil {
 		ps.fail(field.NotSupported(p.Child("severity"), v.Severity, severityValues))
 	}
@@ -311,16 +313,16 @@ func about(id, msg string) string {
 }
 
 // ratingOf is CVSS v3's qualitative rating of a base score.
-func ratingOf(score float64) Severity {
+func ratingOf(score float64) scanresult.Severity {
 	switch {
 	case score >= 9:
-		return SeverityCritical
+		return scanresult.SeverityCritical
 	case score >= 7:
-		return SeverityHigh
+		return scanresult.SeverityHigh
 	case score >= 4:
-		return SeverityMedium
+		return scanresult.SeverityMedium
 	case score > 0:
-		return SeverityLow
+		return scanresult.SeverityLow
 	}
-	return SeverityUnknown
+	return scanresult.SeverityUnknown
 }

@@ -327,3 +327,8 @@ func TestIndexUpdateChanges(t *testing.T) {
 		t.Errorf("Len = %d, want 2 after merging the two digests", x.Len())
 	}
 }
+
+const (
+	digestA = "sha256:0f5b1f8e5c8a4e6d0b3c2a1f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d"
+	digestB = "sha256:9c1e4b7a2d5f8e0c3b6a9d2f5e8c1b4a7d0e3f6c9b2a5d8e1f4c7b0a3d6e9f2c"
+)

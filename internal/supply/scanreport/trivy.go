@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // trivyReport is the part of Trivy's JSON report (pkg/types.Report,
@@ -103,8 +105,8 @@ func importTrivy(ps *docProblems, rep *Report, base *field.Path, j []byte) {
 	scanner := strings.TrimSpace("Trivy " + tr.Trivy.Version)
 	var (
 		vulnScan, secretScan bool
-		vulns                []Vulnerability
-		secrets              []Secret
+		vulns                []scanresult.Vulnerability
+		secrets              []scanresult.Secret
 	)
 	for i, res := range tr.Results {
 		p := child(base, "Results").Index(i)
@@ -121,14 +123,14 @@ func importTrivy(ps *docProblems, rep *Report, base *field.Path, j []byte) {
 		}
 		for k, s := range res.Secrets {
 			sp := p.Child("Secrets").Index(k)
-			sev, err := ParseSeverity(s.Severity)
+			sev, err := scanresult.ParseSeverity(s.Severity)
 			if err != nil {
 				ps.fail(field.NotSupported(sp.Child("Severity"), s.Severity, severityValues))
 			}
 			if s.RuleID == "" && s.Title == "" {
 				ps.fail(field.Required(sp.Child("RuleID"), "a secret needs a RuleID or a Title"))
 			}
-			secrets = append(secrets, Secret{RuleID: s.RuleID, Category: s.Category, Severity: sev, Title: s.Title, Target: res.Target, Line: max(s.StartLine, 0)})
+			secrets = append(secrets, scanresult.Secret{RuleID: s.RuleID, Category: s.Category, Severity: sev, Title: s.Title, Target: res.Target, Line: max(s.StartLine, 0)})
 		}
 	}
 	if id == nil || len(ps.errs) > 0 {
@@ -137,13 +139,13 @@ func importTrivy(ps *docProblems, rep *Report, base *field.Path, j []byte) {
 	im := id.image()
 	src := sourceOf(ps, base)
 	if vulnScan {
-		im.Scans = append(im.Scans, Scan{Type: ScanVulnerability, Time: when, Scanner: scanner, Source: src})
+		im.Scans = append(im.Scans, scanresult.Scan{Type: scanresult.ScanVulnerability, Time: when, Scanner: scanner, Source: src})
 		im.Vulnerabilities = vulns
 	} else {
 		ps.warn(field.Required(child(base, "Results"), `no "os-pkgs" or "lang-pkgs" result: vulnerability scanning was off (--scanners) or Trivy found no packages, so the report does not count as a vulnerability scan`))
 	}
 	if secretScan {
-		im.Scans = append(im.Scans, Scan{Type: ScanSecret, Time: when, Scanner: scanner, Source: src})
+		im.Scans = append(im.Scans, scanresult.Scan{Type: scanresult.ScanSecret, Time: when, Scanner: scanner, Source: src})
 		im.Secrets = secrets
 	}
 	rep.Images = append(rep.Images, im)
@@ -157,7 +159,7 @@ func trivyIdentity(ps *docProblems, base *field.Path, tr *trivyReport) *identity
 	id := &identity{}
 	md := child(base, "Metadata")
 	for i, s := range tr.Metadata.RepoDigests {
-		_, d, err := parseReference(s)
+		_, d, err := scanresult.ParseReference(s)
 		if err == nil && d == "" {
 			err = errNoDigest
 		}
@@ -176,7 +178,7 @@ func trivyIdentity(ps *docProblems, base *field.Path, tr *trivyReport) *identity
 		}
 	}
 	if d := tr.Metadata.ImageID; d != "" {
-		if err := checkDigest(d); err != nil {
+		if err := scanresult.CheckDigest(d); err != nil {
 			ps.fail(field.Invalid(md.Child("ImageID"), d, err.Error()))
 		}
 		id.imageID = d
@@ -213,18 +215,18 @@ func looksLikeFile(s string) bool {
 }
 
 // trivyVulnerability converts one finding; ok is false after an error.
-func trivyVulnerability(ps *docProblems, p *field.Path, v trivyVuln) (Vulnerability, bool) {
+func trivyVulnerability(ps *docProblems, p *field.Path, v trivyVuln) (scanresult.Vulnerability, bool) {
 	ok := true
 	if v.VulnerabilityID == "" {
 		ps.fail(field.Required(p.Child("VulnerabilityID"), ""))
 		ok = false
 	}
-	sev, err := ParseSeverity(v.Severity)
+	sev, err := scanresult.ParseSeverity(v.Severity)
 	if err != nil {
 		ps.fail(field.NotSupported(p.Child("Severity"), v.Severity, severityValues))
 		ok = false
 	}
-	return Vulnerability{
+	return scanresult.Vulnerability{
 		ID:               v.VulnerabilityID,
 		Package:          v.PkgName,
 		InstalledVersion: v.InstalledVersion,
@@ -239,19 +241,19 @@ func trivyVulnerability(ps *docProblems, p *field.Path, v trivyVuln) (Vulnerabil
 // chooseCVSS picks the first vendor, in vendorOrder, whose V3 vector
 // parses. An invalid vector is a warning naming the vulnerability, and the
 // next vendor is tried; nil means no vendor has a valid V3 vector.
-func chooseCVSS(ps *docProblems, p *field.Path, vulnID string, vendors map[string]vendorCVSS, preferred string) *CVSS {
+func chooseCVSS(ps *docProblems, p *field.Path, vulnID string, vendors map[string]vendorCVSS, preferred string) *scanresult.CVSS {
 	for _, name := range vendorOrder(slices.Collect(maps.Keys(vendors)), preferred) {
 		v := vendors[name]
 		if v.V3Vector == "" {
 			continue
 		}
-		c, err := ParseCVSS(v.V3Vector)
+		c, err := scanresult.ParseCVSS(v.V3Vector)
 		if err != nil {
 			ps.warn(field.Invalid(p.Child(name, "V3Vector"), v.V3Vector, about(vulnID, err.Error()+"; this vendor's assessment is ignored")))
 			continue
 		}
 		c.Source = name
-		if v.V3Score > 0 && validScore(v.V3Score) {
+		if v.V3Score > 0 && scanresult.ValidScore(v.V3Score) {
 			c.BaseScore = v.V3Score
 		}
 		return &c

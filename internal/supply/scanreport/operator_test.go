@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 func readTestdata(t testing.TB, name string) []byte {
@@ -26,26 +28,26 @@ func TestImportTrivyOperator(t *testing.T) {
 	critical := "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 	tests := []struct {
 		file     string
-		want     []*Image
+		want     []*scanresult.Image
 		warnings []string
 	}{
 		{
 			// With the optional cvss field: NVD's vector first, then the
 			// vendors by name (no cvsssource vendor is present).
 			file: "operator-vulnerabilityreport.yaml",
-			want: []*Image{{
+			want: []*scanresult.Image{{
 				Digests:    []string{nginx},
 				References: []string{"docker.io/library/nginx:1.25.3"},
-				Scans: []Scan{{Type: ScanVulnerability, Time: time.Date(2026, 5, 2, 8, 14, 55, 0, time.UTC), Scanner: "Trivy 0.50.1",
+				Scans: []scanresult.Scan{{Type: scanresult.ScanVulnerability, Time: time.Date(2026, 5, 2, 8, 14, 55, 0, time.UTC), Scanner: "Trivy 0.50.1",
 					Source: "operator-vulnerabilityreport.yaml:5 VulnerabilityReport shop/replicaset-web-7d9f8b6c5d-nginx"}},
-				Vulnerabilities: []Vulnerability{
-					{ID: "CVE-2024-45492", Package: "libexpat1", InstalledVersion: "2.5.0-1", FixedVersion: "2.5.0-1+deb12u1", Severity: SeverityCritical, CVSS: cv(t, "nvd", critical, 9.8),
+				Vulnerabilities: []scanresult.Vulnerability{
+					{ID: "CVE-2024-45492", Package: "libexpat1", InstalledVersion: "2.5.0-1", FixedVersion: "2.5.0-1+deb12u1", Severity: scanresult.SeverityCritical, CVSS: cv(t, "nvd", critical, 9.8),
 						Title: "libexpat: integer overflow for nDefaultAtts on 32-bit platforms", URL: avd + "cve-2024-45492"},
-					{ID: "CVE-2023-52425", Package: "libexpat1", InstalledVersion: "2.5.0-1", Severity: SeverityHigh, CVSS: cv(t, "nvd", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5),
+					{ID: "CVE-2023-52425", Package: "libexpat1", InstalledVersion: "2.5.0-1", Severity: scanresult.SeverityHigh, CVSS: cv(t, "nvd", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", 7.5),
 						Title: "expat: parsing large tokens can trigger a denial of service", URL: avd + "cve-2023-52425"},
-					{ID: "CVE-2023-45853", Package: "zlib1g", InstalledVersion: "1:1.2.13.dfsg-1", Severity: SeverityCritical, CVSS: cv(t, "ghsa", critical, 9.8),
+					{ID: "CVE-2023-45853", Package: "zlib1g", InstalledVersion: "1:1.2.13.dfsg-1", Severity: scanresult.SeverityCritical, CVSS: cv(t, "ghsa", critical, 9.8),
 						Title: "zlib: integer overflow and resultant heap-based buffer overflow in zipOpenNewFileInZip4_6", URL: avd + "cve-2023-45853"},
-					{ID: "CVE-2011-3374", Package: "apt", InstalledVersion: "2.6.1", Severity: SeverityLow, CVSS: &CVSS{BaseScore: 3.7},
+					{ID: "CVE-2011-3374", Package: "apt", InstalledVersion: "2.6.1", Severity: scanresult.SeverityLow, CVSS: &scanresult.CVSS{BaseScore: 3.7},
 						Title: "It was found that apt-key in apt, all versions, do not correctly valid ...", URL: avd + "cve-2011-3374"},
 				},
 			}},
@@ -55,25 +57,25 @@ func TestImportTrivyOperator(t *testing.T) {
 			// image (scores only, no vectors), and a ConfigAuditReport,
 			// which holds no image scan and is skipped with a warning.
 			file: "operator-list.yaml",
-			want: []*Image{
+			want: []*scanresult.Image{
 				{
 					Digests:    []string{api},
 					References: []string{"registry.example.com/shop/api:1.4.2"},
-					Scans: []Scan{{Type: ScanVulnerability, Time: time.Date(2026, 5, 2, 9, 1, 12, 0, time.UTC), Scanner: "Trivy 0.50.1",
+					Scans: []scanresult.Scan{{Type: scanresult.ScanVulnerability, Time: time.Date(2026, 5, 2, 9, 1, 12, 0, time.UTC), Scanner: "Trivy 0.50.1",
 						Source: "operator-list.yaml:5 VulnerabilityReport shop/replicaset-api-5c7f9d8b4-api"}},
-					Vulnerabilities: []Vulnerability{
-						{ID: "CVE-2024-4741", Package: "libssl3", InstalledVersion: "3.1.4-r5", FixedVersion: "3.1.4-r6", Severity: SeverityHigh, CVSS: &CVSS{BaseScore: 7.5},
+					Vulnerabilities: []scanresult.Vulnerability{
+						{ID: "CVE-2024-4741", Package: "libssl3", InstalledVersion: "3.1.4-r5", FixedVersion: "3.1.4-r6", Severity: scanresult.SeverityHigh, CVSS: &scanresult.CVSS{BaseScore: 7.5},
 							Title: "openssl: Use After Free with SSL_free_buffers", URL: avd + "cve-2024-4741"},
-						{ID: "CVE-2024-45337", Package: "golang.org/x/crypto", InstalledVersion: "v0.30.0", FixedVersion: "0.31.0", Severity: SeverityCritical, CVSS: &CVSS{BaseScore: 9.1},
+						{ID: "CVE-2024-45337", Package: "golang.org/x/crypto", InstalledVersion: "v0.30.0", FixedVersion: "0.31.0", Severity: scanresult.SeverityCritical, CVSS: &scanresult.CVSS{BaseScore: 9.1},
 							Title: "golang.org/x/crypto/ssh: Misuse of ServerConfig.PublicKeyCallback may cause authorization bypass", URL: avd + "cve-2024-45337"},
 					},
 				},
 				{
 					Digests:    []string{api},
 					References: []string{"registry.example.com/shop/api:1.4.2"},
-					Scans: []Scan{{Type: ScanSecret, Time: time.Date(2026, 5, 2, 9, 1, 14, 0, time.UTC), Scanner: "Trivy 0.50.1",
+					Scans: []scanresult.Scan{{Type: scanresult.ScanSecret, Time: time.Date(2026, 5, 2, 9, 1, 14, 0, time.UTC), Scanner: "Trivy 0.50.1",
 						Source: "operator-list.yaml:63 ExposedSecretReport shop/replicaset-api-5c7f9d8b4-api"}},
-					Secrets: []Secret{{RuleID: "aws-secret-access-key", Category: "AWS", Severity: SeverityCritical, Title: "AWS Secret Access Key", Target: "/app/config/.env"}},
+					Secrets: []scanresult.Secret{{RuleID: "aws-secret-access-key", Category: "AWS", Severity: scanresult.SeverityCritical, Title: "AWS Secret Access Key", Target: "/app/config/.env"}},
 				},
 			},
 			warnings: []string{`operator-list.yaml:99: items[2].kind: Unsupported value: "ConfigAuditReport": supported values: "VulnerabilityReport", "ClusterVulnerabilityReport", "ExposedSecretReport"`},
@@ -82,10 +84,10 @@ func TestImportTrivyOperator(t *testing.T) {
 			// A typed list as the API returns it (items without kind): an
 			// ExposedSecretReport without secrets is a clean secret scan.
 			file: "operator-exposedsecretreports.json",
-			want: []*Image{{
+			want: []*scanresult.Image{{
 				Digests:    []string{nginx},
 				References: []string{"docker.io/library/nginx:1.25.3"},
-				Scans: []Scan{{Type: ScanSecret, Time: time.Date(2026, 5, 2, 8, 14, 57, 0, time.UTC), Scanner: "Trivy 0.50.1",
+				Scans: []scanresult.Scan{{Type: scanresult.ScanSecret, Time: time.Date(2026, 5, 2, 8, 14, 57, 0, time.UTC), Scanner: "Trivy 0.50.1",
 					Source: "operator-exposedsecretreports.json:6 ExposedSecretReport shop/replicaset-web-7d9f8b6c5d-nginx"}},
 			}},
 		},
@@ -121,7 +123,7 @@ func TestTrivyOperatorReportsMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := NewIndex()
+	x := scanresult.NewIndex()
 	if err := x.Add(rep.Images...); err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +131,8 @@ func TestTrivyOperatorReportsMerge(t *testing.T) {
 	if !ok || x.Len() != 1 {
 		t.Fatalf("Lookup: %v, %d images", ok, x.Len())
 	}
-	_, vuln := im.Scan(ScanVulnerability)
-	_, secret := im.Scan(ScanSecret)
+	_, vuln := im.Scan(scanresult.ScanVulnerability)
+	_, secret := im.Scan(scanresult.ScanSecret)
 	if !vuln || !secret || len(im.Vulnerabilities) != 2 || len(im.Secrets) != 1 {
 		t.Errorf("merged image: %+v", im)
 	}

@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/document"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Format names an input format.
@@ -46,7 +48,7 @@ type Report struct {
 	// resource, in input order. Two entries may describe the same image
 	// (a VulnerabilityReport and an ExposedSecretReport of one digest);
 	// an Index merges them.
-	Images []*Image
+	Images []*scanresult.Image
 	// Warnings are what was imported but not exactly as written (an
 	// invalid CVSS vector in a Trivy report, a report without a scan
 	// time), each located.

@@ -1,8 +1,11 @@
-package scanresult
+package scanreport
 
 import (
 	"errors"
+	"slices"
 	"testing"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // FuzzImport checks that no input makes Import panic, that it fails only
@@ -46,12 +49,15 @@ func FuzzImport(f *testing.F) {
 		if derr != nil || format != rep.Format {
 			t.Fatalf("Detect = %q, %v; Import read %q", format, derr, rep.Format)
 		}
-		x := NewIndex()
+		x := scanresult.NewIndex()
 		if err := x.Add(rep.Images...); err != nil {
 			t.Fatalf("the index refuses an imported image: %v", err)
 		}
 		for _, im := range rep.Images {
-			for _, d := range digestKeys(im) {
+			for _, d := range append(slices.Clone(im.Digests), im.ImageID) {
+				if d == "" {
+					continue
+				}
 				if _, ok := x.Lookup("", d); !ok {
 					t.Fatalf("digest %s not found", d)
 				}

@@ -1,4 +1,4 @@
-package scanresult
+package scanreport
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/palisade-dev/palisade/internal/image"
+
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Sources is one index built from several named sources of scan results
@@ -17,14 +19,14 @@ import (
 // It is safe for concurrent use.
 type Sources struct {
 	mu      sync.Mutex // serialises Set
-	sources map[string][]*Image
-	current atomic.Pointer[Index]
+	sources map[string][]*scanresult.Image
+	current atomic.Pointer[scanresult.Index]
 }
 
 // NewSources returns an empty set of sources.
 func NewSources() *Sources {
-	s := &Sources{sources: map[string][]*Image{}}
-	s.current.Store(NewIndex())
+	s := &Sources{sources: map[string][]*scanresult.Image{}}
+	s.current.Store(scanresult.NewIndex())
 	return s
 }
 
@@ -32,13 +34,13 @@ func NewSources() *Sources {
 // are merged in name order, so that the result does not depend on which
 // was set last. The images the index refuses (an invalid reference or
 // digest) are left out and reported in the error; the others are used.
-func (s *Sources) Set(name string, images []*Image) error {
+func (s *Sources) Set(name string, images []*scanresult.Image) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
-	valid := make([]*Image, 0, len(images))
+	valid := make([]*scanresult.Image, 0, len(images))
 	for i, im := range images {
-		if _, err := normalise(im); err != nil {
+		if _, err := scanresult.Normalise(im); err != nil {
 			errs = append(errs, fmt.Errorf("%s: image %d: %w", name, i, err))
 			continue
 		}
@@ -50,7 +52,7 @@ func (s *Sources) Set(name string, images []*Image) error {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	x := NewIndex()
+	x := scanresult.NewIndex()
 	for _, n := range names {
 		if err := x.Add(s.sources[n]...); err != nil {
 			errs = append(errs, err) // cannot happen: every image was checked
@@ -61,17 +63,17 @@ func (s *Sources) Set(name string, images []*Image) error {
 }
 
 // Index is the current index; it never changes once returned.
-func (s *Sources) Index() *Index { return s.current.Load() }
+func (s *Sources) Index() *scanresult.Index { return s.current.Load() }
 
 // Len is the number of distinct images in the current index.
 func (s *Sources) Len() int { return s.current.Load().Len() }
 
 // LookupRef implements rules.ScanResults on the current index.
-func (s *Sources) LookupRef(r image.Ref, digest string) (*Image, bool) {
+func (s *Sources) LookupRef(r image.Ref, digest string) (*scanresult.Image, bool) {
 	return s.current.Load().LookupRef(r, digest)
 }
 
 // Lookup is Index.Lookup on the current index.
-func (s *Sources) Lookup(imageRef, digest string) (*Image, bool) {
+func (s *Sources) Lookup(imageRef, digest string) (*scanresult.Image, bool) {
 	return s.current.Load().Lookup(imageRef, digest)
 }
