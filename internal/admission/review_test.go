@@ -20,6 +20,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/fixture"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
@@ -93,7 +94,7 @@ func toJSON(t testing.TB, yamlOrFile string) []byte {
 	data := []byte(yamlOrFile)
 	if name, ok := strings.CutPrefix(yamlOrFile, "@"); ok {
 		var err error
-		if data, err = os.ReadFile("../../examples/" + name); err != nil {
+		if data, err = os.ReadFile(fixture.Repo(t, "examples", name)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/palisade-dev/palisade/internal/document"
+	"github.com/palisade-dev/palisade/internal/fixture"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/workload"
@@ -46,7 +47,7 @@ func decode(t testing.TB, yaml string) *workload.Object {
 
 func readExample(t testing.TB, name string) *workload.Object {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/" + name)
+	data, err := os.ReadFile(fixture.Repo(t, "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/palisade-dev/palisade/internal/document"
+	"github.com/palisade-dev/palisade/internal/fixture"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/workload"
 )
@@ -141,7 +142,7 @@ func seed001Applies(r *Rule, obj *workload.Object) bool {
 
 func readExample(t *testing.T, name string) map[string]*workload.Object {
 	t.Helper()
-	f, err := os.Open("../../examples/" + name)
+	f, err := os.Open(fixture.Repo(t, "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}

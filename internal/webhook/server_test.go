@@ -24,6 +24,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/admission"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/fixture"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
@@ -59,7 +60,7 @@ spec:
 // example returns a file of examples/ as JSON.
 func example(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/" + name)
+	data, err := os.ReadFile(fixture.Repo(t, "examples", name))
 	if err != nil {
 		t.Fatal(err)
 	}
