@@ -51,8 +51,9 @@ type Rule struct {
 	Title string
 	// Description says what is flagged and why it matters.
 	Description string
-	// Source is the seed document the rule comes from ("seed 000").
-	Source   string
+	// Sources are the products and controls the rule comes from, at
+	// least one; `palisade rules` shows them.
+	Sources  []Source
 	Severity Severity
 	// Tabs the rule may be enabled in.
 	Tabs    []policy.Tab
