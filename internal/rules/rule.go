@@ -153,16 +153,25 @@ type Finding struct {
 // Pod returns the object's pod template, or nil.
 func (in *Input) Pod() *workload.PodTemplate { return in.Object.Pod }
 
-// ContainerFinding is a per-container finding at field sub of c.
+// ContainerFinding is a per-container finding at field sub of c ("" for
+// the container itself).
 func ContainerFinding(where string, c *workload.Container, sub, value string) Finding {
-	f := Finding{Where: where, Value: value, Container: c.C.Name, Field: c.Path}
-	if sub != "" {
-		f.Field += "." + sub
-	}
-	return f
+	return Finding{Where: where, Value: value, Container: c.C.Name, Field: containerField(c, sub)}
 }
 
 // PodFinding is a pod-level finding at field sub of the pod spec.
 func PodFinding(in *Input, where, sub, value string) Finding {
-	return Finding{Where: where, Value: value, Field: in.Object.Pod.SpecPath + "." + sub}
+	return Finding{Where: where, Value: value, Field: podField(in, sub)}
 }
+
+// containerField is the path of field sub of container c ("" for the
+// container itself).
+func containerField(c *workload.Container, sub string) string {
+	if sub == "" {
+		return c.Path
+	}
+	return c.Path + "." + sub
+}
+
+// podField is the path of field sub of the pod spec.
+func podField(in *Input, sub string) string { return in.Pod().SpecPath + "." + sub }

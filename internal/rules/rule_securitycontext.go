@@ -29,12 +29,6 @@ func containerRule(id, title, desc string, sev Severity, test func(in *Input, c 
 	}
 }
 
-// containerField is the path of field sub of container c.
-func containerField(c *workload.Container, sub string) string { return c.Path + "." + sub }
-
-// podField is the path of field sub of the pod spec.
-func podField(in *Input, sub string) string { return in.Pod().SpecPath + "." + sub }
-
 func sc(c *workload.Container) *corev1.SecurityContext {
 	if c.C.SecurityContext == nil {
 		return &corev1.SecurityContext{}
