@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/rules"
@@ -15,7 +17,7 @@ func loadPolicy(reg *rules.Registry, file, preset string) (*engine.Compiled, err
 			return nil, badInput(err)
 		}
 		if len(b.Policies) != 1 {
-			return nil, badInput(errorf("%s: expected exactly one Policy document, found %d", file, len(b.Policies)))
+			return nil, badInput(fmt.Errorf("%s: expected exactly one Policy document, found %d", file, len(b.Policies)))
 		}
 		p = b.Policies[0]
 	} else {

@@ -55,14 +55,15 @@ func newDemoCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the whole product locally: a Kubernetes control plane, the console and a managed agent",
-		Long: `Start everything on loopback and walk through the seed examples:
+		Long: `Start everything on loopback and walk through the examples of Trend Micro
+Container Security and Azure Policy for Kubernetes:
 
   1. a kube-apiserver + etcd from hack/controlplane.sh (the first run installs
      etcd and builds kube-apiserver: about 4 minutes; later runs take seconds),
      unless --kubeconfig points at a cluster to use instead;
   2. the console on SQLite, with the admin token in DIR/admin-token;
   3. a cluster "demo" registered there, assigned the demo policy (privileged
-     and hostPID containers blocked, the seed-001 recommendations logged);
+     and hostPID containers blocked, the Azure Policy recommendations logged);
   4. a managed agent, registered as the API server's admission webhook for one
      namespace (labelled ` + demoLabel + `=demo); the agent listens on
      127.0.0.1, so --kubeconfig must name an API server on this machine;
@@ -191,7 +192,7 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 		_, _ = d.kubectl(context.Background(), "", "delete", "validatingwebhookconfiguration", demoWebhook, "--ignore-not-found")
 		_, _ = d.kubectl(context.Background(), "", "label", "namespace", cfg.namespace, demoLabel+"-")
 	}()
-	d.step("webhook registered for namespace %q; applying the seed examples", cfg.namespace)
+	d.step("webhook registered for namespace %q; applying the examples", cfg.namespace)
 
 	denied, err := d.applyExamples(ctx)
 	if err != nil {

@@ -152,6 +152,9 @@ func TestRulesJSON(t *testing.T) {
 	ids := map[string]bool{}
 	for _, e := range entries {
 		ids[e.ID] = true
+		if len(e.Sources) == 0 || e.Source == "" || strings.Contains(strings.ToLower(e.Source), "seed") {
+			t.Errorf("%s: sources %q, source %q; want products and controls", e.ID, e.Sources, e.Source)
+		}
 	}
 	for _, id := range []string{"hostNetwork", "hostIPC", "hostPID", "runAsNonRoot", "privileged", "allowPrivilegeEscalation",
 		"readOnlyRootFilesystem", "containerCapabilities", "imageRegistry", "imageName", "imageTag", "imagePath", "podExec",

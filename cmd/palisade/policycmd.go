@@ -61,7 +61,7 @@ func newPolicyImportCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "import FILE",
 		Short: "Convert Trend Micro ClusterPolicy / RuntimeRuleset resources into a Palisade policy",
-		Long: `Convert the seed product's policy-as-code resources (ClusterPolicy and
+		Long: `Convert Trend Micro Container Security's policy-as-code resources (ClusterPolicy and
 RuntimeRuleset, visionone.trendmicro.com/v1alpha1 or
 container-security.trendmicro.com/v1alpha1) into a Palisade Policy and
 RuntimeRulesets, printed as YAML. Warnings go to stderr.`,

@@ -15,14 +15,18 @@ import (
 
 // catalogEntry is one rule as `palisade rules -o json` prints it.
 type catalogEntry struct {
-	ID          string           `json:"id"`
-	Title       string           `json:"title"`
-	Description string           `json:"description"`
-	Source      string           `json:"source"`
-	Severity    rules.Severity   `json:"severity"`
-	Tabs        []policy.Tab     `json:"tabs"`
-	Applies     []string         `json:"appliesTo"`
-	Properties  []rules.ParamDoc `json:"properties"`
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// Sources are the products and controls the rule comes from.
+	Sources []rules.Source `json:"sources"`
+	// Source is Sources as one string, "Product: Control; ...", kept for
+	// readers of the former single-string field.
+	Source     string           `json:"source"`
+	Severity   rules.Severity   `json:"severity"`
+	Tabs       []policy.Tab     `json:"tabs"`
+	Applies    []string         `json:"appliesTo"`
+	Properties []rules.ParamDoc `json:"properties"`
 }
 
 func newRulesCmd() *cobra.Command {
@@ -63,11 +67,20 @@ func catalog(reg *rules.Registry) []catalogEntry {
 			props = []rules.ParamDoc{}
 		}
 		out = append(out, catalogEntry{
-			ID: r.ID, Title: r.Title, Description: r.Description, Source: r.Source,
+			ID: r.ID, Title: r.Title, Description: r.Description, Sources: r.Sources, Source: sourceList(r.Sources),
 			Severity: r.Severity, Tabs: r.Tabs, Applies: targetNames(r.Targets), Properties: props,
 		})
 	}
 	return out
+}
+
+// sourceList is "Product: Control; Product: Control".
+func sourceList(ss []rules.Source) string {
+	s := make([]string, len(ss))
+	for i, src := range ss {
+		s[i] = src.String()
+	}
+	return strings.Join(s, "; ")
 }
 
 func targetNames(t rules.Target) []string {
@@ -129,8 +142,12 @@ func rulesMarkdown(w io.Writer, entries []catalogEntry) error {
 		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s |\n", e.ID, strings.ToLower(e.ID), e.Title, tabList(e.Tabs), e.Severity, strings.Join(e.Applies, ", "))
 	}
 	for _, e := range entries {
-		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n%s. Source: %s. Severity: %s. Tabs: %s. Applies to: %s.\n",
-			e.ID, e.Title, strings.TrimSuffix(e.Description, "."), e.Source, e.Severity, tabList(e.Tabs), strings.Join(e.Applies, ", "))
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n\n%s. Severity: %s. Tabs: %s. Applies to: %s.\n",
+			e.ID, e.Title, strings.TrimSuffix(e.Description, "."), e.Severity, tabList(e.Tabs), strings.Join(e.Applies, ", "))
+		b.WriteString("\nFrom:\n")
+		for _, src := range e.Sources {
+			fmt.Fprintf(&b, "- %s: %s\n", src.Product, src.Control)
+		}
 		if len(e.Properties) == 0 {
 			b.WriteString("\nNo properties.\n")
 			continue

@@ -23,8 +23,6 @@ import (
 	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
-func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }
-
 func newScanCmd() *cobra.Command {
 	var (
 		policyFile, preset, output, namespace string
@@ -92,14 +90,14 @@ skipped when the audit had errors.`,
 				debug.SetGCPercent(400)
 			}
 			if policyFile != "" && cmd.Flags().Changed("preset") {
-				return badInput(errorf("--policy and --preset are mutually exclusive"))
+				return badInput(fmt.Errorf("--policy and --preset are mutually exclusive"))
 			}
 			if err := cl.check(cmd, args); err != nil {
 				return err
 			}
 			newWriter, ok := scan.Formats()[output]
 			if !ok {
-				return badInput(errorf("unknown output format %q (formats: %s)", output, strings.Join(scan.FormatNames(), ", ")))
+				return badInput(fmt.Errorf("unknown output format %q (formats: %s)", output, strings.Join(scan.FormatNames(), ", ")))
 			}
 			reg, err := rules.Builtin()
 			if err != nil {
@@ -242,16 +240,16 @@ func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
 	if !c.cluster {
 		for _, name := range []string{"kubeconfig", "context", "tab", "policy-report", "preview-segmentation"} {
 			if cmd.Flags().Changed(name) {
-				return badInput(errorf("--%s needs --cluster", name))
+				return badInput(fmt.Errorf("--%s needs --cluster", name))
 			}
 		}
 		return nil
 	}
 	if len(args) > 0 {
-		return badInput(errorf("--cluster reads the cluster, not paths (%s)", strings.Join(args, " ")))
+		return badInput(fmt.Errorf("--cluster reads the cluster, not paths (%s)", strings.Join(args, " ")))
 	}
 	if c.tab != string(policy.TabContinuous) && c.tab != string(policy.TabDeployment) {
-		return badInput(errorf("--tab: unsupported value %q: supported values: %q, %q", c.tab, policy.TabContinuous, policy.TabDeployment))
+		return badInput(fmt.Errorf("--tab: unsupported value %q: supported values: %q, %q", c.tab, policy.TabContinuous, policy.TabDeployment))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,7 +64,7 @@ func (r *Result) Lines(action policy.Action) []string {
 			order = append(order, k)
 			groups[k] = nil
 		}
-		if f.Container != "" && !contains(groups[k], f.Container) {
+		if f.Container != "" && !slices.Contains(groups[k], f.Container) {
 			groups[k] = append(groups[k], f.Container)
 		}
 	}
@@ -79,13 +80,4 @@ func (r *Result) Lines(action policy.Action) []string {
 // kubectl prints them under "denied the request:".
 func (r *Result) Denial() string {
 	return "\n" + strings.Join(r.Lines(policy.ActionBlock), "\n")
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -2,9 +2,9 @@ package event
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Event is one decision of the event trail.
@@ -34,18 +34,14 @@ type Sink interface {
 	Record(ctx context.Context, events []Event) error
 }
 
-// NewID returns a unique event ID: 128 bits in hex, the first 48 the
-// Unix time in milliseconds and the rest random (the layout of UUIDv7), so
-// IDs sort by time and stores index them cheaply.
+// NewID returns a unique event ID: a UUIDv7 in its canonical form
+// ("0192f1c4-8e3a-7b2d-9c4e-1f2a3b4c5d6e"), whose first 48 bits are the
+// Unix time in milliseconds, so IDs sort by time and stores index them
+// cheaply.
 func NewID() string {
-	var b [16]byte
-	ms := uint64(time.Now().UnixMilli())
-	for i := 5; i >= 0; i-- {
-		b[i] = byte(ms)
-		ms >>= 8
-	}
-	_, _ = rand.Read(b[6:])
-	return hex.EncodeToString(b[:])
+	// NewV7 fails only when crypto/rand does, which since Go 1.24 never
+	// returns (it aborts the program instead).
+	return uuid.Must(uuid.NewV7()).String()
 }
 
 // Discard is a Sink that drops everything.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 func TestFileSinkAppendsJSONLines(t *testing.T) {
@@ -49,5 +51,24 @@ func TestFileSinkAppendsJSONLines(t *testing.T) {
 	}
 	if n != 40 || len(ids) != 20 {
 		t.Errorf("lines %d, distinct ids %d; want 40 and 20", n, len(ids))
+	}
+}
+
+// Event IDs are UUIDv7s in canonical form, their first 48 bits the Unix
+// milliseconds they were made at.
+func TestNewIDIsUUIDv7(t *testing.T) {
+	before := time.Now().UnixMilli()
+	id := NewID()
+	after := time.Now().UnixMilli()
+	u, err := uuid.Parse(id)
+	if err != nil || len(id) != 36 || u.Version() != 7 || u.Variant() != uuid.RFC4122 {
+		t.Fatalf("NewID() = %q (parse error %v); want a canonical UUIDv7", id, err)
+	}
+	sec, nsec := u.Time().UnixTime()
+	if ms := sec*1000 + nsec/1e6; ms < before || ms > after {
+		t.Errorf("NewID() = %q holds %d ms; want between %d and %d", id, ms, before, after)
+	}
+	if NewID() == id {
+		t.Error("NewID returned the same ID twice")
 	}
 }

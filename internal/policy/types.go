@@ -83,7 +83,7 @@ type Definition struct {
 	Continuous *RuleTab    `json:"continuous,omitempty"`
 	Runtime    *RuntimeTab `json:"runtime,omitempty"`
 	// Segmentation keeps a managed default-deny-ingress NetworkPolicy in
-	// every namespace the definition governs (seed 004: segmented at
+	// every namespace the definition governs (containment: segmented at
 	// birth).
 	Segmentation *Segmentation `json:"segmentation,omitempty"`
 }

@@ -34,8 +34,10 @@ func Builtin() (*Registry, error) { return NewRegistry(builtin...) }
 var idPattern = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
 
 // NewRegistry validates rules and indexes them by ID. It fails on a
-// duplicate or malformed ID, a missing title, description, severity, tab or
-// constructor, and on properties without json and doc tags.
+// duplicate or malformed ID, a missing title, description, source,
+// severity, tab or constructor, on user-facing text that names an internal
+// document instead of a product, and on properties without json and doc
+// tags.
 func NewRegistry(rules ...*Rule) (*Registry, error) {
 	reg := &Registry{byID: map[string]*Rule{}}
 	var errs []error
@@ -64,10 +66,20 @@ func checkRule(r *Rule) error {
 		return fmt.Errorf("rule %q: ID must be lowerCamelCase", r.ID)
 	case r.Title == "" || r.Description == "":
 		return fmt.Errorf("rule %q: title and description are required", r.ID)
+	case len(r.Sources) == 0:
+		return fmt.Errorf("rule %q: a source (the product and control it comes from) is required", r.ID)
 	case !slices.Contains([]Severity{Low, Medium, High, Critical}, r.Severity):
 		return fmt.Errorf("rule %q: severity %q is not low, medium, high or critical", r.ID, r.Severity)
 	case len(r.Tabs) == 0 || r.Targets == 0 || r.New == nil:
 		return fmt.Errorf("rule %q: tabs, targets and New are required", r.ID)
+	}
+	for _, s := range r.Sources {
+		if s.Product == "" || s.Control == "" {
+			return fmt.Errorf("rule %q: source %q needs a product and a control", r.ID, s)
+		}
+	}
+	if err := checkWords(r); err != nil {
+		return err
 	}
 	for _, t := range r.Tabs {
 		if t != policy.TabDeployment && t != policy.TabContinuous {
@@ -85,6 +97,9 @@ func checkRule(r *Rule) error {
 		if pd.Name == "" || pd.Doc == "" {
 			return fmt.Errorf("rule %q: property %s needs json and doc tags", r.ID, pd.Field)
 		}
+		if m := internalDocument.FindString(pd.Doc); m != "" {
+			return fmt.Errorf("rule %q: property %s: its doc names %q, an internal document; name the product and control", r.ID, pd.Name, m)
+		}
 	}
 	if _, err := json.Marshal(p); err != nil {
 		return fmt.Errorf("rule %q: defaults do not encode: %w", r.ID, err)
@@ -99,6 +114,25 @@ func checkRule(r *Rule) error {
 	}
 	if _, err := r.New(p); err != nil {
 		return fmt.Errorf("rule %q: defaults are not valid: %w", r.ID, err)
+	}
+	return nil
+}
+
+// internalDocument matches a reference to the design's source documents
+// ("seed 001", "seed-000"), which users do not have.
+var internalDocument = regexp.MustCompile(`(?i)\bseed[ -]?\d{3}\b`)
+
+// checkWords refuses user-facing text (title, description, sources) that
+// names an internal document instead of a product.
+func checkWords(r *Rule) error {
+	texts := []string{r.Title, r.Description}
+	for _, s := range r.Sources {
+		texts = append(texts, s.String())
+	}
+	for _, t := range texts {
+		if m := internalDocument.FindString(t); m != "" {
+			return fmt.Errorf("rule %q: user-facing text names %q, an internal document; name the product and control", r.ID, m)
+		}
 	}
 	return nil
 }

@@ -27,6 +27,13 @@ func TestBuiltin(t *testing.T) {
 			t.Errorf("rule %s is not registered", id)
 		}
 	}
+	// The Trend Micro rules name their ClusterPolicy rule type, which is
+	// their ID; the Pod Security Standards and CEL rules name theirs.
+	for _, id := range seed000[:14] {
+		if r, _ := reg.Get(id); r != nil && r.Sources[0] != (Source{"Trend Micro Container Security", id}) {
+			t.Errorf("rule %s: first source %q, want Trend Micro Container Security: %s", id, r.Sources[0], id)
+		}
+	}
 	ids := reg.IDs()
 	for i := 1; i < len(ids); i++ {
 		if ids[i-1] >= ids[i] {
@@ -52,6 +59,10 @@ type undocumentedParams struct {
 	Limit int `json:"limit"`
 }
 
+type seedDocParams struct {
+	Limit int `json:"limit" doc:"the limit seed 001 gives"`
+}
+
 type untaggedParams struct {
 	Limit int `doc:"the limit"`
 }
@@ -70,7 +81,7 @@ func (p *selfCheckingParams) Validate(path *field.Path) field.ErrorList {
 // testRule is a complete rule; cases break one thing at a time.
 func testRule(id string) *Rule {
 	return &Rule{
-		ID: id, Title: "A title", Description: "A description.", Source: "test", Severity: Low,
+		ID: id, Title: "A title", Description: "A description.", Sources: []Source{{"Test Product", "test control"}}, Severity: Low,
 		Tabs: podTabs, Targets: TargetPod,
 		Params: func() any { return &goodParams{Limit: 1} },
 		New:    func(any) (Check, error) { return func(*Input) []Finding { return nil }, nil },
@@ -90,6 +101,16 @@ func TestNewRegistry(t *testing.T) {
 		{"empty ID", []*Rule{testRule("")}, `rule "": ID must be lowerCamelCase`},
 		{"missing title", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Title = "" })}, `rule "one": title and description are required`},
 		{"missing description", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Description = "" })}, `rule "one": title and description are required`},
+		{"no source", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Sources = nil })},
+			`rule "one": a source (the product and control it comes from) is required`},
+		{"source without control", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Sources = []Source{{Product: "Azure Policy"}} })},
+			`rule "one": source "Azure Policy: " needs a product and a control`},
+		{"source names a seed document", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Sources = []Source{{"seed 001", "x"}} })},
+			`rule "one": user-facing text names "seed 001", an internal document`},
+		{"description names a seed document", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Description = "Flags x (Seed-000)." })},
+			`rule "one": user-facing text names "Seed-000", an internal document`},
+		{"property doc names a seed document", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Params = func() any { return &seedDocParams{} } })},
+			`rule "one": property limit: its doc names "seed 001", an internal document`},
 		{"bad severity", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Severity = "urgent" })}, `rule "one": severity "urgent" is not low, medium, high or critical`},
 		{"missing severity", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Severity = "" })}, `rule "one": severity "" is not`},
 		{"no tabs", []*Rule{editedRule(testRule("one"), func(r *Rule) { r.Tabs = nil })}, `rule "one": tabs, targets and New are required`},

@@ -51,8 +51,9 @@ type Rule struct {
 	Title string
 	// Description says what is flagged and why it matters.
 	Description string
-	// Source is the seed document the rule comes from ("seed 000").
-	Source   string
+	// Sources are the products and controls the rule comes from, at
+	// least one; `palisade rules` shows them.
+	Sources  []Source
 	Severity Severity
 	// Tabs the rule may be enabled in.
 	Tabs    []policy.Tab
@@ -152,16 +153,25 @@ type Finding struct {
 // Pod returns the object's pod template, or nil.
 func (in *Input) Pod() *workload.PodTemplate { return in.Object.Pod }
 
-// ContainerFinding is a per-container finding at field sub of c.
+// ContainerFinding is a per-container finding at field sub of c ("" for
+// the container itself).
 func ContainerFinding(where string, c *workload.Container, sub, value string) Finding {
-	f := Finding{Where: where, Value: value, Container: c.C.Name, Field: c.Path}
-	if sub != "" {
-		f.Field += "." + sub
-	}
-	return f
+	return Finding{Where: where, Value: value, Container: c.C.Name, Field: containerField(c, sub)}
 }
 
 // PodFinding is a pod-level finding at field sub of the pod spec.
 func PodFinding(in *Input, where, sub, value string) Finding {
-	return Finding{Where: where, Value: value, Field: in.Object.Pod.SpecPath + "." + sub}
+	return Finding{Where: where, Value: value, Field: podField(in, sub)}
 }
+
+// containerField is the path of field sub of container c ("" for the
+// container itself).
+func containerField(c *workload.Container, sub string) string {
+	if sub == "" {
+		return c.Path
+	}
+	return c.Path + "." + sub
+}
+
+// podField is the path of field sub of the pod spec.
+func podField(in *Input, sub string) string { return in.Pod().SpecPath + "." + sub }

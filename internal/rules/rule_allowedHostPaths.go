@@ -59,8 +59,8 @@ func init() {
 		ID:    "allowedHostPaths",
 		Title: "Host path volume outside the allowed paths",
 		Description: "Flags a hostPath volume whose path is not under an allowed pathPrefix, and a writable mount of a volume whose only matching prefixes are readOnly. " +
-			"Limiting host paths limits what a compromised container can reach on the node (seed 001).",
-		Source: "seed 001", Severity: Medium, Tabs: podTabs, Targets: TargetPod,
+			"Limiting host paths limits what a compromised container can reach on the node.",
+		Sources: []Source{azurePolicy("Kubernetes cluster pod hostPath volumes should only use allowed host paths")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod,
 		Params: func() any { return &AllowedHostPathsParams{Paths: []AllowedHostPath{}} },
 		New: func(p any) (Check, error) {
 			paths := p.(*AllowedHostPathsParams).Paths

@@ -27,9 +27,9 @@ func init() {
 	register(&Rule{
 		ID:    "allowedServicePorts",
 		Title: "Service listens on a port that is not allowed",
-		Description: "Flags each spec.ports[].port of a Service that is not in ports; the seed's default [\"-1\"] leaves the rule inactive. " +
-			"Restricting Services to configured ports shrinks the cluster's attack surface (seed 001).",
-		Source: "seed 001", Severity: Medium, Tabs: deploymentOnly, Targets: TargetService,
+		Description: "Flags each spec.ports[].port of a Service that is not in ports; Azure Policy's default [\"-1\"] leaves the rule inactive. " +
+			"Restricting Services to configured ports shrinks the cluster's attack surface.",
+		Sources: []Source{azurePolicy("Kubernetes cluster services should listen only on allowed ports")}, Severity: Medium, Tabs: deploymentOnly, Targets: TargetService,
 		Params: func() any { return &AllowedServicePortsParams{Ports: []string{"-1"}} },
 		New: func(p any) (Check, error) {
 			ports := map[int32]bool{}

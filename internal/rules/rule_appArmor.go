@@ -77,8 +77,8 @@ func init() {
 		Title: "Container without an allowed AppArmor profile",
 		Description: "Flags a container that runs with no AppArmor profile, or with one not in allowedProfiles; the profile is read from " +
 			"securityContext.appArmorProfile (container, then pod) or the container.apparmor.security.beta.kubernetes.io/<container> annotation. " +
-			"AppArmor confines what a compromised program may do on the node (seed 001).",
-		Source: "seed 001", Severity: High, Tabs: podTabs, Targets: TargetPod,
+			"AppArmor confines what a compromised program may do on the node.",
+		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed AppArmor profiles")}, Severity: High, Tabs: podTabs, Targets: TargetPod,
 		Params: func() any { return &AppArmorParams{AllowedProfiles: []string{"runtime/default"}} },
 		New: func(p any) (Check, error) {
 			allowed := p.(*AppArmorParams).AllowedProfiles

@@ -6,8 +6,8 @@ func init() {
 		Title: "API credentials are mounted automatically",
 		Description: "Flags a pod whose spec.automountServiceAccountToken is not false, and a ServiceAccount whose automountServiceAccountToken is not false. " +
 			"As in Kubernetes the pod's field wins: a pod that sets false passes whatever its ServiceAccount says, and a pod that leaves it unset is flagged " +
-			"because it inherits its ServiceAccount's setting, which defaults to true. Without a token a compromised pod cannot call the API server (seed 001).",
-		Source: "seed 001", Severity: High, Tabs: podTabs, Targets: TargetPod | TargetServiceAccount,
+			"because it inherits its ServiceAccount's setting, which defaults to true. Without a token a compromised pod cannot call the API server.",
+		Sources: []Source{azurePolicy("Kubernetes clusters should disable automounting API credentials")}, Severity: High, Tabs: podTabs, Targets: TargetPod | TargetServiceAccount,
 		New: func(any) (Check, error) {
 			return func(in *Input) []Finding {
 				switch {

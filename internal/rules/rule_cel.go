@@ -40,7 +40,7 @@ func init() {
 		Description: "Evaluates a CEL expression over the object, as a Kubernetes ValidatingAdmissionPolicy validation does: " +
 			"object is the object, oldObject is null, request.namespace is its namespace and namespaceObject.metadata.name too (null when cluster-scoped); " +
 			"false, or an evaluation error, is a violation reported with the message.",
-		Source: "custom", Severity: Medium, Tabs: podTabs, Targets: TargetAny,
+		Sources: []Source{{productVAP, "validations (CEL expressions)"}}, Severity: Medium, Tabs: podTabs, Targets: TargetAny,
 		Params: func() any { return &CELParams{} },
 		New:    newCEL,
 	})

@@ -35,8 +35,8 @@ func init() {
 		Title: "Pod uses the host network or a host port outside the allowed range",
 		Description: "Flags a pod with spec.hostNetwork: true unless allowHostNetwork, and every container host port outside [minPort, maxPort] " +
 			"(with hostNetwork every container port is a host port, as the API server defaults it). " +
-			"A compromised container on the host network can sniff the node's traffic (seed 001).",
-		Source: "seed 001", Severity: Medium, Tabs: podTabs, Targets: TargetPod,
+			"A compromised container on the host network can sniff the node's traffic.",
+		Sources: []Source{azurePolicy("Kubernetes cluster pods should only use approved host network and port range")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod,
 		Params: func() any { return &HostNetworkAndPortsParams{} },
 		New: func(p any) (Check, error) {
 			hp := *p.(*HostNetworkAndPortsParams)

@@ -10,7 +10,7 @@ func hostNamespaceRule(id, title, field, why string, get func(in *Input) bool) *
 		ID:          id,
 		Title:       title,
 		Description: "Flags a pod with spec." + field + ": true. " + why,
-		Source:      "seed 000",
+		Sources:     []Source{trendMicro(id)},
 		Severity:    High,
 		Tabs:        podTabs,
 		Targets:     TargetPod,
@@ -25,6 +25,10 @@ func hostNamespaceRule(id, title, field, why string, get func(in *Input) bool) *
 	}
 }
 
+// sharedHostNamespaces is the Azure Policy that hostPID and hostIPC carry
+// out together.
+var sharedHostNamespaces = azurePolicy("Kubernetes cluster containers should not share host process ID or host IPC namespace")
+
 func init() {
 	register(
 		hostNamespaceRule("hostNetwork", "Container runs in the host network namespace", "hostNetwork",
@@ -32,9 +36,9 @@ func init() {
 			func(in *Input) bool { return in.Pod().Spec.HostNetwork }),
 		hostNamespaceRule("hostIPC", "Container runs in the host IPC namespace", "hostIPC",
 			"The pod can read and write the shared memory of every process on the node.",
-			func(in *Input) bool { return in.Pod().Spec.HostIPC }),
+			func(in *Input) bool { return in.Pod().Spec.HostIPC }).also(sharedHostNamespaces),
 		hostNamespaceRule("hostPID", "Container runs in the host PID namespace", "hostPID",
 			"The pod sees every process on the node; with privileges, nsenter into PID 1 is a full breakout.",
-			func(in *Input) bool { return in.Pod().Spec.HostPID }),
+			func(in *Input) bool { return in.Pod().Spec.HostPID }).also(sharedHostNamespaces),
 	)
 }

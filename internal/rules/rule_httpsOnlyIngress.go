@@ -39,8 +39,8 @@ func init() {
 		ID:    "httpsOnlyIngress",
 		Title: "Ingress reachable over plain HTTP",
 		Description: "Flags an Ingress without spec.tls, and each rule host no spec.tls[].hosts entry covers. " +
-			"HTTPS authenticates the endpoint and protects data in transit from interception at the network layer (seed 001).",
-		Source: "seed 001", Severity: High, Tabs: deploymentOnly, Targets: TargetIngress,
+			"HTTPS authenticates the endpoint and protects data in transit from interception at the network layer.",
+		Sources: []Source{azurePolicy("Kubernetes clusters should be accessible only over HTTPS")}, Severity: High, Tabs: deploymentOnly, Targets: TargetIngress,
 		New: func(any) (Check, error) {
 			return func(in *Input) []Finding {
 				ing := in.Object.Ingress

@@ -12,7 +12,7 @@ var deploymentOnly = []policy.Tab{policy.TabDeployment}
 
 func connectRule(id, title, desc string, subresources ...string) *Rule {
 	return &Rule{
-		ID: id, Title: title, Description: desc, Source: "seed 000", Severity: High,
+		ID: id, Title: title, Description: desc, Sources: []Source{trendMicro(id)}, Severity: High,
 		Tabs: deploymentOnly, Targets: TargetConnect,
 		New: func(any) (Check, error) {
 			return func(in *Input) []Finding {

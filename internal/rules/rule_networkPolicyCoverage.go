@@ -16,10 +16,10 @@ func init() {
 		ID:    "networkPolicyCoverage",
 		Title: "Pod selected by no NetworkPolicy",
 		Description: "Flags pods (and the pod templates of workloads, in a cluster audit) that no NetworkPolicy of their namespace selects: " +
-			"such a pod accepts traffic from anywhere and may send it anywhere, so a breached container can move sideways (seed 004). " +
+			"such a pod accepts traffic from anywhere and may send it anywhere, so a breached container can move sideways. " +
 			"Any NetworkPolicy selecting the pod counts, whatever its rules; the finding says how many the namespace has. " +
 			"Evaluated where the NetworkPolicies are known: the continuous checks and `palisade scan --cluster`.",
-		Source: "seed 004", Severity: Medium, Tabs: continuousOnly, Targets: TargetPod, NetworkPolicies: true,
+		Sources: []Source{{productCloudNative, "Network Policies"}}, Severity: Medium, Tabs: continuousOnly, Targets: TargetPod, NetworkPolicies: true,
 		New: func(any) (Check, error) { return networkPolicyCoverage, nil },
 	})
 }

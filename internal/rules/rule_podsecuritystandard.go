@@ -46,7 +46,7 @@ func init() {
 		Title: "Pod violates a Pod Security Standard",
 		Description: "Evaluates the pod exactly as Kubernetes Pod Security Admission does for the chosen level (baseline or restricted) and version, " +
 			"using Kubernetes' own checks, and reports one finding per failing check (OWASP Kubernetes Top 10 K04).",
-		Source: "seed 002", Severity: High, Tabs: podTabs, Targets: TargetPod,
+		Sources: []Source{{productPSS, "Baseline and Restricted policies"}, owaspK04}, Severity: High, Tabs: podTabs, Targets: TargetPod,
 		Params: func() any { return &PodSecurityStandardParams{Level: "baseline", Version: "latest"} },
 		New:    newPodSecurityStandard,
 	})

@@ -56,24 +56,24 @@ func isBuiltinRole(clusterRole bool, name string) bool {
 
 func init() {
 	register(
-		rbacBindingRule("rbacClusterAdminBinding", "Binding grants cluster-admin", Critical,
+		rbacBindingRule("rbacClusterAdminBinding", "Binding grants cluster-admin", Critical, "Least privilege",
 			"Flags a RoleBinding or ClusterRoleBinding whose roleRef is the ClusterRole cluster-admin, naming its subjects: "+
 				"cluster-admin is every permission on every resource, cluster-wide through a ClusterRoleBinding and over the whole namespace "+
 				"(its Secrets, Roles and RoleBindings included) through a RoleBinding. The role is known by its name, so bindings are flagged "+
 				"whether or not the ClusterRole is among the scanned objects."+rbacSubjectsNote,
 			clusterAdminCheck),
-		rbacGrantRule("rbacWildcard", "Role grants wildcard permissions", High,
+		rbacGrantRule("rbacWildcard", "Role grants wildcard permissions", High, "Least privilege",
 			"Flags a rule of a Role or ClusterRole with `*` in its verbs, resources or apiGroups, and bindings of such roles: "+
 				"a wildcard grants every verb, resource or API group, those added later and custom resources included, which nobody needs. "+
 				"A `*` among nonResourceURLs alone is not flagged."+rbacRolesNote,
 			wildcardGrants),
-		rbacGrantRule("rbacSecretsRead", "Role grants read access to Secrets", High,
+		rbacGrantRule("rbacSecretsRead", "Role grants read access to Secrets", High, "Listing secrets",
 			"Flags a rule of a Role (in its namespace) or ClusterRole (wherever it is bound) granting get, list or watch on secrets in the core API group, "+
 				"`*` standing for any verb, resource or API group, and bindings of such roles: a Secret holds credentials, "+
 				"and list and watch return the content of every Secret. A rule restricted with resourceNames reads only the Secrets it names, "+
 				"the least-privilege way to grant access, and is not flagged."+rbacRolesNote,
 			secretsReadGrants),
-		rbacGrantRule("rbacPodExec", "Role grants exec or attach into pods", High,
+		rbacGrantRule("rbacPodExec", "Role grants exec or attach into pods", High, "Least privilege",
 			"Flags a rule of a Role or ClusterRole granting create on pods/exec or pods/attach in the core API group, `*` standing for any verb, "+
 				"resource or API group, and bindings of such roles: a shell in a container holds its ServiceAccount token, its mounted Secrets and its network access. "+
 				"Resources match as Kubernetes matches them: `*`, `*/exec` and `*/attach` grant the subresource, `pods/*` grants nothing. "+
@@ -81,13 +81,13 @@ func init() {
 				"the AuthorizePodWebsocketUpgradeCreatePermission feature (on by default from Kubernetes 1.35) let it exec over WebSockets; "+
 				"get on every resource is not flagged, as read-only roles grant it."+rbacRolesNote,
 			podExecGrants),
-		rbacGrantRule("rbacEscalation", "Role grants privilege escalation", High,
+		rbacGrantRule("rbacEscalation", "Role grants privilege escalation", High, "Escalate verb",
 			"Flags a rule of a Role or ClusterRole granting escalate or bind on roles or clusterroles, impersonate on users, groups or serviceaccounts, "+
 				"or create, update or patch on roles, clusterroles, rolebindings or clusterrolebindings, `*` standing for any verb, resource or API group, "+
 				"and bindings of such roles: escalate and bind lift Kubernetes' guard against granting permissions one does not hold, "+
 				"impersonate acts as another identity, and whoever writes roles and bindings decides who holds what."+rbacRolesNote,
-			escalationGrants),
-		rbacBindingRule("rbacDefaultServiceAccount", "Binding grants a role to a default ServiceAccount", Medium,
+			escalationGrants).also(Source{productRBAC, "Bind verb"}, Source{productRBAC, "Impersonate verb"}),
+		rbacBindingRule("rbacDefaultServiceAccount", "Binding grants a role to a default ServiceAccount", Medium, "Minimize distribution of privileged tokens",
 			"Flags a RoleBinding or ClusterRoleBinding subject that is a namespace's default ServiceAccount: every pod of the namespace that names "+
 				"no ServiceAccount runs as it, so the permissions reach every such pod; give the workload that needs them its own ServiceAccount. "+
 				"The finding names the role and what it grants when the role is known (among the scanned objects or in the cluster), "+
@@ -98,9 +98,9 @@ func init() {
 
 // rbacGrantRule is a rule flagging what roles grant: judged in Roles and
 // ClusterRoles and in the bindings that reference them.
-func rbacGrantRule(id, title string, sev Severity, desc string, find grantFinder) *Rule {
+func rbacGrantRule(id, title string, sev Severity, control, desc string, find grantFinder) *Rule {
 	return &Rule{
-		ID: id, Title: title, Description: desc, Source: "seed 003", Severity: sev, Tabs: podTabs, Targets: TargetRBAC,
+		ID: id, Title: title, Description: desc, Sources: []Source{{productRBAC, control}}, Severity: sev, Tabs: podTabs, Targets: TargetRBAC,
 		Params: func() any { return &RBACGrantParams{ExcludedSubjects: []string{}} },
 		New: func(p any) (Check, error) {
 			pp := p.(*RBACGrantParams)
@@ -119,9 +119,9 @@ func rbacGrantRule(id, title string, sev Severity, desc string, find grantFinder
 }
 
 // rbacBindingRule is a rule judging bindings whatever their role grants.
-func rbacBindingRule(id, title string, sev Severity, desc string, check func(subjectFilter) Check) *Rule {
+func rbacBindingRule(id, title string, sev Severity, control, desc string, check func(subjectFilter) Check) *Rule {
 	return &Rule{
-		ID: id, Title: title, Description: desc, Source: "seed 003", Severity: sev, Tabs: podTabs, Targets: TargetRBAC,
+		ID: id, Title: title, Description: desc, Sources: []Source{{productRBAC, control}}, Severity: sev, Tabs: podTabs, Targets: TargetRBAC,
 		Params: func() any { return &RBACBindingParams{ExcludedSubjects: []string{}} },
 		New: func(p any) (Check, error) {
 			pp := p.(*RBACBindingParams)

@@ -509,8 +509,8 @@ func TestRBACCatalog(t *testing.T) {
 			continue
 		}
 		tabs := []policy.Tab{policy.TabDeployment, policy.TabContinuous}
-		if r.Source != "seed 003" || r.Severity != sev || !slices.Equal(r.Tabs, tabs) || r.Targets != TargetRBAC {
-			t.Errorf("%s: source %q, severity %q, tabs %v, targets %b", id, r.Source, r.Severity, r.Tabs, r.Targets)
+		if r.Sources[0].Product != "Kubernetes RBAC Good Practices" || r.Severity != sev || !slices.Equal(r.Tabs, tabs) || r.Targets != TargetRBAC {
+			t.Errorf("%s: sources %q, severity %q, tabs %v, targets %b", id, r.Sources, r.Severity, r.Tabs, r.Targets)
 		}
 		if NeedsProperties(r) {
 			t.Errorf("%s needs properties", id)

@@ -13,7 +13,7 @@ import (
 // field (a container's or, when the container inherits it, the pod's), or ok.
 func containerRule(id, title, desc string, sev Severity, test func(in *Input, c *workload.Container) (value, field, detail string, bad bool)) *Rule {
 	return &Rule{
-		ID: id, Title: title, Description: desc, Source: "seed 000", Severity: sev,
+		ID: id, Title: title, Description: desc, Sources: []Source{trendMicro(id)}, Severity: sev,
 		Tabs: podTabs, Targets: TargetPod,
 		New: func(any) (Check, error) {
 			return func(in *Input) []Finding {
@@ -28,12 +28,6 @@ func containerRule(id, title, desc string, sev Severity, test func(in *Input, c 
 		},
 	}
 }
-
-// containerField is the path of field sub of container c.
-func containerField(c *workload.Container, sub string) string { return c.Path + "." + sub }
-
-// podField is the path of field sub of the pod spec.
-func podField(in *Input, sub string) string { return in.Pod().SpecPath + "." + sub }
 
 func sc(c *workload.Container) *corev1.SecurityContext {
 	if c.C.SecurityContext == nil {
@@ -63,7 +57,7 @@ func init() {
 			Critical, func(_ *Input, c *workload.Container) (string, string, string, bool) {
 				s := sc(c)
 				return "true", containerField(c, "securityContext.privileged"), "", s.Privileged != nil && *s.Privileged
-			}),
+			}).also(azurePolicy("Kubernetes cluster should not allow privileged containers")),
 		containerRule("allowPrivilegeEscalation", "Container allows privilege escalation",
 			"Flags a container whose securityContext.allowPrivilegeEscalation is not false (unset defaults to true, and privileged implies it). A process can then gain more privileges than its parent through setuid binaries.",
 			Medium, func(_ *Input, c *workload.Container) (string, string, string, bool) {
@@ -73,13 +67,13 @@ func init() {
 				}
 				v := s.AllowPrivilegeEscalation
 				return boolValue(v), containerField(c, "securityContext.allowPrivilegeEscalation"), "", v == nil || *v
-			}),
+			}).also(azurePolicy("Kubernetes clusters should not allow container privilege escalation")),
 		containerRule("readOnlyRootFilesystem", "Container has a writable root filesystem",
 			"Flags a container whose securityContext.readOnlyRootFilesystem is not true. A writable root filesystem lets an attacker drop binaries on the PATH.",
 			Medium, func(_ *Input, c *workload.Container) (string, string, string, bool) {
 				v := sc(c).ReadOnlyRootFilesystem
 				return boolValue(v), containerField(c, "securityContext.readOnlyRootFilesystem"), "", v == nil || !*v
-			}),
+			}).also(azurePolicy("Kubernetes cluster containers should run with a read only root file system")),
 		containerRule("runAsNonRoot", "Container may run as root",
 			"Flags a container that may run as root: runAsUser is 0, or neither runAsNonRoot: true nor a non-zero runAsUser is set (container or pod level). Root in a container is root on the node once anything else goes wrong.",
 			High, func(in *Input, c *workload.Container) (string, string, string, bool) {
@@ -99,6 +93,6 @@ func init() {
 					return "runAsNonRoot=" + boolValue(nonRoot), nonRootField, "", true
 				}
 				return "", "", "", false
-			}),
+			}).also(azurePolicy("Kubernetes cluster pods and containers should only run with approved user and group IDs")),
 	)
 }

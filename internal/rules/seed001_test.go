@@ -277,8 +277,8 @@ func TestSeed001Catalog(t *testing.T) {
 			t.Errorf("%s is not registered", id)
 			continue
 		}
-		if r.Source != "seed 001" || r.Severity != w.sev || !slices.Equal(r.Tabs, w.tabs) {
-			t.Errorf("%s: source %q, severity %q, tabs %v; want seed 001, %q, %v", id, r.Source, r.Severity, r.Tabs, w.sev, w.tabs)
+		if r.Sources[0].Product != "Azure Policy" || r.Severity != w.sev || !slices.Equal(r.Tabs, w.tabs) {
+			t.Errorf("%s: sources %q, severity %q, tabs %v; want Azure Policy first, %q, %v", id, r.Sources, r.Severity, r.Tabs, w.sev, w.tabs)
 		}
 		if NeedsProperties(r) {
 			t.Errorf("%s: the seed gives every property a default", id)

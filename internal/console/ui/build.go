@@ -192,21 +192,27 @@ func (rt *runtimeForm) build(path string, fields paths) (*policy.RuntimeTab, boo
 	return tab, ok
 }
 
-// parseSelector reads "app=web, tier=front" as matchLabels; "" is no
-// selector.
+// parseSelector reads a label selector as `kubectl -l` takes it
+// ("app=web, tier in (a,b), !canary"): equalities become matchLabels, the
+// rest matchExpressions. "" is no selector.
 func parseSelector(s string) (*metav1.LabelSelector, error) {
-	items := commaList(s)
-	if len(items) == 0 {
+	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	sel := &metav1.LabelSelector{MatchLabels: map[string]string{}}
-	for _, it := range items {
-		k, v, found := strings.Cut(it, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !found || k == "" {
-			return nil, fmt.Errorf("write labels as key=value, separated by commas (%q has no '=')", it)
+	sel, err := metav1.ParseToLabelSelector(s)
+	if err != nil {
+		return nil, fmt.Errorf("write a label selector as kubectl -l takes it (app=web, tier in (front,back), !canary): %v", err)
+	}
+	if len(sel.MatchLabels) == 0 {
+		sel.MatchLabels = nil
+	}
+	if len(sel.MatchExpressions) == 0 {
+		sel.MatchExpressions = nil
+	}
+	for i := range sel.MatchExpressions {
+		if len(sel.MatchExpressions[i].Values) == 0 {
+			sel.MatchExpressions[i].Values = nil // Exists, DoesNotExist
 		}
-		sel.MatchLabels[k] = v
 	}
 	return sel, nil
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/policy"
@@ -195,17 +196,15 @@ func (u *UI) findEvent(ctx context.Context, id, cluster, micros string) (event.E
 }
 
 // idMillis reads the Unix milliseconds at the front of an ID made by
-// event.NewID (32 hex digits).
+// event.NewID: a UUIDv7, or the 32 hex digits of the same layout that
+// event IDs were before.
 func idMillis(id string) (int64, bool) {
-	if len(id) != 32 {
-		return 0, false
-	}
-	b, err := hex.DecodeString(id[:12])
-	if err != nil {
+	u, err := uuid.Parse(id)
+	if err != nil || (len(id) != 32 && u.Version() != 7) {
 		return 0, false
 	}
 	var ms int64
-	for _, x := range b {
+	for _, x := range u[:6] {
 		ms = ms<<8 | int64(x)
 	}
 	return ms, true

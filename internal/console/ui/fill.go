@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/palisade-dev/palisade/internal/policy"
@@ -17,7 +18,7 @@ import (
 
 // formFromPolicy fills the editor from a stored policy. The form has one
 // row per catalog rule and tab; what it cannot show (a rule enabled twice
-// in a tab, a selector with matchExpressions, a property it does not know)
+// in a tab, a selector that is not valid, a property it does not know)
 // is returned as reasons, and the caller offers the YAML editor instead so
 // that nothing is dropped silently.
 func formFromPolicy(p *policy.Policy, version int64, reg *rules.Registry, rulesets []string) (*policyForm, []string) {
@@ -52,14 +53,13 @@ func (d *defForm) fill(def *policy.Definition, where string) []string {
 			row := d.Runtime.Bindings[len(d.Runtime.Bindings)-1]
 			row.Ruleset.Value, row.Action.Value = b.Ruleset, string(b.Action)
 			if b.Selector != nil {
-				if len(b.Selector.MatchExpressions) > 0 {
-					reasons = append(reasons, fmt.Sprintf("%s binds ruleset %s with matchExpressions", where, b.Ruleset))
+				switch text := metav1.FormatLabelSelector(b.Selector); text {
+				case "<none>":
+				case "<error>":
+					reasons = append(reasons, fmt.Sprintf("%s binds ruleset %s with a selector the form cannot show", where, b.Ruleset))
+				default:
+					row.Selector.Value = text
 				}
-				var labels []string
-				for _, k := range slices.Sorted(maps.Keys(b.Selector.MatchLabels)) {
-					labels = append(labels, k+"="+b.Selector.MatchLabels[k])
-				}
-				row.Selector.Value = strings.Join(labels, ", ")
 			}
 		}
 	}

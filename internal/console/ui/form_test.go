@@ -108,8 +108,9 @@ func TestFormBuildsPolicy(t *testing.T) {
 			}}}}),
 	}, {
 		name: "runtime bindings",
-		form: values("name", "prod", "cw.runtime.bCount", "3",
+		form: values("name", "prod", "cw.runtime.bCount", "4",
 			"cw.runtime.b0.ruleset", "exec-guard", "cw.runtime.b0.selector", "app=web, tier = front", "cw.runtime.b0.action", "isolate",
+			"cw.runtime.b3.ruleset", "shells", "cw.runtime.b3.selector", "app=api, tier in (front, back), env notin (dev), !canary, team", "cw.runtime.b3.action", "log",
 			"cw.runtime.b1.ruleset", "", "cw.runtime.b1.selector", "", "cw.runtime.b1.action", "log",
 			"cw.runtime.b2.ruleset", "shells", "cw.runtime.b2.action", "terminate",
 			"nsCount", "1", "ns0.name", "shop", "ns0.namespaces", "shop", "ns0.runtime.bCount", "1",
@@ -118,6 +119,12 @@ func TestFormBuildsPolicy(t *testing.T) {
 			ClusterWide: policy.Definition{Runtime: &policy.RuntimeTab{Rulesets: []policy.RulesetBinding{
 				{Ruleset: "exec-guard", Action: "isolate", Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web", "tier": "front"}}},
 				{Ruleset: "shells", Action: "terminate"},
+				{Ruleset: "shells", Action: "log", Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}, MatchExpressions: []metav1.LabelSelectorRequirement{
+					{Key: "canary", Operator: metav1.LabelSelectorOpDoesNotExist},
+					{Key: "env", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"dev"}},
+					{Key: "team", Operator: metav1.LabelSelectorOpExists},
+					{Key: "tier", Operator: metav1.LabelSelectorOpIn, Values: []string{"back", "front"}},
+				}}},
 			}}},
 			Namespaced: []policy.NamespacedDefinition{{Name: "shop", Namespaces: []string{"shop"}, Definition: policy.Definition{
 				Runtime: &policy.RuntimeTab{Rulesets: []policy.RulesetBinding{{Ruleset: "shells", Action: "log"}}}}}},
@@ -154,7 +161,8 @@ func TestFormInputThatCannotBeConverted(t *testing.T) {
 		{"fraction in a number", dep + "hostNetworkAndPorts.p.maxPort", "1.5", `"1.5" is not a whole number`},
 		{"broken YAML", dep + "allowedHostPaths.p.paths", "- {pathPrefix: /a", "not valid YAML or JSON"},
 		{"object where a list goes", dep + "allowedHostPaths.p.paths", "pathPrefix: /a", "must be a list"},
-		{"label without a value", "cw.runtime.b0.selector", "app", "write labels as key=value"},
+		{"unclosed set", "cw.runtime.b0.selector", "tier in (front", "write a label selector as kubectl -l takes it"},
+		{"greater than", "cw.runtime.b0.selector", "tier>1", "write a label selector as kubectl -l takes it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			form := values("name", "prod", "cw.runtime.bCount", "1", "cw.runtime.b0.ruleset", "r", "cw.runtime.b0.action", "log",
@@ -272,6 +280,13 @@ spec:
     runtime:
       rulesets:
         - {ruleset: exec-guard, selector: {matchLabels: {app: web, tier: front}}, action: isolate}
+        - ruleset: exec-guard
+          selector:
+            matchLabels: {app: api}
+            matchExpressions:
+              - {key: canary, operator: DoesNotExist}
+              - {key: tier, operator: In, values: [back, front]}
+          action: log
   namespaced:
     - name: payments
       namespaces: [payments, billing]
