@@ -64,7 +64,7 @@ func (p *SeverityParams) Validate(path *field.Path) field.ErrorList {
 
 // AttackVectorParams filters vulnerabilities by CVSS attack vector.
 type AttackVectorParams struct {
-	AttackVector string `json:"attackVector" doc:"network, adjacent or physical (physical is the seed's \"local or physical\": it matches AV:L and AV:P; local is the same)"`
+	AttackVector string `json:"attackVector" doc:"network, adjacent or physical (physical means Trend Micro's \"local or physical\": it matches AV:L and AV:P; local is the same)"`
 	Severity     string `json:"severity" doc:"critical, high, medium or low: that severity or above; any: every severity"`
 }
 
