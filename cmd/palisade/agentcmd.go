@@ -158,7 +158,7 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f.BoolVar(&cfg.WatchRoles, "watch-roles", false, "follow the cluster's Roles and ClusterRoles, so that the RBAC rules judge a binding with the role it references (needs list and watch on them)")
 	f.BoolVar(&cfg.TrivyOperator, "trivy-operator", false, "read Trivy Operator's VulnerabilityReports and ExposedSecretReports from the cluster for the scan-result rules")
 	addSignatureFlags(f, &cfg.Signatures)
-	cfg.Kube = addKubeFlags(cmd, kubeFlagOptions{prefix: "cluster access (continuous, runtime, --trivy-operator, --watch-roles, imagePullSecrets): ", userAgent: "palisade"})
+	cfg.Kube = addKubeFlags(cmd, kubeFlagOptions{prefix: "cluster access: ", userAgent: "palisade"})
 	f.DurationVar(&cfg.Signatures.TTL, "signature-cache-ttl", signature.DefaultTTL, "imagesNotSigned: how long a verified digest stays verified (unsigned ones are asked again after 30s, tags resolved again after 30s)")
 	f.BoolVar(&cfg.SignaturePullSecrets, "signature-pull-secrets", true, "imagesNotSigned: read pods' imagePullSecrets (get secrets) for registry credentials, before the agent's own ($DOCKER_CONFIG)")
 	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")
