@@ -226,7 +226,7 @@ grep -q "cert-manager.io/inject-ca-from: $ns/$release-tls$" "$tmp/certManager.ya
 # variant: the optional branches took effect.
 for want in "failurePolicy: Fail" "timeoutSeconds: 10" '- "kube-node-lease"' "requiredDuringSchedulingIgnoredDuringExecution:" \
 	"priorityClassName: system-cluster-critical" "topologyKey: topology.kubernetes.io/zone" "@sha256:0123456789abcdef" \
-	"serviceAccountName: pal-agent" '- "--log-format=text"' "- --cluster=prod-eu" "kubernetes.io/os: linux" "kind: PodDisruptionBudget"; do
+	"serviceAccountName: pal-agent" '- "--log-format=text"' "- --cluster-name=prod-eu" "kubernetes.io/os: linux" "kind: PodDisruptionBudget"; do
 	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
 done
 ! grep -q '"CONNECT"' "$tmp/variant.yaml" || die "variant: webhook.connect=false still sends CONNECT"

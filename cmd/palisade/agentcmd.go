@@ -72,7 +72,24 @@ files under --scan-results (Trivy JSON, Trivy Operator resources, Palisade
 ScanResults; read again when they change, every --reload-interval; a file
 that turns bad keeps its last results), Trivy Operator's reports in the
 cluster (--trivy-operator), and for a managed agent the console's results
-for the images the cluster runs. An image with no result is unscanned.`,
+for the images the cluster runs. An image with no result is unscanned.
+
+Cluster access (continuous checks, runtime responses, --trivy-operator,
+--watch-roles, imagePullSecrets) takes kubectl's flags: --kubeconfig, else
+$KUBECONFIG or ~/.kube/config, else the in-cluster service account;
+--context and --as.`,
+		Example: `  # standalone admission webhook
+  palisade agent --tls-cert-file tls.crt --tls-key-file tls.key \
+    --policy policy.yaml --events /var/lib/palisade/events.jsonl --cluster-name prod
+
+  # managed by a console, with continuous checks and PolicyReports
+  palisade agent --tls-cert-file tls.crt --tls-key-file tls.key \
+    --console https://palisade.example.com --token-file agent-token --state-dir /var/lib/palisade \
+    --continuous --policy-reports --protected-namespaces kube-system
+
+  # runtime responses to audit events and Falco alerts
+  palisade agent --tls-cert-file tls.crt --tls-key-file tls.key --policy policy.yaml \
+    --runtime-token-file runtime-token --runtime-rules my-rules=falco_rules.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Token == "" && tokenFile != "" {
@@ -117,8 +134,10 @@ for the images the cluster runs. An image with no result is unscanned.`,
 	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "serving certificate (PEM), reloaded when it changes")
 	f.StringVar(&cfg.TLSKeyFile, "tls-key-file", "", "serving key (PEM), reloaded when it changes")
 	f.StringVar(&cfg.PolicyFile, "policy", "", "policy file (standalone mode), reloaded when it changes")
+	completePolicyFile(cmd, "policy")
 	f.StringVar(&cfg.EventsFile, "events", "", "append events to this file as JSON lines")
-	f.StringVar(&cfg.Cluster, "cluster", "", "cluster name recorded in events")
+	f.StringVar(&cfg.Cluster, "cluster-name", "", "cluster name recorded in events")
+	deprecatedStringAlias(f, "cluster", "cluster-name", &cfg.Cluster)
 	f.DurationVar(&cfg.PollInterval, "reload-interval", 2*time.Second, "how often the policy file and --scan-results are checked for changes")
 	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	f.StringVar(&cfg.ConsoleURL, "console", "", "managed mode: the console's URL (http(s)://host:port)")
@@ -127,7 +146,6 @@ for the images the cluster runs. An image with no result is unscanned.`,
 	f.StringVar(&cfg.ConsoleCAFile, "console-ca-file", "", "managed mode: PEM bundle that signs the console's certificate (default: system roots)")
 	f.StringVar(&cfg.StateDir, "state-dir", "/var/lib/palisade", "managed mode: where the last good policy and the event queue are kept")
 	f.BoolVar(&cfg.Continuous, "continuous", false, "judge running pods against the continuous tab and carry out log, isolate and terminate")
-	f.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "continuous: kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
 	f.DurationVar(&cfg.ContinuousPeriod, "continuous-period", time.Hour, "continuous: how often every pod is judged again (at least 1m); pods are also judged when they change and when the policy does")
 	f.BoolVar(&cfg.DryRun, "dry-run", false, "continuous: record what isolate and terminate would do, and do nothing")
 	f.StringSliceVar(&cfg.Protected, "protected-namespaces", nil, "continuous: namespaces never isolated or terminated in, whatever the policy says (the agent's own, from $POD_NAMESPACE, always is)")
@@ -140,6 +158,7 @@ for the images the cluster runs. An image with no result is unscanned.`,
 	f.BoolVar(&cfg.WatchRoles, "watch-roles", false, "follow the cluster's Roles and ClusterRoles, so that the RBAC rules judge a binding with the role it references (needs list and watch on them)")
 	f.BoolVar(&cfg.TrivyOperator, "trivy-operator", false, "read Trivy Operator's VulnerabilityReports and ExposedSecretReports from the cluster for the scan-result rules")
 	addSignatureFlags(f, &cfg.Signatures)
+	cfg.Kube = addKubeFlags(cmd, kubeFlagOptions{prefix: "cluster access: ", userAgent: "palisade"})
 	f.DurationVar(&cfg.Signatures.TTL, "signature-cache-ttl", signature.DefaultTTL, "imagesNotSigned: how long a verified digest stays verified (unsigned ones are asked again after 30s, tags resolved again after 30s)")
 	f.BoolVar(&cfg.SignaturePullSecrets, "signature-pull-secrets", true, "imagesNotSigned: read pods' imagePullSecrets (get secrets) for registry credentials, before the agent's own ($DOCKER_CONFIG)")
 	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")

@@ -61,6 +61,10 @@ Storage is a SQLite file by default (created on first start) or PostgreSQL
 (--database postgres://...). The admin token is read from --admin-token-file;
 if that file does not exist a token is generated, written there (mode 0600)
 and printed once.`,
+		Example: `  palisade console                                        # SQLite in the working folder, http://127.0.0.1:8080
+  palisade console --listen 0.0.0.0:8443 --tls-cert-file tls.crt --tls-key-file tls.key \
+    --database sqlite:///var/lib/palisade/palisade.db --admin-token-file /var/lib/palisade/admin-token
+  PALISADE_DATABASE_URL=postgres://palisade@db/palisade palisade console`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.database = databaseURL(cmd, cfg.database)
@@ -103,7 +107,9 @@ func newConsoleMigrateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending database migrations and exit",
-		Args:  cobra.NoArgs,
+		Example: `  palisade console migrate --database sqlite:///var/lib/palisade/palisade.db
+  PALISADE_DATABASE_URL=postgres://palisade@db/palisade palisade console migrate`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			applied, err := backend.Migrate(cmd.Context(), databaseURL(cmd, database))
 			if err != nil {

@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/agent"
 	"github.com/palisade-dev/palisade/internal/backoff"
 	"github.com/palisade-dev/palisade/internal/devcert"
+	"github.com/palisade-dev/palisade/internal/progress"
 	"github.com/palisade-dev/palisade/internal/rules"
 )
 
@@ -39,8 +41,12 @@ type demoConfig struct {
 	dir        string
 	listen     string
 	kubeconfig string
-	namespace  string
-	exit       bool
+	// kube is kubectl's flags: --kubeconfig, --context, --as, -n.
+	kube      *kubeFlags
+	namespace string
+	exit      bool
+	// progress, when set, shows how long the control plane takes to start.
+	progress io.Writer
 }
 
 const (
@@ -72,9 +78,28 @@ Container Security and Azure Policy for Kubernetes:
 
 It then prints the event trail and the console's URL and keeps running until
 Ctrl-C, when it removes its webhook and stops what it started. Run it from the
-repository's root.`,
+repository's root.
+
+--context and --as (kubectl's) apply to the --kubeconfig cluster.`,
+		Example: `  palisade demo                                          # starts its own control plane
+  palisade demo --exit                                   # print the results and stop
+  palisade demo --kubeconfig ~/.kube/config --context kind-dev -n palisade-demo`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.kubeconfig = *cfg.kube.KubeConfig
+			if cfg.kubeconfig == "" {
+				for _, name := range []string{"context", "as", "as-group"} {
+					if cmd.Flags().Changed(name) {
+						return badInput(fmt.Errorf("--%s needs --kubeconfig (without it the demo starts its own control plane)", name))
+					}
+				}
+			}
+			if cfg.namespace = *cfg.kube.Namespace; cfg.namespace == "" {
+				cfg.namespace = "default"
+			}
+			if progress.Enabled(cmd.ErrOrStderr(), os.Getenv) {
+				cfg.progress = cmd.ErrOrStderr()
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runDemo(ctx, cfg, cmd.OutOrStdout())
@@ -83,8 +108,8 @@ repository's root.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.dir, "dir", filepath.Join(os.TempDir(), "palisade-demo"), "state folder (database, tokens, logs, control plane)")
 	f.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "the console's address")
-	f.StringVar(&cfg.kubeconfig, "kubeconfig", "", "use this cluster instead of starting one from hack/")
-	f.StringVar(&cfg.namespace, "namespace", "default", "namespace the examples are applied to (and the webhook judges)")
+	cfg.kube = addKubeFlags(cmd, kubeFlagOptions{namespace: `namespace the examples are applied to (and the webhook judges) (default "default")`})
+	f.Lookup("kubeconfig").Usage = "use the cluster of this kubeconfig instead of starting one from hack/"
 	f.BoolVar(&cfg.exit, "exit", false, "stop after printing the results instead of waiting for Ctrl-C")
 	return cmd
 }
@@ -127,7 +152,7 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 			_ = d.controlPlane(context.Background(), cpDir, "down")
 		}()
 		d.cfg.kubeconfig = filepath.Join(cpDir, "kubeconfig")
-	} else if err := d.checkLoopback(ctx); err != nil {
+	} else if err := d.checkLoopback(); err != nil {
 		return badInput(err)
 	}
 	d.start = time.Now()
@@ -219,11 +244,12 @@ Press Ctrl-C to stop.
 // checkLoopback refuses a cluster whose API server is not on this machine:
 // the agent runs in this process on 127.0.0.1, and a webhook the API server
 // cannot reach would refuse every pod in the namespace.
-func (d *demo) checkLoopback(ctx context.Context) error {
-	server, err := d.kubectl(ctx, "", "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")
+func (d *demo) checkLoopback() error {
+	rc, err := d.cfg.kube.ToRESTConfig()
 	if err != nil {
-		return fmt.Errorf("--kubeconfig %s: %s", d.cfg.kubeconfig, server)
+		return fmt.Errorf("--kubeconfig %s: %w", d.cfg.kubeconfig, err)
 	}
+	server := rc.Host
 	u, err := url.Parse(server)
 	if err != nil {
 		return fmt.Errorf("--kubeconfig %s: server %q: %w", d.cfg.kubeconfig, server, err)
@@ -256,7 +282,14 @@ func repoRoot() (string, error) {
 func (d *demo) controlPlane(ctx context.Context, dir, verb string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(d.root, "hack", "controlplane.sh"), verb)
 	cmd.Env = append(os.Environ(), "PALISADE_CONTROLPLANE_DIR="+dir)
-	cmd.Stdout, cmd.Stderr = io.Discard, d.out
+	// On a terminal, a line tells how long the script has been at its
+	// latest step (the first run builds kube-apiserver for minutes).
+	var step scriptStep
+	step.set("controlplane: " + verb)
+	line := progress.New(d.cfg.progress, step.get, progress.Options{})
+	line.Start()
+	defer line.Stop()
+	cmd.Stdout, cmd.Stderr = io.Discard, io.MultiWriter(line.Above(d.out), &step)
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("hack/controlplane.sh %s: %w", verb, err)
 	}
@@ -266,13 +299,66 @@ func (d *demo) controlPlane(ctx context.Context, dir, verb string) error {
 func (d *demo) kubectl(ctx context.Context, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", d.cfg.kubeconfig}, args...)...)
+	cmd := exec.CommandContext(ctx, "kubectl", append(d.kubectlFlags(), args...)...)
 	cmd.Dir = d.root
 	cmd.Stdin = strings.NewReader(stdin)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()
 	return strings.TrimSpace(buf.String()), err
+}
+
+// kubectlFlags point kubectl at the demo's cluster, as the flags chose it.
+func (d *demo) kubectlFlags() []string {
+	flags := []string{"--kubeconfig", d.cfg.kubeconfig}
+	if k := d.cfg.kube; k != nil {
+		if *k.Context != "" {
+			flags = append(flags, "--context", *k.Context)
+		}
+		if *k.Impersonate != "" {
+			flags = append(flags, "--as", *k.Impersonate)
+		}
+		for _, g := range *k.ImpersonateGroup {
+			flags = append(flags, "--as-group", g)
+		}
+	}
+	return flags
+}
+
+// scriptStep keeps the last line a script printed, for the progress line.
+type scriptStep struct {
+	mu   sync.Mutex
+	last string
+	part []byte
+}
+
+func (s *scriptStep) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.part = append(s.part, p...)
+	for {
+		i := bytes.IndexByte(s.part, '\n')
+		if i < 0 {
+			break
+		}
+		// "controlplane: building kube-apiserver v1.35.0 from the Go
+		// module (several minutes, ...)": the line keeps what precedes
+		// the parenthesis.
+		l, _, _ := strings.Cut(string(s.part[:i]), " (")
+		if l = strings.TrimSpace(l); l != "" {
+			s.last = l
+		}
+		s.part = s.part[i+1:]
+	}
+	return len(p), nil
+}
+
+func (s *scriptStep) set(l string) { s.mu.Lock(); s.last = l; s.mu.Unlock() }
+
+func (s *scriptStep) get() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
 }
 
 // call is one console API request with the admin token.

@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/palisade-dev/palisade/internal/version"
 )
 
 // exitError carries a process exit code out of a command.
@@ -57,15 +59,34 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "palisade",
-		Short:         "One policy for Kubernetes workloads, enforced at deploy time, while running and at runtime",
+		Use:   "palisade",
+		Short: "One policy for Kubernetes workloads, enforced at deploy time, while running and at runtime",
+		Example: `  palisade scan --preset baseline examples/          # judge manifests offline, in CI
+  palisade scan --cluster -A --policy policy.yaml     # audit the live cluster
+  palisade rules                                      # the rule catalog
+  palisade demo                                       # the whole product on loopback
+  source <(palisade completion bash)                  # shell completion`,
+		Version:       version.Get().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newScanCmd(), newPolicyCmd(), newRulesCmd(), newAgentCmd(), newConsoleCmd(), newDemoCmd(), newRuntimeCmd())
-	root.AddCommand(newResultsCmd())
+	root.AddCommand(newResultsCmd(), newVersionCmd())
+	// Cobra prints flag warnings (a deprecated spelling) with the
+	// command's output writer, which is stdout here: send them to stderr,
+	// so that a report on stdout stays clean.
+	visit(root, func(c *cobra.Command) { c.Flags().SetOutput(stderr) })
 	return root
+}
+
+// visit calls fn on c and every command under it.
+func visit(c *cobra.Command, fn func(*cobra.Command)) {
+	fn(c)
+	for _, sub := range c.Commands() {
+		visit(sub, fn)
+	}
 }

@@ -13,7 +13,10 @@ import (
 )
 
 func newPolicyCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "policy", Short: "Validate and import policies"}
+	cmd := &cobra.Command{Use: "policy", Short: "Validate and import policies",
+		Example: `  palisade policy validate policy.yaml
+  palisade policy import trendmicro-cluster-policy.yaml > palisade-policy.yaml
+  palisade policy preset restricted`}
 	cmd.AddCommand(newPolicyValidateCmd(), newPolicyImportCmd(), newPolicyPresetCmd())
 	return cmd
 }
@@ -22,7 +25,10 @@ func newPolicyValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Validate policy files; exit 2 with every field error",
-		Args:  cobra.MinimumNArgs(1),
+		Example: `  palisade policy validate policy.yaml
+  palisade policy validate policies/*.yaml rulesets.yaml`,
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: yamlFileArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, err := rules.Builtin()
 			if err != nil {
@@ -65,7 +71,10 @@ func newPolicyImportCmd() *cobra.Command {
 RuntimeRuleset, visionone.trendmicro.com/v1alpha1 or
 container-security.trendmicro.com/v1alpha1) into a Palisade Policy and
 RuntimeRulesets, printed as YAML. Warnings go to stderr.`,
-		Args: cobra.ExactArgs(1),
+		Example: `  palisade policy import trendmicro-cluster-policy.yaml > palisade-policy.yaml
+  palisade policy validate palisade-policy.yaml`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: yamlFileArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
@@ -103,7 +112,10 @@ func newPolicyPresetCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "preset [NAME]",
 		Short: "List the built-in presets, or print one as YAML",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  palisade policy preset                                  # recommended, baseline, restricted, log-all
+  palisade policy preset baseline > policy.yaml           # a starting point to edit`,
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: presetArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				for _, n := range policy.PresetNames() {

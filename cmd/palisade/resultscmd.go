@@ -66,7 +66,9 @@ func (c *resultsConfig) token(cmd *cobra.Command) (string, error) {
 }
 
 func newResultsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "results", Short: "Image scan results: import scanners' reports into the console"}
+	cmd := &cobra.Command{Use: "results", Short: "Image scan results: import scanners' reports into the console",
+		Example: `  trivy image -f json -o report.json nginx:1.27
+  palisade results import report.json --console https://palisade.example.com --token-file admin-token`}
 	cmd.AddCommand(newResultsImportCmd())
 	return cmd
 }
@@ -87,6 +89,8 @@ The admin token is read from --token-file, or from $PALISADE_TOKEN when the
 flag is not given. A report the console refuses is printed with every
 problem, its line and field; the other files are still imported, and the
 command exits 2.`,
+		Example: `  palisade results import report.json scans/*.yaml --console https://palisade.example.com --token-file admin-token
+  PALISADE_TOKEN=$(cat admin-token) palisade results import report.json --console http://127.0.0.1:8080`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cfg.validate(); err != nil {

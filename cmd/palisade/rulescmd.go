@@ -32,15 +32,24 @@ type catalogEntry struct {
 func newRulesCmd() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
-		Use:   "rules",
+		Use:   "rules [ID...]",
 		Short: "List the rule catalog (ID, title, tabs, severity, properties with defaults)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Long: `List the rule catalog: every rule, or the rules named (their IDs, as a
+policy's rules name them), with its title, tabs, severity and properties
+with their defaults.`,
+		Example: `  palisade rules
+  palisade rules privileged hostPID -o json
+  palisade rules -o markdown > docs/policy-reference.md`,
+		ValidArgsFunction: ruleIDArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
 			reg, err := rules.Builtin()
 			if err != nil {
 				return err
 			}
-			entries := catalog(reg)
+			entries, err := selectRules(catalog(reg), args)
+			if err != nil {
+				return badInput(err)
+			}
 			w := cmd.OutOrStdout()
 			switch output {
 			case "table":
@@ -55,8 +64,37 @@ func newRulesCmd() *cobra.Command {
 			return badInput(fmt.Errorf("unknown output format %q (formats: table, json, markdown)", output))
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json, markdown")
+	addOutputFlag(cmd, &output, "table", "table", "json", "markdown")
 	return cmd
+}
+
+// selectRules keeps the entries ids name, in the catalog's order; all of
+// them without ids.
+func selectRules(entries []catalogEntry, ids []string) ([]catalogEntry, error) {
+	if len(ids) == 0 {
+		return entries, nil
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	var out []catalogEntry
+	for _, e := range entries {
+		if want[e.ID] {
+			out = append(out, e)
+			delete(want, e.ID)
+		}
+	}
+	if len(want) > 0 {
+		var unknown []string
+		for _, id := range ids {
+			if want[id] {
+				unknown = append(unknown, id)
+			}
+		}
+		return nil, fmt.Errorf("unknown rule %s (palisade rules lists them)", strings.Join(unknown, ", "))
+	}
+	return out, nil
 }
 
 func catalog(reg *rules.Registry) []catalogEntry {

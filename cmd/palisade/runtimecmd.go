@@ -20,6 +20,8 @@ func newRuntimeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runtime",
 		Short: "Falco-syntax runtime rules: validate rules files, replay events against them",
+		Example: `  palisade runtime validate k8s_audit_rules.yaml
+  palisade runtime eval --rules k8s_audit_rules.yaml audit.log`,
 	}
 	cmd.AddCommand(newRuntimeValidateCmd(), newRuntimeEvalCmd())
 	return cmd
@@ -29,7 +31,10 @@ func newRuntimeValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate FILE...",
 		Short: "Load Falco rules files (in order, as Falco's -r) or RuntimeRuleset documents; print every error and warning; exit 2 on error",
-		Args:  cobra.MinimumNArgs(1),
+		Example: `  palisade runtime validate k8s_audit_rules.yaml
+  palisade runtime validate falco_rules.yaml falco-incubating_rules.yaml`,
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: yamlFileArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rulesets, diags, err := loadRuntimeRules(args)
 			if err != nil {
@@ -99,7 +104,10 @@ func newRuntimeEvalCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval --rules FILE... EVENTS",
 		Short: "Replay events (audit.k8s.io/v1 EventList, JSON array or lines of audit events; Falco alert JSON) and print one JSON line per alert",
-		Args:  cobra.ExactArgs(1),
+		Example: `  palisade runtime eval --rules k8s_audit_rules.yaml audit.log
+  palisade runtime eval --rules my-rulesets.yaml falco-alerts.json
+  palisade runtime eval --rules falco_rules.yaml - < falco-alerts.json`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(rulesFiles) == 0 {
 				return badInput(errors.New("--rules is required"))
@@ -128,6 +136,7 @@ func newRuntimeEvalCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringSliceVar(&rulesFiles, "rules", nil, "Falco rules files or RuntimeRuleset documents (repeat, or comma-separated)")
+	completePolicyFile(cmd, "rules")
 	return cmd
 }
 

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,9 +15,9 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/clusterscan"
 	"github.com/palisade-dev/palisade/internal/engine"
-	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/policy"
 	"github.com/palisade-dev/palisade/internal/policyreport"
+	"github.com/palisade-dev/palisade/internal/progress"
 	"github.com/palisade-dev/palisade/internal/rules"
 	"github.com/palisade-dev/palisade/internal/scan"
 	"github.com/palisade-dev/palisade/internal/signature"
@@ -25,11 +27,11 @@ import (
 
 func newScanCmd() *cobra.Command {
 	var (
-		policyFile, preset, output, namespace string
-		workers                               int
-		cl                                    clusterFlags
-		scanResults                           []string
-		sigs                                  signature.Config
+		policyFile, preset, output string
+		workers                    int
+		cl                         clusterFlags
+		scanResults                []string
+		sigs                       signature.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "scan [PATH... | -] | --cluster",
@@ -42,12 +44,14 @@ Exit codes: 0 nothing blocked; 1 a block violation; 2 bad input or bad policy
 (2 wins when there are both: a half-read input never passes a gate).
 A broken document is reported with its file and line; the rest is still scanned.
 
-With --cluster, audit the live objects of a cluster instead (kubeconfig from
---kubeconfig, else $KUBECONFIG, else ~/.kube/config, else the in-cluster
-service account; --context picks a context): controllers (CronJob,
-Deployment, Job, ReplicaSet, StatefulSet, DaemonSet, ReplicationController),
-Pods, Services, Ingresses, ServiceAccounts and RBAC objects, in every
-namespace or only in -n NAMESPACE. An object controlled by a listed
+With --cluster, audit the live objects of a cluster instead, found as
+kubectl finds them (--kubeconfig, else $KUBECONFIG, else ~/.kube/config,
+else the in-cluster service account; --context picks a context, --as
+impersonates): controllers (CronJob, Deployment, Job, ReplicaSet,
+StatefulSet, DaemonSet, ReplicationController), Pods, Services, Ingresses,
+ServiceAccounts and RBAC objects, in the namespace of -n NAMESPACE, else in
+the kubeconfig context's namespace (as kubectl), or in every namespace with
+-A. An object controlled by a listed
 controller is not reported (a Deployment's ReplicaSets and Pods are judged
 through the Deployment's template), so a finding appears once, at its
 source; finished Pods are left out. Each object's location is
@@ -78,19 +82,23 @@ namespace it covers, the pods no ingress NetworkPolicy selects today, which
 would accept traffic only from their namespace and the allowed ones, and the
 Services exposing them outside the cluster.
 
---policy-report also writes the results as wgpolicyk8s.io/v1alpha2
+--policy-reports also writes the results as wgpolicyk8s.io/v1alpha2
 PolicyReports, one named "palisade" per namespace where something was
 checked (docs/cluster-audit.md); it needs the PolicyReport CRD and is
 skipped when the audit had errors.`,
+		Example: `  palisade scan examples/                                  # the recommended preset: every finding, exit 0
+  palisade scan --policy policy.yaml deploy/ -o sarif > palisade.sarif
+  helm template ./chart | palisade scan --preset baseline -
+  palisade scan --scan-results trivy.json --policy policy.yaml manifests/
+  palisade scan --cluster -A --policy policy.yaml          # every namespace, continuous tab
+  palisade scan --cluster -n payments --preset restricted -o json
+  palisade scan --cluster --context prod --tab deployment --policy-reports`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if os.Getenv("GOGC") == "" {
 				// A scan streams: its live heap stays a few MB however large
 				// the corpus, so collecting less often trades ~15 MB of
 				// headroom for a third less CPU (docs/performance.md).
 				debug.SetGCPercent(400)
-			}
-			if policyFile != "" && cmd.Flags().Changed("preset") {
-				return badInput(fmt.Errorf("--policy and --preset are mutually exclusive"))
 			}
 			if err := cl.check(cmd, args); err != nil {
 				return err
@@ -121,22 +129,37 @@ skipped when the audit had errors.`,
 				verifier = u
 			}
 			w := newWriter(cmd.OutOrStdout(), ruleInfo(reg))
+			// A progress line on a terminal, never in CI nor under a
+			// machine-readable report.
+			var progressOut io.Writer
+			if output == "table" && progress.Enabled(cmd.ErrOrStderr(), os.Getenv) {
+				progressOut = cmd.ErrOrStderr()
+			}
 			var sum scan.Summary
 			if cl.cluster {
-				if !cmd.Flags().Changed("namespace") {
-					namespace = "" // every namespace
+				namespace, nsErr := cl.namespace()
+				if nsErr != nil {
+					return badInput(nsErr)
 				}
 				if cl.previewSegmentation {
 					return previewSegmentation(cmd, &cl, compiled, namespace)
 				}
-				sum, err = runClusterScan(cmd, &cl, compiled, namespace, results, verifier, w)
+				sum, err = runClusterScan(cmd, &cl, compiled, namespace, results, verifier, w, progressOut)
 			} else {
+				namespace := *cl.kube.Namespace
+				if namespace == "" {
+					namespace = "default"
+				}
+				counted := &countingWriter{Writer: w}
+				line := progress.New(progressOut, counted.scanStatus, progress.Options{})
+				line.Start()
 				s := scan.New(scan.Options{
 					Policy: compiled, Namespace: namespace, Workers: workers,
 					Stdin: cmd.InOrStdin(), FieldLines: output == "sarif", ScanResults: results, Roles: compiled.ReadsRoles(),
 					Signatures: verifier,
 				})
-				sum, err = s.Run(cmd.Context(), args, w)
+				sum, err = s.Run(cmd.Context(), args, counted)
+				line.Stop()
 			}
 			if err != nil {
 				return err
@@ -152,9 +175,11 @@ skipped when the audit had errors.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&policyFile, "policy", "", "policy file (YAML or JSON)")
-	f.StringVar(&preset, "preset", "recommended", "built-in preset when --policy is not given (recommended, baseline, restricted, log-all)")
-	f.StringVarP(&output, "output", "o", "table", "output format: table, json, sarif, junit")
-	f.StringVarP(&namespace, "namespace", "n", "default", "namespace for objects that carry none; with --cluster, the one namespace to audit (default: all)")
+	f.StringVar(&preset, "preset", "recommended", "built-in preset when --policy is not given ("+strings.Join(policy.PresetNames(), ", ")+")")
+	cmd.MarkFlagsMutuallyExclusive("policy", "preset")
+	completePolicyFile(cmd, "policy")
+	completePresetFlag(cmd, "preset")
+	addOutputFlag(cmd, &output, "table", scan.FormatNames()...)
 	f.IntVar(&workers, "workers", 0, "parallel evaluators (0: one per CPU)")
 	f.StringArrayVar(&scanResults, "scan-results", nil, "image scan results for the scan-result rules: a report file or a folder of them (repeatable)")
 	addSignatureFlags(f, &sigs)
@@ -174,7 +199,7 @@ func ruleInfo(reg *rules.Registry) func(string) (scan.RuleInfo, bool) {
 
 // previewSegmentation prints what the policy's segmentation would do.
 func previewSegmentation(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string) error {
-	cfg, _, err := kubeconfig.Load(c.kubeconfig, c.context)
+	cfg, _, err := c.kube.restConfig()
 	if err != nil {
 		return badInput(err)
 	}
@@ -218,27 +243,38 @@ func loadScanResults(cmd *cobra.Command, paths []string) (rules.ScanResults, err
 	return x, nil
 }
 
-// clusterFlags are scan's --cluster options.
+// clusterFlags are scan's --cluster options, and kubectl's connection
+// flags (-n also names the namespace of offline objects that carry none).
 type clusterFlags struct {
-	cluster, policyReport    bool
-	previewSegmentation      bool
-	kubeconfig, context, tab string
+	cluster, policyReports bool
+	allNamespaces          bool
+	previewSegmentation    bool
+	tab                    string
+	kube                   *kubeFlags
 }
 
 func (c *clusterFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&c.cluster, "cluster", false, "audit the live objects of a cluster instead of reading manifests")
-	f.StringVar(&c.kubeconfig, "kubeconfig", "", "with --cluster: kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
-	f.StringVar(&c.context, "context", "", "with --cluster: kubeconfig context (default: the current context)")
+	c.kube = addKubeFlags(cmd, kubeFlagOptions{prefix: "with --cluster: ", userAgent: "palisade-scan",
+		namespace: `namespace for objects that carry none (default "default"); with --cluster, the namespace to audit (default: the kubeconfig context's)`})
+	// -n names the offline objects' namespace too: not "with --cluster".
+	f.Lookup("namespace").Usage = strings.TrimPrefix(f.Lookup("namespace").Usage, "with --cluster: ")
+	f.BoolVarP(&c.allNamespaces, "all-namespaces", "A", false, "with --cluster: audit every namespace, and the cluster-scoped RBAC objects")
+	cmd.MarkFlagsMutuallyExclusive("namespace", "all-namespaces")
 	f.StringVar(&c.tab, "tab", string(policy.TabContinuous), "with --cluster: the tab to evaluate, continuous (what running workloads would trip) or deployment")
-	f.BoolVar(&c.policyReport, "policy-report", false, "with --cluster: also publish the results as wgpolicyk8s.io/v1alpha2 PolicyReports, one per namespace")
+	completeValues(cmd, "tab", string(policy.TabContinuous), string(policy.TabDeployment))
+	f.BoolVar(&c.policyReports, "policy-reports", false, "with --cluster: also publish the results as wgpolicyk8s.io/v1alpha2 PolicyReports, one per namespace")
+	deprecatedAlias(f, "policy-report", "policy-reports", &c.policyReports)
 	f.BoolVar(&c.previewSegmentation, "preview-segmentation", false, "with --cluster: instead of auditing, tell which pods the policy's segmentation option would cut off from which traffic")
 }
 
 // check rejects cluster flags without --cluster, and paths with it.
 func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
 	if !c.cluster {
-		for _, name := range []string{"kubeconfig", "context", "tab", "policy-report", "preview-segmentation"} {
+		names := append(slices.DeleteFunc(c.kube.names(), func(n string) bool { return n == "namespace" }),
+			"all-namespaces", "tab", "policy-reports", "policy-report", "preview-segmentation")
+		for _, name := range names {
 			if cmd.Flags().Changed(name) {
 				return badInput(fmt.Errorf("--%s needs --cluster", name))
 			}
@@ -254,16 +290,27 @@ func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// namespace is the namespace to audit, as kubectl picks it: -n, else ""
+// (every namespace) with -A, else the kubeconfig context's.
+func (c *clusterFlags) namespace() (string, error) {
+	switch {
+	case *c.kube.Namespace != "":
+		return *c.kube.Namespace, nil
+	case c.allNamespaces:
+		return "", nil
+	}
+	return c.kube.contextNamespace()
+}
+
 // runClusterScan audits the cluster c names into w and, with
-// --policy-report, publishes the PolicyReports.
-func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string, results rules.ScanResults, sigs rules.Signatures, w scan.Writer) (scan.Summary, error) {
+// --policy-reports, publishes the PolicyReports.
+func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compiled, namespace string, results rules.ScanResults, sigs rules.Signatures, w scan.Writer, progressOut io.Writer) (scan.Summary, error) {
 	ctx := cmd.Context()
-	cfg, contextName, err := kubeconfig.Load(c.kubeconfig, c.context)
+	cfg, contextName, err := c.kube.restConfig()
 	if err != nil {
 		return scan.Summary{}, badInput(err)
 	}
 	cfg.QPS, cfg.Burst = 50, 100 // one audit pages through every kind
-	cfg.UserAgent = "palisade-scan"
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return scan.Summary{}, badInput(fmt.Errorf("kubeconfig: %w", err))
@@ -272,17 +319,21 @@ func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compil
 		u.readPullSecrets(client, cmd.ErrOrStderr())
 	}
 	tab := policy.Tab(c.tab)
-	stream, err := scan.NewStream(w, string(tab))
+	counted := &countingWriter{Writer: w}
+	stream, err := scan.NewStream(counted, string(tab))
 	if err != nil {
 		return scan.Summary{}, err
 	}
 	var reports *policyreport.Builder
-	if c.policyReport {
+	if c.policyReports {
 		reports = policyreport.NewBuilder(policyreport.Options{Policy: compiled.Policy.Metadata.Name, Tab: tab})
 	}
+	line := progress.New(progressOut, counted.auditStatus, progress.Options{})
+	line.Start()
 	err = clusterscan.Audit(ctx, &clusterscan.Lister{Client: client, Namespace: namespace}, clusterscan.Options{
 		Policy: compiled, Tab: tab, Context: contextName, Report: stream, Reports: reports, ScanResults: results, Signatures: sigs,
 	})
+	line.Stop()
 	if err != nil {
 		return scan.Summary{}, err
 	}

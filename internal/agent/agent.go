@@ -56,9 +56,10 @@ type Config struct {
 	PolicyWait time.Duration
 
 	// Continuous runs the continuous tab on the cluster's pods, reached
-	// with Kubeconfig ("" for the in-cluster service account).
+	// with Kube (nil: kubectl's loading rules, $KUBECONFIG or
+	// ~/.kube/config, else the in-cluster service account).
 	Continuous bool
-	Kubeconfig string
+	Kube       RESTConfigGetter
 	// ContinuousPeriod, DryRun, Protected and TerminatePerMinute are the
 	// continuous controller's options (see continuous.Options).
 	ContinuousPeriod   time.Duration

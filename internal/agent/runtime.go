@@ -11,12 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/palisade-dev/palisade/internal/continuous"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/falco"
-	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
@@ -37,7 +37,7 @@ func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 	if !cfg.Continuous && !runtimeOn && !cfg.TrivyOperator && !cfg.WatchRoles {
 		return cluster{}, nil
 	}
-	restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, "")
+	restCfg, err := cfg.restConfig()
 	if err == nil {
 		var client kubernetes.Interface
 		client, err = kubernetes.NewForConfig(restCfg)
@@ -56,6 +56,32 @@ func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 	}
 	logger.Warn("no access to the cluster: runtime matches are recorded but pods are neither isolated nor terminated", "error", err)
 	return cluster{}, nil
+}
+
+// RESTConfigGetter gives the client configuration of the cluster the
+// agent runs in (cli-runtime's ConfigFlags, from kubectl's flags, is one).
+type RESTConfigGetter interface {
+	ToRESTConfig() (*rest.Config, error)
+}
+
+// restConfig is Kube's configuration, else kubectl's loading rules' (the
+// in-cluster service account when there is no kubeconfig).
+func (c *Config) restConfig() (*rest.Config, error) {
+	var (
+		cfg *rest.Config
+		err error
+	)
+	if c.Kube != nil {
+		cfg, err = c.Kube.ToRESTConfig()
+	} else {
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(clientcmd.NewDefaultClientConfigLoadingRules(), nil).ClientConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.UserAgent = "palisade"
+	return cfg, nil
 }
 
 // clientPods reads pods with the API (runtime matches are rare: one GET

@@ -8,7 +8,6 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/palisade-dev/palisade/internal/kubeconfig"
 	"github.com/palisade-dev/palisade/internal/signature"
 	"github.com/palisade-dev/palisade/internal/supply/trust"
 	"github.com/palisade-dev/palisade/internal/webhook"
@@ -32,7 +31,7 @@ func newVerifier(cfg Config, cl cluster, metrics *webhook.Metrics, logger *slog.
 	if cfg.SignaturePullSecrets {
 		client := cl.client
 		if client == nil {
-			if restCfg, _, err := kubeconfig.Load(cfg.Kubeconfig, ""); err == nil {
+			if restCfg, err := cfg.restConfig(); err == nil {
 				client, _ = kubernetes.NewForConfig(restCfg)
 			}
 		}

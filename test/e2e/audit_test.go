@@ -88,7 +88,7 @@ type auditReport struct {
 
 // A cluster audit reports a privileged pod once, at its source, and a
 // Deployment's pods not at all: they are judged through its template. With
-// --policy-report it writes one PolicyReport for the namespace, rewrites it
+// --policy-reports it writes one PolicyReport for the namespace, rewrites it
 // only when it changes and deletes it when nothing is checked there.
 func TestAuditCluster(t *testing.T) {
 	auditNamespace(t, auditNS)
@@ -183,7 +183,7 @@ spec:
 	}
 	publish := func(wantCode int, wantStats string) {
 		t.Helper()
-		code, out, stderr := runAudit(t, policyFile, "--policy-report")
+		code, out, stderr := runAudit(t, policyFile, "--policy-reports")
 		if code != wantCode || !strings.Contains(stderr, "PolicyReports: "+wantStats) {
 			t.Fatalf("exit %d, want %d; stderr:\n%s\nwant %q\nstdout:\n%s", code, wantCode, stderr, wantStats, out)
 		}

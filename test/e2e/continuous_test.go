@@ -42,7 +42,7 @@ func startContinuousEnv(t *testing.T, name, spec string, extraEnv []string, extr
 	args := append([]string{"agent", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
 		"--tls-cert-file", filepath.Join(env.dir, "tls.crt"), "--tls-key-file", filepath.Join(env.dir, "tls.key"),
 		"--policy", a.policy, "--events", a.events, "--reload-interval", "100ms", "--log-format", "text",
-		"--continuous", "--kubeconfig", env.kubeconfig, "--cluster", "e2e"}, extra...)
+		"--continuous", "--kubeconfig", env.kubeconfig, "--cluster-name", "e2e"}, extra...)
 	a.proc = startProcessEnv(t, name, extraEnv, args...)
 	url := fmt.Sprintf("https://127.0.0.1:%d", port)
 	t.Cleanup(func() {

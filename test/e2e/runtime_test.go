@@ -140,7 +140,7 @@ func TestRuntimeResponses(t *testing.T) {
 	events := filepath.Join(dir, "events.jsonl")
 	agent := startProcess(t, "runtime-agent", "agent", "--listen", fmt.Sprintf("127.0.0.1:%d", port),
 		"--tls-cert-file", filepath.Join(env.dir, "tls.crt"), "--tls-key-file", filepath.Join(env.dir, "tls.key"),
-		"--policy", filepath.Join(dir, "policy.yaml"), "--events", events, "--log-format", "text", "--cluster", "e2e-runtime",
+		"--policy", filepath.Join(dir, "policy.yaml"), "--events", events, "--log-format", "text", "--cluster-name", "e2e-runtime",
 		"--kubeconfig", cp.kubeconfig, "--runtime-token-file", filepath.Join(dir, "token"),
 		"--runtime-rules", filepath.Join(dir, "falco-shells.yaml"), "--runtime-rules", "../../testdata/falco-rules/k8s_audit_rules.yaml")
 	t.Cleanup(func() {

@@ -104,7 +104,7 @@ spec: {type: NodePort, selector: {app: web}, ports: [{port: 80}]}
 	if r := kubectlStdin(context.Background(), strings.ReplaceAll(workload, segNew, segPreview), "", "apply", "-f", "-"); r.err != nil {
 		t.Fatalf("create the workload: %s", r)
 	}
-	out, err := exec.Command(env.bin, "scan", "--cluster", "--kubeconfig", env.kubeconfig, "--policy", preview, "--preview-segmentation").CombinedOutput()
+	out, err := exec.Command(env.bin, "scan", "--cluster", "-A", "--kubeconfig", env.kubeconfig, "--policy", preview, "--preview-segmentation").CombinedOutput()
 	wantPreview := strings.NewReplacer("NEW", segNew, "PREVIEW", segPreview).Replace(
 		`namespace NEW: already has NetworkPolicy palisade-segmentation (ingress only from pods of NEW and of namespaces monitoring)
 namespace PREVIEW: would get NetworkPolicy palisade-segmentation (ingress only from pods of PREVIEW and of namespaces monitoring)
