@@ -67,5 +67,6 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newScanCmd(), newPolicyCmd(), newRulesCmd(), newAgentCmd(), newConsoleCmd(), newDemoCmd(), newRuntimeCmd())
 	root.AddCommand(newResultsCmd())
+	root.AddCommand(newTestCmd())
 	return root
 }
