@@ -2,6 +2,7 @@ package policytest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/document"
@@ -97,9 +99,13 @@ func run(t *Test, reg *rules.Registry, rep *Report) ([]Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	objects, err := t.loadResources()
+	objects, netpols, err := t.loadResources()
 	if err != nil {
 		return nil, err
+	}
+	var nps rules.NetworkPolicies
+	if slices.ContainsFunc(policies, func(p *tested) bool { return p.compiled.ReadsNetworkPolicies() }) {
+		nps = netpols // the manifests are the whole cluster: none there is none
 	}
 	var roles rules.RBACRoles
 	if slices.ContainsFunc(policies, func(p *tested) bool { return p.compiled.ReadsRoles() }) {
@@ -113,7 +119,7 @@ func run(t *Test, reg *rules.Registry, rep *Report) ([]Case, error) {
 		for _, o := range objects {
 			ev := evaluation{checked: map[string]bool{}}
 			ev.Result = p.compiled.Evaluate(o.obj, t.tab(), engine.Options{
-				DefaultNamespace: t.namespace(), ScanResults: results, Roles: roles,
+				DefaultNamespace: t.namespace(), ScanResults: results, Roles: roles, NetworkPolicies: nps,
 				Checked: func(rule string) { ev.checked[rule] = true },
 			})
 			p.results = append(p.results, ev)
@@ -194,9 +200,11 @@ func (t *Test) loadScanResults() (rules.ScanResults, error) {
 }
 
 // loadResources reads every object of the manifests, as `palisade scan`
-// reads them; any document that cannot be read is an error.
-func (t *Test) loadResources() ([]object, error) {
+// reads them, and their NetworkPolicies for networkPolicyCoverage; any
+// document that cannot be read is an error.
+func (t *Test) loadResources() ([]object, networkPolicies, error) {
 	var out []object
+	netpols := networkPolicies{}
 	var errs []error
 	for _, f := range t.Spec.Resources {
 		path := t.path(f)
@@ -231,12 +239,27 @@ func (t *Test) loadResources() ([]object, error) {
 					ns = obj.Namespace(t.namespace())
 				}
 				out = append(out, object{obj: obj, namespace: ns})
+				if kind == "NetworkPolicy" && apiVersion == "networking.k8s.io/v1" {
+					np := &networkingv1.NetworkPolicy{}
+					if err := json.Unmarshal(raw, np); err != nil {
+						errs = append(errs, &document.Error{Source: path, Line: doc.LineOf(itemPath), Err: err})
+						return
+					}
+					netpols[ns] = append(netpols[ns], np)
+				}
 			}, func(itemPath string, err error) {
 				errs = append(errs, &document.Error{Source: path, Line: doc.LineOf(itemPath), Err: err})
 			})
 		}
 	}
-	return out, errors.Join(errs...)
+	return out, netpols, errors.Join(errs...)
+}
+
+// networkPolicies are the NetworkPolicies of the manifests by namespace.
+type networkPolicies map[string][]*networkingv1.NetworkPolicy
+
+func (n networkPolicies) NetworkPolicies(namespace string) ([]*networkingv1.NetworkPolicy, error) {
+	return n[namespace], nil
 }
 
 // compare turns every expectation into cases. Expectations naming a
