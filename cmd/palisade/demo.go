@@ -492,6 +492,9 @@ func (d *demo) applyExamples(ctx context.Context) (int, error) {
 	}
 	denied := 0
 	for _, f := range files {
+		if st, err := os.Stat(f); err == nil && st.IsDir() {
+			continue // examples/tests holds `palisade test` suites, not manifests
+		}
 		rel, _ := filepath.Rel(d.root, f)
 		fmt.Fprintf(d.out, "\n$ kubectl apply -n %s -f %s\n", d.cfg.namespace, rel)
 		out, err := d.kubectl(ctx, "", "apply", "-n", d.cfg.namespace, "-f", rel)

@@ -75,7 +75,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newScanCmd(), newPolicyCmd(), newRulesCmd(), newAgentCmd(), newConsoleCmd(), newDemoCmd(), newRuntimeCmd())
-	root.AddCommand(newResultsCmd(), newVersionCmd())
+	root.AddCommand(newResultsCmd(), newTestCmd(), newVersionCmd())
 	// Cobra prints flag warnings (a deprecated spelling) with the
 	// command's output writer, which is stdout here: send them to stderr,
 	// so that a report on stdout stays clean.

@@ -225,3 +225,24 @@ func TestReadsScanResults(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckedReportsEveryRuleCheckedOnTheObject(t *testing.T) {
+	c := compile(t, `  clusterWide:
+    deployment:
+      rules:
+        - {rule: privileged, action: block}
+        - {rule: hostPID, action: log, excludedNamespaces: [default]}
+        - {rule: httpsOnlyIngress, action: log}
+        - {rule: runAsNonRoot, action: log}
+`)
+	var checked []string
+	r := c.Evaluate(readExample(t, "busybox.yaml"), policy.TabDeployment, Options{
+		DefaultNamespace: "default",
+		Checked:          func(rule string) { checked = append(checked, rule) },
+	})
+	// hostPID is excluded in default and httpsOnlyIngress targets Ingresses:
+	// neither is checked; privileged fails and runAsNonRoot fails too.
+	if diff := cmp.Diff([]string{"privileged", "runAsNonRoot"}, checked); diff != "" || r.Checked != len(checked) {
+		t.Errorf("checked (-want +got):\n%s; Result.Checked %d", diff, r.Checked)
+	}
+}

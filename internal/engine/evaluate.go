@@ -36,6 +36,10 @@ type Options struct {
 	// PinDigest receives the digests verified images are pinned to
 	// (imagesNotSigned with mutateToDigest); nil when not mutating.
 	PinDigest func(c *workload.Container, digest string)
+	// Checked, when set, is called with the ID of every rule checked on
+	// the object (the rules Result.Checked counts), findings or not:
+	// `palisade test` tells a rule that passed from one that did not apply.
+	Checked func(rule string)
 }
 
 // Finding is one violation with its rule, action and message.
@@ -122,6 +126,9 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 			in.Containers = scratch
 		}
 		res.Checked++
+		if opts.Checked != nil {
+			opts.Checked(cr.rule.ID)
+		}
 		found := cr.check(&in)
 		if len(found) > 0 && res.Findings == nil {
 			res.Findings = make([]Finding, 0, max(len(found), len(tb.rules)))

@@ -115,14 +115,14 @@ func (b *Bundle) add(doc *document.Doc, cat Catalog) (field.ErrorList, error) {
 	switch head.Kind {
 	case KindPolicy:
 		p := &Policy{}
-		errs := decodeStrict(j, p)
+		errs := DecodeStrict(j, p)
 		// Validate what did decode too: every problem is reported at once.
 		errs = append(errs, Validate(p, cat)...)
 		b.Policies = append(b.Policies, p)
 		return errs, nil
 	case KindRuntimeRuleset:
 		rs := &RuntimeRuleset{}
-		errs := decodeStrict(j, rs)
+		errs := DecodeStrict(j, rs)
 		errs = append(errs, ValidateRuleset(rs)...)
 		b.Rulesets = append(b.Rulesets, rs)
 		return errs, nil
@@ -131,9 +131,10 @@ func (b *Bundle) add(doc *document.Doc, cat Catalog) (field.ErrorList, error) {
 	}
 }
 
-// decodeStrict decodes j into v, reporting unknown and duplicate fields and
-// type mismatches as field errors.
-func decodeStrict(j []byte, v any) field.ErrorList {
+// DecodeStrict decodes j into v, reporting unknown and duplicate fields and
+// type mismatches as field errors. Palisade's other documents (the Test of
+// `palisade test`) are decoded with it too.
+func DecodeStrict(j []byte, v any) field.ErrorList {
 	strict, err := kjson.UnmarshalStrict(j, v)
 	var errs field.ErrorList
 	if err != nil {
