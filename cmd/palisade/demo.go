@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -38,6 +37,7 @@ type demoConfig struct {
 	kubeconfig string
 	namespace  string
 	exit       bool
+	logs       *logFlags
 }
 
 const (
@@ -71,6 +71,9 @@ Ctrl-C, when it removes its webhook and stops what it started. Run it from the
 repository's root.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.logs.validate(); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return runDemo(ctx, cfg, cmd.OutOrStdout())
@@ -82,6 +85,7 @@ repository's root.`,
 	f.StringVar(&cfg.kubeconfig, "kubeconfig", "", "use this cluster instead of starting one from hack/")
 	f.StringVar(&cfg.namespace, "namespace", "default", "namespace the examples are applied to (and the webhook judges)")
 	f.BoolVar(&cfg.exit, "exit", false, "stop after printing the results instead of waiting for Ctrl-C")
+	cfg.logs = addLogFlags(f, "text") // DIR/palisade.log, read by people
 	return cmd
 }
 
@@ -110,7 +114,10 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 		return err
 	}
 	defer logf.Close()
-	logger := slog.New(slog.NewTextHandler(logf, nil))
+	logger, err := cfg.logs.logger(logf)
+	if err != nil {
+		return err
+	}
 
 	if cfg.kubeconfig == "" {
 		d.step("starting a kube-apiserver and etcd on loopback (hack/controlplane.sh; the first run builds kube-apiserver, ~4 min)")

@@ -224,6 +224,9 @@ type clusterFlags struct {
 	cluster, policyReport    bool
 	previewSegmentation      bool
 	kubeconfig, context, tab string
+	// reportAPI is --policy-report-api; reportAPIs its parsed value.
+	reportAPI  string
+	reportAPIs []policyreport.API
 }
 
 func (c *clusterFlags) register(cmd *cobra.Command) {
@@ -233,11 +236,20 @@ func (c *clusterFlags) register(cmd *cobra.Command) {
 	f.StringVar(&c.context, "context", "", "with --cluster: kubeconfig context (default: the current context)")
 	f.StringVar(&c.tab, "tab", string(policy.TabContinuous), "with --cluster: the tab to evaluate, continuous (what running workloads would trip) or deployment")
 	f.BoolVar(&c.policyReport, "policy-report", false, "with --cluster: also publish the results as wgpolicyk8s.io/v1alpha2 PolicyReports, one per namespace")
+	f.StringVar(&c.reportAPI, "policy-report-api", string(policyreport.APIWGPolicy), "with --cluster and the PolicyReports: the API they are written in: wgpolicyk8s.io (PolicyReport), openreports.io (Report) or both")
 	f.BoolVar(&c.previewSegmentation, "preview-segmentation", false, "with --cluster: instead of auditing, tell which pods the policy's segmentation option would cut off from which traffic")
 }
 
 // check rejects cluster flags without --cluster, and paths with it.
 func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
+	if cmd.Flags().Changed("policy-report-api") && !c.cluster {
+		return badInput(errorf("--policy-report-api needs --cluster"))
+	}
+	apis, err := policyreport.ParseAPIs(c.reportAPI)
+	if err != nil {
+		return badInput(fmt.Errorf("--policy-report-api: %w", err))
+	}
+	c.reportAPIs = apis
 	if !c.cluster {
 		for _, name := range []string{"kubeconfig", "context", "tab", "policy-report", "preview-segmentation"} {
 			if cmd.Flags().Changed(name) {
@@ -300,7 +312,7 @@ func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compil
 	if err != nil {
 		return sum, badInput(fmt.Errorf("kubeconfig: %w", err))
 	}
-	st, err := (&policyreport.Publisher{Client: dyn}).Publish(ctx, reports.Reports(), namespace)
+	st, err := policyreport.NewPublishers(dyn, c.reportAPIs).Publish(ctx, reports.Reports(), namespace)
 	fmt.Fprintf(stderr, "PolicyReports: %d created, %d updated, %d unchanged, %d deleted\n", st.Created, st.Updated, st.Unchanged, st.Deleted)
 	if err != nil {
 		return sum, badInput(fmt.Errorf("publish PolicyReports: %w", err))
