@@ -70,3 +70,27 @@ func TestLogFlags(t *testing.T) {
 		}
 	}
 }
+
+// Bad log and report-API flags are input errors (exit 2) that name the
+// flag, before anything starts.
+func TestBadLogAndReportFlags(t *testing.T) {
+	defer klog.ClearLogger()
+	agent := []string{"agent", "--policy", "p.yaml", "--tls-cert-file", "c", "--tls-key-file", "k"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append(agent, "--log-level", "verbose"), "--log-level"},
+		{append(agent, "--log-format", "xml"), "--log-format"},
+		{append(agent, "--policy-report-api", "reports.x-k8s.io"), "--policy-report-api"},
+		{[]string{"console", "--log-level", "loud"}, "--log-level"},
+		{[]string{"demo", "--log-format", "yaml"}, "--log-format"},
+		{[]string{"scan", "--policy-report-api", "openreports.io", "../../examples/busybox.yaml"}, "--policy-report-api needs --cluster"},
+		{[]string{"scan", "--cluster", "--policy-report-api", "nope"}, "--policy-report-api"},
+	} {
+		code, _, stderr := palisade(t, "", tc.args...)
+		if code != exitInput || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
