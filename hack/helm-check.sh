@@ -118,7 +118,8 @@ variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhoo
  --set fullnameOverride=pal --set serviceAccount.name=pal-agent --set agent.extraArgs={--log-format=text} --set agent.clusterName=prod-eu
  --set nodeSelector.kubernetes\.io/os=linux --set tolerations[0].operator=Exists
  --set continuous.dryRun=true --set continuous.period=10m --set continuous.protectedNamespaces={payments,ops}
- --set continuous.policyReports.enabled=true
+ --set continuous.policyReports.enabled=true --set continuous.policyReports.api=both
+ --set agent.emitAdmissionEvents=true --set agent.logLevel=debug
  --set scanResults.trivyOperator=true --set scanResults.configMap=shop-scan-reports
  --set runtime.clientCASecret=palisade-runtime-ca --set runtime.token.existingSecret=palisade-runtime-token
  --set-file runtime.rules.k8s_audit_rules\.yaml=$root/testdata/falco-rules/k8s_audit_rules.yaml
@@ -237,6 +238,17 @@ for want in "- --continuous" "- --leader-elect" "- --continuous-period=1h" "- --
 	grep -qF -- "$want" "$tmp/helm.yaml" || die "helm: rendered manifests lack: $want"
 done
 ! grep -qF 'policyreports' "$tmp/helm.yaml" || die "helm: PolicyReport access granted while continuous.policyReports.enabled=false"
+# Kubernetes Events: granted to the acting agent by default; JSON logs at info.
+for want in 'apiGroups: ["events.k8s.io"]' "- --log-format=json" "- --log-level=info"; do
+	grep -qF -- "$want" "$tmp/helm.yaml" || die "helm: rendered manifests lack: $want"
+done
+! grep -qF -- "--emit-admission-events" "$tmp/helm.yaml" || die "helm: admission events emitted while agent.emitAdmissionEvents=false"
+! grep -qF 'openreports.io' "$tmp/helm.yaml" || die "helm: openreports.io access granted by default"
+# variant: both report APIs; admission events (granted even in a dry run).
+for want in "- --policy-report-api=both" 'apiGroups: ["openreports.io"]' "- --emit-admission-events" "- --log-level=debug" \
+	'apiGroups: ["events.k8s.io"]'; do
+	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"
+done
 for want in "- --dry-run" "- --continuous-period=10m" "- --protected-namespaces=payments,ops" "- --policy-reports" \
 	"- --policy-report-interval=10m" 'resources: ["policyreports"]'; do
 	grep -qF -- "$want" "$tmp/variant.yaml" || die "variant: rendered manifests lack: $want"

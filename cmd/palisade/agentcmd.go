@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -13,13 +12,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/agent"
+	"github.com/palisade-dev/palisade/internal/policyreport"
 	"github.com/palisade-dev/palisade/internal/signature"
 )
 
 func newAgentCmd() *cobra.Command {
 	var (
 		cfg              agent.Config
-		logFormat        string
+		logs             *logFlags
+		reportAPI        string
 		tokenFile        string
 		runtimeTokenFile string
 	)
@@ -111,8 +112,17 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 					return badInput(fmt.Errorf("--runtime-token-file %s is empty", runtimeTokenFile))
 				}
 			}
+			apis, err := policyreport.ParseAPIs(reportAPI)
+			if err != nil {
+				return badInput(fmt.Errorf("--policy-report-api: %w", err))
+			}
+			cfg.PolicyReportAPIs = apis
 			if err := cfg.Validate(); err != nil {
 				return badInput(err)
+			}
+			logger, err := logs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
 			if os.Getenv("GOGC") == "" {
 				// Admission allocates ~40 KB per review and keeps almost
@@ -120,13 +130,9 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 				// more reviews per second (docs/performance.md).
 				debug.SetGCPercent(400)
 			}
-			var h slog.Handler = slog.NewJSONHandler(cmd.ErrOrStderr(), nil)
-			if logFormat == "text" {
-				h = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
-			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return agent.Run(ctx, cfg, slog.New(h), nil)
+			return agent.Run(ctx, cfg, logger, nil)
 		},
 	}
 	f := cmd.Flags()
@@ -139,7 +145,9 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f.StringVar(&cfg.Cluster, "cluster-name", "", "cluster name recorded in events")
 	deprecatedStringAlias(f, "cluster", "cluster-name", &cfg.Cluster)
 	f.DurationVar(&cfg.PollInterval, "reload-interval", 2*time.Second, "how often the policy file and --scan-results are checked for changes")
-	f.StringVar(&logFormat, "log-format", "json", "log format: json or text")
+	logs = addLogFlags(f, "json")
+	f.BoolVar(&cfg.EmitAdmissionEvents, "emit-admission-events", false, "record a Kubernetes Event (AdmissionDenied) on the object of each denied request (needs create and patch on events.k8s.io events)")
+	f.StringVar(&reportAPI, "policy-report-api", string(policyreport.APIWGPolicy), "with --policy-reports: the API the reports are written in: wgpolicyk8s.io (PolicyReport), openreports.io (Report) or both")
 	f.StringVar(&cfg.ConsoleURL, "console", "", "managed mode: the console's URL (http(s)://host:port)")
 	f.StringVar(&cfg.Token, "token", "", "managed mode: the cluster's agent token (prefer --token-file)")
 	f.StringVar(&tokenFile, "token-file", "", "managed mode: file holding the cluster's agent token")

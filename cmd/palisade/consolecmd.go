@@ -50,6 +50,7 @@ func (c *consoleConfig) validate() error {
 
 func newConsoleCmd() *cobra.Command {
 	cfg := consoleConfig{}
+	var logs *logFlags
 	cmd := &cobra.Command{
 		Use:   "console",
 		Short: "The central console: web UI, REST API and storage for policies, clusters and the event trail",
@@ -71,12 +72,17 @@ and printed once.`,
 			if err := cfg.validate(); err != nil {
 				return badInput(err)
 			}
+			logger, err := logs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runConsole(ctx, cfg, slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)), cmd.OutOrStdout(), nil)
+			return runConsole(ctx, cfg, logger, cmd.OutOrStdout(), nil)
 		},
 	}
 	f := cmd.Flags()
+	logs = addLogFlags(f, "json")
 	f.StringVar(&cfg.listen, "listen", "127.0.0.1:8080", "address to serve on")
 	f.StringVar(&cfg.database, "database", backend.DefaultURL, "sqlite:///path/palisade.db or postgres://... (default: $PALISADE_DATABASE_URL when set)")
 	f.StringVar(&cfg.adminTokenFile, "admin-token-file", "palisade-admin-token", "file holding the admin token (generated if missing)")

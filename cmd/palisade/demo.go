@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,6 +44,7 @@ type demoConfig struct {
 	kube      *kubeFlags
 	namespace string
 	exit      bool
+	logs      *logFlags
 	// progress, when set, shows how long the control plane takes to start.
 	progress io.Writer
 }
@@ -86,6 +86,9 @@ repository's root.
   palisade demo --kubeconfig ~/.kube/config --context kind-dev -n palisade-demo`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.logs.validate(); err != nil {
+				return err
+			}
 			cfg.kubeconfig = *cfg.kube.KubeConfig
 			if cfg.kubeconfig == "" {
 				for _, name := range []string{"context", "as", "as-group"} {
@@ -111,6 +114,7 @@ repository's root.
 	cfg.kube = addKubeFlags(cmd, kubeFlagOptions{namespace: `namespace the examples are applied to (and the webhook judges) (default "default")`})
 	f.Lookup("kubeconfig").Usage = "use the cluster of this kubeconfig instead of starting one from hack/"
 	f.BoolVar(&cfg.exit, "exit", false, "stop after printing the results instead of waiting for Ctrl-C")
+	cfg.logs = addLogFlags(f, "text") // DIR/palisade.log, read by people
 	return cmd
 }
 
@@ -139,7 +143,10 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 		return err
 	}
 	defer logf.Close()
-	logger := slog.New(slog.NewTextHandler(logf, nil))
+	logger, err := cfg.logs.logger(logf)
+	if err != nil {
+		return err
+	}
 
 	if cfg.kubeconfig == "" {
 		d.step("starting a kube-apiserver and etcd on loopback (hack/controlplane.sh; the first run builds kube-apiserver, ~4 min)")

@@ -251,6 +251,9 @@ type clusterFlags struct {
 	previewSegmentation    bool
 	tab                    string
 	kube                   *kubeFlags
+	// reportAPI is --policy-report-api; reportAPIs its parsed value.
+	reportAPI  string
+	reportAPIs []policyreport.API
 }
 
 func (c *clusterFlags) register(cmd *cobra.Command) {
@@ -266,11 +269,20 @@ func (c *clusterFlags) register(cmd *cobra.Command) {
 	completeValues(cmd, "tab", string(policy.TabContinuous), string(policy.TabDeployment))
 	f.BoolVar(&c.policyReports, "policy-reports", false, "with --cluster: also publish the results as wgpolicyk8s.io/v1alpha2 PolicyReports, one per namespace")
 	deprecatedAlias(f, "policy-report", "policy-reports", &c.policyReports)
+	f.StringVar(&c.reportAPI, "policy-report-api", string(policyreport.APIWGPolicy), "with --cluster and --policy-reports: the API they are written in: wgpolicyk8s.io (PolicyReport), openreports.io (Report) or both")
 	f.BoolVar(&c.previewSegmentation, "preview-segmentation", false, "with --cluster: instead of auditing, tell which pods the policy's segmentation option would cut off from which traffic")
 }
 
 // check rejects cluster flags without --cluster, and paths with it.
 func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
+	if cmd.Flags().Changed("policy-report-api") && !c.cluster {
+		return badInput(errors.New("--policy-report-api needs --cluster"))
+	}
+	apis, err := policyreport.ParseAPIs(c.reportAPI)
+	if err != nil {
+		return badInput(fmt.Errorf("--policy-report-api: %w", err))
+	}
+	c.reportAPIs = apis
 	if !c.cluster {
 		names := append(slices.DeleteFunc(c.kube.names(), func(n string) bool { return n == "namespace" }),
 			"all-namespaces", "tab", "policy-reports", "policy-report", "preview-segmentation")
@@ -350,7 +362,7 @@ func runClusterScan(cmd *cobra.Command, c *clusterFlags, compiled *engine.Compil
 	if err != nil {
 		return sum, badInput(fmt.Errorf("kubeconfig: %w", err))
 	}
-	st, err := (&policyreport.Publisher{Client: dyn}).Publish(ctx, reports.Reports(), namespace)
+	st, err := policyreport.NewPublishers(dyn, c.reportAPIs).Publish(ctx, reports.Reports(), namespace)
 	fmt.Fprintf(stderr, "PolicyReports: %d created, %d updated, %d unchanged, %d deleted\n", st.Created, st.Updated, st.Unchanged, st.Deleted)
 	if err != nil {
 		return sum, badInput(fmt.Errorf("publish PolicyReports: %w", err))

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
@@ -38,6 +40,17 @@ type Options struct {
 	// Signatures verifies image signatures for imagesNotSigned (nil: no
 	// registry access; images are then unverified).
 	Signatures rules.Signatures
+	// Events, when set, receives a Kubernetes Event (AdmissionDenied) on
+	// the object of each denied request; dry-run requests record none.
+	Events Events
+}
+
+// ReasonDenied is the reason of the Kubernetes Event on a denied object.
+const ReasonDenied = "AdmissionDenied"
+
+// Events records Kubernetes Events (kubeevent.Recorder).
+type Events interface {
+	Event(regarding, related *corev1.ObjectReference, eventType, reason, action, note string)
 }
 
 // Reviewer judges admission requests.
@@ -115,10 +128,44 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 		}
 	}
 	resp.AuditAnnotations = auditAnnotations(compiled, res.Findings, enforce)
-	if _, discard := r.opts.Sink.(event.Discard); !discard && (req.DryRun == nil || !*req.DryRun) {
+	dryRun := req.DryRun != nil && *req.DryRun
+	if _, discard := r.opts.Sink.(event.Discard); !discard && !dryRun {
 		out.SinkErr = r.opts.Sink.Record(ctx, r.events(req, obj, compiled, res.Findings, out.Unenforced))
 	}
+	if enforce && !dryRun && r.opts.Events != nil {
+		r.opts.Events.Event(deniedRef(req, obj), nil, corev1.EventTypeWarning, ReasonDenied, "Deny",
+			fmt.Sprintf("%s denied by policy %s:%s", req.Operation, compiled.Policy.Metadata.Name, res.Denial()))
+	}
 	return out
+}
+
+// deniedRef names the object of a denied request for its Kubernetes
+// Event. It may not exist (a refused CREATE never does), so the reference
+// is built from the request, as Gatekeeper's --emit-admission-events does:
+// kind, namespace and name (the generateName prefix when the name is not
+// chosen yet), and the UID and resourceVersion only when the object has
+// them (an UPDATE).
+func deniedRef(req *admissionv1.AdmissionRequest, obj *workload.Object) *corev1.ObjectReference {
+	ref := &corev1.ObjectReference{APIVersion: obj.APIVersion, Kind: obj.Kind, Namespace: req.Namespace, Name: obj.Meta.Name}
+	if ref.Name == "" {
+		ref.Name = req.Name
+	}
+	if ref.Name == "" {
+		ref.Name = obj.Meta.GenerateName
+	}
+	// The decoded object keeps no UID (the rules never read it); a denial
+	// is rare enough to read the metadata again.
+	var exists struct {
+		Metadata struct {
+			UID             string `json:"uid"`
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	if req.Operation != admissionv1.Connect && json.Unmarshal(req.Object.Raw, &exists) == nil &&
+		exists.Metadata.UID != "" && exists.Metadata.ResourceVersion != "" {
+		ref.UID, ref.ResourceVersion = types.UID(exists.Metadata.UID), exists.Metadata.ResourceVersion
+	}
+	return ref
 }
 
 func (r *Reviewer) events(req *admissionv1.AdmissionRequest, obj *workload.Object, c *engine.Compiled, fs []engine.Finding, unenforced bool) []event.Event {

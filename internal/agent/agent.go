@@ -98,6 +98,14 @@ type Config struct {
 	// imagePullSecrets for registry credentials (needs get on secrets).
 	Signatures           signature.Config
 	SignaturePullSecrets bool
+	// EmitAdmissionEvents records a Kubernetes Event (AdmissionDenied) on
+	// the object of each denied request (needs create and patch on
+	// events.k8s.io events). Containment and segmentation record theirs
+	// whenever the agent reaches the cluster.
+	EmitAdmissionEvents bool
+	// PolicyReportAPIs are the APIs the PolicyReports are written in
+	// (wgpolicyk8s.io when empty).
+	PolicyReportAPIs []policyreport.API
 }
 
 // Managed reports whether the agent takes its policy from a console.
@@ -214,7 +222,13 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if err != nil {
 		return err
 	}
-	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles, Signatures: verifier})
+	var denials admission.Events // nil unless asked for: no typed nil
+	if cfg.EmitAdmissionEvents && cl.events != nil {
+		denials = cl.events
+	}
+	metrics.Register(cl.events.Collectors()...)
+	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles, Signatures: verifier,
+		Events: denials})
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
 		Ready: src.Ready})
 	tlsConfig := certs.TLSConfig()
@@ -256,7 +270,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	var wg sync.WaitGroup
 	bg, stopBackground := context.WithCancel(context.Background())
-	defer func() { stopBackground(); wg.Wait() }()
+	defer func() { stopBackground(); wg.Wait(); cl.events.Shutdown() }()
+	if err := cl.events.Start(bg); err != nil {
+		return err
+	}
 	wg.Add(1)
 	go func() { defer wg.Done(); background(bg) }()
 	if queue != nil {
@@ -336,7 +353,7 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, cl clu
 		if err != nil {
 			return nil, err
 		}
-		opts.Reports, opts.ReportInterval = &policyreport.Publisher{Client: dyn}, cfg.PolicyReportInterval
+		opts.Reports, opts.ReportInterval = policyreport.NewPublishers(dyn, cfg.PolicyReportAPIs), cfg.PolicyReportInterval
 	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -368,7 +385,7 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, cl clu
 			return
 		}
 		seg, err := segmentation.New(segmentation.Options{Client: client, Policy: current, Sink: sink, Cluster: cfg.Cluster,
-			Skip: skip, DryRun: cfg.DryRun, Logger: logger.With("component", "segmentation")})
+			Skip: skip, DryRun: cfg.DryRun, Events: cl.events, Logger: logger.With("component", "segmentation")})
 		if err != nil {
 			logger.Error("segmentation not started", "error", err)
 			return

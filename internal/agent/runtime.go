@@ -17,6 +17,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/falco"
+	"github.com/palisade-dev/palisade/internal/kubeevent"
 	"github.com/palisade-dev/palisade/internal/responder"
 	"github.com/palisade-dev/palisade/internal/webhook"
 )
@@ -26,6 +27,9 @@ type cluster struct {
 	rest    *rest.Config
 	client  kubernetes.Interface
 	contain *continuous.Containment
+	// events records Kubernetes Events (containment, segmentation and,
+	// with EmitAdmissionEvents, denials).
+	events *kubeevent.Recorder
 }
 
 // clusterAccess connects to the cluster when the agent acts on pods: the
@@ -34,7 +38,7 @@ type cluster struct {
 // shared by both, so that the deletion rate is the agent's.
 func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 	runtimeOn := cfg.RuntimeToken != "" || cfg.RuntimeClientCAFile != ""
-	if !cfg.Continuous && !runtimeOn && !cfg.TrivyOperator && !cfg.WatchRoles {
+	if !cfg.Continuous && !runtimeOn && !cfg.TrivyOperator && !cfg.WatchRoles && !cfg.EmitAdmissionEvents {
 		return cluster{}, nil
 	}
 	restCfg, err := cfg.restConfig()
@@ -46,12 +50,16 @@ func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 			if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
 				protected = append(protected, ns)
 			}
+			events, err := kubeevent.New(kubeevent.Options{Client: client, Logger: logger.With("component", "kube-events")})
+			if err != nil {
+				return cluster{}, err
+			}
 			contain, err := continuous.NewContainment(continuous.ContainmentOptions{Client: client, DryRun: cfg.DryRun,
-				Protected: protected, TerminateRate: cfg.TerminatePerMinute, Logger: logger.With("component", "containment")})
-			return cluster{rest: restCfg, client: client, contain: contain}, err
+				Protected: protected, TerminateRate: cfg.TerminatePerMinute, Events: events, Logger: logger.With("component", "containment")})
+			return cluster{rest: restCfg, client: client, contain: contain, events: events}, err
 		}
 	}
-	if cfg.Continuous || cfg.TrivyOperator || cfg.WatchRoles {
+	if cfg.Continuous || cfg.TrivyOperator || cfg.WatchRoles || cfg.EmitAdmissionEvents {
 		return cluster{}, err
 	}
 	logger.Warn("no access to the cluster: runtime matches are recorded but pods are neither isolated nor terminated", "error", err)

@@ -69,13 +69,13 @@ func (c *Controller) act(ctx context.Context, pod *corev1.Pod, compiled *engine.
 	case policy.ActionTerminate:
 		var retry time.Duration
 		var err error
-		outcome, retry, err = c.contain.Terminate(ctx, pod)
+		outcome, retry, err = c.contain.Terminate(ctx, pod, strongestMsg)
 		if err != nil || retry > 0 {
 			return retry, err // nothing recorded yet: the next attempt reports
 		}
 	case policy.ActionIsolate:
 		var err error
-		if outcome, err = c.contain.Isolate(ctx, pod, IsolatedByContinuous, strongest.Rule); err != nil {
+		if outcome, err = c.contain.Isolate(ctx, pod, IsolatedByContinuous, strongest.Rule, strongestMsg); err != nil {
 			return 0, err
 		}
 	}

@@ -33,6 +33,19 @@ const (
 	managedBy         = "palisade"
 )
 
+// The reasons of the Kubernetes Events containment records on pods.
+const (
+	ReasonIsolated          = "Isolated"
+	ReasonTerminated        = "Terminated"
+	ReasonIsolationReleased = "IsolationReleased"
+)
+
+// Events records Kubernetes Events on the objects Palisade acts on
+// (kubeevent.Recorder).
+type Events interface {
+	Event(regarding, related *corev1.ObjectReference, eventType, reason, action, note string)
+}
+
 // Who isolated a pod, recorded in its isolation annotation. The continuous
 // checks release the pods they isolated when the policy stops asking; a
 // pod isolated by a runtime rule stays isolated until a person removes the
@@ -61,8 +74,12 @@ type ContainmentOptions struct {
 	// zero); TerminateBurst is how many may go at once (the rate when zero).
 	TerminateRate  int
 	TerminateBurst int
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// Events receives a Kubernetes Event on each pod isolated, released
+	// or terminated (nil: none), its note the message of Palisade's own
+	// event.
+	Events Events
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Containment isolates and terminates pods within the guardrails: never in
@@ -105,8 +122,9 @@ func (c *Containment) DryRun() bool { return c.opts.DryRun }
 func (c *Containment) protected(ns string) bool { return slices.Contains(c.opts.Protected, ns) }
 
 // Terminate deletes the pod within the guardrails and says what happened.
-// A deletion held back by the rate limit returns the wait instead.
-func (c *Containment) Terminate(ctx context.Context, pod *corev1.Pod) (string, time.Duration, error) {
+// A deletion held back by the rate limit returns the wait instead. why is
+// the finding that asked for it, the start of the pod's Kubernetes Event.
+func (c *Containment) Terminate(ctx context.Context, pod *corev1.Pod, why string) (string, time.Duration, error) {
 	switch {
 	case c.protected(pod.Namespace):
 		return fmt.Sprintf("(not terminated: namespace %s is protected from containment)", pod.Namespace), 0, nil
@@ -129,12 +147,16 @@ func (c *Containment) Terminate(ctx context.Context, pod *corev1.Pod) (string, t
 		return "", 0, fmt.Errorf("delete pod: %w", err)
 	}
 	c.log.Info("pod terminated", "pod", pod.Namespace+"/"+pod.Name)
-	return "(pod deleted)", 0, nil
+	const outcome = "(pod deleted)"
+	c.event(pod, nil, corev1.EventTypeWarning, ReasonTerminated, "Terminate", joinNote(why, outcome))
+	return outcome, 0, nil
 }
 
 // Isolate labels the pod and makes sure the deny-all NetworkPolicy exists.
 // It returns an outcome only when it changed something (or would have).
-func (c *Containment) Isolate(ctx context.Context, pod *corev1.Pod, by, rule string) (string, error) {
+// why is the finding that asked for it, the start of the pod's Kubernetes
+// Event.
+func (c *Containment) Isolate(ctx context.Context, pod *corev1.Pod, by, rule, why string) (string, error) {
 	labelled := pod.Labels[IsolationLabel] == "true"
 	switch {
 	case c.protected(pod.Namespace):
@@ -170,7 +192,12 @@ func (c *Containment) Isolate(ctx context.Context, pod *corev1.Pod, by, rule str
 		}
 		c.log.Info("pod isolated", "pod", pod.Namespace+"/"+pod.Name)
 	}
-	return fmt.Sprintf("(pod isolated: labelled %s=true, all ingress and egress denied by NetworkPolicy %s)", IsolationLabel, NetworkPolicyName), nil
+	outcome := fmt.Sprintf("(pod isolated: labelled %s=true, all ingress and egress denied by NetworkPolicy %s)", IsolationLabel, NetworkPolicyName)
+	if !labelled {
+		np := &corev1.ObjectReference{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: pod.Namespace, Name: NetworkPolicyName}
+		c.event(pod, np, corev1.EventTypeWarning, ReasonIsolated, "Isolate", joinNote(why, outcome))
+	}
+	return outcome, nil
 }
 
 // Release takes isolation off a pod Palisade isolated, when the policy no
@@ -196,7 +223,26 @@ func (c *Containment) Release(ctx context.Context, pod *corev1.Pod) (string, err
 		return "", fmt.Errorf("release pod: %w", err)
 	}
 	c.log.Info("pod isolation released", "pod", pod.Namespace+"/"+pod.Name)
-	return fmt.Sprintf("isolation released: the policy no longer asks to isolate this pod (label %s removed)", IsolationLabel), nil
+	msg := fmt.Sprintf("isolation released: the policy no longer asks to isolate this pod (label %s removed)", IsolationLabel)
+	c.event(pod, nil, corev1.EventTypeNormal, ReasonIsolationReleased, "Release", msg)
+	return msg, nil
+}
+
+// event records a Kubernetes Event on pod.
+func (c *Containment) event(pod *corev1.Pod, related *corev1.ObjectReference, eventType, reason, action, note string) {
+	if c.opts.Events == nil {
+		return
+	}
+	ref := &corev1.ObjectReference{APIVersion: "v1", Kind: "Pod", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID}
+	c.opts.Events.Event(ref, related, eventType, reason, action, note)
+}
+
+// joinNote is Palisade's event message: the finding, then what was done.
+func joinNote(why, outcome string) string {
+	if why == "" {
+		return outcome
+	}
+	return why + " " + outcome
 }
 
 // isolationPolicy is the deny-all NetworkPolicy for isolated pods.

@@ -23,9 +23,13 @@ const fieldManager = "palisade"
 const listPage = 100
 
 // Publisher writes reports through the dynamic client. It needs get, list,
-// create, update and delete on policyreports.wgpolicyk8s.io.
+// create, update and delete on policyreports.wgpolicyk8s.io (or, for
+// openreports.io, reports.openreports.io).
 type Publisher struct {
 	Client dynamic.Interface
+	// API is the group the reports are written in (wgpolicyk8s.io when
+	// empty).
+	API API
 }
 
 // Stats count what Publish did.
@@ -83,9 +87,9 @@ func (p *Publisher) Publish(ctx context.Context, reports []PolicyReport, namespa
 		if covered[ns] {
 			continue
 		}
-		err := p.Client.Resource(GVR).Namespace(ns).Delete(ctx, Name, metav1.DeleteOptions{})
+		err := p.Client.Resource(p.API.gvr()).Namespace(ns).Delete(ctx, Name, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("delete PolicyReport %s/%s: %w", ns, Name, err))
+			errs = append(errs, fmt.Errorf("delete %s %s/%s: %w", p.API.kind(), ns, Name, err))
 			continue
 		}
 		st.Deleted++
@@ -107,12 +111,12 @@ func (p *Publisher) existing(ctx context.Context, namespace string) (map[string]
 		Limit:         listPage,
 	}
 	for {
-		list, err := p.Client.Resource(GVR).Namespace(namespace).List(ctx, opts)
+		list, err := p.Client.Resource(p.API.gvr()).Namespace(namespace).List(ctx, opts)
 		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("list PolicyReports: %w (is the %s PolicyReport CRD installed?)", err, APIVersion)
+			return nil, fmt.Errorf("list %ss: %w (is the %s CRD installed?)", p.API.kind(), err, p.API.kind())
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list PolicyReports: %w", err)
+			return nil, fmt.Errorf("list %ss: %w", p.API.kind(), err)
 		}
 		for i := range list.Items {
 			it := &list.Items[i]
@@ -131,16 +135,16 @@ func (p *Publisher) existing(ctx context.Context, namespace string) (map[string]
 // label (made by hand, say), it is taken over by an update, and created is
 // false.
 func (p *Publisher) create(ctx context.Context, r *PolicyReport) (created bool, err error) {
-	u, err := toUnstructured(r)
+	u, err := p.toUnstructured(r)
 	if err != nil {
 		return false, err
 	}
-	_, err = p.Client.Resource(GVR).Namespace(r.Namespace).Create(ctx, u, metav1.CreateOptions{FieldManager: fieldManager})
+	_, err = p.Client.Resource(p.API.gvr()).Namespace(r.Namespace).Create(ctx, u, metav1.CreateOptions{FieldManager: fieldManager})
 	if apierrors.IsAlreadyExists(err) {
 		return false, p.update(ctx, r, "")
 	}
 	if err != nil {
-		return false, fmt.Errorf("create PolicyReport %s/%s: %w", r.Namespace, r.Name, err)
+		return false, fmt.Errorf("create %s %s/%s: %w", p.API.kind(), r.Namespace, r.Name, err)
 	}
 	return true, nil
 }
@@ -148,11 +152,11 @@ func (p *Publisher) create(ctx context.Context, r *PolicyReport) (created bool, 
 // update replaces the report at resourceVersion, reading the current
 // version when it is empty or has moved on.
 func (p *Publisher) update(ctx context.Context, r *PolicyReport, resourceVersion string) error {
-	u, err := toUnstructured(r)
+	u, err := p.toUnstructured(r)
 	if err != nil {
 		return err
 	}
-	client := p.Client.Resource(GVR).Namespace(r.Namespace)
+	client := p.Client.Resource(p.API.gvr()).Namespace(r.Namespace)
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		if resourceVersion == "" {
 			cur, err := client.Get(ctx, r.Name, metav1.GetOptions{})
@@ -169,15 +173,16 @@ func (p *Publisher) update(ctx context.Context, r *PolicyReport, resourceVersion
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("update PolicyReport %s/%s: %w", r.Namespace, r.Name, err)
+		return fmt.Errorf("update %s %s/%s: %w", p.API.kind(), r.Namespace, r.Name, err)
 	}
 	return nil
 }
 
-func toUnstructured(r *PolicyReport) (*unstructured.Unstructured, error) {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(r)
+// toUnstructured is r in the publisher's API's shape.
+func (p *Publisher) toUnstructured(r *PolicyReport) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(p.API.shape(r))
 	if err != nil {
-		return nil, fmt.Errorf("convert PolicyReport %s/%s: %w", r.Namespace, r.Name, err)
+		return nil, fmt.Errorf("convert %s %s/%s: %w", p.API.kind(), r.Namespace, r.Name, err)
 	}
 	return &unstructured.Unstructured{Object: m}, nil
 }

@@ -34,7 +34,7 @@ func existingReport(ns, name string, labelled bool) *unstructured.Unstructured {
 
 func newDynamic(objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
 	return dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
-		map[schema.GroupVersionResource]string{GVR: "PolicyReportList"}, objs...)
+		map[schema.GroupVersionResource]string{GVR: "PolicyReportList", OpenReportsGVR: "ReportList"}, objs...)
 }
 
 // writes lists the verbs and namespaces of the writes the client saw.
@@ -129,5 +129,65 @@ func TestPublishWithoutCRD(t *testing.T) {
 	_, err := (&Publisher{Client: client}).Publish(context.Background(), buildFor(map[string]int{"web": 1}), "")
 	if err == nil || !strings.Contains(err.Error(), "is the wgpolicyk8s.io/v1alpha2 PolicyReport CRD installed?") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// With both APIs, the same report goes to each group in its shape, and
+// each group's reports are kept (and deleted) on their own.
+func TestPublishBoth(t *testing.T) {
+	ctx := context.Background()
+	stale := existingReport("old", Name, true)
+	stale.SetAPIVersion(OpenReportsAPIVersion)
+	stale.SetKind(OpenReportsKind)
+	client := newDynamic(stale)
+	apis, err := ParseAPIs("both")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewPublishers(client, apis).Publish(ctx, buildFor(map[string]int{"web": 1}), "")
+	if err != nil || st != (Stats{Created: 2, Deleted: 1}) {
+		t.Fatalf("publish: %+v, %v", st, err)
+	}
+	polr, err := client.Resource(GVR).Namespace("web").Get(ctx, Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := client.Resource(OpenReportsGVR).Namespace("web").Get(ctx, Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if polr.GetKind() != Kind || rep.GetAPIVersion() != OpenReportsAPIVersion || rep.GetKind() != OpenReportsKind {
+		t.Errorf("kinds: %s %s, %s %s", polr.GetAPIVersion(), polr.GetKind(), rep.GetAPIVersion(), rep.GetKind())
+	}
+	if src, _, _ := unstructured.NestedString(rep.Object, "source"); src != Source {
+		t.Errorf("the Report's source is %q, want %q", src, Source)
+	}
+	if _, found, _ := unstructured.NestedString(polr.Object, "source"); found {
+		t.Error("the PolicyReport has a report-level source its CRD does not know")
+	}
+	a, _, _ := unstructured.NestedFieldNoCopy(polr.Object, "results")
+	b, _, _ := unstructured.NestedFieldNoCopy(rep.Object, "results")
+	if diff := cmp.Diff(a, b); diff != "" || polr.GetAnnotations()[AnnotationHash] != rep.GetAnnotations()[AnnotationHash] {
+		t.Errorf("the two shapes differ in content (-PolicyReport +Report):\n%s", diff)
+	}
+	if _, err := client.Resource(OpenReportsGVR).Namespace("old").Get(ctx, Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the stale Report is still there: %v", err)
+	}
+}
+
+func TestParseAPIs(t *testing.T) {
+	for in, want := range map[string][]API{
+		"":               {APIWGPolicy},
+		"wgpolicyk8s.io": {APIWGPolicy},
+		"openreports.io": {APIOpenReports},
+		"both":           {APIWGPolicy, APIOpenReports},
+	} {
+		got, err := ParseAPIs(in)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("ParseAPIs(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := ParseAPIs("reports.x-k8s.io"); err == nil {
+		t.Error("an unknown API was accepted")
 	}
 }

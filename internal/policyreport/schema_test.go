@@ -16,8 +16,49 @@ import (
 
 // Every field a built report has is in the CRD's schema, with an allowed
 // value: the API server would otherwise prune it or refuse the report.
+// Both shapes are checked: wgpolicyk8s.io's PolicyReport and
+// openreports.io's Report.
 func TestReportMatchesCRDSchema(t *testing.T) {
-	data, err := os.ReadFile("testdata/policyreport-crd.yaml")
+	reports := Build(Options{Policy: "prod", Tab: policy.TabContinuous, Now: now}, []Evaluation{
+		eval("web", "p1", 3, finding("privileged", policy.ActionTerminate, rules.Critical, "a", "true")),
+		{Resource: ref("web", "bad"), Err: fmt.Errorf("broken")},
+		{Resource: ref("web", "p2"), Result: &engine.Result{Namespace: "web", Checked: 1}},
+	})
+	for _, tc := range []struct {
+		api     API
+		crd     string
+		version string
+	}{
+		{APIWGPolicy, "testdata/policyreport-crd.yaml", "v1alpha2"},
+		{APIOpenReports, "testdata/openreports-report-crd.yaml", "v1alpha1"},
+	} {
+		schema := crdSchema(t, tc.crd, tc.version)
+		b, err := json.Marshal(tc.api.shape(&reports[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatal(err)
+		}
+		if got := v["apiVersion"].(string) + " " + v["kind"].(string); got != tc.api.kind() {
+			t.Errorf("%s: the report is a %s", tc.api, got)
+		}
+		for _, p := range conform(schema, v, "") {
+			t.Errorf("%s: %s", tc.api, p)
+		}
+		// The check itself sees mistakes.
+		bad := map[string]any{"summary": map[string]any{"passed": 1.0}, "results": []any{map[string]any{"severity": "urgent"}}}
+		if got := len(conform(schema, bad, "")); got != 3 {
+			t.Errorf("%s: a bad report has %d problems, want 3: %v", tc.api, got, conform(schema, bad, ""))
+		}
+	}
+}
+
+// crdSchema reads the openAPIV3Schema of a CRD file's one version.
+func crdSchema(t *testing.T, file, version string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,31 +75,10 @@ func TestReportMatchesCRDSchema(t *testing.T) {
 	if err := yaml.Unmarshal(data, &crd); err != nil {
 		t.Fatal(err)
 	}
-	if len(crd.Spec.Versions) != 1 || crd.Spec.Versions[0].Name != "v1alpha2" {
-		t.Fatalf("versions %+v", crd.Spec.Versions)
+	if len(crd.Spec.Versions) != 1 || crd.Spec.Versions[0].Name != version {
+		t.Fatalf("%s: versions %+v", file, crd.Spec.Versions)
 	}
-	reports := Build(Options{Policy: "prod", Tab: policy.TabContinuous, Now: now}, []Evaluation{
-		eval("web", "p1", 3, finding("privileged", policy.ActionTerminate, rules.Critical, "a", "true")),
-		{Resource: ref("web", "bad"), Err: fmt.Errorf("broken")},
-		{Resource: ref("web", "p2"), Result: &engine.Result{Namespace: "web", Checked: 1}},
-	})
-	b, err := json.Marshal(reports[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	schema := crd.Spec.Versions[0].Schema.OpenAPIV3Schema
-	for _, p := range conform(schema, v, "") {
-		t.Error(p)
-	}
-	// The check itself sees mistakes.
-	bad := map[string]any{"summary": map[string]any{"passed": 1.0}, "results": []any{map[string]any{"severity": "urgent"}}}
-	if got := len(conform(schema, bad, "")); got != 3 {
-		t.Errorf("a bad report has %d problems, want 3: %v", got, conform(schema, bad, ""))
-	}
+	return crd.Spec.Versions[0].Schema.OpenAPIV3Schema
 }
 
 // conform lists where v leaves schema s: unknown fields, wrong types,

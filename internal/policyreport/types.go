@@ -47,6 +47,18 @@ type PolicyReport struct {
 	Results []Result         `json:"results,omitempty"`
 }
 
+// Report is an openreports.io/v1alpha1 Report (github.com/openreports/reports-api):
+// a PolicyReport's fields, plus source at the report's level (the CRD
+// also has scopeSelector and configuration; Palisade leaves them out).
+type Report struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Source            string           `json:"source,omitempty"`
+	Scope             *ObjectReference `json:"scope,omitempty"`
+	Summary           Summary          `json:"summary"`
+	Results           []Result         `json:"results,omitempty"`
+}
+
 // Summary counts checks, a check being one rule on one resource.
 type Summary struct {
 	Pass  int `json:"pass"`

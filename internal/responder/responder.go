@@ -316,7 +316,7 @@ func (r *Responder) respond(ctx context.Context, m match) {
 	case pod == nil:
 		msg += fmt.Sprintf(" (not %sd: pod %s/%s not found)", action, m.namespace, m.pod)
 	default:
-		msg += " " + r.contain(ctx, pod, action, m.rule)
+		msg += " " + r.contain(ctx, pod, action, m.rule, m.output)
 	}
 	kind := ""
 	if m.pod != "" {
@@ -359,18 +359,18 @@ func (r *Responder) action(m match, podLabels map[string]string) (policy.Action,
 }
 
 // contain carries out isolate or terminate and says what was done.
-func (r *Responder) contain(ctx context.Context, pod *corev1.Pod, action policy.Action, rule string) string {
+func (r *Responder) contain(ctx context.Context, pod *corev1.Pod, action policy.Action, rule, why string) string {
 	var out string
 	var err error
 	switch action {
 	case policy.ActionIsolate:
-		out, err = r.opts.Contain.Isolate(ctx, pod, continuous.IsolatedByRuntime, rule)
+		out, err = r.opts.Contain.Isolate(ctx, pod, continuous.IsolatedByRuntime, rule, why)
 		if err == nil && out == "" {
 			out = "(pod already isolated)"
 		}
 	case policy.ActionTerminate:
 		var wait time.Duration
-		out, wait, err = r.opts.Contain.Terminate(ctx, pod)
+		out, wait, err = r.opts.Contain.Terminate(ctx, pod, why)
 		if wait > 0 {
 			out = fmt.Sprintf("(not terminated: the deletion rate limit is reached; retry in %s)", wait.Round(time.Second))
 		} else if err == nil && out == "" {

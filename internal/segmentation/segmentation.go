@@ -45,6 +45,19 @@ const managedValue = "managed"
 // RuleName is the rule events of this controller carry.
 const RuleName = "segmentation"
 
+// The reasons of the Kubernetes Events recorded on a namespace whose
+// segmentation NetworkPolicy Palisade created, updated or deleted.
+const (
+	ReasonApplied = "SegmentationApplied"
+	ReasonRemoved = "SegmentationRemoved"
+)
+
+// Events records Kubernetes Events on the objects Palisade acts on
+// (kubeevent.Recorder).
+type Events interface {
+	Event(regarding, related *corev1.ObjectReference, eventType, reason, action, note string)
+}
+
 // Options configure a Controller.
 type Options struct {
 	Client kubernetes.Interface
@@ -56,6 +69,9 @@ type Options struct {
 	// agent's own (the API server must reach its webhook).
 	Skip   []string
 	DryRun bool
+	// Events receives a Kubernetes Event on the Namespace for each change
+	// made (nil: none; a dry run makes none).
+	Events Events
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -282,7 +298,7 @@ func (c *Controller) reconcile(ctx context.Context, ns string) error {
 	case want == nil && have == nil:
 		return nil
 	case want == nil:
-		return c.change(ctx, ns, polName, "removed: the policy no longer segments this namespace", func() error {
+		return c.change(ctx, nsObj, polName, "Delete", "removed: the policy no longer segments this namespace", func() error {
 			err := np.Delete(ctx, have.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &have.UID}})
 			if apierrors.IsNotFound(err) {
 				return nil
@@ -290,7 +306,7 @@ func (c *Controller) reconcile(ctx context.Context, ns string) error {
 			return err
 		})
 	case have == nil:
-		return c.change(ctx, ns, polName, "created: "+describe(want), func() error {
+		return c.change(ctx, nsObj, polName, "Create", "created: "+describe(want), func() error {
 			_, err := np.Create(ctx, want, metav1.CreateOptions{FieldManager: "palisade"})
 			if apierrors.IsAlreadyExists(err) {
 				return c.foreign(ctx, ns)
@@ -300,7 +316,7 @@ func (c *Controller) reconcile(ctx context.Context, ns string) error {
 	case !apiequality.Semantic.DeepEqual(have.Spec, want.Spec) || !maps(have.Annotations, want.Annotations):
 		upd := have.DeepCopy()
 		upd.Spec, upd.Labels, upd.Annotations = want.Spec, want.Labels, want.Annotations
-		return c.change(ctx, ns, polName, "updated: "+describe(want), func() error {
+		return c.change(ctx, nsObj, polName, "Update", "updated: "+describe(want), func() error {
 			_, err := np.Update(ctx, upd, metav1.UpdateOptions{FieldManager: "palisade"})
 			return err
 		})
@@ -337,8 +353,10 @@ func maps(have, want map[string]string) bool {
 }
 
 // change carries out one change (or, in a dry run, only records it) and
-// records it as an event.
-func (c *Controller) change(ctx context.Context, ns, pol, what string, do func() error) error {
+// records it as an event; a change made is also a Kubernetes Event on the
+// namespace, whose action is verb (Create, Update, Delete).
+func (c *Controller) change(ctx context.Context, nsObj *corev1.Namespace, pol, verb, what string, do func() error) error {
+	ns := nsObj.Name
 	msg := "NetworkPolicy " + policy.SegmentationPolicyName + " " + what
 	if c.opts.DryRun {
 		c.mu.Lock()
@@ -357,6 +375,15 @@ func (c *Controller) change(ctx context.Context, ns, pol, what string, do func()
 		return err
 	}
 	c.log.Info("segmentation", "namespace", ns, "change", msg)
+	if c.opts.Events != nil && !c.opts.DryRun {
+		reason := ReasonApplied
+		if verb == "Delete" {
+			reason = ReasonRemoved
+		}
+		c.opts.Events.Event(&corev1.ObjectReference{APIVersion: "v1", Kind: "Namespace", Name: ns, UID: nsObj.UID},
+			&corev1.ObjectReference{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: ns, Name: policy.SegmentationPolicyName},
+			corev1.EventTypeNormal, reason, verb, msg)
+	}
 	ev := event.Event{ID: event.NewID(), Time: c.opts.Now().UTC(), Cluster: c.opts.Cluster, Namespace: ns,
 		Kind: "NetworkPolicy", Name: policy.SegmentationPolicyName, Tab: string(policy.TabContinuous), Rule: RuleName,
 		Action: string(policy.ActionLog), Policy: pol, Message: msg}
