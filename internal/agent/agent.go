@@ -45,6 +45,10 @@ type Config struct {
 	Cluster      string
 	PollInterval time.Duration
 
+	// MetricsListen, when set, also serves /metrics there, plain HTTP and
+	// without a token, for Prometheus (it stays on Listen's HTTPS too).
+	MetricsListen string
+
 	// ConsoleURL, when set, makes the agent managed: the policy comes from
 	// the console and events go to it through the queue in StateDir.
 	ConsoleURL    string
@@ -249,6 +253,14 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		return err
 	}
 	logger.Info("agent listening", "addr", ln.Addr().String(), "managed", cfg.Managed(), "console", cfg.ConsoleURL)
+	if cfg.MetricsListen != "" {
+		msrv, err := serveMetrics(cfg.MetricsListen, metrics.Handler(), logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer msrv.Close()
+	}
 	if ready != nil {
 		ready <- ln.Addr()
 	}
