@@ -254,12 +254,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	logger.Info("agent listening", "addr", ln.Addr().String(), "managed", cfg.Managed(), "console", cfg.ConsoleURL)
 	if cfg.MetricsListen != "" {
-		msrv, err := serveMetrics(cfg.MetricsListen, metrics.Handler(), logger)
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
 		if err != nil {
 			ln.Close()
-			return err
+			return fmt.Errorf("--metrics-bind-address: %w", err)
 		}
-		defer msrv.Close()
+		defer serveMetrics(mln, metrics.Handler(), logger).Close()
 	}
 	if ready != nil {
 		ready <- ln.Addr()

@@ -36,9 +36,9 @@ func queueCollectors(q *eventqueue.Queue) []prometheus.Collector {
 	}
 }
 
-// serveMetrics serves h at /metrics on addr (--metrics-bind-address), plain
+// serveMetrics serves h at /metrics on ln (--metrics-bind-address), plain
 // HTTP, until the returned server is closed.
-func serveMetrics(addr string, h http.Handler, logger *slog.Logger) (*http.Server, error) {
+func serveMetrics(ln net.Listener, h http.Handler, logger *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
 	srv := &http.Server{
@@ -49,15 +49,11 @@ func serveMetrics(addr string, h http.Handler, logger *slog.Logger) (*http.Serve
 		IdleTimeout:       90 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
 	logger.Info("agent metrics listening", "addr", ln.Addr().String())
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("agent metrics server stopped", "error", err)
 		}
 	}()
-	return srv, nil
+	return srv
 }
