@@ -113,11 +113,12 @@ mode_args() { # the --set flags of render $1 (a certificates mode or a console s
 }
 modes="helm secret certManager variant console-sqlite console-postgres-bundled console-postgres-external managed"
 # ci/<name>-values.yaml renders as "ci-<name>", with -f instead of --set.
+# (find, not a glob: globbing is off, see set -f above)
 ci_modes=""
-for f in "$chart"/ci/*-values.yaml; do
-	[ -e "$f" ] || die "no values files in $chart/ci"
+for f in $(find "$chart/ci" -maxdepth 1 -name '*-values.yaml' | sort); do
 	ci_modes="$ci_modes ci-$(basename "$f" -values.yaml)"
 done
+[ -n "$ci_modes" ] || die "no values files in $chart/ci"
 # "variant": helm mode with most non-default values, so the optional template
 # branches reach the API server too.
 variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhook.timeoutSeconds=10
