@@ -3,7 +3,9 @@
 #
 #   1. build Helm from the Go module pinned in hack/tools/helm (cached in
 #      ${PALISADE_CACHE:-$HOME/.cache/palisade}/bin/helm-<version>);
-#   2. `helm lint --strict` of each render below;
+#   2. `helm lint --strict` of each render below, and of each values file in
+#      the chart's ci/ folder (ci/*-values.yaml: defaults, minimal, managed
+#      agents with the console, external PostgreSQL, everything enabled);
 #   3. render errors: invalid values must fail the render with a message;
 #   4. render with `helm template` for each certificates mode (helm, secret
 #      with a throwaway certificate, certManager), a "variant" (helm mode
@@ -12,13 +14,16 @@
 #      by it ("console-postgres-bundled"), on an external PostgreSQL with TLS
 #      ("console-postgres-external"), and agents managed by an external
 #      console ("managed"); check the generated certificates with openssl and
-#      that the options took effect;
+#      that the options took effect; `helm template` of each ci/ values
+#      file, with the facts of the metrics, probes, ServiceMonitor and
+#      NetworkPolicy templates checked;
 #   5. create the release namespace and send every rendered object to the API
 #      server with `kubectl apply --dry-run=server` (schema, defaulting,
-#      validation and admission, nothing persisted). The certManager render's
-#      cert-manager.io objects (Issuer, Certificate) are not sent: their CRDs
-#      are not installed on the test control plane, so they are only counted;
-#      every other object of that render is sent;
+#      validation and admission, nothing persisted), the ci/ renders too.
+#      cert-manager.io objects (Issuer, Certificate) and monitoring.coreos.com
+#      ones (ServiceMonitor) are not sent: their CRDs are not installed on the
+#      test control plane, so they are only counted; every other object of
+#      those renders is sent;
 #   6. upgrade path: with the chart's generated Secrets present in the
 #      cluster, `helm template --dry-run=server` (which enables lookup) must
 #      reuse them: the helm mode's CA as the webhook's caBundle, the console's
@@ -107,6 +112,13 @@ mode_args() { # the --set flags of render $1 (a certificates mode or a console s
 	esac
 }
 modes="helm secret certManager variant console-sqlite console-postgres-bundled console-postgres-external managed"
+# ci/<name>-values.yaml renders as "ci-<name>", with -f instead of --set.
+# (find, not a glob: globbing is off, see set -f above)
+ci_modes=""
+for f in $(find "$chart/ci" -maxdepth 1 -name '*-values.yaml' | sort); do
+	ci_modes="$ci_modes ci-$(basename "$f" -values.yaml)"
+done
+[ -n "$ci_modes" ] || die "no values files in $chart/ci"
 # "variant": helm mode with most non-default values, so the optional template
 # branches reach the API server too.
 variant_args="--set replicaCount=3 --set webhook.failurePolicy=Fail --set webhook.timeoutSeconds=10
@@ -138,6 +150,11 @@ external_args="--set console.enabled=true --set console.database.type=postgres
 for mode in $modes; do
 	# shellcheck disable=SC2046
 	"$helm" lint --strict --namespace "$ns" $(mode_args "$mode") "$chart" >"$tmp/lint-$mode.log" 2>&1 ||
+		{ cat "$tmp/lint-$mode.log" >&2; die "helm lint --strict failed ($mode)"; }
+	log "lint ok ($mode)"
+done
+for mode in $ci_modes; do
+	"$helm" lint --strict --namespace "$ns" -f "$chart/ci/${mode#ci-}-values.yaml" "$chart" >"$tmp/lint-$mode.log" 2>&1 ||
 		{ cat "$tmp/lint-$mode.log" >&2; die "helm lint --strict failed ($mode)"; }
 	log "lint ok ($mode)"
 done
@@ -181,6 +198,10 @@ expect_render_error "existingPolicyConfigMap is for a standalone agent" --set ag
 expect_render_error "agent.console.caSecret is only used by a managed agent" --set agent.console.caSecret=ca
 expect_render_error "agent.console.caSecret needs an https:// console URL" --set agent.console.url=http://console.example.com --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
 expect_render_error "agent.console.caSecret needs an https:// console URL" --set console.enabled=true --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
+# Metrics, NetworkPolicies, probes.
+expect_render_error "at '/metrics/port'" --set metrics.port=0
+expect_render_error "at '/console/metrics/serviceMonitor/interval'" --set console.metrics.serviceMonitor.interval=often
+expect_render_error "at '/networkPolicy/webhookFrom'" --set networkPolicy.webhookFrom=anyone
 log "invalid values are rejected"
 
 # --- 4. render each mode.
@@ -193,6 +214,11 @@ for mode in $modes; do
 		{ cat "$tmp/err.log" >&2; die "helm template failed ($mode)"; }
 	grep -q "^  - name: validate.palisade.dev$" "$tmp/$mode.yaml" || die "$mode: webhook validate.palisade.dev not rendered"
 	grep -q "^  name: palisade-$release$" "$tmp/$mode.yaml" || die "$mode: ValidatingWebhookConfiguration palisade-$release not rendered"
+done
+for mode in $ci_modes; do
+	"$helm" template "$release" "$chart" --namespace "$ns" -f "$chart/ci/${mode#ci-}-values.yaml" >"$tmp/$mode.yaml" 2>"$tmp/err.log" ||
+		{ cat "$tmp/err.log" >&2; die "helm template failed ($mode)"; }
+	grep -q "^  - name: validate.palisade.dev$" "$tmp/$mode.yaml" || die "$mode: webhook validate.palisade.dev not rendered"
 done
 
 # The webhooks must send the agent exactly what the rule catalog reads: the
@@ -346,7 +372,8 @@ has "$tmp/c.yaml" "console-sqlite: $console_dep" "replicas: 1" "type: Recreate" 
 	"- --database=sqlite:///var/lib/palisade/palisade.db" "- --admin-token-file=/etc/palisade/console/admin-token" \
 	"- --viewer-token-file=/etc/palisade/console/viewer-token" "name: $release-console-admin-token" \
 	"name: $release-console-viewer-token" "claimName: $release-console-data" "mountPath: /var/lib/palisade" \
-	"path: /api/v1/openapi.yaml" "readOnlyRootFilesystem: true" "runAsNonRoot: true" "automountServiceAccountToken: false" \
+	"path: /healthz" "path: /readyz" "startupProbe:" "- --metrics-bind-address=:9090" "name: metrics" "containerPort: 9090" \
+	"readOnlyRootFilesystem: true" "runAsNonRoot: true" "automountServiceAccountToken: false" \
 	"- ALL" "type: RuntimeDefault" 'image: "ghcr.io/palisade-dev/palisade:'
 hasnt "$tmp/c.yaml" "console-sqlite: $console_dep" "RollingUpdate" "initContainers:" "PALISADE_DATABASE_URL"
 [ "$(grep -c '^  replicas: ' "$tmp/c.yaml")" -eq 1 ] || die "console-sqlite: $console_dep: one replicas field expected"
@@ -420,13 +447,57 @@ hasnt "$tmp/a.yaml" "managed: $agent_dep" "--policy" "--events" "name: policy" "
 hasnt "$f" "managed render" "kind: ConfigMap" "component: console" "component: postgresql"
 log "rendered values checked (certificates, variant options, PodDisruptionBudget, console, PostgreSQL, managed agents)"
 
+# Metrics on their own port, probes, PriorityClass, ServiceMonitors and
+# NetworkPolicies (the ci/ renders).
+count_kind() { grep -c "^kind: $1$" "$2" || true; }
+f="$tmp/ci-default.yaml"
+doc Deployment "$release" "$f" >"$tmp/a.yaml"
+has "$tmp/a.yaml" "ci-default: $agent_dep" "- --metrics-bind-address=:9090" "name: metrics" "containerPort: 9090" \
+	"startupProbe:" "priorityClassName: system-cluster-critical"
+doc Service "$release-metrics" "$f" >"$tmp/msvc.yaml"
+has "$tmp/msvc.yaml" "ci-default: Service $release-metrics" "port: 9090" "targetPort: metrics" "palisade.dev/service: metrics" \
+	"app.kubernetes.io/component: agent"
+hasnt "$f" "ci-default render" "kind: ServiceMonitor" "kind: NetworkPolicy" "component: console"
+f="$tmp/ci-minimal.yaml"
+hasnt "$f" "ci-minimal render" "--metrics-bind-address" "$release-metrics" "priorityClassName:" "kind: ClusterRole" \
+	"kind: PodDisruptionBudget" "kind: ServiceMonitor" "kind: NetworkPolicy"
+f="$tmp/ci-managed-console.yaml"
+doc Deployment "$release" "$f" >"$tmp/a.yaml"
+has "$tmp/a.yaml" "ci-managed-console: $agent_dep" "- --console=http://$release-console.$ns.svc:80" "- --cluster=prod-eu"
+doc Service "$release-console-metrics" "$f" >"$tmp/msvc.yaml"
+has "$tmp/msvc.yaml" "ci-managed-console: Service $release-console-metrics" "port: 9090" "app.kubernetes.io/component: console"
+f="$tmp/ci-postgres-external.yaml"
+doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
+# HTTPS probes on the UI/API port; metrics stay plain HTTP on their port.
+has "$tmp/c.yaml" "ci-postgres-external: $console_dep" "scheme: HTTPS" "path: /readyz" "- --metrics-bind-address=:9090" \
+	"- --tls-cert-file=/etc/palisade/tls/tls.crt" "key: database-url"
+f="$tmp/ci-everything.yaml"
+[ "$(count_kind ServiceMonitor "$f")" -eq 2 ] || die "ci-everything: want 2 ServiceMonitors (agent, console)"
+[ "$(count_kind NetworkPolicy "$f")" -eq 3 ] || die "ci-everything: want 3 NetworkPolicies (agent, console, postgresql)"
+doc ServiceMonitor "$release" "$f" >"$tmp/sm.yaml"
+has "$tmp/sm.yaml" "ci-everything: ServiceMonitor $release" "apiVersion: monitoring.coreos.com/v1" "release: prometheus" \
+	"palisade.dev/service: metrics" "port: metrics" "interval: 15s" "app.kubernetes.io/component: agent"
+doc ServiceMonitor "$release-console" "$f" | grep -q "app.kubernetes.io/component: console" ||
+	die "ci-everything: ServiceMonitor $release-console does not select the console"
+doc NetworkPolicy "$release" "$f" >"$tmp/np.yaml"
+has "$tmp/np.yaml" "ci-everything: NetworkPolicy $release" "- Ingress" "port: https" "cidr: 10.0.0.0/8" "port: metrics" \
+	"kubernetes.io/metadata.name: monitoring"
+doc NetworkPolicy "$release-console" "$f" >"$tmp/np.yaml"
+has "$tmp/np.yaml" "ci-everything: NetworkPolicy $release-console" "port: http" "port: metrics" "app.kubernetes.io/component: console"
+doc NetworkPolicy "$release-postgresql" "$f" >"$tmp/np.yaml"
+has "$tmp/np.yaml" "ci-everything: NetworkPolicy $release-postgresql" "port: postgresql" "app.kubernetes.io/component: console" \
+	"app.kubernetes.io/component: postgresql"
+log "ci renders checked (metrics Services, probes, PriorityClass, ServiceMonitors, NetworkPolicies)"
+
 # --- 5. server-side dry run.
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null ||
 	die "could not create namespace $ns"
 
-split_cert_manager() { # in out-kept out-skipped: split the cert-manager.io documents out
+split_crds() { # in out-kept out-skipped: split out the documents whose CRDs the control plane lacks
+	: >"$2"
+	: >"$3"
 	awk -v keep="$2" -v skip="$3" '
-		function flush() { if (doc ~ /(^|\n)apiVersion: cert-manager\.io\//) printf "%s", doc > skip; else printf "%s", doc > keep; doc = "" }
+		function flush() { if (doc ~ /(^|\n)apiVersion: (cert-manager\.io|monitoring\.coreos\.com)\//) printf "%s", doc > skip; else printf "%s", doc > keep; doc = "" }
 		/^---$/ { flush() }
 		{ doc = doc $0 "\n" }
 		END { flush() }' "$1"
@@ -435,15 +506,15 @@ kinds() { # "Kind xN, ..." of the top-level objects of a manifest
 	grep -E '^kind: ' "$1" | awk '{print $2}' | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}'
 }
 total=0
-for mode in $modes; do
-	file="$tmp/$mode.yaml"
-	skipped=0
+for mode in $modes $ci_modes; do
+	split_crds "$tmp/$mode.yaml" "$tmp/$mode.kept.yaml" "$tmp/$mode.crd.yaml"
+	file="$tmp/$mode.kept.yaml"
+	skipped="$(grep -c '^kind: ' "$tmp/$mode.crd.yaml" || true)"
 	if [ "$mode" = certManager ]; then
-		split_cert_manager "$file" "$tmp/$mode.kept.yaml" "$tmp/$mode.cm.yaml"
-		skipped="$(grep -c '^kind: ' "$tmp/$mode.cm.yaml" || true)"
 		[ "$skipped" -ge 2 ] || die "certManager: expected cert-manager.io objects, found $skipped"
-		log "certManager: not sent (no cert-manager CRDs on the control plane): $(kinds "$tmp/$mode.cm.yaml")"
-		file="$tmp/$mode.kept.yaml"
+	fi
+	if [ "$skipped" -gt 0 ]; then
+		log "$mode: not sent (their CRDs are not on the control plane): $(kinds "$tmp/$mode.crd.yaml")"
 	fi
 	want="$(grep -c '^kind: ' "$file")"
 	kubectl apply --dry-run=server -f "$file" >"$tmp/apply.log" 2>&1 ||
@@ -520,4 +591,4 @@ doc Secret "$pg_secret" "$tmp/pg2.yaml" >"$tmp/pgs2.yaml"
 delete_secrets
 log "postgresql: an upgrade keeps the generated password and the console's URL"
 
-log "OK: helm $helm_version; lint and dry run of $(echo $modes | wc -w) renders ($modes); $total objects accepted by the API server"
+log "OK: helm $helm_version; lint and dry run of $(echo $modes $ci_modes | wc -w) renders ($modes$ci_modes); $total objects accepted by the API server"

@@ -29,6 +29,9 @@ type consoleConfig struct {
 	viewerTokenFile string
 	tlsCertFile     string
 	tlsKeyFile      string
+	// metricsListen serves /metrics (and the probes) there; "" does not
+	// serve metrics (consoleops.go).
+	metricsListen string
 }
 
 func (c *consoleConfig) validate() error {
@@ -89,6 +92,7 @@ and printed once.`,
 	f.StringVar(&cfg.viewerTokenFile, "viewer-token-file", "", "file holding a read-only viewer token (generated if missing; none when unset)")
 	f.StringVar(&cfg.tlsCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (recommended beyond loopback)")
 	f.StringVar(&cfg.tlsKeyFile, "tls-key-file", "", "the certificate's key")
+	f.StringVar(&cfg.metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (and /healthz, /readyz) on this address, plain HTTP and without a token, e.g. :9090 (default: not served)")
 	cmd.AddCommand(newConsoleMigrateCmd())
 	return cmd
 }
@@ -172,11 +176,13 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	if err != nil {
 		return err
 	}
+	ops := newConsoleOps(st, logger)
 	mux := http.NewServeMux()
-	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: svc, AdminToken: admin, ViewerToken: viewer, Logger: logger}))
+	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: svc, AdminToken: admin, ViewerToken: viewer, Logger: logger, Metrics: ops.metrics}))
 	mux.Handle("/", web)
+	ops.probes(mux)
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           ops.metrics.Instrument(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -189,6 +195,14 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 		return err
 	}
 	logger.Info("console listening", "addr", ln.Addr().String(), "tls", cfg.tlsCertFile != "")
+	if cfg.metricsListen != "" {
+		msrv, err := ops.listenMetrics(cfg.metricsListen, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer msrv.Close()
+	}
 	if ready != nil {
 		ready <- ln.Addr()
 	}

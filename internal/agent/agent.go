@@ -46,6 +46,10 @@ type Config struct {
 	Cluster      string
 	PollInterval time.Duration
 
+	// MetricsListen, when set, also serves /metrics there, plain HTTP and
+	// without a token, for Prometheus (it stays on Listen's HTTPS too).
+	MetricsListen string
+
 	// ConsoleURL, when set, makes the agent managed: the policy comes from
 	// the console and events go to it through the queue in StateDir.
 	ConsoleURL    string
@@ -265,6 +269,14 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		return err
 	}
 	logger.Info("agent listening", "addr", ln.Addr().String(), "managed", cfg.Managed(), "console", cfg.ConsoleURL)
+	if cfg.MetricsListen != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-bind-address: %w", err)
+		}
+		defer serveMetrics(mln, metrics.Handler(), logger).Close()
+	}
 	if ready != nil {
 		ready <- ln.Addr()
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/event"
@@ -136,5 +137,34 @@ type Store interface {
 	// ListScanImages returns every scan image, by key.
 	ListScanImages(ctx context.Context) ([]ScanImage, error)
 
+	// Schema reads the newest migration applied to the database, in one
+	// short query: the console's readiness check. It fails when the
+	// database cannot be reached (or the store is closed).
+	Schema(ctx context.Context) (Schema, error)
+
 	Close() error
+}
+
+// Schema is where a database's migrations stand.
+type Schema struct {
+	// Applied is the newest migration recorded in the database (0: none).
+	Applied int
+	// Want is the newest migration this binary has.
+	Want int
+}
+
+// Current reports whether the database has exactly this binary's
+// migrations: not behind (a migration is missing), not ahead (a newer
+// binary migrated it).
+func (s Schema) Current() bool { return s.Applied == s.Want }
+
+// String says where the schema stands, for a readiness body or a log.
+func (s Schema) String() string {
+	switch {
+	case s.Applied < s.Want:
+		return fmt.Sprintf("database schema at migration %d, this binary needs %d: run `palisade console migrate`", s.Applied, s.Want)
+	case s.Applied > s.Want:
+		return fmt.Sprintf("database schema at migration %d is newer than this binary's %d: upgrade palisade", s.Applied, s.Want)
+	}
+	return fmt.Sprintf("database schema current (migration %d)", s.Applied)
 }

@@ -313,6 +313,9 @@ func (a *API) agentRoutes() {
 				enforcing = ""
 			}
 		}
+		if inm != "" && wait > 0 {
+			defer a.opts.Metrics.longPoll()()
+		}
 		ap, changed, err := s.AgentPolicyFor(r.Context(), p.cluster, inm, enforcing, wait)
 		if err != nil {
 			if r.Context().Err() != nil {
@@ -345,6 +348,7 @@ func (a *API) agentRoutes() {
 			a.storeError(w, err)
 			return
 		}
+		a.opts.Metrics.ingested(len(req.Events), n)
 		writeJSON(w, http.StatusOK, map[string]int{"received": len(req.Events), "stored": n})
 	})
 }

@@ -31,6 +31,8 @@ type Options struct {
 	AdminToken  string
 	ViewerToken string // optional
 	Logger      *slog.Logger
+	// Metrics, when not nil, counts ingested events and held long polls.
+	Metrics *Metrics
 }
 
 // MaxBodyBytes bounds request bodies (documents, event batches).

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ScanImages", testScanImages},
 		{"ScanImagesReplaceAtomically", testScanImagesAtomic},
+		{"Schema", testSchema},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -91,5 +92,16 @@ func recent(t *testing.T, what string, got, before, after time.Time) {
 	}
 	if got.Before(before.Add(-time.Second)) || got.After(after.Add(time.Second)) {
 		t.Errorf("%s = %v, want between %v and %v", what, got, before, after)
+	}
+}
+
+// testSchema: an opened store is migrated, so its schema is current.
+func testSchema(t *testing.T, s store.Store) {
+	sc, err := s.Schema(ctx(t))
+	if err != nil {
+		t.Fatalf("Schema: %v", err)
+	}
+	if sc.Want < 1 || !sc.Current() {
+		t.Errorf("Schema() = %+v, want a current schema with at least one migration", sc)
 	}
 }

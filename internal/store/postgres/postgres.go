@@ -77,6 +77,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Schema implements store.Store: one read from the pool.
+func (s *Store) Schema(ctx context.Context) (store.Schema, error) {
+	ms, err := migration.Load(migrationFS, "migrations")
+	if err != nil {
+		return store.Schema{}, err
+	}
+	sc := store.Schema{Want: len(ms)}
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&sc.Applied); err != nil {
+		return store.Schema{}, fmt.Errorf("read postgres schema version: %w", err)
+	}
+	return sc, nil
+}
+
 // Migrate applies the embedded migrations the database lacks, in one
 // transaction under an advisory lock, and returns their names. It is
 // idempotent.

@@ -169,6 +169,19 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	return applied, nil
 }
 
+// Schema implements store.Store: one read on the reader pool.
+func (s *Store) Schema(ctx context.Context) (store.Schema, error) {
+	ms, err := migration.Load(migrationFS, "migrations")
+	if err != nil {
+		return store.Schema{}, err
+	}
+	sc := store.Schema{Want: len(ms)}
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&sc.Applied); err != nil {
+		return store.Schema{}, fmt.Errorf("read sqlite schema version: %w", err)
+	}
+	return sc, nil
+}
+
 // write runs fn in a transaction on the writer connection.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/console/httpapi"
+	"github.com/palisade-dev/palisade/internal/store"
+)
+
+// consoleOps are the console's probes and Prometheus metrics
+// (docs/operations.md, "Console probes and metrics").
+type consoleOps struct {
+	health  *httpapi.Health
+	metrics *httpapi.Metrics
+}
+
+func newConsoleOps(st store.Store, logger *slog.Logger) consoleOps {
+	return consoleOps{
+		health:  httpapi.NewHealth(httpapi.HealthOptions{Store: st, Logger: logger}),
+		metrics: httpapi.NewMetrics(httpapi.MetricsOptions{Clusters: st, Logger: logger}),
+	}
+}
+
+// probes adds /healthz and /readyz (no token) to the console's mux.
+func (o consoleOps) probes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", o.health.Healthz)
+	mux.HandleFunc("GET /readyz", o.health.Readyz)
+}
+
+// listenMetrics starts serving /metrics (and the probes) on addr, plain
+// HTTP and without a token, as Prometheus scrapes; the caller closes the
+// server.
+func (o consoleOps) listenMetrics(addr string, logger *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", o.metrics.Handler())
+	o.probes(mux)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("console metrics listening", "addr", ln.Addr().String())
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("console metrics server stopped", "error", err)
+		}
+	}()
+	return srv, nil
+}
