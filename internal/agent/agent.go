@@ -23,6 +23,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/admission"
 	"github.com/palisade-dev/palisade/internal/apiclient"
 	"github.com/palisade-dev/palisade/internal/console/agentclient"
+	"github.com/palisade-dev/palisade/internal/containment"
 	"github.com/palisade-dev/palisade/internal/continuous"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
@@ -370,7 +371,7 @@ func startContinuous(ctx context.Context, wg *sync.WaitGroup, cfg Config, cl clu
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	np, err := continuous.CheckNetworkPolicy(ctx, client)
+	np, err := containment.CheckNetworkPolicy(ctx, client)
 	switch {
 	case err != nil:
 		logger.Warn("could not tell whether the network plugin enforces NetworkPolicy: isolation may not cut pods off", "error", err)

@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/palisade-dev/palisade/internal/continuous"
+	"github.com/palisade-dev/palisade/internal/containment"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/falco"
@@ -26,7 +26,7 @@ import (
 type cluster struct {
 	rest    *rest.Config
 	client  kubernetes.Interface
-	contain *continuous.Containment
+	contain *containment.Containment
 	// events records Kubernetes Events (containment, segmentation and,
 	// with EmitAdmissionEvents, denials).
 	events *kubeevent.Recorder
@@ -54,7 +54,7 @@ func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 			if err != nil {
 				return cluster{}, err
 			}
-			contain, err := continuous.NewContainment(continuous.ContainmentOptions{Client: client, DryRun: cfg.DryRun,
+			contain, err := containment.New(containment.Options{Client: client, DryRun: cfg.DryRun,
 				Protected: protected, TerminateRate: cfg.TerminatePerMinute, Events: events, Logger: logger.With("component", "containment")})
 			return cluster{rest: restCfg, client: client, contain: contain, events: events}, err
 		}

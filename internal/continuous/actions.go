@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/palisade-dev/palisade/internal/containment"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/policy"
@@ -75,7 +76,7 @@ func (c *Controller) act(ctx context.Context, pod *corev1.Pod, compiled *engine.
 		}
 	case policy.ActionIsolate:
 		var err error
-		if outcome, err = c.contain.Isolate(ctx, pod, IsolatedByContinuous, strongest.Rule, strongestMsg); err != nil {
+		if outcome, err = c.contain.Isolate(ctx, pod, containment.IsolatedByContinuous, strongest.Rule, strongestMsg); err != nil {
 			return 0, err
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/palisade-dev/palisade/internal/containment"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
 	"github.com/palisade-dev/palisade/internal/policy"
@@ -35,8 +36,6 @@ import (
 const (
 	DefaultPeriod = time.Hour
 	MinPeriod     = time.Minute
-	// DefaultTerminateRate is how many pods may be deleted per minute.
-	DefaultTerminateRate = 10
 )
 
 // Options configure a Controller.
@@ -56,7 +55,7 @@ type Options struct {
 	// Protected namespaces are never contained (isolated or terminated),
 	// whatever the policy says; the agent's own namespace is always one.
 	Protected []string
-	// TerminateRate bounds deletions per minute (DefaultTerminateRate when
+	// TerminateRate bounds deletions per minute (containment.DefaultTerminateRate when
 	// zero); TerminateBurst is how many may go at once (the rate when zero).
 	TerminateRate  int
 	TerminateBurst int
@@ -70,7 +69,7 @@ type Options struct {
 	// Containment, when set, is shared with other responders (its own
 	// guardrails then apply, and DryRun, Protected and the terminate rate
 	// above are ignored); otherwise one is built from those options.
-	Containment *Containment
+	Containment *containment.Containment
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
@@ -102,7 +101,7 @@ type Controller struct {
 	nps     networkPolicies
 	synced  []cache.InformerSynced
 	queue   workqueue.TypedRateLimitingInterface[string]
-	contain *Containment
+	contain *containment.Containment
 
 	mu    sync.Mutex
 	state map[types.UID]*podState
@@ -122,7 +121,7 @@ func New(opts Options) (*Controller, error) {
 		opts.Period = DefaultPeriod
 	}
 	if opts.TerminateRate == 0 {
-		opts.TerminateRate = DefaultTerminateRate
+		opts.TerminateRate = containment.DefaultTerminateRate
 	}
 	if opts.TerminateBurst == 0 {
 		opts.TerminateBurst = opts.TerminateRate
@@ -145,7 +144,7 @@ func New(opts Options) (*Controller, error) {
 	contain := opts.Containment
 	if contain == nil {
 		var err error
-		contain, err = NewContainment(ContainmentOptions{Client: opts.Client, DryRun: opts.DryRun, Protected: opts.Protected,
+		contain, err = containment.New(containment.Options{Client: opts.Client, DryRun: opts.DryRun, Protected: opts.Protected,
 			TerminateRate: opts.TerminateRate, TerminateBurst: opts.TerminateBurst, Logger: opts.Logger, Now: opts.Now})
 		if err != nil {
 			return nil, err
@@ -269,7 +268,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 	cancel()
 	c.log.Info("continuous checks started", "period", c.opts.Period.String(), "dry_run", c.contain.DryRun(),
-		"terminate_per_minute", c.contain.opts.TerminateRate)
+		"terminate_per_minute", c.contain.TerminateRate())
 	var wg sync.WaitGroup
 	for range c.opts.Workers {
 		wg.Add(1)

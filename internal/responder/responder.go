@@ -15,7 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/palisade-dev/palisade/internal/continuous"
+	"github.com/palisade-dev/palisade/internal/containment"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/engine"
 	"github.com/palisade-dev/palisade/internal/event"
@@ -42,7 +42,7 @@ type Options struct {
 	Pods PodGetter
 	// Contain carries out isolate and terminate; nil when the agent has no
 	// access to the cluster (such matches are recorded, not acted on).
-	Contain *continuous.Containment
+	Contain *containment.Containment
 	Sink    event.Sink
 	Cluster string
 	// Queue bounds the matches waiting for a response (1024 when zero);
@@ -364,7 +364,7 @@ func (r *Responder) contain(ctx context.Context, pod *corev1.Pod, action policy.
 	var err error
 	switch action {
 	case policy.ActionIsolate:
-		out, err = r.opts.Contain.Isolate(ctx, pod, continuous.IsolatedByRuntime, rule, why)
+		out, err = r.opts.Contain.Isolate(ctx, pod, containment.IsolatedByRuntime, rule, why)
 		if err == nil && out == "" {
 			out = "(pod already isolated)"
 		}

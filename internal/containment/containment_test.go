@@ -1,4 +1,4 @@
-package continuous
+package containment
 
 import (
 	"testing"
@@ -22,7 +22,7 @@ func TestReleaseLeavesRuntimeIsolation(t *testing.T) {
 	}
 	runtimePod, continuousPod := isolated("incident", IsolatedByRuntime), isolated("drifted", IsolatedByContinuous)
 	client := fake.NewClientset(runtimePod, continuousPod)
-	c, err := NewContainment(ContainmentOptions{Client: client})
+	c, err := New(Options{Client: client})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestContainmentRecordsKubernetesEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.Shutdown()
-	c, err := NewContainment(ContainmentOptions{Client: client, Events: rec})
+	c, err := New(Options{Client: client, Events: rec})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package continuous
+package containment
 
 import (
 	"context"
@@ -62,8 +62,8 @@ type isolationNote struct {
 	Rule string `json:"rule,omitempty"`
 }
 
-// ContainmentOptions configure a Containment.
-type ContainmentOptions struct {
+// Options configure a Containment.
+type Options struct {
 	Client kubernetes.Interface
 	// DryRun records what isolate and terminate would do, and does
 	// nothing.
@@ -87,13 +87,13 @@ type ContainmentOptions struct {
 // The continuous checks and the runtime responder share one, so that the
 // deletion rate is the agent's.
 type Containment struct {
-	opts    ContainmentOptions
+	opts    Options
 	log     *slog.Logger
 	limiter *rate.Limiter
 }
 
-// NewContainment returns a Containment.
-func NewContainment(opts ContainmentOptions) (*Containment, error) {
+// New returns a Containment.
+func New(opts Options) (*Containment, error) {
 	if opts.Client == nil {
 		return nil, errors.New("containment: a Kubernetes client is required")
 	}
@@ -115,6 +115,12 @@ func NewContainment(opts ContainmentOptions) (*Containment, error) {
 	return &Containment{opts: opts, log: opts.Logger,
 		limiter: rate.NewLimiter(rate.Limit(float64(opts.TerminateRate)/60), opts.TerminateBurst)}, nil
 }
+
+// DefaultTerminateRate is how many pods may be deleted per minute.
+const DefaultTerminateRate = 10
+
+// TerminateRate is how many pods may be deleted per minute.
+func (c *Containment) TerminateRate() int { return c.opts.TerminateRate }
 
 // DryRun reports whether containment only records what it would do.
 func (c *Containment) DryRun() bool { return c.opts.DryRun }
