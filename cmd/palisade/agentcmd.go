@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/agent"
-	"github.com/palisade-dev/palisade/internal/policyreport"
-	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/enforce/policyreport"
+	"github.com/palisade-dev/palisade/internal/supply/signature"
 )
 
 func newAgentCmd() *cobra.Command {

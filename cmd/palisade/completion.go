@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
 // Shell completion of flag values and arguments. Cobra's own `completion`

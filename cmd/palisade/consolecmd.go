@@ -14,11 +14,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-dev/palisade/internal/console"
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store/backend"
 	"github.com/palisade-dev/palisade/internal/console/ui"
-	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/store/backend"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
 // consoleConfig is the console's typed configuration.
@@ -141,7 +141,7 @@ func newConsoleMigrateCmd() *cobra.Command {
 // runConsole serves until ctx ends. ready, when not nil, receives the bound
 // address.
 func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out interface{ Write([]byte) (int, error) }, ready chan<- net.Addr) error {
-	admin, created, err := console.LoadOrCreateToken(cfg.adminTokenFile)
+	admin, created, err := service.LoadOrCreateToken(cfg.adminTokenFile)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	}
 	var viewer string
 	if cfg.viewerTokenFile != "" {
-		if viewer, created, err = console.LoadOrCreateToken(cfg.viewerTokenFile); err != nil {
+		if viewer, created, err = service.LoadOrCreateToken(cfg.viewerTokenFile); err != nil {
 			return err
 		}
 		if created {
@@ -166,7 +166,7 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	if err != nil {
 		return err
 	}
-	svc := console.New(console.Options{Store: st, Registry: reg})
+	svc := service.New(service.Options{Store: st, Registry: reg})
 	n, err := svc.LoadScanResults(ctx)
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
-	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
 // consoleOps are the console's probes and Prometheus metrics

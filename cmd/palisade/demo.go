@@ -24,12 +24,12 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/palisade-dev/palisade/internal/admission"
 	"github.com/palisade-dev/palisade/internal/agent"
-	"github.com/palisade-dev/palisade/internal/backoff"
-	"github.com/palisade-dev/palisade/internal/devcert"
-	"github.com/palisade-dev/palisade/internal/progress"
-	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/enforce/admission"
+	"github.com/palisade-dev/palisade/internal/platform/backoff"
+	"github.com/palisade-dev/palisade/internal/platform/devcert"
+	"github.com/palisade-dev/palisade/internal/platform/progress"
 )
 
 //go:embed demo-policy.yaml

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-dev/palisade/internal/version"
+	"github.com/palisade-dev/palisade/internal/platform/version"
 )
 
 // exitError carries a process exit code out of a command.

@@ -6,10 +6,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-dev/palisade/internal/core/importer"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
-	"github.com/palisade-dev/palisade/internal/importer"
-	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/rules"
 )
 
 func newPolicyCmd() *cobra.Command {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-dev/palisade/internal/apiclient"
-	"github.com/palisade-dev/palisade/internal/console"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/platform/apiclient"
 )
 
 // tokenEnv gives `palisade results` the console token when --token-file is
@@ -144,7 +144,7 @@ func importReport(ctx context.Context, api *adminClient, file string, out, errOu
 	}
 	switch {
 	case code == http.StatusOK:
-		var sum console.ImportSummary
+		var sum service.ImportSummary
 		if err := json.Unmarshal(body, &sum); err != nil {
 			return false, fmt.Errorf("%s: the console's answer: %w", file, err)
 		}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/core/falco/k8saudit"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
-	"github.com/palisade-dev/palisade/internal/falco"
-	"github.com/palisade-dev/palisade/internal/falco/k8saudit"
 )
 
 func newRuntimeCmd() *cobra.Command {

@@ -32,7 +32,7 @@ func TestRuntimeValidate(t *testing.T) {
 }
 
 func TestRuntimeEval(t *testing.T) {
-	code, out, errOut := palisade(t, "", "runtime", "eval", "--rules", k8sAuditRules, "../../internal/falco/k8saudit/testdata/crb-cluster-admin.json")
+	code, out, errOut := palisade(t, "", "runtime", "eval", "--rules", k8sAuditRules, "../../internal/core/falco/k8saudit/testdata/crb-cluster-admin.json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

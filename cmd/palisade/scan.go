@@ -13,16 +13,16 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/palisade-dev/palisade/internal/clusterscan"
-	"github.com/palisade-dev/palisade/internal/engine"
-	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/policyreport"
-	"github.com/palisade-dev/palisade/internal/progress"
-	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/scan"
-	"github.com/palisade-dev/palisade/internal/signature"
+	"github.com/palisade-dev/palisade/internal/core/engine"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/enforce/clusterscan"
+	"github.com/palisade-dev/palisade/internal/enforce/policyreport"
+	"github.com/palisade-dev/palisade/internal/enforce/scan"
+	"github.com/palisade-dev/palisade/internal/platform/progress"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/supply/signature"
 )
 
 func newScanCmd() *cobra.Command {

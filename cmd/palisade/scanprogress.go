@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/palisade-dev/palisade/internal/scan"
+	"github.com/palisade-dev/palisade/internal/enforce/scan"
 )
 
 // countingWriter passes a scan's report through and counts what went by,

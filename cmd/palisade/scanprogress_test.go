@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/scan"
+	"github.com/palisade-dev/palisade/internal/enforce/scan"
 )
 
 // nopWriter is a report writer that keeps nothing.

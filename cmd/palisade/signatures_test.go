@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/signature/signaturetest"
+	"github.com/palisade-dev/palisade/internal/supply/signature/signaturetest"
 )
 
 func TestScanVerifiesSignatures(t *testing.T) {

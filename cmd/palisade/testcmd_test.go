@@ -39,7 +39,7 @@ func TestTestExampleSuite(t *testing.T) {
 }
 
 func TestTestFailingAndBadSuites(t *testing.T) {
-	code, out, _ := palisade(t, "", "test", "-o", "json", "../../internal/policytest/testdata/failing")
+	code, out, _ := palisade(t, "", "test", "-o", "json", "../../internal/enforce/policytest/testdata/failing")
 	var rep struct {
 		Tests []struct {
 			Cases []struct {

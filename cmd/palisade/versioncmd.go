@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/palisade-dev/palisade/internal/version"
+	"github.com/palisade-dev/palisade/internal/platform/version"
 )
 
 func newVersionCmd() *cobra.Command {

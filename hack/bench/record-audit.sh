@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Records real kube-apiserver audit events for the runtime benchmark
-# (internal/responder/testdata/recorded-audit.jsonl): a control plane from
+# (internal/enforce/responder/testdata/recorded-audit.jsonl): a control plane from
 # hack/ with Falco's published audit policy writes its audit log while a
 # workload runs (deployments, pods some privileged, secrets, configmaps,
 # exec attempts, a ClusterRoleBinding to cluster-admin, a wildcard
 # ClusterRole, a NodePort Service, list and get traffic).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=${1:-internal/responder/testdata/recorded-audit.jsonl}
+out=${1:-internal/enforce/responder/testdata/recorded-audit.jsonl}
 dir=$(mktemp -d)
 export PALISADE_CONTROLPLANE_DIR="$dir/cp"
 trap 'hack/controlplane.sh down >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT

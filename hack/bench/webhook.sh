@@ -10,7 +10,7 @@
 # Builds bin/palisade and the load tool, makes a self-signed ECDSA
 # certificate for 127.0.0.1 (openssl), writes a policy holding every
 # deployment rule of the recommended and restricted presets (read from
-# internal/policy/presets), starts the agent on a free port, waits for
+# internal/core/policy/presets), starts the agent on a free port, waits for
 # /readyz, sends BENCH_N (default 200000) reviews BENCH_C (default 64) at a
 # time, then prints the agent's peak RSS (VmHWM) and stops it. The agent and
 # the load tool share the machine's cores. Set KEEP=1 to keep the temp dir
@@ -53,7 +53,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 # The deployment rules of a preset: the "- {rule: ...}" lines of its
 # deployment tab.
 preset_rules() {
-	awk '/^    deployment:/{f=1;next} /^    [a-z]+:/{f=0} f && /- \{rule:/' "$root/internal/policy/presets/$1.yaml"
+	awk '/^    deployment:/{f=1;next} /^    [a-z]+:/{f=0} f && /- \{rule:/' "$root/internal/core/policy/presets/$1.yaml"
 }
 {
 	cat <<-EOF

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/engine"
+	"github.com/palisade-dev/palisade/internal/core/engine"
 )
 
 // BenchmarkPolicyPropagation measures the time from PATCH

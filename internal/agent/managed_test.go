@@ -18,14 +18,14 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/palisade-dev/palisade/internal/console"
 	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/console/consoletest"
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
-	"github.com/palisade-dev/palisade/internal/devcert"
-	"github.com/palisade-dev/palisade/internal/engine"
-	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/core/engine"
+	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/platform/devcert"
 )
 
 const adminToken = "admin-token-for-agent-tests"
@@ -34,7 +34,7 @@ const adminToken = "admin-token-for-agent-tests"
 // can be stopped and started again on the same address, as an outage.
 type consoleFixture struct {
 	t     testing.TB
-	svc   *console.Service
+	svc   *service.Service
 	st    store.Store
 	addr  string
 	srv   *http.Server

@@ -9,7 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/palisade-dev/palisade/internal/eventqueue"
+	"github.com/palisade-dev/palisade/internal/platform/eventqueue"
 )
 
 // queueCollectors exposes the event queue's state on /metrics.

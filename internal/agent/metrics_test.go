@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/webhook"
+	"github.com/palisade-dev/palisade/internal/enforce/webhook"
 )
 
 // --metrics-bind-address: /metrics in plain HTTP, nothing else.

@@ -12,10 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/core/engine"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
-	"github.com/palisade-dev/palisade/internal/engine"
-	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/rules"
 )
 
 // PolicyFile holds the policy compiled from a file and swaps in a new one

@@ -13,13 +13,13 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/palisade-dev/palisade/internal/containment"
+	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
-	"github.com/palisade-dev/palisade/internal/event"
-	"github.com/palisade-dev/palisade/internal/falco"
-	"github.com/palisade-dev/palisade/internal/kubeevent"
-	"github.com/palisade-dev/palisade/internal/responder"
-	"github.com/palisade-dev/palisade/internal/webhook"
+	"github.com/palisade-dev/palisade/internal/enforce/containment"
+	"github.com/palisade-dev/palisade/internal/enforce/responder"
+	"github.com/palisade-dev/palisade/internal/enforce/webhook"
+	"github.com/palisade-dev/palisade/internal/platform/kubeevent"
 )
 
 // cluster is the agent's access to the API server (nil fields without it).

@@ -17,9 +17,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/palisade-dev/palisade/internal/atomicfile"
 	"github.com/palisade-dev/palisade/internal/console/agentclient"
-	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/platform/atomicfile"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )

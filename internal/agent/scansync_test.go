@@ -12,8 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/palisade-dev/palisade/internal/console/agentclient"
-	"github.com/palisade-dev/palisade/internal/fixture"
-	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
 

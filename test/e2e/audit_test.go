@@ -175,7 +175,7 @@ spec:
 	}
 
 	// PolicyReports: the CRD is left installed for later runs.
-	if out, err := kubectlIn(context.Background(), "", "", "apply", "-f", "../../internal/policyreport/testdata/policyreport-crd.yaml"); err != nil {
+	if out, err := kubectlIn(context.Background(), "", "", "apply", "-f", "../../internal/enforce/policyreport/testdata/policyreport-crd.yaml"); err != nil {
 		t.Fatalf("apply CRD: %v: %s", err, out)
 	}
 	if r := kubectl(context.Background(), "", "wait", "--for", "condition=established", "--timeout=30s", "crd/policyreports.wgpolicyk8s.io"); r.err != nil {

@@ -315,7 +315,7 @@ namespaced:
 // PolicyReport: counts and the failing pods.
 func TestContinuousPolicyReports(t *testing.T) {
 	const ns = "cont-report"
-	if out, err := kubectlIn(context.Background(), "", "", "apply", "-f", "../../internal/policyreport/testdata/policyreport-crd.yaml"); err != nil {
+	if out, err := kubectlIn(context.Background(), "", "", "apply", "-f", "../../internal/enforce/policyreport/testdata/policyreport-crd.yaml"); err != nil {
 		t.Fatalf("install the PolicyReport CRD: %v: %s", err, out)
 	}
 	waitFor(t, "the PolicyReport API", 20*time.Second, func() bool {

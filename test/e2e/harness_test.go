@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/admission"
-	"github.com/palisade-dev/palisade/internal/devcert"
-	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/enforce/admission"
+	"github.com/palisade-dev/palisade/internal/platform/devcert"
 )
 
 // WebhookName is the name kubectl prints in denials.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/signature/signaturetest"
+	"github.com/palisade-dev/palisade/internal/supply/signature/signaturetest"
 )
 
 // signedPolicy enables imagesNotSigned with key, at action, in namespace

@@ -14,7 +14,7 @@
 // under a policy that blocks podSecurityStandard restricted, such as the
 // one hack/bench/webhook.sh writes.
 //
-// The objects mirror those of BenchmarkValidate in internal/webhook.
+// The objects mirror those of BenchmarkValidate in internal/enforce/webhook.
 //
 // Only the standard library: net/http negotiates HTTP/2 over TLS itself.
 package main
@@ -37,7 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/benchdata"
+	"github.com/palisade-dev/palisade/internal/platform/benchdata"
 )
 
 func main() {

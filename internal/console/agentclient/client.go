@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/apiclient"
-	"github.com/palisade-dev/palisade/internal/event"
-	"github.com/palisade-dev/palisade/internal/eventqueue"
+	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/platform/apiclient"
+	"github.com/palisade-dev/palisade/internal/platform/eventqueue"
 	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/consoletest"
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
-	"github.com/palisade-dev/palisade/internal/fixture"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 const shopAPIDigest = "sha256:9c1e4b7a2d5f8e0c3b6a9d2f5e8c1b4a7d0e3f6c9b2a5d8e1f4c7b0a3d6e9f2c"

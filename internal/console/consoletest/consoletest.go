@@ -8,15 +8,15 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/store"
-	"github.com/palisade-dev/palisade/internal/store/sqlite"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/console/store/sqlite"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
 // New returns a console service on a fresh SQLite store, closed when the
 // test ends, with the store and the catalog it uses.
-func New(tb testing.TB) (*console.Service, store.Store, *rules.Registry) {
+func New(tb testing.TB) (*service.Service, store.Store, *rules.Registry) {
 	tb.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "palisade.db"))
 	if err != nil {
@@ -27,7 +27,7 @@ func New(tb testing.TB) (*console.Service, store.Store, *rules.Registry) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc := console.New(console.Options{Store: st, Registry: reg})
+	svc := service.New(service.Options{Store: st, Registry: reg})
 	if _, err := svc.LoadScanResults(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/event"
-	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/store/storetest"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store/storetest"
+	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
 // BenchmarkAgentIngest measures POST /api/v1/agent/events end to end over
@@ -40,7 +40,7 @@ func BenchmarkAgentIngest(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/times=%s/agents=%d", be.Name, bc.times, agents), func(b *testing.B) {
 				st, _ := be.Open(b)
 				defer st.Close()
-				svc := console.New(console.Options{Store: st, Registry: reg})
+				svc := service.New(service.Options{Store: st, Registry: reg})
 				srv := httptest.NewServer(New(Options{Service: svc, AdminToken: admin}))
 				defer srv.Close()
 				tokens := make([]string, agents)
@@ -127,7 +127,7 @@ func ingestBody(i, n int, end time.Time, scattered bool, r *mrand.Rand) []byte {
 // BenchmarkListEventsHTTP measures GET /api/v1/events (a page of 100, with a
 // filter) over loopback HTTP on 10,000 stored events: what the REST layer
 // adds to the store's ListEvents (measured over 1,000,000 events in
-// internal/store).
+// internal/console/store).
 //
 //	go test ./internal/console/httpapi -run '^$' -bench ListEventsHTTP
 func BenchmarkListEventsHTTP(b *testing.B) {
@@ -137,7 +137,7 @@ func BenchmarkListEventsHTTP(b *testing.B) {
 	}
 	st, _ := storetest.Backends(b)[0].Open(b)
 	defer st.Close()
-	svc := console.New(console.Options{Store: st, Registry: reg})
+	svc := service.New(service.Options{Store: st, Registry: reg})
 	srv := httptest.NewServer(New(Options{Service: svc, AdminToken: admin}))
 	defer srv.Close()
 	if _, _, err := svc.RegisterCluster(context.Background(), "prod"); err != nil {

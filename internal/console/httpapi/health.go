@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
 // SchemaReader is what readiness asks of the store.

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
 // ClusterLister is what the agents' metric asks of the store.

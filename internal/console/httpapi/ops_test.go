@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/rules"
-	"github.com/palisade-dev/palisade/internal/store"
-	"github.com/palisade-dev/palisade/internal/store/sqlite"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/console/store/sqlite"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
 // opsServer is the console's handler as `palisade console` wires it: the
@@ -40,7 +40,7 @@ func newOpsServer(t *testing.T) opsServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := console.New(console.Options{Store: st, Registry: reg})
+	svc := service.New(service.Options{Store: st, Registry: reg})
 	t.Cleanup(svc.Shutdown)
 	m := NewMetrics(MetricsOptions{Clusters: st})
 	h := NewHealth(HealthOptions{Store: st, MaxAge: time.Nanosecond})

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/event"
-	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
 //go:embed openapi.yaml

@@ -10,7 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/palisade-dev/palisade/internal/console/consoletest"
-	"github.com/palisade-dev/palisade/internal/fixture"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 // trivyReport reads a real Trivy report kept in the repository's testdata/.

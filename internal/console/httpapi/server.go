@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
 
@@ -27,7 +27,7 @@ const (
 
 // Options configure the API.
 type Options struct {
-	Service     *console.Service
+	Service     *service.Service
 	AdminToken  string
 	ViewerToken string // optional
 	Logger      *slog.Logger
@@ -159,7 +159,7 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 
 // storeError maps service and store errors to status codes.
 func (a *API) storeError(w http.ResponseWriter, err error) {
-	var inv *console.InvalidError
+	var inv *service.InvalidError
 	var report *scanreport.Error
 	switch {
 	case errors.As(err, &inv):

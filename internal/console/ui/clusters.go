@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
 func (u *UI) clusterRoutes() {
@@ -65,13 +65,13 @@ func (u *UI) clusterItems(r *http.Request, cs []store.Cluster) ([]clusterItem, [
 	items := make([]clusterItem, 0, len(cs))
 	for _, c := range cs {
 		it := clusterItem{Name: c.Name, Policy: c.Policy, CreatedAt: c.CreatedAt, LastSeen: c.LastSeen,
-			LastSeenAgo: ago(now, c.LastSeen), AgentPolicy: c.AgentPolicy, Current: console.NoPolicyETag}
+			LastSeenAgo: ago(now, c.LastSeen), AgentPolicy: c.AgentPolicy, Current: service.NoPolicyETag}
 		if d, ok := byName[c.Policy]; ok {
 			rulesets, err := u.opts.Service.BoundRulesets(r.Context(), d)
 			if err != nil {
 				return nil, nil, err
 			}
-			it.Current, it.CurrentVersion = console.PolicyETag(d, rulesets), d.Version
+			it.Current, it.CurrentVersion = service.PolicyETag(d, rulesets), d.Version
 		}
 		switch {
 		case c.LastSeen.IsZero():
@@ -150,7 +150,7 @@ func (u *UI) registerCluster(w http.ResponseWriter, r *http.Request, p *page) {
 	svc := u.opts.Service
 	c, token, err := svc.RegisterCluster(r.Context(), f.Name.Value)
 	if err != nil {
-		var inv *console.InvalidError
+		var inv *service.InvalidError
 		switch {
 		case errors.As(err, &inv):
 			f.Name.addErr(inv.Error())

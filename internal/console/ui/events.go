@@ -13,10 +13,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/palisade-dev/palisade/internal/event"
-	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/store"
-	"github.com/palisade-dev/palisade/internal/store/cursor"
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/console/store/cursor"
+	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/core/policy"
 )
 
 // eventPageSize is how many events a page of the trail shows.

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
 // idMillis reads the time of today's UUIDv7 IDs and of the 32-hex-digit IDs

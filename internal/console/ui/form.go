@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/palisade-dev/palisade/internal/image"
-	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
 // The policy editor keeps what the user typed as strings, so a form that

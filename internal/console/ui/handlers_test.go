@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/event"
+	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
 func TestLoginAndLogout(t *testing.T) {

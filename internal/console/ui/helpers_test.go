@@ -12,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/console"
 	"github.com/palisade-dev/palisade/internal/console/consoletest"
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
-	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
 const adminToken, viewerToken = "admin-token-for-ui-tests", "viewer-token-for-ui-tests"
@@ -24,7 +24,7 @@ const adminToken, viewerToken = "admin-token-for-ui-tests", "viewer-token-for-ui
 // `palisade console` serves them) on a SQLite store in a temporary folder.
 type consoleServer struct {
 	*httptest.Server
-	svc *console.Service
+	svc *service.Service
 	reg *rules.Registry
 }
 

@@ -12,9 +12,9 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/store"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/core/policy"
 )
 
 func (u *UI) policyRoutes() {
@@ -178,7 +178,7 @@ func (u *UI) savePolicy(w http.ResponseWriter, r *http.Request, p *page, existin
 // policyProblem puts a service error on the form; shown is false for
 // errors the user cannot act on.
 func policyProblem(f *policyForm, fields paths, err error) (status int, shown bool) {
-	var inv *console.InvalidError
+	var inv *service.InvalidError
 	switch {
 	case errors.As(err, &inv):
 		if inv.Err != nil {
@@ -275,7 +275,7 @@ func (u *UI) saveYAML(w http.ResponseWriter, r *http.Request, p *page, existing 
 		http.Redirect(w, r, "/policies/"+url.PathEscape(doc.Name)+"/yaml?msg=saved", http.StatusSeeOther)
 		return
 	}
-	var inv *console.InvalidError
+	var inv *service.InvalidError
 	status := http.StatusConflict
 	switch {
 	case errors.As(err, &inv):

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/console"
-	"github.com/palisade-dev/palisade/internal/policy"
-	"github.com/palisade-dev/palisade/internal/rules"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
 //go:embed templates/*.html static/*
@@ -22,7 +22,7 @@ var files embed.FS
 
 // Options configure the UI.
 type Options struct {
-	Service *console.Service
+	Service *service.Service
 	// Registry is the rule catalog the policy editor lists (rules.Builtin
 	// when nil); it should be the one the service validates with.
 	Registry *rules.Registry

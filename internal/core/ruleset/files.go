@@ -8,8 +8,8 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/palisade-dev/palisade/internal/falco"
-	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/core/policy"
 )
 
 // IsRulesetDocument reports whether data holds Palisade documents

@@ -7,9 +7,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/palisade-dev/palisade/internal/falco"
-	"github.com/palisade-dev/palisade/internal/falco/k8saudit"
-	"github.com/palisade-dev/palisade/internal/fixture"
+	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/core/falco/k8saudit"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 // sharedRules is the folder of Falco's published rules files kept in the
@@ -94,7 +94,7 @@ func TestAuditFixtures(t *testing.T) {
 	dec := k8saudit.NewDecoder()
 	for file, want := range tests {
 		t.Run(file, func(t *testing.T) {
-			data, err := os.ReadFile(fixture.Repo(t, "internal/falco/k8saudit/testdata", file))
+			data, err := os.ReadFile(fixture.Repo(t, "internal/core/falco/k8saudit/testdata", file))
 			if err != nil {
 				t.Fatal(err)
 			}

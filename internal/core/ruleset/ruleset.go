@@ -12,10 +12,10 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/palisade-dev/palisade/internal/falco"
-	"github.com/palisade-dev/palisade/internal/falco/k8saudit"
-	"github.com/palisade-dev/palisade/internal/falco/syscall"
-	"github.com/palisade-dev/palisade/internal/policy"
+	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/core/falco/k8saudit"
+	"github.com/palisade-dev/palisade/internal/core/falco/syscall"
+	"github.com/palisade-dev/palisade/internal/core/policy"
 )
 
 // Plugins are the Falco plugins whose fields Palisade's sources provide,

@@ -10,7 +10,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/palisade-dev/palisade/internal/document"
+	"github.com/palisade-dev/palisade/internal/core/document"
 )
 
 // maxProblems caps the problems one import reports.

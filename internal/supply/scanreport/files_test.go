@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/core/image"
 
 	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )

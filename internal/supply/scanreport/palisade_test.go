@@ -10,7 +10,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 
-	"github.com/palisade-dev/palisade/internal/fixture"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 func TestImportPalisade(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/palisade-dev/palisade/internal/fixture"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 
 	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )

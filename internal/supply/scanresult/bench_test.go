@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/core/image"
 )
 
 const benchImages = 100_000

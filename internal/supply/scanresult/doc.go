@@ -9,7 +9,7 @@
 //
 // An Image is identified by its manifest digests first ("sha256:..."), by
 // its image ID (configuration digest) too, and by its tags normalised as
-// the container runtime reads them (internal/image: "nginx:1.25" is
+// the container runtime reads them (internal/core/image: "nginx:1.25" is
 // "docker.io/library/nginx:1.25"). It records the scans done
 // (vulnerability, malware, secret), each with its time and scanner, and
 // their findings. A scan without findings is a clean scan; a scan type

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/core/image"
 )
 
 // validDigest reports whether d is a content digest as registries write

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/core/image"
 )
 
 // Index holds scan results in memory, by digest and by normalised

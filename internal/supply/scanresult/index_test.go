@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/palisade-dev/palisade/internal/image"
+	"github.com/palisade-dev/palisade/internal/core/image"
 )
 
 const digestC = "sha256:c0ffee0000000000000000000000000000000000000000000000000000000000"

@@ -1,6 +1,6 @@
 package trust
 
-import "github.com/palisade-dev/palisade/internal/image"
+import "github.com/palisade-dev/palisade/internal/core/image"
 
 // Status is a verification's verdict.
 type Status uint8

@@ -1,0 +1,176 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+)
+
+// AgentPolicy is what an agent pulls: its cluster's policy (nil when none
+// is assigned) and an ETag that changes whenever it does.
+type AgentPolicy struct {
+	ETag   string          `json:"etag"`
+	Policy json.RawMessage `json:"policy"`
+	// Rulesets are the stored RuntimeRulesets the policy's runtime tabs
+	// bind, by name (names the console does not store are the agent's
+	// built-in rulesets).
+	Rulesets []json.RawMessage `json:"rulesets,omitempty"`
+}
+
+// AgentPolicyFor returns the cluster's policy. When etag equals the current
+// one it waits up to wait for a change (long poll) and reports changed
+// false if none came. It records that the agent called, and the version it
+// says it enforces (enforcing, "" for nothing: an agent may know a newer
+// version than it enforces, when it refused that one).
+func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag, enforcing string, wait time.Duration) (AgentPolicy, bool, error) {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		ch := s.notify.channel(cluster)
+		ap, err := s.currentPolicy(ctx, cluster)
+		if err != nil {
+			return AgentPolicy{}, false, err
+		}
+		_ = s.store.SeeAgent(ctx, cluster, s.now().UTC(), enforcing)
+		if ap.ETag != etag || wait <= 0 {
+			return ap, ap.ETag != etag, nil
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return ap, false, nil
+		case <-s.closing:
+			return ap, false, nil
+		case <-ctx.Done():
+			return ap, false, ctx.Err()
+		}
+	}
+}
+
+// NoPolicyETag is the ETag agents see while their cluster has no policy.
+const NoPolicyETag = `"none"`
+
+// PolicyETag is the ETag agents see for the stored policy d and the
+// rulesets it binds (their bodies, in name order); an agent that reports
+// it enforces exactly that.
+func PolicyETag(d store.Document, rulesets []store.Document) string {
+	h := sha256.New()
+	h.Write(d.Body)
+	for _, r := range rulesets {
+		h.Write([]byte{0})
+		h.Write([]byte(r.Name))
+		h.Write([]byte{0})
+		h.Write(r.Body)
+	}
+	return `"` + d.Name + "-" + hex.EncodeToString(h.Sum(nil)[:6]) + `"`
+}
+
+// BoundRulesets returns the stored rulesets policy d binds, in name order.
+func (s *Service) BoundRulesets(ctx context.Context, d store.Document) ([]store.Document, error) {
+	var p policy.Policy
+	if err := json.Unmarshal(d.Body, &p); err != nil {
+		return nil, fmt.Errorf("stored policy %s: %w", d.Name, err)
+	}
+	names := map[string]bool{}
+	defs := []policy.Definition{p.Spec.ClusterWide}
+	for _, n := range p.Spec.Namespaced {
+		defs = append(defs, n.Definition)
+	}
+	for _, def := range defs {
+		if def.Runtime != nil {
+			for _, b := range def.Runtime.Rulesets {
+				names[b.Ruleset] = true
+			}
+		}
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	var out []store.Document
+	for _, n := range sorted {
+		r, err := s.store.GetRuleset(ctx, n)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // a built-in ruleset, or one not stored yet
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolicy, error) {
+	c, err := s.store.GetCluster(ctx, cluster)
+	if err != nil {
+		return AgentPolicy{}, err
+	}
+	if c.Policy == "" {
+		return AgentPolicy{ETag: NoPolicyETag, Policy: json.RawMessage("null")}, nil
+	}
+	d, err := s.store.GetPolicy(ctx, c.Policy)
+	if errors.Is(err, store.ErrNotFound) {
+		return AgentPolicy{ETag: NoPolicyETag, Policy: json.RawMessage("null")}, nil
+	}
+	if err != nil {
+		return AgentPolicy{}, err
+	}
+	rulesets, err := s.BoundRulesets(ctx, d)
+	if err != nil {
+		return AgentPolicy{}, err
+	}
+	ap := AgentPolicy{ETag: PolicyETag(d, rulesets), Policy: d.Body}
+	for _, r := range rulesets {
+		ap.Rulesets = append(ap.Rulesets, r.Body)
+	}
+	return ap, nil
+}
+
+// notifier wakes long polls: each cluster has a channel that is closed
+// (and replaced) when something it serves changes.
+type notifier struct {
+	mu sync.Mutex
+	ch map[string]chan struct{}
+}
+
+func newNotifier() *notifier { return &notifier{ch: map[string]chan struct{}{}} }
+
+func (n *notifier) channel(cluster string) <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	c, ok := n.ch[cluster]
+	if !ok {
+		c = make(chan struct{})
+		n.ch[cluster] = c
+	}
+	return c
+}
+
+func (n *notifier) wake(cluster string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if c, ok := n.ch[cluster]; ok {
+		close(c)
+		delete(n.ch, cluster)
+	}
+}
+
+func (n *notifier) wakeAll() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for k, c := range n.ch {
+		close(c)
+		delete(n.ch, k)
+	}
+}

@@ -1,0 +1,253 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
+	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+)
+
+// Options configure a Service.
+type Options struct {
+	Store    store.Store
+	Registry *rules.Registry
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Service implements the console's use cases.
+type Service struct {
+	store  store.Store
+	reg    *rules.Registry
+	now    func() time.Time
+	notify *notifier
+
+	// scans is the scan-result index, a mirror of the store's scan images;
+	// scanMu serialises its changes (imports, loading).
+	scans  atomic.Pointer[scanresult.Index]
+	scanMu sync.Mutex
+
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+// New returns a Service. Its scan-result index is empty until
+// LoadScanResults fills it from the store.
+func New(opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, notify: newNotifier(), closing: make(chan struct{})}
+	s.scans.Store(scanresult.NewIndex())
+	return s
+}
+
+// Shutdown ends every long poll now (each answers "unchanged") and makes
+// later ones return at once: the console is stopping.
+func (s *Service) Shutdown() {
+	s.closeOnce.Do(func() { close(s.closing) })
+}
+
+// InvalidError is a document that does not validate; the REST API answers
+// it with 422 and every problem.
+type InvalidError struct {
+	Problems []policy.Problem
+	// Err is set for problems without a field (unreadable input).
+	Err error
+}
+
+func (e *InvalidError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return (&policy.ValidationError{Problems: e.Problems}).Error()
+}
+
+// parse validates body (YAML or JSON) holding exactly one document of kind
+// and returns its name and canonical JSON.
+func (s *Service) parse(body []byte, kind string) (string, []byte, error) {
+	b, err := policy.Load("request body", body, s.reg)
+	if err != nil {
+		var ve *policy.ValidationError
+		if errors.As(err, &ve) {
+			return "", nil, &InvalidError{Problems: ve.Problems}
+		}
+		return "", nil, &InvalidError{Err: err}
+	}
+	switch {
+	case kind == policy.KindPolicy && len(b.Policies) == 1 && len(b.Rulesets) == 0:
+		j, err := json.Marshal(b.Policies[0])
+		return b.Policies[0].Metadata.Name, j, err
+	case kind == policy.KindRuntimeRuleset && len(b.Rulesets) == 1 && len(b.Policies) == 0:
+		rs := b.Rulesets[0]
+		if _, diags := ruleset.Compile(rs); diags.HasErrors() {
+			// The Falco items themselves: every error, named by its item.
+			var problems []policy.Problem
+			for _, d := range diags.Errors() {
+				problems = append(problems, policy.Problem{Source: "request body",
+					Err: field.Invalid(field.NewPath("spec", "falcoRules"), d.Item, d.Code+": "+d.Message)})
+			}
+			return "", nil, &InvalidError{Problems: problems}
+		}
+		j, err := json.Marshal(rs)
+		return rs.Metadata.Name, j, err
+	}
+	return "", nil, &InvalidError{Err: fmt.Errorf("the body must hold exactly one %s document", kind)}
+}
+
+// CreatePolicy validates and stores a new policy.
+func (s *Service) CreatePolicy(ctx context.Context, body []byte) (store.Document, error) {
+	name, j, err := s.parse(body, policy.KindPolicy)
+	if err != nil {
+		return store.Document{}, err
+	}
+	return s.store.CreatePolicy(ctx, name, j)
+}
+
+// UpdatePolicy validates and replaces policy name; version 0 updates
+// unconditionally. Agents of clusters assigned the policy are woken.
+func (s *Service) UpdatePolicy(ctx context.Context, name string, body []byte, version int64) (store.Document, error) {
+	got, j, err := s.parse(body, policy.KindPolicy)
+	if err != nil {
+		return store.Document{}, err
+	}
+	if got != name {
+		return store.Document{}, &InvalidError{Err: fmt.Errorf("metadata.name %q does not match the policy %q in the path", got, name)}
+	}
+	d, err := s.store.UpdatePolicy(ctx, name, j, version)
+	if err == nil {
+		s.notify.wakeAll()
+	}
+	return d, err
+}
+
+// CreateRuleset validates and stores a new runtime ruleset.
+func (s *Service) CreateRuleset(ctx context.Context, body []byte) (store.Document, error) {
+	name, j, err := s.parse(body, policy.KindRuntimeRuleset)
+	if err != nil {
+		return store.Document{}, err
+	}
+	d, err := s.store.CreateRuleset(ctx, name, j)
+	if err == nil {
+		s.notify.wakeAll() // a policy may bind it already
+	}
+	return d, err
+}
+
+// UpdateRuleset validates and replaces ruleset name.
+func (s *Service) UpdateRuleset(ctx context.Context, name string, body []byte, version int64) (store.Document, error) {
+	got, j, err := s.parse(body, policy.KindRuntimeRuleset)
+	if err != nil {
+		return store.Document{}, err
+	}
+	if got != name {
+		return store.Document{}, &InvalidError{Err: fmt.Errorf("metadata.name %q does not match the ruleset %q in the path", got, name)}
+	}
+	d, err := s.store.UpdateRuleset(ctx, name, j, version)
+	if err == nil {
+		s.notify.wakeAll()
+	}
+	return d, err
+}
+
+// RegisterCluster creates a cluster and returns its agent token, which is
+// shown once: only its hash is kept.
+func (s *Service) RegisterCluster(ctx context.Context, name string) (store.Cluster, string, error) {
+	if msgs := validation.IsDNS1123Subdomain(name); len(msgs) > 0 {
+		return store.Cluster{}, "", &InvalidError{Err: fmt.Errorf("cluster name %q: %s", name, msgs[0])}
+	}
+	token, err := NewToken()
+	if err != nil {
+		return store.Cluster{}, "", err
+	}
+	c, err := s.store.CreateCluster(ctx, store.Cluster{Name: name, TokenHash: HashToken(token), CreatedAt: s.now().UTC()})
+	if err != nil {
+		return store.Cluster{}, "", err
+	}
+	return c, token, nil
+}
+
+// AssignPolicy assigns policy ("" to clear) to a cluster and wakes its
+// agent.
+func (s *Service) AssignPolicy(ctx context.Context, cluster, policyName string) (store.Cluster, error) {
+	c, err := s.store.AssignPolicy(ctx, cluster, policyName)
+	if err == nil {
+		s.notify.wake(cluster)
+	}
+	return c, err
+}
+
+// DeleteCluster removes a cluster; its token stops working at once.
+func (s *Service) DeleteCluster(ctx context.Context, name string) error {
+	err := s.store.DeleteCluster(ctx, name)
+	if err == nil {
+		s.notify.wake(name)
+	}
+	return err
+}
+
+// Store gives read access to what the service keeps.
+func (s *Service) Store() store.Store { return s.store }
+
+// NewToken returns a random bearer token (256 bits).
+func NewToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// HashToken is what is stored of a token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// ClusterForToken authenticates an agent token.
+func (s *Service) ClusterForToken(ctx context.Context, token string) (store.Cluster, error) {
+	return s.store.ClusterByTokenHash(ctx, HashToken(token))
+}
+
+// IngestEvents stores events an agent pushed, stamped with the agent's own
+// cluster whatever they claim (a token cannot write another cluster's
+// trail). Events without an ID are refused: IDs make retries idempotent.
+func (s *Service) IngestEvents(ctx context.Context, cluster string, evs []event.Event) (int, error) {
+	for i := range evs {
+		if evs[i].ID == "" {
+			return 0, &InvalidError{Err: fmt.Errorf("events[%d]: id is required", i)}
+		}
+		evs[i].Cluster = cluster
+		sanitize(&evs[i])
+	}
+	return s.store.AppendEvents(ctx, evs)
+}
+
+// sanitize replaces NUL characters, which PostgreSQL text refuses (and
+// SQLite would keep), in every text field of an event: a message can quote
+// an image reference or a name as the user wrote it.
+func sanitize(e *event.Event) {
+	for _, f := range []*string{&e.ID, &e.Namespace, &e.Kind, &e.Name, &e.Container, &e.Tab, &e.Rule,
+		&e.Action, &e.Policy, &e.User, &e.Message, &e.Operation} {
+		if strings.IndexByte(*f, 0) >= 0 {
+			*f = strings.ReplaceAll(*f, "\x00", "\uFFFD")
+		}
+	}
+}

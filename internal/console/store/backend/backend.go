@@ -1,0 +1,83 @@
+package backend
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/console/store/postgres"
+	"github.com/palisade-dev/palisade/internal/console/store/sqlite"
+)
+
+// DefaultURL is the console's database when none is given: a SQLite
+// file in the working directory.
+const DefaultURL = "sqlite://palisade.db"
+
+// Kind is a backend.
+type Kind string
+
+// Backends.
+const (
+	SQLite   Kind = "sqlite"
+	Postgres Kind = "postgres"
+)
+
+// Parse tells which backend url names and what to pass to it: the file
+// path for SQLite, the URL itself for PostgreSQL.
+func Parse(url string) (Kind, string, error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		// sqlite:///abs/path.db → /abs/path.db; sqlite://rel.db → rel.db
+		path := strings.TrimPrefix(url, "sqlite://")
+		if path == "" || path == "/" {
+			return "", "", fmt.Errorf("database URL %q: no file path (want sqlite:///abs/path.db or sqlite://relative.db)", url)
+		}
+		return SQLite, path, nil
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return Postgres, url, nil
+	}
+	return "", "", fmt.Errorf("database URL %q: want sqlite:///abs/path.db, sqlite://relative.db or postgres://user@host:port/db", redact(url))
+}
+
+// Open opens (and migrates) the store url names.
+func Open(ctx context.Context, url string) (store.Store, error) {
+	kind, target, err := Parse(url)
+	if err != nil {
+		return nil, err
+	}
+	if kind == SQLite {
+		return sqlite.Open(ctx, target)
+	}
+	return postgres.Open(ctx, target)
+}
+
+// Migrate applies pending migrations to the database url names and
+// returns their names (none when it is up to date); for
+// `palisade console migrate`.
+func Migrate(ctx context.Context, url string) ([]string, error) {
+	kind, target, err := Parse(url)
+	if err != nil {
+		return nil, err
+	}
+	if kind == SQLite {
+		return sqlite.Migrate(ctx, target)
+	}
+	return postgres.Migrate(ctx, target)
+}
+
+// redact hides a password in a URL-like string for error messages.
+func redact(url string) string {
+	scheme, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return url
+	}
+	userinfo, host, ok := strings.Cut(rest, "@")
+	if !ok || strings.Contains(userinfo, "/") {
+		return url
+	}
+	if user, _, hasPw := strings.Cut(userinfo, ":"); hasPw {
+		return scheme + "://" + user + ":xxxxx@" + host
+	}
+	return url
+}

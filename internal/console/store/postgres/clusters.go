@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/palisade-dev/palisade/internal/console/store"
+)
+
+const clusterColumns = `name, COALESCE(policy, ''), token_hash, created_at, last_seen, agent_policy`
+
+func scanCluster(row interface{ Scan(...any) error }) (store.Cluster, error) {
+	var c store.Cluster
+	var seen *time.Time
+	if err := row.Scan(&c.Name, &c.Policy, &c.TokenHash, &c.CreatedAt, &seen, &c.AgentPolicy); err != nil {
+		return store.Cluster{}, err
+	}
+	c.CreatedAt = c.CreatedAt.UTC()
+	if seen != nil {
+		c.LastSeen = seen.UTC()
+	}
+	return c, nil
+}
+
+// nullString stores "" as NULL (no policy).
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// nullTime stores the zero time as NULL (never).
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// nullBytes stores an empty token hash as NULL, which UNIQUE allows many of.
+func nullBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// CreateCluster implements store.Store. A zero CreatedAt is set to now.
+func (s *Store) CreateCluster(ctx context.Context, c store.Cluster) (store.Cluster, error) {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now()
+	}
+	c.CreatedAt = stored(c.CreatedAt)
+	if !c.LastSeen.IsZero() {
+		c.LastSeen = stored(c.LastSeen)
+	}
+	c.TokenHash = append([]byte(nil), c.TokenHash...)
+	tag, err := s.pool.Exec(ctx, `INSERT INTO clusters (name, policy, token_hash, created_at, last_seen, agent_policy)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		c.Name, nullString(c.Policy), nullBytes(c.TokenHash), c.CreatedAt, nullTime(c.LastSeen), c.AgentPolicy)
+	switch {
+	case isCode(err, foreignKeyViolation):
+		err = fmt.Errorf("policy %q: %w", c.Policy, store.ErrNotFound)
+	case err == nil && tag.RowsAffected() == 0:
+		err = fmt.Errorf("%w (the name or the token)", store.ErrExists)
+	}
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("create cluster %q: %w", c.Name, err)
+	}
+	return c, nil
+}
+
+// GetCluster implements store.Store.
+func (s *Store) GetCluster(ctx context.Context, name string) (store.Cluster, error) {
+	c, err := scanCluster(s.pool.QueryRow(ctx, `SELECT `+clusterColumns+` FROM clusters WHERE name = $1`, name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("get cluster %q: %w", name, err)
+	}
+	return c, nil
+}
+
+// ClusterByTokenHash implements store.Store.
+func (s *Store) ClusterByTokenHash(ctx context.Context, hash []byte) (store.Cluster, error) {
+	if len(hash) == 0 {
+		return store.Cluster{}, fmt.Errorf("cluster by token: %w", store.ErrNotFound)
+	}
+	c, err := scanCluster(s.pool.QueryRow(ctx, `SELECT `+clusterColumns+` FROM clusters WHERE token_hash = $1`, hash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("cluster by token: %w", err)
+	}
+	return c, nil
+}
+
+// ListClusters implements store.Store; by name.
+func (s *Store) ListClusters(ctx context.Context) ([]store.Cluster, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+clusterColumns+` FROM clusters ORDER BY name COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("list clusters: %w", err)
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Cluster, error) { return scanCluster(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list clusters: %w", err)
+	}
+	return cs, nil
+}
+
+// AssignPolicy implements store.Store.
+func (s *Store) AssignPolicy(ctx context.Context, cluster, policy string) (store.Cluster, error) {
+	c, err := scanCluster(s.pool.QueryRow(ctx, `UPDATE clusters SET policy = $1 WHERE name = $2 RETURNING `+clusterColumns,
+		nullString(policy), cluster))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		err = store.ErrNotFound
+	case isCode(err, foreignKeyViolation):
+		err = fmt.Errorf("policy %q: %w", policy, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("assign policy %q to cluster %q: %w", policy, cluster, err)
+	}
+	return c, nil
+}
+
+// SeeAgent implements store.Store.
+func (s *Store) SeeAgent(ctx context.Context, cluster string, t time.Time, agentPolicy string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE clusters SET last_seen = $1, agent_policy = $2 WHERE name = $3`,
+		nullTime(t), agentPolicy, cluster)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("record agent of cluster %q: %w", cluster, err)
+	}
+	return nil
+}
+
+// DeleteCluster implements store.Store.
+func (s *Store) DeleteCluster(ctx context.Context, name string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM clusters WHERE name = $1`, name)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("delete cluster %q: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/console/store/cursor"
+	"github.com/palisade-dev/palisade/internal/core/event"
+)
+
+// insertEvents inserts a batch as columns of arrays in one statement;
+// unnest keeps the batch order, so seq follows it, and DO NOTHING skips IDs
+// stored before or earlier in the batch.
+const insertEvents = `INSERT INTO events
+	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation)
+	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+	ON CONFLICT (id) DO NOTHING`
+
+// AppendEvents implements store.Store, in one statement.
+func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, error) {
+	for i := range events {
+		if events[i].ID == "" {
+			return 0, fmt.Errorf("append events: events[%d] has no id: %w", i, store.ErrInvalid)
+		}
+	}
+	if len(events) == 0 {
+		return 0, nil
+	}
+	n := len(events)
+	ids, ts := make([]string, n), make([]time.Time, n)
+	cols := make([][]string, 12)
+	for c := range cols {
+		cols[c] = make([]string, n)
+	}
+	for i := range events {
+		e := &events[i]
+		ids[i], ts[i] = e.ID, e.Time
+		for c, v := range [...]string{e.Cluster, e.Namespace, e.Kind, e.Name, e.Container, e.Tab, e.Rule, e.Action,
+			e.Policy, e.User, e.Message, e.Operation} {
+			cols[c][i] = v
+		}
+	}
+	args := []any{ids, ts}
+	for _, c := range cols {
+		args = append(args, c)
+	}
+	tag, err := s.pool.Exec(ctx, insertEvents, args...)
+	if err != nil {
+		return 0, fmt.Errorf("append events: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ListEvents implements store.Store.
+func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.EventPage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = store.DefaultPageSize
+	}
+	limit = min(limit, store.MaxPageSize)
+
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	for _, c := range []struct{ col, val string }{
+		{"cluster", f.Cluster}, {"namespace", f.Namespace}, {"rule", f.Rule}, {"action", f.Action},
+	} {
+		if c.val != "" {
+			where = append(where, c.col+" = "+arg(c.val))
+		}
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "ts >= "+arg(f.Since))
+	}
+	if f.Cursor != "" {
+		us, seq, err := cursor.Decode(f.Cursor)
+		if err != nil {
+			return store.EventPage{}, fmt.Errorf("list events: %w", err)
+		}
+		where = append(where, "(ts, seq) < ("+arg(time.UnixMicro(us))+"::timestamptz, "+arg(seq)+"::bigint)")
+	}
+	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation
+		FROM events`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY ts DESC, seq DESC LIMIT " + arg(limit+1)
+
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return store.EventPage{}, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	page := store.EventPage{Events: make([]event.Event, 0, min(limit, 64))}
+	var lastSeq int64
+	var lastTime time.Time
+	for rows.Next() {
+		if len(page.Events) == limit {
+			page.Next = cursor.Encode(lastTime.UnixMicro(), lastSeq)
+			break
+		}
+		var e event.Event
+		if err := rows.Scan(&lastSeq, &e.ID, &e.Time, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
+			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation); err != nil {
+			return store.EventPage{}, fmt.Errorf("list events: %w", err)
+		}
+		e.Time = e.Time.UTC()
+		lastTime = e.Time
+		page.Events = append(page.Events, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return store.EventPage{}, fmt.Errorf("list events: %w", err)
+	}
+	return page, nil
+}

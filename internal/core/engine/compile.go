@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
+)
+
+// Compiled is a policy ready to evaluate: properties decoded, regular
+// expressions and CEL programs compiled, image patterns parsed.
+type Compiled struct {
+	Policy      *policy.Policy
+	clusterWide *definition
+	namespaced  map[string]*definition
+}
+
+type definition struct {
+	name string
+	tabs map[policy.Tab]*tab
+}
+
+type tab struct {
+	rules      []*compiledRule
+	exceptions []exception
+}
+
+type compiledRule struct {
+	rule           *rules.Rule
+	action         policy.Action
+	check          rules.Check
+	excludedNS     []string
+	excludedImages []image.Pattern
+}
+
+type exception struct {
+	part       image.Part
+	cond       *image.Condition
+	namespaces []string
+}
+
+// ReadsSignatures reports whether a rule of the policy verifies image
+// signatures (and so needs registry access).
+func (c *Compiled) ReadsSignatures() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.Signatures })
+}
+
+// ReadsScanResults reports whether a rule of the policy, in any tab or
+// definition, reads image scan results.
+func (c *Compiled) ReadsScanResults() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.ScanResults })
+}
+
+// ReadsNetworkPolicies reports whether a rule of the policy reads the
+// namespaces' NetworkPolicies.
+func (c *Compiled) ReadsNetworkPolicies() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.NetworkPolicies })
+}
+
+// ReadsRoles reports whether a rule of the policy judges RBAC objects
+// (and so reads the roles bindings reference).
+func (c *Compiled) ReadsRoles() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.Targets&rules.TargetRBAC != 0 })
+}
+
+func (c *Compiled) anyRule(pred func(*rules.Rule) bool) bool {
+	defs := []*definition{c.clusterWide}
+	for _, d := range c.namespaced {
+		defs = append(defs, d)
+	}
+	for _, d := range defs {
+		for _, t := range d.tabs {
+			for _, cr := range t.rules {
+				if pred(cr.rule) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// Compile prepares p for evaluation. p must have been validated against reg.
+func Compile(p *policy.Policy, reg *rules.Registry) (*Compiled, error) {
+	c := &Compiled{Policy: p, namespaced: map[string]*definition{}}
+	var err error
+	if c.clusterWide, err = compileDefinition("clusterWide", &p.Spec.ClusterWide, reg); err != nil {
+		return nil, err
+	}
+	for i := range p.Spec.Namespaced {
+		nd := &p.Spec.Namespaced[i]
+		d, err := compileDefinition(nd.Name, &nd.Definition, reg)
+		if err != nil {
+			return nil, err
+		}
+		for _, ns := range nd.Namespaces {
+			if _, dup := c.namespaced[ns]; !dup {
+				c.namespaced[ns] = d
+			}
+		}
+	}
+	return c, nil
+}
+
+func compileDefinition(name string, d *policy.Definition, reg *rules.Registry) (*definition, error) {
+	out := &definition{name: name, tabs: map[policy.Tab]*tab{}}
+	for _, t := range []policy.Tab{policy.TabDeployment, policy.TabContinuous} {
+		rt := d.Tab(t)
+		if rt == nil {
+			continue
+		}
+		ct := &tab{}
+		for i := range rt.Rules {
+			pr := &rt.Rules[i]
+			r, check, err := reg.Build(pr)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s.rules[%d] (%s): %w", name, t, i, pr.Rule, err)
+			}
+			if !slices.Contains(r.Tabs, t) {
+				return nil, fmt.Errorf("%s.%s.rules[%d]: rule %s is not available in the %s tab", name, t, i, r.ID, t)
+			}
+			cr := &compiledRule{rule: r, action: pr.Action, check: check, excludedNS: pr.ExcludedNamespaces}
+			for _, s := range pr.ExcludedImages {
+				pat, err := image.NewPattern(s)
+				if err != nil {
+					return nil, fmt.Errorf("%s.%s.rules[%d].excludedImages: %w", name, t, i, err)
+				}
+				cr.excludedImages = append(cr.excludedImages, pat)
+			}
+			ct.rules = append(ct.rules, cr)
+		}
+		for i, e := range rt.Exceptions {
+			cond, err := image.NewCondition(e.Properties.Operator, e.Properties.Values)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s.exceptions[%d]: %w", name, t, i, err)
+			}
+			ct.exceptions = append(ct.exceptions, exception{part: policy.ExceptionTypes[e.Type], cond: cond, namespaces: e.Namespaces})
+		}
+		out.tabs[t] = ct
+	}
+	return out, nil
+}
+
+// excepted reports whether an exception of the tab allows ref in ns.
+func (t *tab) excepted(ref image.Ref, ns string) bool {
+	if ref.Err != nil {
+		return false
+	}
+	for _, e := range t.exceptions {
+		if len(e.namespaces) > 0 && !slices.Contains(e.namespaces, ns) {
+			continue
+		}
+		if e.cond.Match(ref.Get(e.part)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/palisade-dev/palisade/internal/core/document"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/core/workload"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
+)
+
+func compile(t testing.TB, src string) *Compiled {
+	t.Helper()
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := policy.Load("p.yaml", []byte("apiVersion: palisade.dev/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n"+src), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compile(b.Policies[0], reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func decode(t testing.TB, yaml string) *workload.Object {
+	t.Helper()
+	d := document.Doc{Source: "o.yaml", Line: 1, Data: []byte(yaml)}
+	j, err := d.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := workload.Decode(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func readExample(t testing.TB, name string) *workload.Object {
+	t.Helper()
+	data, err := os.ReadFile(fixture.Repo(t, "examples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decode(t, string(data))
+}
+
+func messages(r Result) []string {
+	var out []string
+	for i := range r.Findings {
+		out = append(out, r.Findings[i].Message())
+	}
+	return out
+}
+
+func TestSeedBusyboxDenial(t *testing.T) {
+	c := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: privileged, action: block}]}\n")
+	r := c.Evaluate(readExample(t, "busybox.yaml"), policy.TabDeployment, Options{DefaultNamespace: "default"})
+	if !r.Blocked {
+		t.Fatal("the seed busybox pod must be blocked")
+	}
+	want := "\n- containerSecurityContext violates rule privileged \"true\" in container(s) \"busybox-container\" (block)."
+	if got := r.Denial(); got != want {
+		t.Errorf("Denial() = %q\nwant        %q", got, want)
+	}
+
+	c = compile(t, "  clusterWide:\n    deployment: {rules: [{rule: privileged, action: log}]}\n")
+	r = c.Evaluate(readExample(t, "busybox.yaml"), policy.TabDeployment, Options{DefaultNamespace: "default"})
+	if r.Blocked {
+		t.Fatal("log must not block")
+	}
+	if diff := cmp.Diff([]string{`- containerSecurityContext violates rule privileged "true" in container(s) "busybox-container" (log).`}, r.Lines(policy.ActionLog)); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+func TestBreakoutOneLinerIsBlockedByPodLevelRule(t *testing.T) {
+	c := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: hostPID, action: block}, {rule: privileged, action: block}]}\n")
+	r := c.Evaluate(readExample(t, "breakout-pod.json"), policy.TabDeployment, Options{DefaultNamespace: "default"})
+	want := []string{
+		`- podSecurityContext violates rule hostPID "true" (block).`,
+		`- containerSecurityContext violates rule privileged "true" in container(s) "1" (block).`,
+	}
+	if diff := cmp.Diff(want, r.Lines(policy.ActionBlock)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+const twoPrivileged = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: NS}
+spec:
+  template:
+    spec:
+      initContainers:
+      - {name: init, image: "docker.io/acme/devone:1", securityContext: {privileged: true}}
+      containers:
+      - {name: app, image: "acme/dev-tools:2", securityContext: {privileged: true}}
+      - {name: sidecar, image: "myregistry.azurecr.io/istio:1.2", securityContext: {privileged: true}}
+`
+
+func TestDenialGroupsContainersPerRule(t *testing.T) {
+	c := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: privileged, action: block}]}\n")
+	r := c.Evaluate(decode(t, strings.ReplaceAll(twoPrivileged, "NS", "web")), policy.TabDeployment, Options{})
+	want := []string{`- containerSecurityContext violates rule privileged "true" in container(s) "init", "app", "sidecar" (block).`}
+	if diff := cmp.Diff(want, r.Lines(policy.ActionBlock)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if len(r.Findings) != 3 {
+		t.Errorf("findings stay per container for reports: got %d", len(r.Findings))
+	}
+}
+
+func TestExceptionsExclusionsAndNamespaces(t *testing.T) {
+	c := compile(t, `  clusterWide:
+    deployment:
+      rules:
+        - {rule: privileged, action: block, excludedImages: ["myregistry.azurecr.io/istio:*"], excludedNamespaces: [sandbox]}
+        - {rule: imageName, action: block, properties: {operator: contains, values: [dev]}}
+      exceptions:
+        - {type: imageName, properties: {operator: equals, values: [acme/devone]}}
+        - {type: imageTag, properties: {operator: equals, values: ["2"]}, namespaces: [trusted]}
+  namespaced:
+    - name: ops
+      namespaces: [ops, kube-system]
+      deployment: {rules: [{rule: imageTag, action: log, properties: {operator: equals, values: ["1"]}}]}
+`)
+	eval := func(ns string) Result {
+		return c.Evaluate(decode(t, strings.ReplaceAll(twoPrivileged, "NS", ns)), policy.TabDeployment, Options{})
+	}
+	// web: the devone init container is excepted (seed 000's example), the
+	// istio sidecar is excluded from privileged only.
+	want := []string{
+		`containerSecurityContext violates rule privileged "true" in container(s) "app" (block).`,
+		`image violates rule imageName "docker.io/acme/dev-tools:2" in container(s) "app": name contains ["dev"] (block).`,
+	}
+	if diff := cmp.Diff(want, messages(eval("web"))); diff != "" {
+		t.Errorf("web (-want +got):\n%s", diff)
+	}
+	// sandbox: privileged does not apply; imageName still does.
+	if diff := cmp.Diff(want[1:], messages(eval("sandbox"))); diff != "" {
+		t.Errorf("sandbox (-want +got):\n%s", diff)
+	}
+	// trusted: tag 2 is excepted there, so app is allowed entirely.
+	if got := messages(eval("trusted")); len(got) != 0 {
+		t.Errorf("trusted: %v", got)
+	}
+	// ops: the namespace definition replaces clusterWide.
+	r := eval("ops")
+	if r.Definition != "ops" || r.Blocked {
+		t.Errorf("ops: definition %q blocked %v", r.Definition, r.Blocked)
+	}
+	if diff := cmp.Diff([]string{`image violates rule imageTag "docker.io/acme/devone:1" in container(s) "init": tag equals ["1"] (log).`}, messages(r)); diff != "" {
+		t.Errorf("ops (-want +got):\n%s", diff)
+	}
+	// kube-system is skipped by default, but enforced when listed explicitly.
+	if r := eval("kube-system"); r.Definition != "ops" || len(r.Findings) != 1 {
+		t.Errorf("kube-system listed explicitly: %+v", r)
+	}
+	if r := eval("palisade-system"); r.Skipped == "" || len(r.Findings) != 0 {
+		t.Errorf("palisade-system must be skipped by default: %+v", r)
+	}
+}
+
+func TestPodLevelRuleSkippedWhenEveryContainerIsExcepted(t *testing.T) {
+	c := compile(t, `  clusterWide:
+    deployment:
+      rules: [{rule: hostPID, action: block}]
+      exceptions: [{type: imageRegistry, properties: {operator: equals, values: [docker.io]}}]
+`)
+	r := c.Evaluate(readExample(t, "breakout-pod.json"), policy.TabDeployment, Options{DefaultNamespace: "default"})
+	if len(r.Findings) != 0 {
+		t.Errorf("findings %v", messages(r))
+	}
+}
+
+func TestConnectRules(t *testing.T) {
+	c := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: podExec, action: block}, {rule: podPortForward, action: log}, {rule: privileged, action: block}]}\n")
+	pod := readExample(t, "busybox.yaml")
+	r := c.Evaluate(pod, policy.TabDeployment, Options{DefaultNamespace: "default", Connect: &rules.Connect{Subresource: "exec", Container: "busybox-container"}})
+	want := []string{`pod violates rule podExec "exec" in container(s) "busybox-container" (block).`}
+	if diff := cmp.Diff(want, messages(r)); diff != "" {
+		t.Errorf("exec (-want +got):\n%s", diff)
+	}
+	r = c.Evaluate(pod, policy.TabDeployment, Options{DefaultNamespace: "default", Connect: &rules.Connect{Subresource: "portforward"}})
+	if diff := cmp.Diff([]string{`pod violates rule podPortForward "portforward" (log).`}, messages(r)); diff != "" || r.Blocked {
+		t.Errorf("port-forward (-want +got):\n%s", diff)
+	}
+}
+
+func TestContinuousTabIsSeparate(t *testing.T) {
+	c := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: privileged, action: block}]}\n    continuous: {rules: [{rule: privileged, action: terminate}]}\n")
+	r := c.Evaluate(readExample(t, "busybox.yaml"), policy.TabContinuous, Options{DefaultNamespace: "default"})
+	if len(r.Findings) != 1 || r.Findings[0].Action != policy.ActionTerminate || r.Blocked {
+		t.Errorf("continuous: %+v", r)
+	}
+}
+
+func TestReadsScanResults(t *testing.T) {
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for preset, want := range map[string]bool{"log-all": true, "recommended": false} {
+		p, err := policy.Preset(preset, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Compile(p, reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.ReadsScanResults(); got != want {
+			t.Errorf("%s: ReadsScanResults = %v, want %v", preset, got, want)
+		}
+	}
+}
+
+func TestCheckedReportsEveryRuleCheckedOnTheObject(t *testing.T) {
+	c := compile(t, `  clusterWide:
+    deployment:
+      rules:
+        - {rule: privileged, action: block}
+        - {rule: hostPID, action: log, excludedNamespaces: [default]}
+        - {rule: httpsOnlyIngress, action: log}
+        - {rule: runAsNonRoot, action: log}
+`)
+	var checked []string
+	r := c.Evaluate(readExample(t, "busybox.yaml"), policy.TabDeployment, Options{
+		DefaultNamespace: "default",
+		Checked:          func(rule string) { checked = append(checked, rule) },
+	})
+	// hostPID is excluded in default and httpsOnlyIngress targets Ingresses:
+	// neither is checked; privileged fails and runAsNonRoot fails too.
+	if diff := cmp.Diff([]string{"privileged", "runAsNonRoot"}, checked); diff != "" || r.Checked != len(checked) {
+		t.Errorf("checked (-want +got):\n%s; Result.Checked %d", diff, r.Checked)
+	}
+}

@@ -1,0 +1,177 @@
+package rules
+
+import (
+	"context"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/workload"
+)
+
+// Severity ranks how much a violation matters.
+type Severity string
+
+// Severities, lowest first.
+const (
+	Low      Severity = "low"
+	Medium   Severity = "medium"
+	High     Severity = "high"
+	Critical Severity = "critical"
+)
+
+// Target says which objects a rule reads.
+type Target uint
+
+// Targets a rule may declare (combined with |).
+const (
+	// TargetPod: objects that carry a pod template.
+	TargetPod Target = 1 << iota
+	// TargetService: Services.
+	TargetService
+	// TargetIngress: Ingresses.
+	TargetIngress
+	// TargetServiceAccount: ServiceAccounts.
+	TargetServiceAccount
+	// TargetRBAC: Roles, ClusterRoles and their bindings.
+	TargetRBAC
+	// TargetConnect: kubectl exec, attach and port-forward requests.
+	TargetConnect
+	// TargetAny: every object.
+	TargetAny
+)
+
+// Rule is one entry of the catalog.
+type Rule struct {
+	// ID is stable: policies name rules by it.
+	ID string
+	// Title is a one-line summary ("Privileged container").
+	Title string
+	// Description says what is flagged and why it matters.
+	Description string
+	// Sources are the products and controls the rule comes from, at
+	// least one; `palisade rules` shows them.
+	Sources  []Source
+	Severity Severity
+	// Tabs the rule may be enabled in.
+	Tabs    []policy.Tab
+	Targets Target
+	// Params returns a new properties struct holding the defaults; nil when
+	// the rule takes no properties. Its fields carry json and doc tags.
+	Params func() any
+	// New builds the check from decoded, validated properties (nil when
+	// the rule takes none).
+	New func(params any) (Check, error)
+	// ScanResults is set on the rules that read Input.ScanResults;
+	// NetworkPolicies on those that read Input.NetworkPolicies;
+	// Signatures on those that read Input.Signatures.
+	ScanResults, NetworkPolicies, Signatures bool
+}
+
+// Check evaluates one object.
+type Check func(in *Input) []Finding
+
+// Input is what a check reads.
+type Input struct {
+	Object *workload.Object
+	// Namespace is the object's effective namespace ("" when cluster-scoped).
+	Namespace string
+	// Containers are the pod's containers this rule applies to, after
+	// excludedImages and exceptions; nil when the object has no pod.
+	Containers []*workload.Container
+	// Connect describes a kubectl exec, attach or port-forward request.
+	Connect *Connect
+	// ScanResults finds what scanners recorded about the containers'
+	// images; nil when none were given (every image is then unscanned).
+	ScanResults ScanResults
+	// Now is the evaluation time scan ages are measured at; zero means the
+	// current time.
+	Now time.Time
+	// Roles finds the Roles and ClusterRoles RBAC bindings reference; nil
+	// when none are known (a binding's role is then unknown).
+	Roles RBACRoles
+	// NetworkPolicies finds the NetworkPolicies of a namespace; nil when
+	// they are not known (at admission and in offline scans).
+	NetworkPolicies NetworkPolicies
+	// Signatures verifies image signatures (nil: no registry access; every
+	// image is then unverified).
+	Signatures Signatures
+	// Context bounds the network work of a check (registry lookups) to
+	// the caller's budget; nil means no bound beyond the verifier's own.
+	Context context.Context
+	// PinDigest, when set, receives the digest each verified container
+	// image should be pinned to (imagesNotSigned with mutateToDigest).
+	PinDigest func(c *workload.Container, digest string)
+}
+
+// NetworkPolicies finds the NetworkPolicies of a namespace.
+type NetworkPolicies interface {
+	NetworkPolicies(namespace string) ([]*networkingv1.NetworkPolicy, error)
+}
+
+// RBACRoles finds the roles that RBAC bindings reference: from the input
+// being scanned, or from the cluster.
+type RBACRoles interface {
+	// ClusterRole returns the named ClusterRole, its aggregated rules
+	// included (an aggregated ClusterRole's rules are those of the
+	// ClusterRoles its aggregationRule selects).
+	ClusterRole(name string) (*rbacv1.ClusterRole, bool)
+	// Role returns the named Role of a namespace.
+	Role(namespace, name string) (*rbacv1.Role, bool)
+}
+
+// Connect is a CONNECT admission request on a pod subresource.
+type Connect struct {
+	// Subresource is "exec", "attach" or "portforward".
+	Subresource string
+	Pod         string
+	Container   string
+	Command     []string
+	Ports       []int32
+}
+
+// Finding is one violation as a rule reports it; the engine adds the rule
+// ID, the action and the message.
+type Finding struct {
+	// Where names the part of the object, as the seed's messages do:
+	// "containerSecurityContext", "podSecurityContext", "container",
+	// "image", "pod", "service", "ingress", "serviceAccount", "object",
+	// "role", "clusterRole", "roleBinding", "clusterRoleBinding".
+	Where string
+	// Value is the offending value, shown in quotes.
+	Value string
+	// Container is the container's name for per-container findings.
+	Container string
+	// Field is the offending field's path in the object.
+	Field string
+	// Detail optionally explains the finding.
+	Detail string
+}
+
+// Pod returns the object's pod template, or nil.
+func (in *Input) Pod() *workload.PodTemplate { return in.Object.Pod }
+
+// ContainerFinding is a per-container finding at field sub of c ("" for
+// the container itself).
+func ContainerFinding(where string, c *workload.Container, sub, value string) Finding {
+	return Finding{Where: where, Value: value, Container: c.C.Name, Field: containerField(c, sub)}
+}
+
+// PodFinding is a pod-level finding at field sub of the pod spec.
+func PodFinding(in *Input, where, sub, value string) Finding {
+	return Finding{Where: where, Value: value, Field: podField(in, sub)}
+}
+
+// containerField is the path of field sub of container c ("" for the
+// container itself).
+func containerField(c *workload.Container, sub string) string {
+	if sub == "" {
+		return c.Path
+	}
+	return c.Path + "." + sub
+}
+
+// podField is the path of field sub of the pod spec.
+func podField(in *Input, sub string) string { return in.Pod().SpecPath + "." + sub }
