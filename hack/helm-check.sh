@@ -70,7 +70,7 @@ if [ ! -x "$helm" ]; then
 	client_go="$(awk '$1 == "k8s.io/client-go" {print $2}' "$tools/go.mod")"
 	k8s_minor="$(echo "$client_go" | cut -d. -f2)"
 	[ -n "$k8s_minor" ] || die "no k8s.io/client-go requirement in $tools/go.mod"
-	ldflags="-s -w -X helm.sh/helm/v3/internal/platform/version.version=$helm_version -X helm.sh/helm/v3/internal/platform/version.metadata="
+	ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version -X helm.sh/helm/v3/internal/version.metadata="
 	for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
 		ldflags="$ldflags -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$k8s_minor"
 	done

@@ -72,7 +72,7 @@ stop_postgres() { hack/postgres.sh down >/dev/null 2>&1 || true; }
 trap stop_postgres EXIT
 PALISADE_TEST_POSTGRES_URL="$(hack/postgres.sh up)"
 export PALISADE_TEST_POSTGRES_URL
-go test -count=1 ./internal/console/store/... ./internal/console/
+go test -count=1 ./internal/console/store/... ./internal/console/service/
 stop_postgres
 unset PALISADE_TEST_POSTGRES_URL
 echo "== end-to-end (real kube-apiserver + etcd on loopback)"

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/palisade-dev/palisade/internal/core/engine"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/enforce/clusterscan"
@@ -21,7 +22,6 @@ import (
 	"github.com/palisade-dev/palisade/internal/enforce/scan"
 	"github.com/palisade-dev/palisade/internal/platform/progress"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 	"github.com/palisade-dev/palisade/internal/supply/signature"
 )
 

@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/palisade-dev/palisade/internal/core/image/trust"
 	"github.com/palisade-dev/palisade/internal/supply/signature"
-	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
 // addSignatureFlags registers the verification options scan and the agent

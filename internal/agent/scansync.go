@@ -19,9 +19,9 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/platform/atomicfile"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // consoleScans gives a managed agent the console's scan results for the

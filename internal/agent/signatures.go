@@ -8,9 +8,9 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/palisade-dev/palisade/internal/core/image/trust"
 	"github.com/palisade-dev/palisade/internal/enforce/webhook"
 	"github.com/palisade-dev/palisade/internal/supply/signature"
-	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
 // newVerifier builds imagesNotSigned's verifier: the trust roots from the

@@ -63,8 +63,9 @@ func under(path string, prefixes ...string) bool {
 }
 
 // core is pure logic and its vocabulary: the policy, the rule catalog, the
-// engine, the Falco rule language, and the supply-chain leaves it reads.
-var core = []string{"internal/core", "internal/supply/trust", "internal/supply/scanresult"}
+// engine, the Falco rule language, image references, trust sets and scan
+// results.
+var core = []string{"internal/core"}
 
 // heavy are libraries that talk to the outside world: a core package that
 // links one of them is no longer a pure function of its input.

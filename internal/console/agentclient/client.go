@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
 	"github.com/palisade-dev/palisade/internal/platform/eventqueue"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Client is a managed agent's connection to the console's agent API

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // MaxScanReportBytes bounds a scan report posted to /api/v1/scan-results

@@ -8,8 +8,8 @@ import (
 	"slices"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // ImportSummary is what importing one scan report did.

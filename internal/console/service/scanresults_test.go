@@ -12,10 +12,10 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/storetest"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/platform/fixture"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 const (

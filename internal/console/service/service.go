@@ -18,10 +18,10 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Options configure a Service.

@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/workload"
 	"github.com/palisade-dev/palisade/internal/platform/benchdata"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // benchDeployments are two realistic Deployments with an init container

@@ -8,9 +8,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/core/image/trust"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/workload"
-	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
 // Signatures verifies image signatures: imagesNotSigned reads it.

@@ -11,8 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/core/workload"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // ScanResults finds what scanners recorded about an image: the scan-result

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 var scanNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)

@@ -16,12 +16,12 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/engine"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/workload"
 	"github.com/palisade-dev/palisade/internal/enforce/scan"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
 )
 
 // Report is the outcome of one Test document.

@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // PodSpec is a pod spec as the API server holds it (defaults filled in):

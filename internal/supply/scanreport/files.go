@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // maxFileSize caps one report file: a Trivy report of a large image with

@@ -11,7 +11,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/core/image"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // malwareDoc is a Palisade ScanResult of ref with one malware finding.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // FuzzImport checks that no input makes Import panic, that it fails only

@@ -3,7 +3,7 @@ package scanreport
 import (
 	"slices"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // identity holds an image's identity while a report is read.

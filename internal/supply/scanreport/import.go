@@ -12,7 +12,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/core/document"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // Format names an input format.

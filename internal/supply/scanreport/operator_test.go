@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 func readTestdata(t testing.TB, name string) []byte {

@@ -6,7 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // Document is Palisade's own scan-result format, for scanners Palisade has

@@ -9,7 +9,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/core/image"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // Sources is one index built from several named sources of scan results

@@ -13,7 +13,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/platform/fixture"
 
-	"github.com/palisade-dev/palisade/internal/supply/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 )
 
 // trivyReports is the folder of real Trivy output kept in the repository's

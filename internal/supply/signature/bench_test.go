@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/core/image/trust"
 	"github.com/palisade-dev/palisade/internal/supply/signature"
 	"github.com/palisade-dev/palisade/internal/supply/signature/signaturetest"
-	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
 // BenchmarkVerifyCached is the admission cost of a container whose image's

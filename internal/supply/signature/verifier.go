@@ -27,7 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
-	"github.com/palisade-dev/palisade/internal/supply/trust"
+	"github.com/palisade-dev/palisade/internal/core/image/trust"
 )
 
 // Defaults for Options.

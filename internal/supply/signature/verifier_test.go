@@ -16,9 +16,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/core/image/trust"
 	"github.com/palisade-dev/palisade/internal/supply/signature"
 	"github.com/palisade-dev/palisade/internal/supply/signature/signaturetest"
-	"github.com/palisade-dev/palisade/internal/supply/trust"
 )
 
 func trustSet(t *testing.T, keys []string, ids ...trust.Identity) *trust.Trust {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/palisade-dev/palisade/internal/supply/trust"
+	"github.com/palisade-dev/palisade/internal/core/image/trust"
 )
 
 func publicPEM(t testing.TB, pub any) string {
