@@ -45,7 +45,8 @@ ensure_apiserver() {
 	local pkg=k8s.io/component-base/version
 	(cd "$root/hack/tools/kube" && GOFLAGS=-mod=mod nice go build \
 		-ldflags "-X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" \
-		-o "$apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver)
+		-o "$apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver) &
+	wait_with_progress $! "building kube-apiserver $kube_version"
 	mv "$apiserver.tmp" "$apiserver"
 }
 

@@ -463,7 +463,7 @@ hasnt "$f" "ci-minimal render" "--metrics-bind-address" "$release-metrics" "prio
 	"kind: PodDisruptionBudget" "kind: ServiceMonitor" "kind: NetworkPolicy"
 f="$tmp/ci-managed-console.yaml"
 doc Deployment "$release" "$f" >"$tmp/a.yaml"
-has "$tmp/a.yaml" "ci-managed-console: $agent_dep" "- --console=http://$release-console.$ns.svc:80" "- --cluster=prod-eu"
+has "$tmp/a.yaml" "ci-managed-console: $agent_dep" "- --console=http://$release-console.$ns.svc:80" "- --cluster-name=prod-eu"
 doc Service "$release-console-metrics" "$f" >"$tmp/msvc.yaml"
 has "$tmp/msvc.yaml" "ci-managed-console: Service $release-console-metrics" "port: 9090" "app.kubernetes.io/component: console"
 f="$tmp/ci-postgres-external.yaml"

@@ -33,3 +33,21 @@ free_port() {
 	done
 	die "no free port from $1"
 }
+
+# wait_with_progress PID WHAT waits for a background job. On a terminal
+# (stderr), with $CI unset, it keeps one line up to date with the time spent
+# ("WHAT … 1m20s"), erased at the end; elsewhere it waits in silence. It
+# returns the job's exit status.
+wait_with_progress() {
+	local pid=$1 what=$2 start=$SECONDS rc=0
+	if [ -t 2 ] && [ -z "${CI:-}" ]; then
+		while kill -0 "$pid" 2>/dev/null; do
+			local t=$((SECONDS - start))
+			printf '\r%s … %dm%02ds ' "$what" $((t / 60)) $((t % 60)) >&2
+			sleep 1
+		done
+		printf '\r\033[K' >&2
+	fi
+	wait "$pid" || rc=$?
+	return "$rc"
+}

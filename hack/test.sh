@@ -19,7 +19,7 @@ echo "== the repository stands alone"
 # folder CI and developers have beside the repository). Third-party test
 # data lives in testdata/ (see testdata/README.md); tests find it, and other
 # packages' test data, through internal/platform/fixture.
-if outside=$(git grep -nE '\.\./shared\b|"shared/' -- '*.go' '*.sh' ':!testdata' ':!hack/test.sh' 2>/dev/null); then
+if outside=$(git grep -nE '\.\./shared\b|"shared[/"]' -- '*.go' '*.sh' ':!testdata' ':!hack/test.sh' 2>/dev/null); then
   echo "reads outside the repository:"; echo "$outside"; exit 1
 fi
 

@@ -87,6 +87,7 @@ func TestBadLogAndReportFlags(t *testing.T) {
 		{[]string{"demo", "--log-format", "yaml"}, "--log-format"},
 		{[]string{"scan", "--policy-report-api", "openreports.io", "../../examples/busybox.yaml"}, "--policy-report-api needs --cluster"},
 		{[]string{"scan", "--cluster", "--policy-report-api", "nope"}, "--policy-report-api"},
+		{[]string{"scan", "--cluster", "-A", "--policy-report-api", "openreports.io"}, "--policy-report-api needs --policy-reports"},
 	} {
 		code, _, stderr := palisade(t, "", tc.args...)
 		if code != exitInput || !strings.Contains(stderr, tc.want) {

@@ -61,7 +61,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "palisade",
 		Short: "One policy for Kubernetes workloads, enforced at deploy time, while running and at runtime",
-		Example: `  palisade scan --preset baseline examples/          # judge manifests offline, in CI
+		Example: `  palisade scan --preset baseline manifests/         # judge manifests offline, in CI
   palisade scan --cluster -A --policy policy.yaml     # audit the live cluster
   palisade rules                                      # the rule catalog
   palisade demo                                       # the whole product on loopback

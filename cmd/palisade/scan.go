@@ -86,7 +86,7 @@ Services exposing them outside the cluster.
 PolicyReports, one named "palisade" per namespace where something was
 checked (docs/cluster-audit.md); it needs the PolicyReport CRD and is
 skipped when the audit had errors.`,
-		Example: `  palisade scan examples/                                  # the recommended preset: every finding, exit 0
+		Example: `  palisade scan examples/*.yaml examples/*.json            # the recommended preset: every finding, exit 0
   palisade scan --policy policy.yaml deploy/ -o sarif > palisade.sarif
   helm template ./chart | palisade scan --preset baseline -
   palisade scan --scan-results trivy.json --policy policy.yaml manifests/
@@ -130,9 +130,12 @@ skipped when the audit had errors.`,
 			}
 			w := newWriter(cmd.OutOrStdout(), ruleInfo(reg))
 			// A progress line on a terminal, never in CI nor under a
-			// machine-readable report.
+			// machine-readable report, and only while the report goes
+			// elsewhere (a file, a pipe): a report streaming to the same
+			// terminal shows the progress itself, and the line would be
+			// drawn over its text.
 			var progressOut io.Writer
-			if output == "table" && progress.Enabled(cmd.ErrOrStderr(), os.Getenv) {
+			if output == "table" && progress.Enabled(cmd.ErrOrStderr(), os.Getenv) && !progress.Enabled(cmd.OutOrStdout(), os.Getenv) {
 				progressOut = cmd.ErrOrStderr()
 			}
 			var sum scan.Summary
@@ -277,6 +280,9 @@ func (c *clusterFlags) register(cmd *cobra.Command) {
 func (c *clusterFlags) check(cmd *cobra.Command, args []string) error {
 	if cmd.Flags().Changed("policy-report-api") && !c.cluster {
 		return badInput(errors.New("--policy-report-api needs --cluster"))
+	}
+	if cmd.Flags().Changed("policy-report-api") && !c.policyReports {
+		return badInput(errors.New("--policy-report-api needs --policy-reports"))
 	}
 	apis, err := policyreport.ParseAPIs(c.reportAPI)
 	if err != nil {

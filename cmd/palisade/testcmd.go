@@ -13,8 +13,9 @@ import (
 func newTestCmd() *cobra.Command {
 	var output, fileName string
 	cmd := &cobra.Command{
-		Use:   "test [DIR | FILE]...",
-		Short: "Run declarative policy tests: policies, manifests and the result each rule should have",
+		Use:               "test [DIR | FILE]...",
+		ValidArgsFunction: yamlFileArgs,
+		Short:             "Run declarative policy tests: policies, manifests and the result each rule should have",
 		Long: `Run the Test documents (palisade.dev/v1, kind Test) of the files given, and of
 every file named palisade-test.yaml (--file-name) below the folders given
 (recursively; the current folder by default), in the manner of kyverno test
@@ -75,7 +76,7 @@ evaluation does not have), each problem with its file and line. 2 wins.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&output, "output", "o", "table", "output format: "+strings.Join(policytest.FormatNames(), ", "))
+	addOutputFlag(cmd, &output, "table", policytest.FormatNames()...)
 	f.StringVarP(&fileName, "file-name", "f", policytest.DefaultFileName, "the test file name looked for in folders")
 	return cmd
 }

@@ -81,9 +81,10 @@ read by no rule are printed as extra; they fail the check only with --exact.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&output, "output", "o", "yaml", "output format: yaml, json or markdown (the table in docs/operations.md)")
+	addOutputFlag(cmd, &output, "yaml", "yaml", "json", "markdown")
 	f.BoolVar(&mutating, "mutating", false, "the MutatingWebhookConfiguration's rules (mutateToDigest) instead")
 	f.StringArrayVar(&checks, "check", nil, "manifest file to check (- for standard input; repeatable)")
+	completePolicyFile(cmd, "check")
 	f.BoolVar(&exact, "exact", false, "with --check: resources sent to the agent that no rule reads fail the check too")
 	return cmd
 }
