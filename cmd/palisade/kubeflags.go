@@ -6,17 +6,26 @@ import (
 	"slices"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // kubeFlags are kubectl's connection flags (--kubeconfig, --context, --as,
-// --as-group and, where a command reads namespaces, -n/--namespace),
-// through cli-runtime's ConfigFlags, so that the kubeconfig is found as
-// kubectl finds it: --kubeconfig, else $KUBECONFIG, else ~/.kube/config,
-// else the in-cluster service account.
+// --as-group and, where a command reads namespaces, -n/--namespace), bound
+// to client-go's clientcmd loading rules and overrides as kubectl binds them,
+// so that the kubeconfig is found as kubectl finds it: --kubeconfig, else
+// $KUBECONFIG, else ~/.kube/config, else the in-cluster service account.
+//
+// They are what cli-runtime's ConfigFlags registers and builds, without
+// linking cli-runtime: its package also links kustomize, whose plugin
+// loader imports the standard library's plugin package, and that alone
+// made the binary 40 MB larger (every exported method kept, a dynamic
+// symbol table; docs/performance.md).
 type kubeFlags struct {
-	*genericclioptions.ConfigFlags
+	KubeConfig, Context, Impersonate *string
+	ImpersonateGroup                 *[]string
+	// Namespace is nil when the command takes no -n.
+	Namespace *string
 	userAgent string
 }
 
@@ -32,27 +41,15 @@ type kubeFlagOptions struct {
 
 func addKubeFlags(cmd *cobra.Command, o kubeFlagOptions) *kubeFlags {
 	str := func() *string { s := ""; return &s }
-	cf := &genericclioptions.ConfigFlags{KubeConfig: str(), Context: str(), Impersonate: str(), ImpersonateGroup: &[]string{}}
-	if o.namespace != "" {
-		cf.Namespace = str()
-	}
-	k := &kubeFlags{ConfigFlags: cf, userAgent: o.userAgent}
-	cf.WrapConfigFn = func(c *rest.Config) *rest.Config {
-		c.UserAgent = k.userAgent
-		return c
-	}
+	k := &kubeFlags{KubeConfig: str(), Context: str(), Impersonate: str(), ImpersonateGroup: &[]string{}, userAgent: o.userAgent}
 	f := cmd.Flags()
-	cf.AddFlags(f)
-	for name, usage := range map[string]string{
-		"kubeconfig": "kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)",
-		"context":    "kubeconfig context (default: the current context)",
-		"as":         "user to impersonate, as kubectl --as (a user or system:serviceaccount:NAMESPACE:NAME)",
-		"as-group":   "group to impersonate, with --as (repeatable)",
-		"namespace":  o.namespace,
-	} {
-		if fl := f.Lookup(name); fl != nil {
-			fl.Usage = o.prefix + usage
-		}
+	f.StringVar(k.KubeConfig, "kubeconfig", "", o.prefix+"kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the in-cluster service account)")
+	f.StringVar(k.Context, "context", "", o.prefix+"kubeconfig context (default: the current context)")
+	f.StringVar(k.Impersonate, "as", "", o.prefix+"user to impersonate, as kubectl --as (a user or system:serviceaccount:NAMESPACE:NAME)")
+	f.StringArrayVar(k.ImpersonateGroup, "as-group", nil, o.prefix+"group to impersonate, with --as (repeatable)")
+	if o.namespace != "" {
+		k.Namespace = str()
+		f.StringVarP(k.Namespace, "namespace", "n", "", o.prefix+o.namespace)
 	}
 	must(cmd.MarkFlagFilename("kubeconfig"))
 	must(cmd.RegisterFlagCompletionFunc("context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -68,6 +65,22 @@ func addKubeFlags(cmd *cobra.Command, o kubeFlagOptions) *kubeFlags {
 		return names, cobra.ShellCompDirectiveNoFileComp
 	}))
 	return k
+}
+
+// ToRawKubeConfigLoader is the client configuration the flags select:
+// client-go's default loading rules with --kubeconfig as the explicit path,
+// and the context, namespace and impersonation overridden.
+func (k *kubeFlags) ToRawKubeConfigLoader() clientcmd.ClientConfig {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = *k.KubeConfig
+	overrides := &clientcmd.ConfigOverrides{ClusterDefaults: clientcmd.ClusterDefaults}
+	overrides.CurrentContext = *k.Context
+	overrides.AuthInfo.Impersonate = *k.Impersonate
+	overrides.AuthInfo.ImpersonateGroups = *k.ImpersonateGroup
+	if k.Namespace != nil {
+		overrides.Context.Namespace = *k.Namespace
+	}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 }
 
 // names are kubeFlags' flag names, for "needs --cluster" checks.
@@ -101,19 +114,24 @@ func (k *kubeFlags) restConfig() (*rest.Config, string, error) {
 // localhost:8080.
 var errNoKubeconfig = errors.New("no configuration has been provided (--kubeconfig, $KUBECONFIG or ~/.kube/config) and this is not a pod")
 
-// ToRESTConfig is ConfigFlags', except that no kubeconfig at all, outside
-// a pod, is an error (as client-go's loading rules say) instead of
+// ToRESTConfig loads the client configuration. No kubeconfig at all,
+// outside a pod, is an error (as client-go's loading rules say), not
 // kubectl's last resort, an API server on localhost:8080.
 func (k *kubeFlags) ToRESTConfig() (*rest.Config, error) {
-	cfg, err := k.ConfigFlags.ToRESTConfig()
+	loader := k.ToRawKubeConfigLoader()
+	cfg, err := loader.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, errNoKubeconfig
+	}
 	if err != nil {
 		return nil, err
 	}
-	if raw, err := k.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 {
+	if raw, err := loader.RawConfig(); err == nil && len(raw.Clusters) == 0 {
 		if _, err := rest.InClusterConfig(); err != nil {
 			return nil, errNoKubeconfig
 		}
 	}
+	cfg.UserAgent = k.userAgent
 	return cfg, nil
 }
 

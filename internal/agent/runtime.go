@@ -67,7 +67,7 @@ func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 }
 
 // RESTConfigGetter gives the client configuration of the cluster the
-// agent runs in (cli-runtime's ConfigFlags, from kubectl's flags, is one).
+// agent runs in (the command's kubectl flags are one).
 type RESTConfigGetter interface {
 	ToRESTConfig() (*rest.Config, error)
 }
