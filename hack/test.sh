@@ -35,7 +35,7 @@ echo "== go test -race"
 # (instead of skipping) when it is missing.
 hack/chromium.sh >/dev/null
 export PALISADE_REQUIRE_BROWSER=1
-go test -race -count=1 ./...
+go test -race -count=1 -timeout 20m ./...
 
 echo "== fuzz (${FUZZTIME} per target)"
 # fuzz PKG TARGET runs one target. A crash found by the fuzzer ("Failing
