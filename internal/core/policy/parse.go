@@ -77,7 +77,7 @@ func Load(source string, data []byte, cat Catalog) (*Bundle, error) {
 		if err != nil {
 			return nil, err
 		}
-		problems = append(problems, locate(&doc, errs)...)
+		problems = append(problems, Locate(&doc, errs)...)
 	}
 	if len(b.Policies) == 0 && len(b.Rulesets) == 0 && len(problems) == 0 {
 		return nil, &document.Error{Source: source, Err: errors.New("no Policy or RuntimeRuleset document found")}
@@ -203,8 +203,8 @@ func jsonType(goType string) string {
 	return "a string"
 }
 
-// locate attaches a line to every error, sorted by line.
-func locate(doc *document.Doc, errs field.ErrorList) []Problem {
+// Locate attaches its line in doc to every field error, sorted by line.
+func Locate(doc *document.Doc, errs field.ErrorList) []Problem {
 	out := make([]Problem, 0, len(errs))
 	for _, e := range errs {
 		out = append(out, Problem{Source: doc.Source, Line: doc.LineOf(e.Field), Err: e})

@@ -59,7 +59,7 @@ func Load(source string, data []byte, reg *rules.Registry) ([]*Test, error) {
 			return nil, err
 		}
 		tests = append(tests, t)
-		problems = append(problems, locate(&doc, errs)...)
+		problems = append(problems, policy.Locate(&doc, errs)...)
 	}
 	if len(tests) == 0 {
 		return nil, &document.Error{Source: source, Err: errors.New("no Test document found")}
@@ -227,14 +227,4 @@ func parseRef(s string) (ref, error) {
 		return ref{kind: parts[0], namespace: parts[1], name: parts[2]}, nil
 	}
 	return ref{}, errors.New("must be KIND/NAME or KIND/NAMESPACE/NAME")
-}
-
-// locate attaches a line to every error, sorted by line.
-func locate(doc *document.Doc, errs field.ErrorList) []policy.Problem {
-	out := make([]policy.Problem, 0, len(errs))
-	for _, e := range errs {
-		out = append(out, policy.Problem{Source: doc.Source, Line: doc.LineOf(e.Field), Err: e})
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Line < out[j].Line })
-	return out
 }

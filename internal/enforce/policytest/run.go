@@ -296,7 +296,7 @@ func (t *Test) compare(policies []*tested, objects []object) ([]Case, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, &policy.ValidationError{Problems: locate(t.doc, errs)}
+		return nil, &policy.ValidationError{Problems: policy.Locate(t.doc, errs)}
 	}
 	return cases, nil
 }
