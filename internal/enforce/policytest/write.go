@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/palisade-dev/palisade/internal/enforce/scan"
 	"io"
 	"maps"
 	"slices"
@@ -180,7 +181,7 @@ func WriteJUnit(w io.Writer, reports []*Report) error {
 			suite.Name = r.Source
 			suite.Tests, suite.Errors = 1, 1
 			suite.Cases = []junitCase{{Classname: r.Source, Name: "load", File: r.Source,
-				Error: &junitProblem{Message: firstLine(r.Err.Error()), Type: "input", Text: r.Err.Error()}}}
+				Error: &scan.JUnitProblem{Message: firstLine(r.Err.Error()), Type: "input", Text: r.Err.Error()}}}
 		}
 		for _, c := range r.Cases {
 			name := c.Resource + " " + ruleColumn(c)
@@ -191,7 +192,7 @@ func WriteJUnit(w io.Writer, reports []*Report) error {
 			suite.Tests++
 			if !c.Pass {
 				suite.Failures++
-				jc.Failure = &junitProblem{Message: firstLine(c.Detail), Type: "mismatch",
+				jc.Failure = &scan.JUnitProblem{Message: firstLine(c.Detail), Type: "mismatch",
 					Text: fmt.Sprintf("expected: %s\ngot: %s\n%s\n", c.Expected, c.Got, c.Detail)}
 			}
 			suite.Cases = append(suite.Cases, jc)
@@ -223,31 +224,10 @@ type junitSuite struct {
 }
 
 type junitCase struct {
-	Classname string        `xml:"classname,attr"`
-	Name      string        `xml:"name,attr"`
-	File      string        `xml:"file,attr,omitempty"`
-	Line      int           `xml:"line,attr,omitempty"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-}
-
-type junitProblem struct {
-	Message, Type, Text string
-}
-
-// MarshalXML writes <failure message=... type=...>Text</failure> with
-// Text's newlines as they are (as internal/enforce/scan's JUnit writer does: CI
-// pages may show "&#xA;" verbatim).
-func (p *junitProblem) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
-	start.Attr = append(start.Attr,
-		xml.Attr{Name: xml.Name{Local: "message"}, Value: p.Message},
-		xml.Attr{Name: xml.Name{Local: "type"}, Value: p.Type},
-	)
-	if err := e.EncodeToken(start); err != nil {
-		return err
-	}
-	if err := e.EncodeToken(xml.CharData(p.Text)); err != nil {
-		return err
-	}
-	return e.EncodeToken(start.End())
+	Classname string             `xml:"classname,attr"`
+	Name      string             `xml:"name,attr"`
+	File      string             `xml:"file,attr,omitempty"`
+	Line      int                `xml:"line,attr,omitempty"`
+	Failure   *scan.JUnitProblem `xml:"failure,omitempty"`
+	Error     *scan.JUnitProblem `xml:"error,omitempty"`
 }

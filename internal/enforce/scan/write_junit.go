@@ -53,13 +53,15 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	File      string        `xml:"file,attr,omitempty"`
 	Line      int           `xml:"line,attr,omitempty"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
+	Failure   *JUnitProblem `xml:"failure,omitempty"`
+	Error     *JUnitProblem `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
-type junitProblem struct {
+// JUnitProblem is a JUnit <failure> or <error> element; `palisade test`
+// writes its own with it.
+type JUnitProblem struct {
 	Message string
 	Type    string
 	Text    string
@@ -68,7 +70,7 @@ type junitProblem struct {
 // MarshalXML writes <failure message=... type=...>Text</failure>, keeping
 // newlines in Text as they are: a ",chardata" field would write them as
 // "&#xA;", which CI pages may show verbatim.
-func (p *junitProblem) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+func (p *JUnitProblem) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
 	start.Attr = append(start.Attr,
 		xml.Attr{Name: xml.Name{Local: "message"}, Value: p.Message},
 		xml.Attr{Name: xml.Name{Local: "type"}, Value: p.Type},
@@ -105,7 +107,7 @@ func (j *junitWriter) Result(r *Result) error {
 		c := junitCase{Classname: displaySource(r.Source), Name: junitCaseName(v), File: junitFile(r.Source), Line: line}
 		if enforces(v.Action) {
 			suite.Failures++
-			c.Failure = &junitProblem{Message: v.Message, Type: v.Action, Text: junitDetail(r, v)}
+			c.Failure = &JUnitProblem{Message: v.Message, Type: v.Action, Text: junitDetail(r, v)}
 		} else {
 			c.SystemOut = v.Message
 		}
@@ -136,7 +138,7 @@ func (j *junitWriter) End(Summary) error {
 				Name:      displayPos(e.Source, e.Line),
 				File:      junitFile(e.Source),
 				Line:      e.Line,
-				Error:     &junitProblem{Message: e.Message, Type: "input", Text: e.Message},
+				Error:     &JUnitProblem{Message: e.Message, Type: "input", Text: e.Message},
 			})
 		}
 		if err := j.writeSuite(&suite); err != nil {
