@@ -1,14 +1,13 @@
 package main
 
 import (
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/platform/opsserver"
 )
 
 // consoleOps are the console's probes and Prometheus metrics
@@ -38,23 +37,9 @@ func (o consoleOps) listenMetrics(addr string, logger *slog.Logger) (*http.Serve
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", o.metrics.Handler())
 	o.probes(mux)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	logger.Info("console metrics listening", "addr", ln.Addr().String())
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("console metrics server stopped", "error", err)
-		}
-	}()
-	return srv, nil
+	return opsserver.Serve(ln, mux, "console metrics", logger), nil
 }

@@ -1,15 +1,14 @@
 package agent
 
 import (
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/palisade-dev/palisade/internal/platform/eventqueue"
+	"github.com/palisade-dev/palisade/internal/platform/opsserver"
 )
 
 // queueCollectors exposes the event queue's state on /metrics.
@@ -41,19 +40,5 @@ func queueCollectors(q *eventqueue.Queue) []prometheus.Collector {
 func serveMetrics(ln net.Listener, h http.Handler, logger *slog.Logger) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	logger.Info("agent metrics listening", "addr", ln.Addr().String())
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("agent metrics server stopped", "error", err)
-		}
-	}()
-	return srv
+	return opsserver.Serve(ln, mux, "agent metrics", logger)
 }
