@@ -51,3 +51,30 @@ wait_with_progress() {
 	wait "$pid" || rc=$?
 	return "$rc"
 }
+
+# ensure_helm sets $helm to Helm built from the Go module pinned in
+# hack/tools/helm ($helm_version), cached in ${PALISADE_CACHE:-$HOME/.cache/palisade}/bin.
+ensure_helm() {
+	local tools cache client_go k8s_minor ldflags pkg
+	tools="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/tools/helm"
+	cache="${PALISADE_CACHE:-$HOME/.cache/palisade}/bin"
+	helm_version="$(awk '$1 == "require" && $2 == "helm.sh/helm/v3" {print $3}' "$tools/go.mod")"
+	[ -n "$helm_version" ] || die "no helm.sh/helm/v3 requirement in $tools/go.mod"
+	helm="$cache/helm-$helm_version"
+	[ -x "$helm" ] && return
+	log "building helm $helm_version from the Go module (cached in $cache)"
+	mkdir -p "$cache"
+	# Helm's Makefile sets these: the release version, and the Kubernetes
+	# version `helm template` and `helm lint` assume (from client-go vX.Y.Z:
+	# 1.Y) instead of the 1.20 compiled in.
+	client_go="$(awk '$1 == "k8s.io/client-go" {print $2}' "$tools/go.mod")"
+	k8s_minor="$(echo "$client_go" | cut -d. -f2)"
+	[ -n "$k8s_minor" ] || die "no k8s.io/client-go requirement in $tools/go.mod"
+	ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version -X helm.sh/helm/v3/internal/version.metadata="
+	for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+		ldflags="$ldflags -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$k8s_minor"
+	done
+	(cd "$tools" && GOFLAGS="-mod=mod -buildvcs=false" nice go build -trimpath -ldflags "$ldflags" -o "$helm.tmp" helm.sh/helm/v3/cmd/helm) ||
+		die "building helm $helm_version failed"
+	mv "$helm.tmp" "$helm"
+}

@@ -114,22 +114,27 @@ func (k *kubeFlags) restConfig() (*rest.Config, string, error) {
 // localhost:8080.
 var errNoKubeconfig = errors.New("no configuration has been provided (--kubeconfig, $KUBECONFIG or ~/.kube/config) and this is not a pod")
 
-// ToRESTConfig loads the client configuration. No kubeconfig at all,
-// outside a pod, is an error (as client-go's loading rules say), not
+// ToRESTConfig loads the client configuration. With no kubeconfig at all
+// it is the pod's service account (in-cluster), with --as and --as-group;
+// outside a pod that is an error (as client-go's loading rules say), not
 // kubectl's last resort, an API server on localhost:8080.
 func (k *kubeFlags) ToRESTConfig() (*rest.Config, error) {
 	loader := k.ToRawKubeConfigLoader()
+	if raw, err := loader.RawConfig(); err == nil && len(raw.Clusters) == 0 && *k.KubeConfig == "" {
+		cfg, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, errNoKubeconfig
+		}
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: *k.Impersonate, Groups: *k.ImpersonateGroup}
+		cfg.UserAgent = k.userAgent
+		return cfg, nil
+	}
 	cfg, err := loader.ClientConfig()
 	if clientcmd.IsEmptyConfig(err) {
 		return nil, errNoKubeconfig
 	}
 	if err != nil {
 		return nil, err
-	}
-	if raw, err := loader.RawConfig(); err == nil && len(raw.Clusters) == 0 {
-		if _, err := rest.InClusterConfig(); err != nil {
-			return nil, errNoKubeconfig
-		}
 	}
 	cfg.UserAgent = k.userAgent
 	return cfg, nil

@@ -35,7 +35,9 @@ type result struct {
 type file struct {
 	path string
 	mode int64
-	data []byte // nil for a folder
+	data []byte // nil for a folder or a link
+	link string // target of a symbolic link
+	uid  int    // owner (root when zero)
 }
 
 // assemble builds the image around the binary and writes the layout, the
@@ -57,7 +59,7 @@ func assemble(o options, bin, commit string, created time.Time) (result, error) 
 		{path: "etc/ssl/certs", mode: 0o755},
 		{path: "etc/ssl/certs/ca-certificates.crt", mode: 0o644, data: ca},
 		{path: "home", mode: 0o755},
-		{path: "home/" + userName, mode: 0o700},
+		{path: "home/" + userName, mode: 0o700, uid: uid},
 		{path: "tmp", mode: 0o1777},
 		{path: "usr", mode: 0o755},
 		{path: "usr/local", mode: 0o755},
@@ -156,9 +158,15 @@ func tarFiles(files []file, mtime time.Time) ([]byte, error) {
 	tw := tar.NewWriter(&buf)
 	for _, f := range files {
 		h := &tar.Header{Name: f.path, Mode: f.mode, ModTime: mtime, Format: tar.FormatUSTAR, Uname: "root", Gname: "root"}
-		if f.data == nil {
+		if f.uid != 0 {
+			h.Uid, h.Gid, h.Uname, h.Gname = f.uid, f.uid, userName, userName
+		}
+		switch {
+		case f.link != "":
+			h.Typeflag, h.Linkname = tar.TypeSymlink, f.link
+		case f.data == nil:
 			h.Typeflag, h.Name = tar.TypeDir, f.path+"/"
-		} else {
+		default:
 			h.Typeflag, h.Size = tar.TypeReg, int64(len(f.data))
 		}
 		if err := tw.WriteHeader(h); err != nil {

@@ -31,8 +31,16 @@ func main() {
 	flag.StringVar(&o.version, "version", "", "version to stamp and tag (default: git describe, else 0.0.0-dev)")
 	flag.StringVar(&o.caBundle, "ca-bundle", "/etc/ssl/certs/ca-certificates.crt", "CA bundle copied to /etc/ssl/certs/ca-certificates.crt")
 	flag.StringVar(&o.source, "source", "https://github.com/palisade-dev/palisade", "org.opencontainers.image.source label")
+	testImages := flag.String("test-images", "", "instead of Palisade's image, write the test node's images (pause.tar: "+PauseImage+", busybox.tar: "+BusyboxImage+") to this folder")
+	busybox := flag.String("busybox", "/bin/busybox", "with -test-images: the static BusyBox binary (Debian busybox-static)")
 	flag.Parse()
-	if err := run(o); err != nil {
+	var err error
+	if *testImages != "" {
+		err = runTestImages(".", *testImages, *busybox)
+	} else {
+		err = run(o)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "image:", err)
 		os.Exit(1)
 	}
@@ -68,6 +76,14 @@ func run(o options) error {
 	}
 	fmt.Println(res.digest)
 	return nil
+}
+
+func runTestImages(root, out, busybox string) error {
+	_, created, err := gitStamp(root)
+	if err != nil {
+		return err
+	}
+	return buildTestImages(root, out, busybox, created)
 }
 
 // gitStamp is the commit built and its time (SOURCE_DATE_EPOCH when set,

@@ -39,11 +39,13 @@ import (
 
 // Config is the agent's typed configuration, loaded once in cmd.
 type Config struct {
-	Listen       string
-	TLSCertFile  string
-	TLSKeyFile   string
-	PolicyFile   string
-	EventsFile   string
+	Listen      string
+	TLSCertFile string
+	TLSKeyFile  string
+	PolicyFile  string
+	EventsFile  string
+	// LogEvents also writes every event to the log (message "event").
+	LogEvents    bool
 	Cluster      string
 	PollInterval time.Duration
 
@@ -71,6 +73,11 @@ type Config struct {
 	DryRun             bool
 	Protected          []string
 	TerminatePerMinute int
+	// VerifyIsolation checks each isolation by traffic from the agent's
+	// pod (containment.Verifier); it applies only in a pod
+	// ($KUBERNETES_SERVICE_HOST set), never to an agent outside the
+	// cluster, whose traffic to pods proves nothing.
+	VerifyIsolation bool
 	// PolicyReports publishes the continuous tab's results as
 	// wgpolicyk8s.io/v1alpha2 PolicyReports every PolicyReportInterval
 	// (the CRD must be installed).
@@ -182,6 +189,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		defer fs.Close()
 		sinks = append(sinks, fs)
 	}
+	if cfg.LogEvents {
+		sinks = append(sinks, event.LogSink{Logger: logger.With("component", "events")})
+	}
 	var queue *eventqueue.Queue
 	if cfg.Managed() {
 		queue, err = eventqueue.Open(filepath.Join(cfg.StateDir, "events"), eventqueue.Options{Logger: logger})
@@ -200,7 +210,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	default:
 		sink = sinks
 	}
-	cl, err := clusterAccess(cfg, logger)
+	cl, err := clusterAccess(cfg, metrics, logger)
 	if err != nil {
 		return err
 	}

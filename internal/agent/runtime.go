@@ -36,7 +36,7 @@ type cluster struct {
 // continuous checks need it (an error without it), the runtime responses
 // use it when they can (without it they only record). The containment is
 // shared by both, so that the deletion rate is the agent's.
-func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
+func clusterAccess(cfg Config, metrics *webhook.Metrics, logger *slog.Logger) (cluster, error) {
 	runtimeOn := cfg.RuntimeToken != "" || cfg.RuntimeClientCAFile != ""
 	if !cfg.Continuous && !runtimeOn && !cfg.TrivyOperator && !cfg.WatchRoles && !cfg.EmitAdmissionEvents {
 		return cluster{}, nil
@@ -54,7 +54,17 @@ func clusterAccess(cfg Config, logger *slog.Logger) (cluster, error) {
 			if err != nil {
 				return cluster{}, err
 			}
-			contain, err := containment.New(containment.Options{Client: client, DryRun: cfg.DryRun,
+			var verify *containment.Verifier
+			switch {
+			case !cfg.VerifyIsolation:
+			case os.Getenv("KUBERNETES_SERVICE_HOST") == "":
+				logger.Info("isolations are not checked by traffic: the agent does not run in a pod")
+			default:
+				results := containment.NewVerificationMetric()
+				metrics.Register(results)
+				verify = &containment.Verifier{Results: results}
+			}
+			contain, err := containment.New(containment.Options{Client: client, DryRun: cfg.DryRun, Verify: verify,
 				Protected: protected, TerminateRate: cfg.TerminatePerMinute, Events: events, Logger: logger.With("component", "containment")})
 			return cluster{rest: restCfg, client: client, contain: contain, events: events}, err
 		}

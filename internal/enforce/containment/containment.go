@@ -78,6 +78,10 @@ type Options struct {
 	// or terminated (nil: none), its note the message of Palisade's own
 	// event.
 	Events Events
+	// Verify, when set, checks each new isolation by traffic (Verifier):
+	// an isolation that does not cut the pod off is reported as not done,
+	// with the Event IsolationNotEnforced, never as done.
+	Verify *Verifier
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -176,6 +180,10 @@ func (c *Containment) Isolate(ctx context.Context, pod *corev1.Pod, by, rule, wh
 		}
 		return fmt.Sprintf("(dry run: the pod would be labelled %s=true and cut off by NetworkPolicy %s)", IsolationLabel, NetworkPolicyName), nil
 	}
+	var answering string
+	if c.opts.Verify != nil && !labelled {
+		answering = c.opts.Verify.Before(ctx, pod)
+	}
 	created, err := c.ensureNetworkPolicy(ctx, pod.Namespace)
 	if err != nil {
 		return "", err
@@ -199,9 +207,20 @@ func (c *Containment) Isolate(ctx context.Context, pod *corev1.Pod, by, rule, wh
 		c.log.Info("pod isolated", "pod", pod.Namespace+"/"+pod.Name)
 	}
 	outcome := fmt.Sprintf("(pod isolated: labelled %s=true, all ingress and egress denied by NetworkPolicy %s)", IsolationLabel, NetworkPolicyName)
+	reason := ReasonIsolated
+	if c.opts.Verify != nil && !labelled {
+		r, took := c.opts.Verify.After(ctx, answering)
+		_, within, _ := c.opts.Verify.defaults()
+		outcome = verifiedOutcome(r, answering, took, within)
+		if r == NotCut {
+			reason = ReasonIsolationNotEnforced
+			c.log.Error("ISOLATION NOT ENFORCED: the pod still answers after its NetworkPolicy was written; nothing enforces NetworkPolicy for it",
+				"pod", pod.Namespace+"/"+pod.Name, "address", answering)
+		}
+	}
 	if !labelled {
 		np := &corev1.ObjectReference{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy", Namespace: pod.Namespace, Name: NetworkPolicyName}
-		c.event(pod, np, corev1.EventTypeWarning, ReasonIsolated, "Isolate", joinNote(why, outcome))
+		c.event(pod, np, corev1.EventTypeWarning, reason, "Isolate", joinNote(why, outcome))
 	}
 	return outcome, nil
 }
