@@ -163,6 +163,9 @@ network() {
 	fi
 	ip addr replace "$gateway/24" dev "$bridge"
 	ip link set "$bridge" up
+	# Service addresses belong on the bridge too: without kube-proxy's
+	# rules they would otherwise follow the default route off the machine.
+	ip route replace "$service_cidr" dev "$bridge" src "$gateway"
 	local k
 	for k in net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables; do
 		echo "$k=$(sysctl -n "$k")" >>"$dir/sysctl.saved"
@@ -451,6 +454,7 @@ install_palisade() {
 image: {pullPolicy: Never, digest: "$(cat "$dir/images/palisade/digest")"}
 agent: {clusterName: palisade-node, logEvents: true}
 YAML
+	ln -sf "$helm" "$dir/helm" # for the tests' upgrades
 	"$helm" --kubeconfig "$dir/kubeconfig" upgrade --install "$release" "$root/deploy/helm/palisade" \
 		--namespace "$release_ns" --create-namespace -f "$values" ${PALISADE_HELM_ARGS:-} --wait --timeout 5m >"$dir/helm.log" 2>&1 ||
 		die "helm install failed: $(tail -20 "$dir/helm.log"; k -n "$release_ns" get pods -o wide 2>&1)"

@@ -138,6 +138,7 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", ":8443", "address to serve HTTPS on")
 	f.StringVar(&cfg.MetricsListen, "metrics-bind-address", "", "also serve Prometheus /metrics on this address, plain HTTP and without a token, e.g. :9090 (default: only on the HTTPS port)")
+	f.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long with /readyz failing before closing the listener, while the pod is taken out of the Service (the chart sets 5s)")
 	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "serving certificate (PEM), reloaded when it changes")
 	f.StringVar(&cfg.TLSKeyFile, "tls-key-file", "", "serving key (PEM), reloaded when it changes")
 	f.StringVar(&cfg.PolicyFile, "policy", "", "policy file (standalone mode), reloaded when it changes")

@@ -52,6 +52,9 @@ type Config struct {
 	// MetricsListen, when set, also serves /metrics there, plain HTTP and
 	// without a token, for Prometheus (it stays on Listen's HTTPS too).
 	MetricsListen string
+	// ShutdownDelay is how long the agent keeps serving, not ready, after
+	// it is told to stop, before it closes its listener.
+	ShutdownDelay time.Duration
 
 	// ConsoleURL, when set, makes the agent managed: the policy comes from
 	// the console and events go to it through the queue in StateDir.
@@ -165,6 +168,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		return err
 	}
 	metrics := webhook.NewMetrics()
+	var draining atomic.Bool
 	var policyChanged atomic.Pointer[func()]
 	src, background, err := policySource(cfg, reg, metrics, logger, func() {
 		if f := policyChanged.Load(); f != nil {
@@ -245,7 +249,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles, Signatures: verifier,
 		Events: denials})
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
-		Ready: src.Ready})
+		Ready: func() error {
+			if draining.Load() {
+				return errDraining
+			}
+			return src.Ready()
+		}})
 	tlsConfig := certs.TLSConfig()
 	resp, err := startRuntime(cfg, src, cl, sink, metrics, logger)
 	if err != nil {
@@ -267,7 +276,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	handler.Handle("/audit", rh)
 	handler.Handle("/falco", rh)
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           drainingHandler(handler, &draining),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -354,6 +363,19 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		return err
 	case <-ctx.Done():
 	}
+	if cfg.ShutdownDelay > 0 {
+		// Keep answering while the endpoints controller and every node's
+		// kube-proxy take this pod out of the Service: the API server
+		// still sends requests here until they have, and under
+		// failurePolicy Fail a refused connection is a refused request.
+		draining.Store(true)
+		logger.Info("draining: /readyz fails, requests are still served", "for", cfg.ShutdownDelay.String())
+		select {
+		case <-time.After(cfg.ShutdownDelay):
+		case err := <-errc:
+			return err
+		}
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil {
@@ -361,6 +383,21 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	logger.Info("agent stopped")
 	return nil
+}
+
+var errDraining = errors.New("shutting down")
+
+// drainingHandler closes each connection after its response once the
+// agent drains ("Connection: close"; a GOAWAY on HTTP/2), so that callers
+// open new connections, which the Service sends to another replica,
+// instead of writing their next request on a connection about to close.
+func drainingHandler(h http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // startContinuous connects to the cluster and starts the continuous checks

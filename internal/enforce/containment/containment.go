@@ -182,7 +182,12 @@ func (c *Containment) Isolate(ctx context.Context, pod *corev1.Pod, by, rule, wh
 	}
 	var answering string
 	if c.opts.Verify != nil && !labelled {
-		answering = c.opts.Verify.Before(ctx, pod)
+		// The callers' pods may be trimmed (the continuous checks keep
+		// neither the address nor the probes): dial what the API says.
+		live, err := c.opts.Client.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+		if err == nil && (pod.UID == "" || live.UID == pod.UID) {
+			answering = c.opts.Verify.Before(ctx, live)
+		}
 	}
 	created, err := c.ensureNetworkPolicy(ctx, pod.Namespace)
 	if err != nil {
