@@ -43,6 +43,7 @@ pod_cidr=10.244.0.0/24
 service_cidr=10.96.0.0/16
 release=palisade
 release_ns=palisade-system
+lock=/run/palisade-cluster
 
 log() { echo "cluster: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -520,8 +521,16 @@ up() {
 		cat "$dir/env"
 		return
 	fi
+	# One cluster per machine: the bridge, the routes and the iptables
+	# rules are the machine's.
+	local other
+	other=$(cat "$lock" 2>/dev/null || true)
+	if [ -n "$other" ] && [ "$other" != "$dir" ] && [ -f "$other/kubelet.pid" ] && kill -0 "$(cat "$other/kubelet.pid")" 2>/dev/null; then
+		die "another cluster runs on this machine (PALISADE_CLUSTER_DIR=$other): PALISADE_CLUSTER_DIR=$other $0 down"
+	fi
 	down_quiet
 	mkdir -p "$dir"
+	echo "$dir" >"$lock"
 	build
 	ensure_images
 	pki
@@ -565,6 +574,7 @@ down_quiet() {
 		rm -f /tmp/palisade-iptables.$$
 	fi
 	network_down
+	[ "$(cat "$lock" 2>/dev/null)" = "$dir" ] && rm -f "$lock"
 	# The kubelet's links to container logs (its folder is fixed).
 	find /var/log/containers -maxdepth 1 -type l -lname "$dir/*" -delete 2>/dev/null || true
 	rm -rf "$dir"

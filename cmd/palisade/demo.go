@@ -44,7 +44,9 @@ type demoConfig struct {
 	kube      *kubeFlags
 	namespace string
 	exit      bool
-	logs      *logFlags
+	// node runs the demo on a real node (hack/cluster.sh) instead.
+	node bool
+	logs *logFlags
 	// progress, when set, shows how long the control plane takes to start.
 	progress io.Writer
 }
@@ -80,16 +82,27 @@ It then prints the event trail and the console's URL and keeps running until
 Ctrl-C, when it removes its webhook and stops what it started. Run it from the
 repository's root.
 
+--node runs containers instead (as root): hack/cluster.sh starts a real node
+(kubelet, containerd) with Palisade installed by Helm from its own image; a
+privileged pod and a hostPID pod run, the policy is tightened, and the demo
+shows the first container killed and the second cut off from a client pod
+(its traffic before and after). The first run builds Kubernetes' node
+components (about 15 minutes); later runs take about a minute.
+
 --context and --as (kubectl's) apply to the --kubeconfig cluster.`,
 		Example: `  palisade demo                                          # starts its own control plane
   palisade demo --exit                                   # print the results and stop
-  palisade demo --kubeconfig ~/.kube/config --context kind-dev -n palisade-demo`,
+  palisade demo --kubeconfig ~/.kube/config --context kind-dev -n palisade-demo
+  sudo palisade demo --node --exit                       # a real node: terminate and isolate running pods`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cfg.logs.validate(); err != nil {
 				return err
 			}
 			cfg.kubeconfig = *cfg.kube.KubeConfig
+			if cfg.node && cfg.kubeconfig != "" {
+				return badInput(fmt.Errorf("--node starts its own node: it takes no --kubeconfig"))
+			}
 			if cfg.kubeconfig == "" {
 				for _, name := range []string{"context", "as", "as-group"} {
 					if cmd.Flags().Changed(name) {
@@ -105,6 +118,9 @@ repository's root.
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if cfg.node {
+				return runNodeDemo(ctx, cfg, cmd.OutOrStdout())
+			}
 			return runDemo(ctx, cfg, cmd.OutOrStdout())
 		},
 	}
@@ -114,6 +130,7 @@ repository's root.
 	cfg.kube = addKubeFlags(cmd, kubeFlagOptions{namespace: `namespace the examples are applied to (and the webhook judges) (default "default")`})
 	f.Lookup("kubeconfig").Usage = "use the cluster of this kubeconfig instead of starting one from hack/"
 	f.BoolVar(&cfg.exit, "exit", false, "stop after printing the results instead of waiting for Ctrl-C")
+	f.BoolVar(&cfg.node, "node", false, "run on a real node started by hack/cluster.sh (as root): running pods terminated and isolated")
 	cfg.logs = addLogFlags(f, "text") // DIR/palisade.log, read by people
 	return cmd
 }
