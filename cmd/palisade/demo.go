@@ -304,18 +304,23 @@ func repoRoot() (string, error) {
 }
 
 func (d *demo) controlPlane(ctx context.Context, dir, verb string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(d.root, "hack", "controlplane.sh"), verb)
-	cmd.Env = append(os.Environ(), "PALISADE_CONTROLPLANE_DIR="+dir)
-	// On a terminal, a line tells how long the script has been at its
-	// latest step (the first run builds kube-apiserver for minutes).
+	return d.script(ctx, "controlplane.sh", "PALISADE_CONTROLPLANE_DIR="+dir, "controlplane: "+verb, verb)
+}
+
+// script runs hack/NAME with one more environment variable. On a
+// terminal, a line tells how long the script has been at its latest step
+// (a first run builds Kubernetes for minutes).
+func (d *demo) script(ctx context.Context, name, env, first string, args ...string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(d.root, "hack", name), args...)
+	cmd.Env = append(os.Environ(), env)
 	var step scriptStep
-	step.set("controlplane: " + verb)
+	step.set(first)
 	line := progress.New(d.cfg.progress, step.get, progress.Options{})
 	line.Start()
 	defer line.Stop()
 	cmd.Stdout, cmd.Stderr = io.Discard, io.MultiWriter(line.Above(d.out), &step)
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("hack/controlplane.sh %s: %w", verb, err)
+		return fmt.Errorf("hack/%s %s: %w", name, strings.Join(args, " "), err)
 	}
 	return nil
 }

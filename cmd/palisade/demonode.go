@@ -8,12 +8,11 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/palisade-dev/palisade/internal/platform/progress"
+	"github.com/palisade-dev/palisade/internal/platform/containerd"
 )
 
 // The real-node demo's objects.
@@ -180,18 +179,7 @@ func shortID(id string) string {
 
 // cluster runs hack/cluster.sh VERB with its state in dir.
 func (d *demo) cluster(ctx context.Context, dir, verb string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(d.root, "hack", "cluster.sh"), verb)
-	cmd.Env = append(os.Environ(), "PALISADE_CLUSTER_DIR="+dir)
-	var step scriptStep
-	step.set("cluster: " + verb)
-	line := progress.New(d.cfg.progress, step.get, progress.Options{})
-	line.Start()
-	defer line.Stop()
-	cmd.Stdout, cmd.Stderr = io.Discard, io.MultiWriter(line.Above(d.out), &step)
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("hack/cluster.sh %s: %w", verb, err)
-	}
-	return nil
+	return d.script(ctx, "cluster.sh", "PALISADE_CLUSTER_DIR="+dir, "cluster: "+verb, verb)
 }
 
 // setNodePolicy writes the chart's policy ConfigMap and waits until every
@@ -242,16 +230,8 @@ func (d *demo) fetch(ctx context.Context, url string) string {
 }
 
 func (d *demo) containerRunning(clusterDir, id string) bool {
-	out, err := exec.Command("ctr", "--address", filepath.Join(clusterDir, "containerd.sock"), "-n", "k8s.io", "tasks", "ls").Output()
-	if err != nil {
-		return true
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) >= 3 && f[0] == id && f[2] == "RUNNING" {
-			return true
-		}
-	}
-	return false
+	running, err := containerd.Running(filepath.Join(clusterDir, "containerd.sock"), id)
+	return err != nil || running // an error says nothing: keep waiting
 }
 
 // agentEvents are the demo namespace's events from the agents' logs.

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/palisade-dev/palisade/internal/platform/containerd"
 )
 
 const (
@@ -287,16 +289,11 @@ func containerID(t *testing.T, ns, name string) string {
 // container.
 func runningInContainerd(t *testing.T, id string) bool {
 	t.Helper()
-	out, err := exec.Command("ctr", "--address", filepath.Join(env.clusterDir, "containerd.sock"), "-n", "k8s.io", "tasks", "ls").CombinedOutput()
+	running, err := containerd.Running(filepath.Join(env.clusterDir, "containerd.sock"), id)
 	if err != nil {
-		t.Fatalf("ctr tasks ls: %v: %s", err, out)
+		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) >= 3 && f[0] == id && f[2] == "RUNNING" {
-			return true
-		}
-	}
-	return false
+	return running
 }
 
 // kubeEvents are the Kubernetes Events' reasons and notes on an object.

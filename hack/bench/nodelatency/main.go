@@ -38,6 +38,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/remotecommand"
 	"k8s.io/utils/ptr"
+
+	"github.com/palisade-dev/palisade/internal/platform/containerd"
 )
 
 const (
@@ -232,16 +234,8 @@ func (b *bench) terminate(ctx context.Context, n int) ([]time.Duration, error) {
 }
 
 func (b *bench) running(id string) bool {
-	out, err := exec.Command("ctr", "--address", b.ctrSock, "-n", "k8s.io", "tasks", "ls").Output()
-	if err != nil {
-		return true
-	}
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) >= 3 && f[0] == id && f[2] == "RUNNING" {
-			return true
-		}
-	}
-	return false
+	running, err := containerd.Running(b.ctrSock, id)
+	return err != nil || running
 }
 
 func (b *bench) isolate(ctx context.Context, n int) ([]time.Duration, error) {
