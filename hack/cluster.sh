@@ -32,7 +32,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-dir="${PALISADE_CLUSTER_DIR:-/tmp/palisade-cluster}"
+dir="$(realpath -m "${PALISADE_CLUSTER_DIR:-/tmp/palisade-cluster}")"
 cache="${PALISADE_CACHE:-$HOME/.cache/palisade}/bin"
 kube_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" {print $3}' "$root/hack/tools/kube/go.mod")"
 router_version="$(awk '$1 == "require" && $2 == "github.com/cloudnativelabs/kube-router/v2" {print $3}' "$root/hack/tools/kuberouter/go.mod")"
@@ -167,6 +167,10 @@ network() {
 	# Service addresses belong on the bridge too: without kube-proxy's
 	# rules they would otherwise follow the default route off the machine.
 	ip route replace "$service_cidr" dev "$bridge" src "$gateway"
+	# Bridged pod-to-pod traffic reaches iptables (NetworkPolicy) only
+	# through br_netfilter.
+	[ -d /proc/sys/net/bridge ] || modprobe br_netfilter 2>/dev/null || true
+	[ -d /proc/sys/net/bridge ] || die "the kernel has no br_netfilter: NetworkPolicy could not filter pods on one bridge"
 	local k
 	for k in net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables; do
 		echo "$k=$(sysctl -n "$k")" >>"$dir/sysctl.saved"
@@ -200,7 +204,7 @@ start() {
 	echo $! >"$dir/$name.pid"
 }
 
-running() { [ -f "$dir/$1.pid" ] && kill -0 "$(cat "$dir/$1.pid")" 2>/dev/null; }
+running() { [ -f "$dir/$1.pid" ] && ours "$(cat "$dir/$1.pid")"; }
 
 # wait_for WHAT SECONDS COMPONENT CMD... polls CMD every half second, and
 # gives up early when COMPONENT's process is gone.
@@ -425,9 +429,11 @@ netpol_stop() {
 	# that nothing enforces NetworkPolicy any more.
 	local t chain
 	iptables-save -t filter | grep -q KUBE-ROUTER || return 0
+	local i
 	for chain in INPUT FORWARD OUTPUT; do
-		while iptables -S "$chain" | grep -q -- '-j KUBE-ROUTER-'; do
-			iptables -S "$chain" | grep -m1 -- '-j KUBE-ROUTER-' | sed 's/^-A/-D/' | xargs iptables
+		for i in $(seq 1 20); do
+			iptables -S "$chain" | grep -q -- '-j KUBE-ROUTER-' || break
+			iptables -S "$chain" | grep -m1 -- '-j KUBE-ROUTER-' | sed 's/^-A/-D/' | xargs iptables || break
 		done
 	done
 	for t in $(iptables -S | awk '$1 == "-N" && $2 ~ /^KUBE-(ROUTER|POD-FW|NWPLCY|SRC|DST)/ {print $2}'); do iptables -F "$t"; done
@@ -435,10 +441,19 @@ netpol_stop() {
 	ipset list -n 2>/dev/null | grep -E '^KUBE-(SRC|DST)-' | xargs -r -n1 ipset destroy 2>/dev/null || true
 }
 
+# ours PID tells whether PID is one of this cluster's processes (each has
+# the state folder in its command line), so that a stale PID file never
+# makes root kill another process.
+ours() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF "$dir/"; }
+
 stop() {
 	local f=$1 pid
 	[ -f "$dir/$f.pid" ] || return 0
 	pid=$(cat "$dir/$f.pid")
+	if ! ours "$pid"; then
+		rm -f "$dir/$f.pid"
+		return 0
+	fi
 	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
 	kill -9 "$pid" 2>/dev/null || true
@@ -467,11 +482,13 @@ YAML
 # policy, and restarts the API server with them.
 audit_webhook() {
 	local svc ip ca token
-	svc=$(k -n "$release_ns" get svc -l "app.kubernetes.io/instance=$release,app.kubernetes.io/component=agent" -o jsonpath='{.items[0].metadata.name}' 2>/dev/null)
-	[ -n "$svc" ] || svc=$(k -n "$release_ns" get svc -o name | grep -v -e metrics -e console | head -1 | cut -d/ -f2)
-	ip=$(k -n "$release_ns" get svc "$svc" -o jsonpath='{.spec.clusterIP}')
-	ca=$(k get validatingwebhookconfiguration -l "app.kubernetes.io/instance=$release" -o jsonpath='{.items[0].webhooks[0].clientConfig.caBundle}')
-	token=$(k -n "$release_ns" get secret "$svc-runtime-token" -o jsonpath='{.data.token}' | base64 -d)
+	# The webhook's Service (the release's full name), as the webhook
+	# configuration names it.
+	svc=$(k get validatingwebhookconfiguration -l "app.kubernetes.io/instance=$release" -o jsonpath='{.items[0].webhooks[0].clientConfig.service.name}' 2>/dev/null || true)
+	[ -n "$svc" ] || die "no webhook configuration of release $release"
+	ip=$(k -n "$release_ns" get svc "$svc" -o jsonpath='{.spec.clusterIP}' 2>/dev/null || true)
+	ca=$(k get validatingwebhookconfiguration -l "app.kubernetes.io/instance=$release" -o jsonpath='{.items[0].webhooks[0].clientConfig.caBundle}' 2>/dev/null || true)
+	token=$(k -n "$release_ns" get secret "$svc-runtime-token" -o jsonpath='{.data.token}' 2>/dev/null | base64 -d || true)
 	[ -n "$ip" ] && [ -n "$ca" ] && [ -n "$token" ] || die "could not read the agent's Service, CA or runtime token"
 	echo "$ca" | base64 -d >"$dir/pki/palisade-ca.crt"
 	umask 077
@@ -531,6 +548,8 @@ up() {
 	down_quiet
 	mkdir -p "$dir"
 	echo "$dir" >"$lock"
+	# A failed start stops what it started; its logs are kept beside.
+	trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed: logs in $dir.logs; stopping what was started"; rm -rf "$dir.logs"; mkdir -p "$dir.logs"; cp "$dir"/*.log "$dir.logs/" 2>/dev/null; down_quiet; fi' EXIT
 	build
 	ensure_images
 	pki
@@ -542,6 +561,7 @@ up() {
 	start_node
 	[ "$want_netpol" = 1 ] && netpol_start
 	[ "$want_palisade" = 1 ] && install_palisade
+	trap - EXIT
 	echo "export KUBECONFIG=$dir/kubeconfig" >"$dir/env"
 	log "node $node ready in $((SECONDS - t0)) s: kube-apiserver https://$gateway:$api_port, pods on $pod_cidr$([ "$want_palisade" = 1 ] && echo ", Palisade in $release_ns")"
 	cat "$dir/env"
@@ -549,35 +569,50 @@ up() {
 
 down_quiet() {
 	local f
-	# The kubelet first, so it does not restart what is being stopped.
-	for f in kubelet kube-proxy kube-router scheduler controller-manager apiserver; do stop "$f"; done
+	# Pods first, through the kubelet, so that the CNI plugin tears their
+	# network namespaces and veths down: nothing recreates them once the
+	# controller-manager is gone.
+	stop controller-manager
+	if running kubelet && running apiserver; then
+		k delete pods --all-namespaces --all --grace-period=0 --force --wait=false >/dev/null 2>&1 || true
+		for _ in $(seq 1 40); do
+			[ -z "$(ctr --address "$dir/containerd.sock" -n k8s.io tasks ls -q 2>/dev/null)" ] && break
+			sleep 0.25
+		done
+	fi
+	for f in kubelet kube-proxy kube-router scheduler apiserver; do stop "$f"; done
 	if running containerd; then
-		local ns=k8s.io c
-		for c in $(ctr --address "$dir/containerd.sock" -n "$ns" tasks ls -q 2>/dev/null); do
-			ctr --address "$dir/containerd.sock" -n "$ns" tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
+		local c
+		for c in $(ctr --address "$dir/containerd.sock" -n k8s.io tasks ls -q 2>/dev/null); do
+			ctr --address "$dir/containerd.sock" -n k8s.io tasks kill -a -s SIGKILL "$c" >/dev/null 2>&1 || true
 		done
 		sleep 1
 	fi
-	# Sandboxes' network namespaces and the shims outlive containerd.
-	pkill -9 -f "containerd-shim-runc-v2 -namespace k8s.io.*-address $dir/containerd.sock" 2>/dev/null || true
+	# Shims outlive containerd.
+	pkill -9 -f "containerd-shim-runc-v2 -namespace k8s.io .*-address $dir/containerd.sock" 2>/dev/null || true
 	stop containerd
 	stop etcd
 	netpol_stop 2>/dev/null || true
-	if [ -d "$dir" ]; then
-		# The kubelet's and containerd's mounts (volumes, rootfs, shm).
-		grep -o " $dir/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-	fi
-	# kube-proxy's rules: its chains are named KUBE-*; flush what it made.
-	if iptables -t nat -S 2>/dev/null | grep -q KUBE-SERVICES; then
-		iptables-save | grep -v -e KUBE- >/tmp/palisade-iptables.$$ || true
-		iptables-restore </tmp/palisade-iptables.$$ || true
-		rm -f /tmp/palisade-iptables.$$
-	fi
+	# kube-proxy's rules, by kube-proxy itself.
+	[ -x "$cache/kube-proxy-$kube_version" ] && "$cache/kube-proxy-$kube_version" --cleanup >/dev/null 2>&1 || true
+	# Veths left on the bridge (a pod the kubelet could not tear down).
+	local v
+	for v in $(ip -o link show master "$bridge" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+		ip link del "$v" 2>/dev/null || true
+	done
 	network_down
 	[ "$(cat "$lock" 2>/dev/null)" = "$dir" ] && rm -f "$lock"
 	# The kubelet's links to container logs (its folder is fixed).
 	find /var/log/containers -maxdepth 1 -type l -lname "$dir/*" -delete 2>/dev/null || true
-	rm -rf "$dir"
+	if [ -d "$dir" ]; then
+		# The kubelet's and containerd's mounts (volumes, rootfs, shm).
+		awk -v d="$dir/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+		if awk -v d="$dir/" 'index($2, d) == 1 {found=1} END {exit !found}' /proc/mounts; then
+			die "mounts remain under $dir; not deleting it"
+		fi
+		rm -rf --one-file-system "$dir"
+	fi
+	return 0
 }
 
 case "${1:-}" in

@@ -66,15 +66,15 @@ func runNodeDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error)
 	}
 	clusterDir := filepath.Join(cfg.dir, "cluster")
 	d.step("starting a real node on this machine with Palisade installed by Helm (hack/cluster.sh; the first run builds Kubernetes, ~15 min)")
-	if err := d.cluster(ctx, clusterDir, "up"); err != nil {
-		return err
-	}
 	defer func() {
-		if cfg.exit || ctx.Err() != nil {
+		if cfg.exit || err != nil || ctx.Err() != nil {
 			d.step("stopping the node")
 			_ = d.cluster(context.Background(), clusterDir, "down")
 		}
 	}()
+	if err := d.cluster(ctx, clusterDir, "up"); err != nil {
+		return err
+	}
 	d.cfg.kubeconfig = filepath.Join(clusterDir, "kubeconfig")
 	if err := d.setNodePolicy(ctx, nodeDemoLogPolicy, "demo-node-log"); err != nil {
 		return err
@@ -135,7 +135,7 @@ spec:
 		}
 		if cut == 0 {
 			if label, _ := d.kubectl(ctx, "", "get", "pod", "-n", nodeDemoNS, "web", "-o", "jsonpath={.metadata.labels.palisade\\.dev/isolated}"); label == "true" &&
-				!strings.HasPrefix(d.fetch(ctx, url), "200") {
+				cutOff(d.fetch(ctx, url)) {
 				cut = time.Since(loaded)
 			}
 		}
@@ -167,6 +167,12 @@ Press Ctrl-C to stop it (or: PALISADE_CLUSTER_DIR=%s hack/cluster.sh down).
 `, d.cfg.kubeconfig, nodeDemoNS, nodeReleaseNS, nodeAgentLabels, clusterDir)
 	<-ctx.Done()
 	return nil
+}
+
+// cutOff tells whether fetch's answer shows the network refusing the
+// request (not kubectl or the client failing).
+func cutOff(answer string) bool {
+	return answer == "connection refused" || strings.HasPrefix(answer, "no answer")
 }
 
 func shortID(id string) string {
@@ -217,16 +223,22 @@ func (d *demo) setNodePolicy(ctx context.Context, policy, name string) error {
 	return fmt.Errorf("the agents did not load policy %q within 2 minutes", name)
 }
 
-// fetch gets url from the client pod: "200 ..." or why it failed.
+// fetch gets url from the client pod: "200 ...", "connection refused",
+// "no answer (timed out)", or what else went wrong (which is not a cut).
 func (d *demo) fetch(ctx context.Context, url string) string {
-	out, err := d.kubectl(ctx, "", "exec", "-n", nodeDemoNS, "client", "--", "timeout", "2", "wget", "-q", "-O", "-", url)
-	if err != nil {
-		if strings.Contains(out, "refused") {
-			return "connection refused"
-		}
+	out, err := d.kubectl(ctx, "", "exec", "-n", nodeDemoNS, "client", "--", "sh", "-c",
+		"timeout 2 wget -q -O - "+url+"; echo \" exit=$?\"")
+	switch {
+	case err != nil:
+		return "kubectl exec failed: " + out
+	case strings.Contains(out, "refused"):
+		return "connection refused"
+	case strings.HasSuffix(out, "exit=143") || strings.HasSuffix(out, "exit=124"):
 		return "no answer (timed out)"
+	case strings.HasSuffix(out, "exit=0"):
+		return "200 " + strings.TrimSpace(strings.TrimSuffix(out, " exit=0"))
 	}
-	return "200 " + strings.TrimSpace(out)
+	return "request failed: " + out
 }
 
 func (d *demo) containerRunning(clusterDir, id string) bool {

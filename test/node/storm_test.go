@@ -63,6 +63,7 @@ func TestAgentKilledDuringAdmissionStorm(t *testing.T) {
 	var failures []string
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	t.Cleanup(func() { stop(); wg.Wait() }) // also when a round fails
 	for range 4 {
 		wg.Add(1)
 		go func() {

@@ -112,18 +112,35 @@ func (v *Verifier) Before(ctx context.Context, pod *corev1.Pod) string {
 }
 
 // After waits until addr stops answering, up to Within, and says what it
-// saw and how long the cut took.
+// saw and how long the cut took (until the first of the silent dials).
 func (v *Verifier) After(ctx context.Context, addr string) (Verification, time.Duration) {
 	if addr == "" {
 		return v.count(Unverified), 0
 	}
 	_, within, interval := v.defaults()
 	start := time.Now()
+	var silent int                // dials in a row that got no answer
+	var firstSilent time.Duration // when the first of them was made
 	for {
-		if !v.answers(ctx, addr) {
-			return v.count(Cut), time.Since(start)
+		answered := v.answers(ctx, addr)
+		if ctx.Err() != nil {
+			// Stopping: a dial cut short says nothing about the network.
+			return v.count(Unverified), time.Since(start)
 		}
-		if time.Since(start) >= within || ctx.Err() != nil {
+		if answered {
+			silent = 0
+		} else {
+			if silent == 0 {
+				firstSilent = time.Since(start)
+			}
+			silent++
+			// One dial may fail for other reasons (a slow pod, a restart):
+			// the port must stay silent for cutDials dials in a row.
+			if silent >= cutDials {
+				return v.count(Cut), firstSilent
+			}
+		}
+		if answered && time.Since(start) >= within {
 			return v.count(NotCut), time.Since(start)
 		}
 		select {
@@ -132,6 +149,9 @@ func (v *Verifier) After(ctx context.Context, addr string) (Verification, time.D
 		}
 	}
 }
+
+// cutDials is how many dials in a row must go unanswered for a cut.
+const cutDials = 3
 
 func (v *Verifier) count(r Verification) Verification {
 	if v.Results != nil {

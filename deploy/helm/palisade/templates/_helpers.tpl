@@ -251,3 +251,12 @@ The Secret holding the runtime intake token.
 {{- define "palisade.runtimeTokenSecretName" -}}
 {{- default (printf "%s-runtime-token" (include "palisade.fullname" .)) .Values.runtime.token.existingSecret -}}
 {{- end -}}
+
+{{/*
+agent.shutdownDelaySeconds, 5 when the values lack it: `helm upgrade
+--reuse-values` from a release made before the value existed reuses the old
+values, without it.
+*/}}
+{{- define "palisade.shutdownDelay" -}}
+{{- if hasKey .Values.agent "shutdownDelaySeconds" }}{{ .Values.agent.shutdownDelaySeconds }}{{ else }}5{{ end }}
+{{- end }}
