@@ -595,7 +595,28 @@ down_quiet() {
 	netpol_stop 2>/dev/null || true
 	# kube-proxy's rules, by kube-proxy itself.
 	[ -x "$cache/kube-proxy-$kube_version" ] && "$cache/kube-proxy-$kube_version" --cleanup >/dev/null 2>&1 || true
-	# Veths left on the bridge (a pod the kubelet could not tear down).
+	# The kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY).
+	local t c
+	for t in filter nat mangle; do
+		for c in INPUT OUTPUT FORWARD PREROUTING POSTROUTING; do
+			for _ in $(seq 1 10); do
+				iptables -t "$t" -S "$c" 2>/dev/null | grep -qE -- '-j KUBE-(FIREWALL|KUBELET-CANARY|MARK-DROP)' || break
+				iptables -t "$t" -S "$c" | grep -m1 -E -- '-j KUBE-(FIREWALL|KUBELET-CANARY|MARK-DROP)' | sed 's/^-A/-D/' | xargs iptables -t "$t" || break
+			done
+		done
+		for c in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-MARK-DROP; do
+			iptables -t "$t" -F "$c" 2>/dev/null && iptables -t "$t" -X "$c" 2>/dev/null || true
+		done
+	done
+	# Network namespaces of pods the kubelet could not tear down: the CNI
+	# plugin names them cni-*, and those holding an address of this
+	# cluster's pod range are ours. Deleting one deletes its veth pair.
+	local n
+	for n in $(ls /run/netns 2>/dev/null | grep '^cni-'); do
+		if ip netns exec "$n" ip -o -4 addr show 2>/dev/null | grep -q " ${pod_cidr%.*/*}\."; then
+			ip netns del "$n" 2>/dev/null || true
+		fi
+	done
 	local v
 	for v in $(ip -o link show master "$bridge" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
 		ip link del "$v" 2>/dev/null || true

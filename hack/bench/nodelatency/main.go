@@ -66,6 +66,7 @@ func main() {
 		fail(err)
 	}
 	cfg.QPS, cfg.Burst = 200, 200
+	rest.SetDefaultWarningHandler(rest.NoWarnings{}) // the policy logs: each pod gets warnings
 	c, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		fail(err)
