@@ -27,6 +27,8 @@ helm_upgrade() {
 }
 old_policy=$(kubectl --kubeconfig "$kc" get configmap -n palisade-system palisade-policy -o json)
 cleanup() {
+	# The agents' logs, before the restore rolls them: where the time went.
+	kubectl --kubeconfig "$kc" logs -n palisade-system -l app.kubernetes.io/component=agent --prefix --tail=-1 >"$dir/bench-agents.log" 2>&1 || true
 	kubectl --kubeconfig "$kc" delete namespace bench-node --wait=false >/dev/null 2>&1 || true
 	echo "$old_policy" | kubectl --kubeconfig "$kc" replace -f - >/dev/null 2>&1 || true
 	helm_upgrade --set continuous.terminatePerMinute=10 || true
@@ -71,3 +73,7 @@ for _ in $(seq 1 120); do
 done
 [ "$ok" = 1 ] || { echo "the agents did not load the bench policy" >&2; exit 1; }
 go run ./hack/bench/nodelatency -startup-pods "${BENCH_STARTUP_PODS:-50}" -contain-pods "${BENCH_CONTAIN_PODS:-20}"
+# A sample over 2 s is named on stderr ("slow: ..."); the agents' logs of
+# the run, saved in $PALISADE_CLUSTER_DIR/bench-agents.log, say where the
+# time went (each isolation's event says how long the cut took once the
+# pod was labelled: "verified: ... after ...").

@@ -76,16 +76,18 @@ func main() {
 	if err := b.namespace(ctx); err != nil {
 		fail(err)
 	}
-	with, err := b.startup(ctx, benchNS, *pods)
-	if err != nil {
-		fail(err)
+	if *pods > 0 {
+		with, err := b.startup(ctx, benchNS, *pods)
+		if err != nil {
+			fail(err)
+		}
+		without, err := b.startup(ctx, "kube-system", *pods)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("pod Running after scale-up, %d pods, webhook judging:      %s\n", *pods, summary(with))
+		fmt.Printf("pod Running after scale-up, %d pods, no webhook (kube-system): %s\n", *pods, summary(without))
 	}
-	without, err := b.startup(ctx, "kube-system", *pods)
-	if err != nil {
-		fail(err)
-	}
-	fmt.Printf("pod Running after scale-up, %d pods, webhook judging:      %s\n", *pods, summary(with))
-	fmt.Printf("pod Running after scale-up, %d pods, no webhook (kube-system): %s\n", *pods, summary(without))
 	term, err := b.terminate(ctx, *contained)
 	if err != nil {
 		fail(err)
@@ -229,7 +231,11 @@ func (b *bench) terminate(ctx context.Context, n int) ([]time.Duration, error) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		out = append(out, time.Since(start))
+		took := time.Since(start)
+		if took > 2*time.Second {
+			fmt.Fprintf(os.Stderr, "slow: %s/%s, shell at %s, gone %s later\n", benchNS, name, start.UTC().Format(time.RFC3339Nano), took)
+		}
+		out = append(out, took)
 	}
 	return out, nil
 }
@@ -271,7 +277,11 @@ func (b *bench) isolate(ctx context.Context, n int) ([]time.Duration, error) {
 		if strings.TrimSpace(answered.String()) == "0" {
 			return nil, fmt.Errorf("%s: the client never reached it", name)
 		}
-		out = append(out, time.Since(start))
+		took := time.Since(start)
+		if took > 2*time.Second {
+			fmt.Fprintf(os.Stderr, "slow: %s/%s, shell at %s, cut %s later\n", benchNS, name, start.UTC().Format(time.RFC3339Nano), took)
+		}
+		out = append(out, took)
 		_ = b.c.CoreV1().Pods(benchNS).Delete(ctx, name, metav1.DeleteOptions{})
 	}
 	return out, nil
