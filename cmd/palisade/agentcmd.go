@@ -144,7 +144,7 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f.StringVar(&cfg.PolicyFile, "policy", "", "policy file (standalone mode), reloaded when it changes")
 	completePolicyFile(cmd, "policy")
 	f.StringVar(&cfg.EventsFile, "events", "", "append events to this file as JSON lines")
-	f.BoolVar(&cfg.LogEvents, "log-events", false, "also write every event to the log, one record each (message \"event\"), for the cluster's log collector")
+	f.BoolVar(&cfg.LogEvents, "log-events", false, "also write every event to the log at info level, one record each (message \"event\"), for the cluster's log collector")
 	f.StringVar(&cfg.Cluster, "cluster-name", "", "cluster name recorded in events")
 	deprecatedStringAlias(f, "cluster", "cluster-name", &cfg.Cluster)
 	f.DurationVar(&cfg.PollInterval, "reload-interval", 2*time.Second, "how often the policy file and --scan-results are checked for changes")

@@ -125,6 +125,9 @@ func (k *kubeFlags) ToRESTConfig() (*rest.Config, error) {
 		if err != nil {
 			return nil, errNoKubeconfig
 		}
+		if *k.Impersonate == "" && len(*k.ImpersonateGroup) > 0 {
+			return nil, errors.New("--as-group needs --as (as kubectl says)")
+		}
 		cfg.Impersonate = rest.ImpersonationConfig{UserName: *k.Impersonate, Groups: *k.ImpersonateGroup}
 		cfg.UserAgent = k.userAgent
 		return cfg, nil
