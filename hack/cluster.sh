@@ -201,7 +201,14 @@ start() {
 	local name=$1
 	shift
 	"$@" >"$dir/$name.log" 2>&1 &
-	echo $! >"$dir/$name.pid"
+	local pid=$!
+	echo "$pid" >"$dir/$name.pid"
+	# Until the forked shell has exec'd the command, its command line is
+	# this script's, which ours (below) does not count as the component.
+	for _ in $(seq 1 100); do
+		ours "$pid" || ! kill -0 "$pid" 2>/dev/null && break
+		sleep 0.01
+	done
 }
 
 running() { [ -f "$dir/$1.pid" ] && ours "$(cat "$dir/$1.pid")"; }
