@@ -202,7 +202,6 @@ spec:
 	})
 }
 
-
 const isolatePrivileged = `clusterWide:
   continuous:
     rules:
