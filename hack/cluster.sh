@@ -228,24 +228,6 @@ wait_for() {
 	die "$what not ready after $secs s (logs in $dir)"
 }
 
-kubeconfig() {
-	local server=$1 token=$2
-	cat <<KUBECONFIG
-apiVersion: v1
-kind: Config
-clusters:
-- name: palisade
-  cluster: {server: "$server", certificate-authority: "$dir/pki/ca.crt"}
-users:
-- name: palisade-admin
-  user: {token: "$token"}
-contexts:
-- name: palisade
-  context: {cluster: palisade, user: palisade-admin}
-current-context: palisade
-KUBECONFIG
-}
-
 k() { kubectl --kubeconfig "$dir/kubeconfig" "$@"; }
 
 start_containerd() {
@@ -338,7 +320,7 @@ start_control_plane() {
 	echo "$etcd_port" >"$dir/etcd.port"
 	echo "$api_port" >"$dir/apiserver.port"
 	start_apiserver
-	kubeconfig "https://$gateway:$api_port" "$token" >"$dir/kubeconfig"
+	kubeconfig "https://$gateway:$api_port" "$token" "certificate-authority: \"$dir/pki/ca.crt\"" >"$dir/kubeconfig"
 	chmod 600 "$dir/kubeconfig"
 	wait_for "kube-apiserver" 90 apiserver k get --raw /readyz
 

@@ -84,20 +84,7 @@ up() {
 		--service-cluster-ip-range 10.96.0.0/16 --endpoint-reconciler-type none ${PALISADE_APISERVER_FLAGS:-} >"$dir/apiserver.log" 2>&1 &
 	echo $! >"$dir/apiserver.pid"
 
-	cat >"$dir/kubeconfig" <<KUBECONFIG
-apiVersion: v1
-kind: Config
-clusters:
-- name: palisade
-  cluster: {server: "https://127.0.0.1:$api_port", insecure-skip-tls-verify: true}
-users:
-- name: palisade-admin
-  user: {token: "$token"}
-contexts:
-- name: palisade
-  context: {cluster: palisade, user: palisade-admin}
-current-context: palisade
-KUBECONFIG
+	kubeconfig "https://127.0.0.1:$api_port" "$token" "insecure-skip-tls-verify: true" >"$dir/kubeconfig"
 	chmod 600 "$dir/kubeconfig"
 
 	local i

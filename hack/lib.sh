@@ -78,3 +78,23 @@ ensure_helm() {
 		die "building helm $helm_version failed"
 	mv "$helm.tmp" "$helm"
 }
+
+# kubeconfig SERVER TOKEN TRUST prints the admin kubeconfig of a test
+# cluster; TRUST is the cluster entry's TLS setting (a
+# `certificate-authority: "FILE"` or `insecure-skip-tls-verify: true`).
+kubeconfig() {
+	cat <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters:
+- name: palisade
+  cluster: {server: "$1", $3}
+users:
+- name: palisade-admin
+  user: {token: "$2"}
+contexts:
+- name: palisade
+  context: {cluster: palisade, user: palisade-admin}
+current-context: palisade
+KUBECONFIG
+}
