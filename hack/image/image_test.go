@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
@@ -114,25 +115,9 @@ func TestImageReproducibleAndComplete(t *testing.T) {
 
 	// The layer: the user, the CA bundle and the binary, every time the
 	// commit's, owned by root.
-	layers, err := img.Layers()
-	if err != nil || len(layers) != 1 {
-		t.Fatalf("%d layers, %v", len(layers), err)
-	}
-	rc, err := layers[0].Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
 	got := map[string][]byte{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range layerEntries(t, img) {
+		h := e.header
 		// Everything is root's but the user's home, which the agent
 		// reads (kubectl's loading rules look for ~/.kube/config there: a
 		// home it may not enter is an error, not an absent file).
@@ -143,8 +128,7 @@ func TestImageReproducibleAndComplete(t *testing.T) {
 		if h.Uid != wantUID || h.Gid != wantUID || !h.ModTime.Equal(time.Unix(1765000000, 0)) {
 			t.Errorf("%s: uid %d gid %d, time %v", h.Name, h.Uid, h.Gid, h.ModTime)
 		}
-		b, _ := io.ReadAll(tr)
-		got[h.Name] = b
+		got[h.Name] = e.data
 	}
 	if !strings.Contains(string(got["etc/passwd"]), "nonroot:x:65532:65532:") {
 		t.Errorf("/etc/passwd:\n%s", got["etc/passwd"])
@@ -192,4 +176,39 @@ func caBundle(t *testing.T) string {
 		t.Fatalf("%v (hack/image.sh installs Debian's ca-certificates)", err)
 	}
 	return p
+}
+
+type layerEntry struct {
+	header *tar.Header
+	data   []byte
+}
+
+// layerEntries reads the image's only layer.
+func layerEntries(t *testing.T, img v1.Image) []layerEntry {
+	t.Helper()
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Fatalf("%d layers, %v", len(layers), err)
+	}
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var entries []layerEntry
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return entries
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, layerEntry{h, b})
+	}
 }

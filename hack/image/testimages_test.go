@@ -2,7 +2,6 @@ package main
 
 import (
 	"archive/tar"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,27 +41,10 @@ func TestTestImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layers, err := img.Layers()
-	if err != nil || len(layers) != 1 {
-		t.Fatalf("layers: %v, %v", len(layers), err)
-	}
-	rc, err := layers[0].Uncompressed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
 	links := map[string]string{}
-	tr := tar.NewReader(rc)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeSymlink {
-			links[h.Name] = h.Linkname
+	for _, e := range layerEntries(t, img) {
+		if e.header.Typeflag == tar.TypeSymlink {
+			links[e.header.Name] = e.header.Linkname
 		}
 	}
 	for _, applet := range []string{"sh", "httpd", "wget", "nc", "timeout", "sleep"} {
