@@ -1,0 +1,114 @@
+package probe
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf/ringbuf"
+)
+
+// load loads the probe, or skips the test where eBPF cannot run (not root,
+// no BTF) unless PALISADE_REQUIRE_EBPF is set, as hack/test.sh sets it.
+func load(t *testing.T) *Probe {
+	t.Helper()
+	p, err := Load(Options{RingBytes: 1 << 20, IgnorePID: os.Getpid()})
+	if err != nil {
+		if os.Getenv("PALISADE_REQUIRE_EBPF") == "" {
+			t.Skipf("eBPF probe cannot load here (set PALISADE_REQUIRE_EBPF=1 to fail instead): %v", err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// collect reads records until stop says it has seen enough or 10 s pass.
+func collect(t *testing.T, p *Probe, stop func(b []byte) bool) {
+	t.Helper()
+	var rec ringbuf.Record
+	deadline := time.Now().Add(10 * time.Second)
+	p.SetDeadline(deadline)
+	for {
+		b, err := p.Read(&rec)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatal("the probe did not report what the test waited for within 10 s")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stop(b) {
+			return
+		}
+	}
+}
+
+func TestProbeReportsExecAndOpen(t *testing.T) {
+	p := load(t)
+	if err := p.SetSyscalls([]int{2, 257, 437}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/cat", "secret", secret)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cat: %v: %s", err, out)
+	}
+	pid := uint32(cmd.Process.Pid)
+	var sawExec, sawRel, sawAbs bool
+	collect(t, p, func(b []byte) bool {
+		h, err := ParseHeader(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.PID != pid {
+			return false
+		}
+		switch h.Kind {
+		case KindExec:
+			x, err := ParseExec(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{"/bin/cat", "secret", secret}; !slices.Equal(x.Argv, want) {
+				t.Errorf("argv = %q, want %q", x.Argv, want)
+			}
+			if got := JoinPath(x.Cwd); got != dir {
+				t.Errorf("cwd = %q, want %q", got, dir)
+			}
+			if got := JoinPath(x.Exe); got != "/usr/bin/cat" && got != "/bin/cat" {
+				t.Errorf("exe = %q, want /usr/bin/cat", got)
+			}
+			if x.Comm != "cat" || x.PPID != uint32(os.Getpid()) {
+				t.Errorf("comm %q ppid %d, want cat and %d", x.Comm, x.PPID, os.Getpid())
+			}
+			sawExec = true
+		case KindSyscall:
+			s, err := ParseSyscall(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch s.Str[0] {
+			case "secret":
+				if got := JoinPath(s.Walk); got != secret || s.Ret < 0 || s.Flags&FlagFile == 0 {
+					t.Errorf("relative open: walk %q ret %d flags %#x, want %q", got, s.Ret, s.Flags, secret)
+				}
+				sawRel = true
+			case secret:
+				if s.Walk != nil {
+					t.Errorf("an absolute path was walked: %q", s.Walk)
+				}
+				sawAbs = true
+			}
+		}
+		return sawExec && sawRel && sawAbs
+	})
+}
