@@ -157,6 +157,7 @@ struct {
 union scratch {
 	struct sys_rec sys;
 	struct exec_rec exec;
+	struct fork_rec fork;
 };
 
 struct {
@@ -648,16 +649,23 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	if (is_self(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	struct fork_rec r = {};
+	__u32 zero = 0;
+	union scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	struct fork_rec *r = &s->fork;
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task_btf();
-	fill_header(&r.h, t, KIND_FORK);
-	r.child_pid = cpid;
-	r.child_tid = ctid;
-	r.ppid = BPF_CORE_READ(child, real_parent, tgid);
-	r.start_time = BPF_CORE_READ(child, start_boottime);
-	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), child->comm);
-	r.h.size = sizeof(r);
-	emit(&r, sizeof(r));
+	fill_header(&r->h, t, KIND_FORK);
+	r->h.nr = 0;
+	r->h.ret = 0;
+	r->child_pid = cpid;
+	r->child_tid = ctid;
+	r->ppid = BPF_CORE_READ(child, real_parent, tgid);
+	r->pad = 0;
+	r->start_time = BPF_CORE_READ(child, start_boottime);
+	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), child->comm);
+	r->h.size = sizeof(*r);
+	emit(r, sizeof(*r));
 	return 0;
 }
 
