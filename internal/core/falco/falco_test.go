@@ -418,6 +418,7 @@ func FuzzParseCondition(f *testing.F) {
 func FuzzLoad(f *testing.F) {
 	f.Add(oneRule("t.s = a"))
 	f.Add("- list: l\n  items: [a]\n- macro: m\n  condition: t.s in (l)\n" + oneRule("m"))
+	f.Add("-\n" + oneRule("t.s = a") + "---\n- list: l\n  items: [a]\n---\n~\n---\n- macro: m\n  condition: t.s in (l)\n")
 	f.Add(oneRule("t.s = a") + "  exceptions:\n    - name: e\n      fields: [t.s, t.n]\n      comps: [regex, in]\n      values: [[x, [1, 2]]]\n- rule: r\n  exceptions:\n    - name: e\n      values: [[y, [3]]]\n  append: true\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		rs, diags := Load(Options{Sources: []Source{testSource{}}}, File{Name: "fuzz.yaml", Data: []byte(s)})
