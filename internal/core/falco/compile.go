@@ -24,7 +24,10 @@ type Rules struct {
 	all      []*Rule
 	byName   map[string]*Rule
 	bySource map[string][]*Rule
-	slots    []Extractor
+	// byType and anyType index bySource by event type (MatchType).
+	byType  map[string]map[string][]*Rule
+	anyType map[string][]*Rule
+	slots   []Extractor
 }
 
 // Rule is one compiled rule.
@@ -35,7 +38,8 @@ type Rule struct {
 	Priority Priority
 	Tags     []string
 	Enabled  bool
-	// Output is the output template as written.
+	// Output is the output template as written, trimmed, with the
+	// deprecated %container.info removed as Falco removes it.
 	Output string
 	// Evaluated is false for rules whose source's events Palisade does not
 	// see (syscall rules: a Falco sensor evaluates them).
@@ -43,6 +47,9 @@ type Rule struct {
 
 	cond cond
 	out  template
+	// evtTypes and allTypes are the condition's event types (EventTypes).
+	evtTypes []string
+	allTypes bool
 }
 
 // All returns every rule that compiled, in file order, disabled ones
@@ -61,7 +68,7 @@ func Load(opts Options, files ...File) (*Rules, Diagnostics) {
 	for _, f := range files {
 		l.loadFile(f)
 	}
-	c := &compiler{loader: l, sources: map[string]Source{}, slotOf: map[string]int{}}
+	c := &compiler{loader: l, sources: map[string]Source{}, slotOf: map[string]int{}, universes: map[string]typeSet{}}
 	for _, s := range opts.Sources {
 		c.sources[s.Name()] = s
 	}
@@ -75,18 +82,34 @@ type compiler struct {
 	rs      *Rules
 	// slotOf maps "source\x00field[arg]" to its extraction slot.
 	slotOf map[string]int
+	// universes are the event type names of each EventTyper source.
+	universes map[string]typeSet
 }
 
 func (c *compiler) compile() *Rules {
 	c.rs = &Rules{byName: map[string]*Rule{}, bySource: map[string][]*Rule{}}
 	for _, m := range c.macroOrder {
 		tree, err := parseCondition(m.cond)
-		m.parsed = true
 		if err != nil {
 			c.report(Error, ErrCompileCondition, m.condAt, "macro '"+m.name+"'", "%v", err)
 			continue
 		}
 		m.tree = tree
+	}
+	// Every macro is checked, used or not, as Falco does: the macros it
+	// refers to must be defined before it, and must not loop back to it.
+	// (Fields are checked only in the rules that use the macro: a macro has
+	// no source of its own.)
+	for _, m := range c.macroOrder {
+		if m.tree == nil {
+			continue
+		}
+		if _, err := c.expand(m.tree, []string{m.name}, m.visibility); err != nil {
+			m.broken = true
+			if !errors.Is(err, errBrokenMacro) {
+				c.report(Error, ErrValidate, m.condAt, "macro '"+m.name+"'", "%v", err)
+			}
+		}
 	}
 	notEvaluated := map[string]int{}
 	unknownSources := map[string]bool{}
@@ -114,6 +137,7 @@ func (c *compiler) compile() *Rules {
 			c.rs.bySource[r.Source] = append(c.rs.bySource[r.Source], r)
 		}
 	}
+	c.rs.indexTypes()
 	for _, s := range sortedKeys(notEvaluated) {
 		c.report(Warning, WarnNotEvaluated, where{file: c.firstFile()}, "",
 			"%d rules of source %s compiled; Palisade does not see %s events itself and acts on the alerts a Falco sensor posts for them",
@@ -152,6 +176,16 @@ func sortedKeys[V any](m map[string]V) []string {
 // does not define (skip-if-unknown-filter turns it into a warning).
 var errUnknownField = errors.New("unknown field")
 
+// containerInfo is the output token Falco drops from outputs: the container
+// plugin adds container fields to every alert itself.
+const containerInfo = "%container.info"
+
+// unknownFilter reports whether err names a field or an event type the
+// source does not know: what skip-if-unknown-filter skips.
+func unknownFilter(err error) bool {
+	return errors.Is(err, errUnknownField) || errors.Is(err, errUnknownEventType)
+}
+
 // rule compiles one rule definition.
 func (c *compiler) rule(d *ruleDef, src Source) (*Rule, bool) {
 	item := "rule '" + d.name + "'"
@@ -163,19 +197,31 @@ func (c *compiler) rule(d *ruleDef, src Source) (*Rule, bool) {
 	if ex := c.exceptionTree(d); ex != nil {
 		tree = &andNode{at: tree.pos(), kids: []node{tree, ex}}
 	}
-	expanded, err := c.expand(tree, nil)
+	expanded, err := c.expand(tree, nil, anyMacro)
 	if err != nil {
-		c.report(Error, ErrCompileCondition, d.condAt, item, "%v", err)
+		// Falco reports macro resolution as a validation error.
+		c.report(Error, ErrValidate, d.condAt, item, "%v", err)
 		return nil, false
 	}
 	r := &Rule{Name: d.name, Desc: d.desc, Source: d.source, Priority: d.priority, Tags: d.tags, Enabled: d.enabled,
-		Output: strings.TrimSpace(d.output), Evaluated: true}
+		Output: strings.TrimSpace(d.output), Evaluated: true, allTypes: true}
+	if strings.Contains(r.Output, containerInfo) {
+		c.report(Warning, WarnDeprecatedItem, d.at, item, "%%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. "+
+			"The container plugin will automatically add required fields to the output message.")
+		r.Output = strings.ReplaceAll(r.Output, containerInfo, "")
+	}
 	cd, evaluated, err := c.cond(expanded, src)
 	if err == nil {
 		r.cond, r.Evaluated = cd, evaluated
+		if u := c.eventTypeNames(src); u != nil {
+			r.evtTypes, r.allTypes = eventTypes(expanded, u)
+			if d.warnEvttypes && (r.allTypes || len(r.evtTypes) == 0 || len(r.evtTypes) > tooManyTypes) {
+				c.report(Warning, WarnNoEvttype, d.at, item, "Rule matches too many evt.type values. This has a significant performance penalty.")
+			}
+		}
 		r.out, err = c.template(r.Output, src, evaluated)
 		if err != nil {
-			if errors.Is(err, errUnknownField) && d.skipUnknown {
+			if unknownFilter(err) && d.skipUnknown {
 				c.report(Warning, WarnUnknownFilter, d.outputAt, item, "%v; rule skipped (skip-if-unknown-filter)", err)
 				return nil, false
 			}
@@ -184,7 +230,7 @@ func (c *compiler) rule(d *ruleDef, src Source) (*Rule, bool) {
 		}
 		return r, true
 	}
-	if errors.Is(err, errUnknownField) && d.skipUnknown {
+	if unknownFilter(err) && d.skipUnknown {
 		c.report(Warning, WarnUnknownFilter, d.condAt, item, "%v; rule skipped (skip-if-unknown-filter)", err)
 		return nil, false
 	}
@@ -238,42 +284,52 @@ func exceptionCheck(field, comp string, v exceptionValue) node {
 	return n
 }
 
+// errBrokenMacro marks a reference to a macro whose own check failed (and
+// was reported).
+var errBrokenMacro = errors.New("macro does not compile")
+
+// anyMacro is the visibility of a rule's condition: every macro.
+const anyMacro = int(^uint(0) >> 1)
+
 // expand replaces macro references by their conditions and list names by
-// their items, marking both used; stack detects macros that refer to
-// themselves.
-func (c *compiler) expand(n node, stack []string) (node, error) {
+// their items, marking both used. Only macros first defined before vis
+// are visible; stack detects macros that refer to themselves.
+func (c *compiler) expand(n node, stack []string, vis int) (node, error) {
 	switch n := n.(type) {
 	case *andNode:
-		kids, err := c.expandAll(n.kids, stack)
+		kids, err := c.expandAll(n.kids, stack, vis)
 		if err != nil {
 			return nil, err
 		}
 		return &andNode{n.at, kids}, nil
 	case *orNode:
-		kids, err := c.expandAll(n.kids, stack)
+		kids, err := c.expandAll(n.kids, stack, vis)
 		if err != nil {
 			return nil, err
 		}
 		return &orNode{n.at, kids}, nil
 	case *notNode:
-		k, err := c.expand(n.kid, stack)
+		k, err := c.expand(n.kid, stack, vis)
 		if err != nil {
 			return nil, err
 		}
 		return &notNode{n.at, k}, nil
 	case *macroNode:
 		m := c.macros[n.name]
-		if m == nil {
+		if m == nil || m.index >= vis {
 			return nil, fmt.Errorf("undefined macro '%s' used in filter", n.name)
 		}
 		m.used = true
 		if slices.Contains(stack, n.name) {
-			return nil, fmt.Errorf("macro '%s' refers to itself (%s)", n.name, strings.Join(append(stack, n.name), " → "))
+			return nil, fmt.Errorf("reference loop in macro '%s' (%s)", n.name, strings.Join(append(stack, n.name), " → "))
 		}
-		if m.tree == nil {
+		if m.tree == nil || m.broken {
+			if len(stack) > 0 && vis != anyMacro {
+				return nil, errBrokenMacro
+			}
 			return nil, fmt.Errorf("macro '%s' has a condition that does not compile", n.name)
 		}
-		return c.expand(m.tree, append(stack, n.name))
+		return c.expand(m.tree, append(stack, n.name), m.visibility)
 	case *checkNode:
 		if !listOps[n.op] {
 			return n, nil
@@ -294,10 +350,10 @@ func (c *compiler) expand(n node, stack []string) (node, error) {
 	return n, nil
 }
 
-func (c *compiler) expandAll(ns []node, stack []string) ([]node, error) {
+func (c *compiler) expandAll(ns []node, stack []string, vis int) ([]node, error) {
 	out := make([]node, len(ns))
 	for i, k := range ns {
-		e, err := c.expand(k, stack)
+		e, err := c.expand(k, stack, vis)
 		if err != nil {
 			return nil, err
 		}

@@ -41,6 +41,8 @@ const (
 	WarnAppendNoValues = "LOAD_APPEND_NO_VALUES"
 	WarnExceptionName  = "LOAD_EXCEPTION_NAME_NOT_UNIQUE"
 	WarnNotEvaluated   = "LOAD_NOT_EVALUATED"
+	WarnNoEvttype      = "LOAD_NO_EVTTYPE"
+	WarnDeprecatedItem = "LOAD_DEPRECATED_ITEM"
 )
 
 // codeTitles are Falco's short explanations of each code.
@@ -61,6 +63,8 @@ var codeTitles = map[string]string{
 	WarnAppendNoValues:  "Overriding/appending with no values",
 	WarnExceptionName:   "Multiple exceptions defined with the same name",
 	WarnNotEvaluated:    "Source evaluated by a Falco sensor, not by Palisade",
+	WarnNoEvttype:       "Condition has no event-type restriction",
+	WarnDeprecatedItem:  "Used deprecated item",
 }
 
 // Diagnostic is one error or warning about a rules file, naming where it

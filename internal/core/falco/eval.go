@@ -168,6 +168,9 @@ func (c *compiler) check(n *checkNode, src Source) (cond, bool, error) {
 	if err := opFits(op, f); err != nil {
 		return nil, false, fmt.Errorf("%s: %v", name, err)
 	}
+	if err := c.checkEventType(n, src); err != nil {
+		return nil, false, err
+	}
 	if op == "exists" {
 		return &existsCheck{slot}, evaluated, nil
 	}

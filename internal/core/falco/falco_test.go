@@ -22,6 +22,8 @@ var testFields = map[string]Field{
 	"t.b":    {Name: "t.b", Type: Bool},
 	"t.l":    {Name: "t.l", Type: String, List: true, Arg: ArgOptional, Index: true},
 	"t.m":    {Name: "t.m", Type: String, Arg: ArgRequired},
+	// evt.type is read by typedSource's event-type analysis.
+	"evt.type": {Name: "evt.type", Type: String},
 }
 
 func (s testSource) Name() string {
@@ -316,7 +318,7 @@ func TestDiagnostics(t *testing.T) {
 		want []string
 	}{
 		{"undefined macro", oneRule("t.n = 1 and nope"),
-			[]string{`f1.yaml:3:14: error: rule 'r': LOAD_ERR_COMPILE_CONDITION (Error compiling condition): undefined macro 'nope' used in filter`}},
+			[]string{`f1.yaml:3:14: error: rule 'r': LOAD_ERR_VALIDATE (Error validating rule/macro/list/exception objects): undefined macro 'nope' used in filter`}},
 		{"unknown field", oneRule("t.zzz = 1"),
 			[]string{`f1.yaml:3:14: error: rule 'r': LOAD_ERR_COMPILE_CONDITION (Error compiling condition): unknown field: filter_check called with nonexistent field t.zzz (source test)`}},
 		{"unknown field skipped", oneRule("t.zzz = 1") + "  skip-if-unknown-filter: true\n",
@@ -348,8 +350,11 @@ func TestDiagnostics(t *testing.T) {
 				`f1.yaml:3:3: warning: macro 'm': LOAD_UNUSED_MACRO (Unused macro): macro not referred to by any rule or macro`,
 				`f1.yaml:1:3: warning: list 'l': LOAD_UNUSED_LIST (Unused list): list not referred to by any rule, macro or list`,
 			}},
-		{"macro loop", "- macro: a\n  condition: b\n- macro: b\n  condition: a\n" + oneRule("a"),
-			[]string{`f1.yaml:7:14: error: rule 'r': LOAD_ERR_COMPILE_CONDITION (Error compiling condition): macro 'a' refers to itself (a → b → a)`}},
+		{"macro loop", "- macro: a\n  condition: t.n = 1\n- macro: b\n  condition: a\n- macro: a\n  condition: or b\n  append: true\n" + oneRule("a"),
+			[]string{
+				`f1.yaml:2:14: error: macro 'a': LOAD_ERR_VALIDATE (Error validating rule/macro/list/exception objects): reference loop in macro 'a' (a → b → a)`,
+				`f1.yaml:10:14: error: rule 'r': LOAD_ERR_VALIDATE (Error validating rule/macro/list/exception objects): macro 'a' has a condition that does not compile`,
+			}},
 		{"engine too new", "- required_engine_version: 0.99.0\n",
 			[]string{`f1.yaml:1:28: error: LOAD_ERR_VERSION (Required engine or plugin version not met): rules require engine version 0.99.0, but engine version is 0.57.0`}},
 		{"old engine number", "- required_engine_version: 15\n", nil},
@@ -413,6 +418,7 @@ func FuzzParseCondition(f *testing.F) {
 func FuzzLoad(f *testing.F) {
 	f.Add(oneRule("t.s = a"))
 	f.Add("- list: l\n  items: [a]\n- macro: m\n  condition: t.s in (l)\n" + oneRule("m"))
+	f.Add("-\n" + oneRule("t.s = a") + "---\n- list: l\n  items: [a]\n---\n~\n---\n- macro: m\n  condition: t.s in (l)\n")
 	f.Add(oneRule("t.s = a") + "  exceptions:\n    - name: e\n      fields: [t.s, t.n]\n      comps: [regex, in]\n      values: [[x, [1, 2]]]\n- rule: r\n  exceptions:\n    - name: e\n      values: [[y, [3]]]\n  append: true\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		rs, diags := Load(Options{Sources: []Source{testSource{}}}, File{Name: "fuzz.yaml", Data: []byte(s)})

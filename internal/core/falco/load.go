@@ -1,7 +1,10 @@
 package falco
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,9 +44,15 @@ type macroDef struct {
 	// condAt is where the condition text starts (errors point there).
 	condAt where
 	used   bool
-	// tree is the parsed condition, nil when it did not parse.
+	// tree is the parsed condition, nil when it did not parse; broken is
+	// set when it refers to a macro that is undefined, not yet defined or
+	// does not compile.
 	tree   node
-	parsed bool
+	broken bool
+	// index orders macros by first definition; visibility is the order of
+	// the macro's last definition or append. As in Falco, a macro sees the
+	// macros first defined before its visibility: no forward reference.
+	index, visibility int
 }
 
 type ruleDef struct {
@@ -52,8 +61,11 @@ type ruleDef struct {
 	tags                             []string
 	enabled                          bool
 	skipUnknown                      bool
-	exceptions                       []*exceptionDef
-	at, condAt, outputAt             where
+	// warnEvttypes asks for LOAD_NO_EVTTYPE when the condition has no
+	// event-type restriction (Falco's warn_evttypes, true by default).
+	warnEvttypes         bool
+	exceptions           []*exceptionDef
+	at, condAt, outputAt where
 }
 
 // exceptionDef is a rule exception: fields compared with tuples of values;
@@ -88,6 +100,8 @@ type loader struct {
 	ruleOrder  []*ruleDef
 	listOrder  []*listDef
 	macroOrder []*macroDef
+	// seq counts macro definitions and appends (macroDef.visibility).
+	seq int
 }
 
 func (l *loader) report(sev Severity, code string, w where, item, format string, args ...any) {
@@ -96,28 +110,49 @@ func (l *loader) report(sev Severity, code string, w where, item, format string,
 }
 
 func (l *loader) loadFile(f File) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(f.Data, &doc); err != nil {
-		w, msg := where{file: f.Name}, strings.TrimPrefix(err.Error(), "yaml: ")
-		var line int
-		if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
-			w.line, w.col = line, 1
-			msg = strings.TrimSpace(msg[strings.IndexByte(msg, ':')+1:])
+	// A file may hold several YAML documents (separated by ---): Falco
+	// reads them all, and a syntax error anywhere loads none of them.
+	var docs []*yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		l.report(Error, ErrYAMLParse, w, "", "%s", msg)
-		return
+		if err != nil {
+			w, msg := where{file: f.Name}, strings.TrimPrefix(err.Error(), "yaml: ")
+			var line int
+			if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+				w.line, w.col = line, 1
+				msg = strings.TrimSpace(msg[strings.IndexByte(msg, ':')+1:])
+			}
+			l.report(Error, ErrYAMLParse, w, "", "%s", msg)
+			return
+		}
+		docs = append(docs, &doc)
 	}
-	if len(doc.Content) == 0 {
-		return // an empty file holds no items
+	for _, doc := range docs {
+		if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+			continue // an empty document holds no items
+		}
+		root := doc.Content[0]
+		if root.Kind != yaml.SequenceNode {
+			l.report(Error, ErrYAMLValidate, at(f.Name, root), "", "a rules file is a list of items (rule, macro, list, ...)")
+			continue
+		}
+		for _, n := range root.Content {
+			if isNull(n) {
+				continue // an empty item ("-" alone), which Falco skips
+			}
+			l.loadItem(f.Name, n)
+		}
 	}
-	root := doc.Content[0]
-	if root.Kind != yaml.SequenceNode {
-		l.report(Error, ErrYAMLValidate, at(f.Name, root), "", "a rules file is a list of items (rule, macro, list, ...)")
-		return
-	}
-	for _, n := range root.Content {
-		l.loadItem(f.Name, n)
-	}
+}
+
+// isNull reports whether n is YAML's null: nothing, ~ or null.
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
 }
 
 // fields maps an item's keys to their value nodes.
@@ -205,7 +240,7 @@ func stringList(n *yaml.Node) ([]string, bool) {
 	}
 	out := make([]string, 0, len(n.Content))
 	for _, c := range n.Content {
-		if c.Kind != yaml.ScalarNode {
+		if c.Kind != yaml.ScalarNode || isNull(c) {
 			return nil, false
 		}
 		out = append(out, c.Value)
@@ -266,6 +301,15 @@ func (l *loader) list(file string, n *yaml.Node, f fields) {
 	}
 	item := "list '" + name + "'"
 	l.checkKeys(file, "list", item, f)
+	if in := f.val["items"]; in != nil && in.Kind == yaml.SequenceNode {
+		for _, c := range in.Content {
+			if isNull(c) {
+				// Unlike an empty item of the file, Falco refuses one here.
+				l.report(Error, ErrYAMLValidate, at(file, c), item, "an empty item (null) in items: sequence value is not scalar")
+				return
+			}
+		}
+	}
 	items, ok := stringList(f.val["items"])
 	if !ok {
 		l.report(Error, ErrYAMLValidate, at(file, n), item, "list needs items: a sequence of strings")
@@ -341,10 +385,14 @@ func (l *loader) macro(file string, n *yaml.Node, f fields) {
 		} else {
 			prev.cond, prev.condAt = cond, at(file, f.val["condition"])
 		}
+		l.seq++
+		prev.visibility = l.seq
 		return
 	}
-	def := &macroDef{name: name, cond: cond, at: at(file, n), condAt: at(file, f.val["condition"])}
+	l.seq++
+	def := &macroDef{name: name, cond: cond, at: at(file, n), condAt: at(file, f.val["condition"]), index: l.seq, visibility: l.seq}
 	if prev != nil {
+		def.index = prev.index
 		*prev = *def
 		return
 	}

@@ -94,7 +94,7 @@ func (l *loader) rule(file string, n *yaml.Node, f fields) {
 		l.modifyRule(file, item, prev, f, ov)
 		return
 	}
-	r := &ruleDef{name: name, enabled: true, source: "syscall", at: at(file, n)}
+	r := &ruleDef{name: name, enabled: true, warnEvttypes: true, source: "syscall", at: at(file, n)}
 	for _, k := range []string{"condition", "output", "desc", "priority"} {
 		if !f.has(k) {
 			l.report(Error, ErrYAMLValidate, at(file, n), item, "item has no mapping for key '%s'", k)
@@ -153,8 +153,8 @@ func (l *loader) setRuleFields(file, item string, r *ruleDef, f fields, how map[
 		}
 	}
 	for _, k := range f.keys {
-		if how[k] == "" {
-			continue
+		if how[k] == "" || k == "exceptions" {
+			continue // exceptions come last: their fields are checked against the source
 		}
 		switch k {
 		case "condition":
@@ -173,14 +173,17 @@ func (l *loader) setRuleFields(file, item string, r *ruleDef, f fields, how map[
 				good = false
 			}
 			r.priority = p
-		case "enabled", "skip-if-unknown-filter":
+		case "enabled", "skip-if-unknown-filter", "warn_evttypes":
 			b, ok := boolean(f.val[k])
 			if !ok {
 				bad(k, "%s must be true or false", k)
 			}
-			if k == "enabled" {
+			switch k {
+			case "enabled":
 				r.enabled = b
-			} else {
+			case "warn_evttypes":
+				r.warnEvttypes = b
+			default:
 				r.skipUnknown = b
 			}
 		case "tags":
@@ -193,15 +196,14 @@ func (l *loader) setRuleFields(file, item string, r *ruleDef, f fields, how map[
 			} else {
 				r.tags = tags
 			}
-		case "exceptions":
-			exs, ok := l.exceptions(file, item, f.val[k], how[k] == "append", r)
-			if !ok {
-				good = false
-				continue
-			}
-			if how[k] != "append" {
-				r.exceptions = exs
-			}
+		}
+	}
+	if how["exceptions"] != "" && f.has("exceptions") {
+		exs, ok := l.exceptions(file, item, f.val["exceptions"], how["exceptions"] == "append", r)
+		if !ok {
+			good = false
+		} else if how["exceptions"] != "append" {
+			r.exceptions = exs
 		}
 	}
 	return good
@@ -256,47 +258,13 @@ func (l *loader) exceptions(file, item string, n *yaml.Node, appendTo bool, r *r
 			existing.values = append(existing.values, vals...)
 			continue
 		}
-		e := &exceptionDef{name: name, at: at(file, en)}
-		switch fn := f.val["fields"]; {
-		case fn == nil:
-			l.report(Error, ErrYAMLValidate, at(file, en), eitem, "exception has no fields")
+		e, ok := l.exceptionShape(file, eitem, en, f, r.source)
+		if !ok {
 			good = false
 			continue
-		case fn.Kind == yaml.ScalarNode:
-			e.fields, e.single = []string{fn.Value}, true
-		default:
-			fs, ok := stringList(fn)
-			if !ok || len(fs) == 0 {
-				l.report(Error, ErrYAMLValidate, at(file, fn), eitem, "fields must be a field name or a list of field names")
-				good = false
-				continue
-			}
-			e.fields = fs
 		}
-		switch cn := f.val["comps"]; {
-		case cn == nil && e.single:
-			e.comps = []string{"in"}
-		case cn == nil:
-			e.comps = slices.Repeat([]string{"="}, len(e.fields))
-		case cn.Kind == yaml.ScalarNode && e.single:
-			e.comps = []string{cn.Value}
-		default:
-			cs, ok := stringList(cn)
-			if !ok || len(cs) != len(e.fields) || e.single {
-				l.report(Error, ErrValidate, at(file, cn), eitem, "fields and comps lists must have equal length")
-				good = false
-				continue
-			}
-			e.comps = cs
-		}
-		compsOK := true
-		for _, c := range e.comps {
-			if !slices.Contains(exceptionComps, c) {
-				l.report(Error, ErrValidate, at(file, f.val["comps"]), eitem, "invalid comparison operator %q", c)
-				compsOK = false
-			}
-		}
-		if !compsOK {
+		if appendTo && !f.has("values") {
+			l.report(Error, ErrValidate, at(file, en), eitem, "rule exception must have values property with a list of values")
 			good = false
 			continue
 		}
@@ -314,6 +282,78 @@ func (l *loader) exceptions(file, item string, n *yaml.Node, appendTo bool, r *r
 		out = append(out, e)
 	}
 	return out, good
+}
+
+// exceptionShape reads an exception's fields and comps and checks them as
+// Falco does when it collects the rule, whether or not the exception has
+// values: comps default to "in" for a single field and to "=" for each of a
+// list; a single field takes in, pmatch or intersects; the lists have
+// equal lengths; each operator is one Falco knows; each field is one the
+// rule's source defines (when the source is known).
+func (l *loader) exceptionShape(file, item string, en *yaml.Node, f fields, source string) (*exceptionDef, bool) {
+	e := &exceptionDef{at: at(file, en)}
+	e.name, _ = scalar(f.val["name"])
+	bad := func(n *yaml.Node, format string, args ...any) (*exceptionDef, bool) {
+		l.report(Error, ErrValidate, at(file, n), item, format, args...)
+		return nil, false
+	}
+	fn, cn := f.val["fields"], f.val["comps"]
+	switch {
+	case fn == nil:
+		return bad(en, "rule exception item must have fields property with a list of fields")
+	case fn.Kind == yaml.ScalarNode:
+		e.fields, e.single = []string{fn.Value}, true
+	default:
+		fs, ok := stringList(fn)
+		if !ok || len(fs) == 0 {
+			l.report(Error, ErrYAMLValidate, at(file, fn), item, "fields must be a field name or a list of field names")
+			return nil, false
+		}
+		e.fields = fs
+	}
+	switch {
+	case e.single && cn == nil:
+		e.comps = []string{"in"}
+	case e.single && cn.Kind != yaml.ScalarNode:
+		return bad(cn, "fields and comps must both be strings")
+	case e.single:
+		if !slices.Contains([]string{"in", "pmatch", "intersects"}, cn.Value) {
+			return bad(cn, "when fields is a single value, comps must be one of (in, pmatch, intersects)")
+		}
+		e.comps = []string{cn.Value}
+	case cn == nil:
+		e.comps = slices.Repeat([]string{"="}, len(e.fields))
+	default:
+		cs, _ := stringList(cn)
+		if len(cs) != len(e.fields) {
+			return bad(cn, "fields and comps lists must have equal length")
+		}
+		for _, c := range cs {
+			if !slices.Contains(exceptionComps, c) {
+				return bad(cn, "'%s' is not a supported comparison operator", c)
+			}
+		}
+		e.comps = cs
+	}
+	if src := l.source(source); src != nil {
+		for _, name := range e.fields {
+			field, _, _, err := splitField(token{text: name})
+			if _, ok := src.Field(field); err != nil || !ok {
+				return bad(fn, "'%s' is not a supported filter field", name)
+			}
+		}
+	}
+	return e, true
+}
+
+// source returns the loaded source of that name, or nil.
+func (l *loader) source(name string) Source {
+	for _, s := range l.opts.Sources {
+		if s.Name() == name {
+			return s
+		}
+	}
+	return nil
 }
 
 // exceptionValues reads the values of e: tuples as long as its fields

@@ -73,3 +73,12 @@ type Source interface {
 	// The error says what is wrong with arg.
 	Extractor(f Field, arg string) (Extractor, error)
 }
+
+// EventTyper is implemented by a source whose events have a type that
+// evt.type reads and that Falco indexes rules by (the syscall source).
+// EventTypes returns every name evt.type may be compared with: a condition
+// naming another is refused ("unknown event type"), and each rule's
+// conditions are analysed for the types they can match (Rule.EventTypes).
+type EventTyper interface {
+	EventTypes() []string
+}

@@ -45,6 +45,10 @@ func TestPublishedFalcoRulesLoad(t *testing.T) {
 		{"falco-incubating_rules.yaml"},
 		{"falco-sandbox_rules.yaml"},
 		{"falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"},
+		// Older published files: %container.info in outputs (dropped with
+		// a warning), an empty list item (skipped).
+		{"older/falco_rules-1.0.1.yaml"},
+		{"older/k8s_audit_rules-0.6.0.yaml"},
 	} {
 		var fs []falco.File
 		for _, f := range files {
