@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/platform/opsserver"
+	"github.com/palisade-dev/palisade/internal/sensor"
+)
+
+func newSensorCmd() *cobra.Command {
+	var (
+		opts           sensor.Options
+		rules          []string
+		agentURL       string
+		agentTokenFile string
+		agentCAFile    string
+		metricsListen  string
+		quiet          bool
+	)
+	cmd := &cobra.Command{
+		Use:   "sensor",
+		Short: "Capture syscalls with eBPF on this node and evaluate Falco rules on them; alerts go to stdout and to the agent",
+		Long: `palisade sensor loads Palisade's eBPF probe (CO-RE, needs a kernel with BTF), reports
+the syscalls the rules can match (filtered in the kernel), and evaluates Falco's
+rules on them: Falco's published stable rules (falco_rules.yaml) unless --rules
+names files. Each alert is printed as one line of Falco's JSON output and, with
+--agent-url, posted to a Palisade agent's /falco, which applies the policy's
+runtime tab (log, isolate, terminate) as for Falco's own alerts.
+
+It runs as root or with CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE (and
+CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other processes' /proc entries),
+in the host's pid namespace.`,
+		Example: `  # on a node: the stable rules, alerts printed
+  sudo palisade sensor --cri-endpoint /run/containerd/containerd.sock
+
+  # as the chart runs it: alerts to the agent
+  palisade sensor --cri-endpoint /run/containerd/containerd.sock \
+    --agent-url https://palisade.palisade-system.svc/falco --agent-token-file /var/run/palisade/runtime-token`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := sensorLogs.logger(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			files, err := readRulesFiles(rules)
+			if err != nil {
+				return badInput(err)
+			}
+			if len(files) == 0 {
+				files = sensor.DefaultRules()
+			}
+			opts.Rules = files
+			opts.Log = logger
+			if opts.Hostname == "" {
+				opts.Hostname, _ = os.Hostname()
+			}
+			reg := prometheus.NewRegistry()
+			out := cmd.OutOrStdout()
+			var poster *sensor.Poster
+			if agentURL != "" {
+				client, token, err := agentClient(agentTokenFile, agentCAFile)
+				if err != nil {
+					return badInput(err)
+				}
+				poster = sensor.NewPoster(agentURL, token, client, reg, logger)
+			}
+			opts.Alerts = func(a falco.Alert) {
+				if !quiet {
+					if err := sensor.WriteAlert(out, a); err != nil {
+						logger.Error("writing an alert", "err", err)
+					}
+				}
+				if poster != nil {
+					poster.Send(a)
+				}
+			}
+			s, diags, err := sensor.New(opts)
+			for _, d := range diags {
+				logger.Warn("rules", "diagnostic", d.String())
+			}
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			opts.Metrics = sensor.NewMetrics(reg, s.Drops)
+			s.SetMetrics(opts.Metrics)
+			nrs, missing := s.Syscalls()
+			logger.Info("sensor started", "rules", len(s.Rules().All()), "syscalls", len(nrs))
+			if len(missing) > 0 {
+				logger.Warn("the rules match event types the sensor does not capture; rules on them never fire",
+					"types", strings.Join(missing, ","))
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if metricsListen != "" {
+				ln, err := net.Listen("tcp", metricsListen)
+				if err != nil {
+					return fmt.Errorf("--metrics-bind-address: %w", err)
+				}
+				mux := http.NewServeMux()
+				mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+				mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+				srv := opsserver.Serve(ln, mux, "sensor metrics", logger)
+				defer srv.Close()
+			}
+			if poster != nil {
+				pctx, cancel := context.WithCancel(context.Background())
+				go poster.Run(pctx)
+				defer func() { cancel(); poster.Wait() }()
+			}
+			return s.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&rules, "rules", nil, "Falco rules file to evaluate (repeatable, loaded in order as Falco's -r); default: Falco's stable falco_rules.yaml, built in")
+	f.StringVar(&opts.CRIEndpoint, "cri-endpoint", "", "container runtime's CRI socket, for container and pod names (e.g. /run/containerd/containerd.sock); empty: container ids only")
+	f.StringVar(&opts.Proc, "proc", "/proc", "the node's /proc")
+	f.StringVar(&opts.Hostname, "hostname", "", "node name for evt.hostname and alerts (default: the host name; the chart sets the node's name)")
+	f.IntVar(&opts.RingBytes, "ring-buffer-bytes", 0, "size of the probe's ring buffer, a power of two (default 8 MiB)")
+	f.StringVar(&agentURL, "agent-url", "", "post alerts to this Palisade agent endpoint (https://HOST:8443/falco)")
+	f.StringVar(&agentTokenFile, "agent-token-file", "", "file holding the agent's runtime intake token")
+	f.StringVar(&agentCAFile, "agent-ca-file", "", "CA bundle that signed the agent's serving certificate (default: the system's)")
+	f.StringVar(&metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (events, alerts, ring buffer drops per CPU) on this address")
+	f.BoolVar(&quiet, "quiet", false, "do not print alerts on stdout")
+	sensorLogs = addLogFlags(f, "text")
+	return cmd
+}
+
+var sensorLogs *logFlags
+
+func readRulesFiles(paths []string) ([]falco.File, error) {
+	var files []falco.File
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("--rules: %w", err)
+		}
+		files = append(files, falco.File{Name: filepath.Base(p), Data: b})
+	}
+	return files, nil
+}
+
+func agentClient(tokenFile, caFile string) (*http.Client, string, error) {
+	var token string
+	if tokenFile != "" {
+		b, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("--agent-token-file: %w", err)
+		}
+		if token = strings.TrimSpace(string(b)); token == "" {
+			return nil, "", errors.New("--agent-token-file is empty")
+		}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("--agent-ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, "", fmt.Errorf("--agent-ca-file %s: no PEM certificate", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr, Timeout: 15 * time.Second}, token, nil
+}

@@ -1,0 +1,100 @@
+package sensor
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/palisade-dev/palisade/internal/core/falco/syscall"
+)
+
+// users resolves user and group ids with the database of the root the
+// process runs in (a container's /etc/passwd, or the node's), as Falco
+// does. Databases are read once per container (and once for the node).
+type users struct {
+	proc string
+	// dbs by container full id; "" is the node's.
+	dbs map[string]*userDB
+}
+
+type userDB struct {
+	users  map[int64]syscall.User
+	groups map[int64]string
+}
+
+// maxUserDB bounds what is read of a passwd or group file.
+const maxUserDB = 1 << 20
+
+func newUsers(proc string) *users { return &users{proc: proc, dbs: map[string]*userDB{}} }
+
+func (u *users) db(t *syscall.Thread) *userDB {
+	key, root := "", u.proc+"/1/root"
+	if t.Container != nil {
+		key, root = t.Container.FullID, u.proc+"/"+strconv.FormatInt(t.PID, 10)+"/root"
+	}
+	if db := u.dbs[key]; db != nil {
+		return db
+	}
+	db := &userDB{users: map[int64]syscall.User{}, groups: map[int64]string{}}
+	readColon(root+"/etc/passwd", func(f []string) {
+		if len(f) >= 7 {
+			id, err := strconv.ParseInt(f[2], 10, 64)
+			if err == nil {
+				if _, dup := db.users[id]; !dup {
+					db.users[id] = syscall.User{UID: id, Name: f[0], HomeDir: f[5], Shell: f[6]}
+				}
+			}
+		}
+	})
+	readColon(root+"/etc/group", func(f []string) {
+		if len(f) >= 3 {
+			if id, err := strconv.ParseInt(f[2], 10, 64); err == nil {
+				if _, dup := db.groups[id]; !dup {
+					db.groups[id] = f[0]
+				}
+			}
+		}
+	})
+	// A process that exited before its root could be read leaves the
+	// database empty: try again on the container's next event.
+	if len(db.users) > 0 || t.Container == nil {
+		u.dbs[key] = db
+	}
+	return db
+}
+
+func readColon(file string, fn func([]string)) {
+	f, err := os.Open(file)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, maxUserDB))
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fn(strings.Split(line, ":"))
+	}
+}
+
+// user returns the user uid is in t's root; a uid the database does not
+// name has no name (Falco's <NA>). uid -1 is an unset login uid.
+func (u *users) user(t *syscall.Thread, uid int64) syscall.User {
+	if uid < 0 {
+		return syscall.User{UID: uid}
+	}
+	if usr, ok := u.db(t).users[uid]; ok {
+		return usr
+	}
+	return syscall.User{UID: uid}
+}
+
+func (u *users) group(t *syscall.Thread, gid int64) syscall.Group {
+	return syscall.Group{GID: gid, Name: u.db(t).groups[gid]}
+}
