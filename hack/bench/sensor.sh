@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The syscall sensor's overhead: a syscall-heavy workload (hack/bench/sensor/
+# sysload.c: OPENS openat+close pairs, then EXECS fork+exec) with no sensor
+# and with `palisade sensor` running Falco's stable rules, side by side in
+# one run: ROUNDS rounds, each running the workload once without and once
+# with the sensor (the order alternating), medians reported. Then the rate
+# where the ring buffer starts dropping: the open loop on every core at
+# once, with the default ring buffer and with a small one.
+#
+#   sudo hack/bench/sensor.sh        # ROUNDS=5 OPENS=1000000 EXECS=10000
+#
+# The workload runs in a container (containerd's ctr with the node's
+# busybox image) when a cluster from hack/cluster.sh is up, else directly
+# on the host; the sensor sees both the same way.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+ROUNDS=${ROUNDS:-5}
+OPENS=${OPENS:-1000000}
+EXECS=${EXECS:-10000}
+[ "$(id -u)" = 0 ] || { echo "run as root (the sensor loads eBPF programs)" >&2; exit 1; }
+work=$(mktemp -d /tmp/palisade-bench-sensor.XXXXXX)
+sensor_pid=
+cleanup() {
+	[ -n "$sensor_pid" ] && kill "$sensor_pid" 2>/dev/null && wait "$sensor_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+gcc -O2 -static -o "$work/sysload" hack/bench/sensor/sysload.c
+go build -o "$work/palisade" ./cmd/palisade
+
+sock=/run/containerd/containerd.sock
+incontainer=0
+if [ -S "$sock" ] && ctr -n k8s.io images ls -q 2>/dev/null | grep -q '^palisade.test/busybox:1$'; then
+	incontainer=1
+fi
+n=0
+# workload MODE COUNT prints the workload's wall seconds.
+workload() {
+	if [ "$incontainer" = 1 ]; then
+		n=$((n + 1))
+		ctr -n k8s.io run --rm --mount "type=bind,src=$work,dst=/bench,options=rbind:ro" \
+			palisade.test/busybox:1 "palisade-bench-sysload-$$-$n" /bench/sysload "$1" "$2"
+	else
+		"$work/sysload" "$1" "$2"
+	fi
+}
+port=19464
+start_sensor() { # [RING_BYTES]
+	local args=(sensor --quiet --metrics-bind-address "127.0.0.1:$port" --log-format text)
+	[ -n "${1:-}" ] && args+=(--ring-buffer-bytes "$1")
+	[ -S "$sock" ] && args+=(--cri-endpoint "$sock")
+	"$work/palisade" "${args[@]}" 2>"$work/sensor.log" &
+	sensor_pid=$!
+	for _ in $(seq 100); do
+		grep -q 'sensor started' "$work/sensor.log" && return 0
+		sleep 0.1
+	done
+	cat "$work/sensor.log" >&2
+	exit 1
+}
+metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 ~ "^"m {s += $2} END {printf "%d", s}'; }
+stop_sensor() { kill "$sensor_pid"; wait "$sensor_pid" || true; sensor_pid=; }
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+echo "workload: $OPENS openat+close, $EXECS fork+exec; $ROUNDS rounds; in a container: $([ $incontainer = 1 ] && echo yes || echo no)"
+for mode in open exec; do
+	count=$OPENS
+	[ "$mode" = exec ] && count=$EXECS
+	: >"$work/$mode.off"
+	: >"$work/$mode.on"
+	drops=0
+	for r in $(seq "$ROUNDS"); do
+		order="off on"
+		[ $((r % 2)) = 0 ] && order="on off"
+		for s in $order; do
+			if [ "$s" = on ]; then
+				start_sensor
+				workload "$mode" "$count" >>"$work/$mode.on"
+				drops=$((drops + $(metric palisade_sensor_ring_drops_total)))
+				events=$(metric 'palisade_sensor_events_total')
+				stop_sensor
+			else
+				workload "$mode" "$count" >>"$work/$mode.off"
+			fi
+		done
+	done
+	off=$(median <"$work/$mode.off")
+	on=$(median <"$work/$mode.on")
+	awk -v m="$mode" -v off="$off" -v on="$on" -v d="$drops" -v e="$events" -v c="$count" 'BEGIN {
+		printf "%-5s no sensor %.3f s   sensor %.3f s   added %+.1f%%   ring drops %d   events in the last round %d (%.0f/s)\n",
+			m, off, on, (on / off - 1) * 100, d, e, e / on }'
+done
+
+echo "drops under load: the open loop on every core at once ($(nproc) workers, $OPENS each)"
+for ring in 8388608 262144; do
+	start_sensor "$ring"
+	t0=$(date +%s.%N)
+	pids=()
+	for _ in $(seq "$(nproc)"); do
+		workload open "$OPENS" >/dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	t1=$(date +%s.%N)
+	events=$(metric palisade_sensor_events_total)
+	drops=$(metric palisade_sensor_ring_drops_total)
+	stop_sensor
+	awk -v r="$ring" -v e="$events" -v d="$drops" -v t0="$t0" -v t1="$t1" 'BEGIN {
+		printf "ring %7d bytes: %d events evaluated in %.2f s (%.0f/s), %d dropped (%.2f%% of those offered)\n",
+			r, e, t1 - t0, e / (t1 - t0), d, (e + d) ? 100 * d / (e + d) : 0 }'
+done
