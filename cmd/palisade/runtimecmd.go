@@ -132,7 +132,7 @@ func newRuntimeEvalCmd() *cobra.Command {
 			if isFalcoAlerts(body) {
 				return evalAlerts(enc, rulesets, args[0], body)
 			}
-			return evalAudit(enc, rulesets, args[0], body)
+			return evalAudit(enc, cmd.ErrOrStderr(), rulesets, args[0], body)
 		},
 	}
 	cmd.Flags().StringSliceVar(&rulesFiles, "rules", nil, "Falco rules files or RuntimeRuleset documents (repeat, or comma-separated)")
@@ -147,14 +147,19 @@ func isFalcoAlerts(body []byte) bool {
 		!bytes.Contains(body, []byte(`"EventList"`))
 }
 
-func evalAudit(enc *json.Encoder, rulesets []*ruleset.Ruleset, name string, body []byte) error {
+// evalAudit replays audit events. An event it cannot read is skipped with
+// one line on stderr naming it, as Falco's k8saudit plugin skips it; the
+// replay fails only when nothing in the input could be read.
+func evalAudit(enc *json.Encoder, stderr io.Writer, rulesets []*ruleset.Ruleset, name string, body []byte) error {
 	dec := k8saudit.NewDecoder()
 	matchers := make([]*falco.Matcher, len(rulesets))
 	for i, rs := range rulesets {
 		matchers[i] = rs.Rules.NewMatcher()
 	}
-	var werr error
-	err := dec.Decode(body, func(e *k8saudit.Event) error {
+	var werr, firstSkip error
+	events := 0
+	err := dec.DecodeSkip(body, func(e *k8saudit.Event) error {
+		events++
 		for _, m := range matchers {
 			m.Match(k8saudit.SourceName, e, func(r *falco.Rule) bool {
 				werr = enc.Encode(evalAlert{Rule: r.Name, Priority: r.Priority.String(), Output: m.Output(r),
@@ -163,11 +168,21 @@ func evalAudit(enc *json.Encoder, rulesets []*ruleset.Ruleset, name string, body
 			})
 		}
 		return werr
+	}, func(err error) {
+		if firstSkip == nil {
+			firstSkip = err
+		}
+		fmt.Fprintf(stderr, "palisade: %s: skipped: %v\n", name, err)
 	})
-	if err != nil && werr == nil {
+	switch {
+	case err != nil && werr == nil:
 		return badInput(fmt.Errorf("%s: %w", name, err))
+	case err != nil:
+		return err
+	case events == 0 && firstSkip != nil:
+		return badInput(fmt.Errorf("%s: no audit event could be read: %w", name, firstSkip))
 	}
-	return err
+	return nil
 }
 
 func evalAlerts(enc *json.Encoder, rulesets []*ruleset.Ruleset, name string, body []byte) error {

@@ -25,7 +25,7 @@ func TestRuntimeValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, _ = palisade(t, "", "runtime", "validate", bad)
-	want := bad + ":5:14: error: rule 'r': LOAD_ERR_COMPILE_CONDITION (Error compiling condition): undefined macro 'nope' used in filter"
+	want := bad + ":5:14: error: rule 'r': LOAD_ERR_VALIDATE (Error validating rule/macro/list/exception objects): undefined macro 'nope' used in filter"
 	if code != 2 || !strings.Contains(out, want) || !strings.Contains(out, "1 errors, 0 warnings") {
 		t.Errorf("exit %d, want 2 and %q; output:\n%s", code, want, out)
 	}
@@ -60,5 +60,24 @@ func TestRuntimeEval(t *testing.T) {
 	code, _, errOut = palisade(t, "not json", "runtime", "eval", "--rules", k8sAuditRules, "-")
 	if code != 2 || !strings.Contains(errOut, "-:") {
 		t.Errorf("bad events: exit %d, stderr %q", code, errOut)
+	}
+	// An event that cannot be read is skipped with one line naming it;
+	// the others are replayed. An event needs no auditID.
+	good, err := os.ReadFile("../../internal/core/falco/k8saudit/testdata/crb-cluster-admin.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(good, &ev); err != nil {
+		t.Fatal(err)
+	}
+	delete(ev, "auditID")
+	noID, _ := json.Marshal(ev)
+	in := `{"kind":"Event","auditID":"broken-1"}` + "\n" + "{oops\n" + string(noID) + "\n"
+	code, out, errOut = palisade(t, in, "runtime", "eval", "--rules", k8sAuditRules, "-")
+	wantErr := "palisade: -: skipped: line 1 (auditID broken-1): not a kube-apiserver audit event: no stageTimestamp\n" +
+		`palisade: -: skipped: line 2: cannot parse JSON: cannot parse object: cannot find opening '"" for object key; unparsed tail: "oops"` + "\n"
+	if code != 0 || strings.Count(out, "\n") != 3 || errOut != wantErr {
+		t.Errorf("skipping: exit %d, %d alerts, stderr:\n%s\nwant stderr:\n%s", code, strings.Count(out, "\n"), errOut, wantErr)
 	}
 }

@@ -54,13 +54,16 @@ func (r *Responder) Handler(auth Auth) http.Handler {
 			return
 		}
 		st, err := r.Audit(req.Context(), body)
+		if err == nil && st.Events == 0 && st.Skipped > 0 {
+			err = st.FirstSkipped // nothing in the body could be read
+		}
 		if err != nil {
 			r.opts.Metrics.Refused.WithLabelValues("bad_body").Inc()
 			r.log.Warn("audit events refused", "error", err, "evaluated", st.Events)
 			http.Error(w, fmt.Sprintf("bad audit events (the first %d were evaluated): %v", st.Events, err), http.StatusBadRequest)
 			return
 		}
-		writeJSON(w, map[string]int{"events": st.Events, "matches": st.Matches})
+		writeJSON(w, map[string]int{"events": st.Events, "matches": st.Matches, "skipped": st.Skipped})
 	})
 	mux.HandleFunc("/falco", func(w http.ResponseWriter, req *http.Request) {
 		body, ok := r.read(w, req, auth)

@@ -160,22 +160,28 @@ func (r *Responder) matcher(rules *falco.Rules) (*falco.Matcher, *sync.Pool) {
 	return pool.Get().(*falco.Matcher), pool
 }
 
-// AuditStats says what a batch of audit events gave.
+// AuditStats says what a batch of audit events gave. Skipped counts the
+// events (lines, items) that could not be read.
 type AuditStats struct {
 	Events  int
 	Matches int
+	Skipped int
+	// FirstSkipped is why the first skipped one was skipped.
+	FirstSkipped error
 }
 
 // Audit evaluates a body of kube-apiserver audit events (an EventList, as
 // the audit webhook backend posts; also one event, an array or JSON lines)
-// and queues a response for every match.
+// and queues a response for every match. An event it cannot read is
+// skipped with one warning naming it, as Falco's k8saudit plugin skips it,
+// and the others are evaluated.
 func (r *Responder) Audit(ctx context.Context, body []byte) (AuditStats, error) {
 	var st AuditStats
 	compiled := r.opts.Policy()
 	set := r.opts.Rulesets()
 	dec := r.decoders.Get().(*k8saudit.Decoder)
 	defer r.decoders.Put(dec)
-	err := dec.Decode(body, func(e *k8saudit.Event) error {
+	err := dec.DecodeSkip(body, func(e *k8saudit.Event) error {
 		st.Events++
 		ns := e.Namespace()
 		policyName, def, binds := bindings(compiled, ns)
@@ -200,6 +206,12 @@ func (r *Responder) Audit(ctx context.Context, body []byte) (AuditStats, error) 
 			pool.Put(m)
 		}
 		return nil
+	}, func(err error) {
+		st.Skipped++
+		if st.FirstSkipped == nil {
+			st.FirstSkipped = err
+		}
+		r.log.Warn("audit event skipped", "error", err)
 	})
 	r.opts.Metrics.Events.WithLabelValues(k8saudit.SourceName).Add(float64(st.Events))
 	return st, err

@@ -2,6 +2,7 @@ package responder
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -210,6 +211,49 @@ func TestFalcoAlerts(t *testing.T) {
 	if diff := cmp.Diff(want, summarizeEvents(rec.evs)); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
+}
+
+// TestAuditSkipsUnreadableEvents: an event the intake cannot read is
+// skipped and the rest of the batch evaluated, as Falco's k8saudit plugin
+// does; a body with nothing readable is refused.
+func TestAuditSkipsUnreadableEvents(t *testing.T) {
+	r, _ := newTestResponder(t, pods{"shop/web-1": pod("shop", "web-1", map[string]string{"app": "web"})})
+	noTime := `{"auditID":"late-1","verb":"get"}`
+	body := eventList(noTime, execEvent("shop", "web-1", "ResponseStarted", 101, "sh", true), `"x"`)
+	st, err := r.Audit(t.Context(), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Events != 1 || st.Matches != 2 || st.Skipped != 2 {
+		t.Errorf("stats %+v, want 1 event, 2 matches, 2 skipped", st)
+	}
+	want := "items[0] (auditID late-1): not a kube-apiserver audit event: no stageTimestamp"
+	if st.FirstSkipped == nil || st.FirstSkipped.Error() != want {
+		t.Errorf("first skipped %v, want %q", st.FirstSkipped, want)
+	}
+	srv := httptest.NewServer(r.Handler(Auth{Token: "s3cret"}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name, body, want string
+		code             int
+	}{
+		{"some readable", body, `{"events":1,"matches":2,"skipped":2}`, http.StatusOK},
+		{"none readable", eventList(noTime), "bad audit events (the first 0 were evaluated): " + want, http.StatusBadRequest},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/audit", strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer s3cret")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || strings.TrimSpace(string(got)) != tc.want {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, resp.StatusCode, got, tc.code, tc.want)
+		}
+	}
+	r.Drain(t.Context())
 }
 
 func TestIntakeOffWithoutAuth(t *testing.T) {

@@ -36,14 +36,46 @@ func NewDecoder() *Decoder { return &Decoder{} }
 //     kube-apiserver audit log file; blank lines are skipped.
 //
 // Each event must be a JSON object with kind "Event" (optional in an
-// EventList's items), a non-empty auditID and a stageTimestamp in RFC 3339
-// form, the event's time: Falco's k8saudit plugin drops events without one.
+// EventList's items) and a stageTimestamp in RFC 3339 form, the event's
+// time: what Falco's k8saudit plugin needs (it does not need an auditID).
 //
 // Decode stops at the first malformed line or item, or at the first error fn
 // returns, and returns it with the line number (1-based) or the item's
-// position (0-based, as "[2].items[5]"); the events before it were passed to
-// fn. The *Event is valid only until fn returns.
+// position (0-based, as "[2].items[5]") and the event's auditID if it has
+// one; the events before it were passed to fn. The *Event is valid only
+// until fn returns. DecodeSkip goes on past what it cannot read instead.
 func (d *Decoder) Decode(body []byte, fn func(*Event) error) error {
+	return d.decode(body, fn, nil)
+}
+
+// DecodeSkip is Decode that skips what it cannot read, as Falco's k8saudit
+// plugin does: for each malformed line, array element, list item or event
+// it calls skip with an error naming it (as Decode's errors do) and goes on
+// with the next. It returns an error only for a body without any JSON or
+// when fn returns one (which stops it).
+func (d *Decoder) DecodeSkip(body []byte, fn func(*Event) error, skip func(error)) error {
+	return d.decode(body, fn, skip)
+}
+
+// walk is one decoding: the callbacks, and skip nil for Decode.
+type walk struct {
+	d    *Decoder
+	fn   func(*Event) error
+	skip func(error)
+}
+
+// bad handles what cannot be read: an error to return for Decode, nothing
+// (after skip) for DecodeSkip.
+func (w walk) bad(err error) error {
+	if w.skip == nil {
+		return err
+	}
+	w.skip(err)
+	return nil
+}
+
+func (d *Decoder) decode(body []byte, fn func(*Event) error, skip func(error)) error {
+	w := walk{d: d, fn: fn, skip: skip}
 	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
 	line, rest, n := nextLine(body, 0)
 	if line == nil {
@@ -52,53 +84,63 @@ func (d *Decoder) Decode(body []byte, fn func(*Event) error) error {
 	if isBlank(rest) {
 		v, err := d.p.ParseBytes(line)
 		if err != nil {
-			return err
+			return w.bad(err)
 		}
-		return d.value(v, lineLocation(0), fn)
+		return w.value(v, lineLocation(0))
 	}
 	v, err := d.p.ParseBytes(line)
 	if err != nil {
 		// Not one JSON value per line: a document over several lines (a
 		// pretty-printed EventList, say).
 		whole, err2 := d.p.ParseBytes(body)
-		if err2 != nil {
-			// JSON lines whose first line is broken, if the next one parses.
-			if next, _, _ := nextLine(rest, n); next != nil {
-				if _, err3 := d.p.ParseBytes(next); err3 == nil {
-					return lineLocation(n).wrap(err)
-				}
-			}
-			return err2
+		if err2 == nil {
+			return w.value(whole, lineLocation(0))
 		}
-		return d.value(whole, lineLocation(0), fn)
+		// JSON lines whose first line is broken, if the next one parses.
+		next, _, _ := nextLine(rest, n)
+		if next == nil {
+			return w.bad(err2)
+		}
+		if _, err3 := d.p.ParseBytes(next); err3 != nil {
+			return w.bad(err2)
+		}
+		if err := w.bad(lineLocation(n).wrap(err)); err != nil {
+			return err
+		}
+		v = nil
 	}
 	for {
-		if err := d.value(v, lineLocation(n), fn); err != nil {
-			return err
+		if v != nil {
+			if err := w.value(v, lineLocation(n)); err != nil {
+				return err
+			}
 		}
 		line, rest, n = nextLine(rest, n)
 		if line == nil {
 			return nil
 		}
 		if v, err = d.p.ParseBytes(line); err != nil {
-			return lineLocation(n).wrap(err)
+			v = nil
+			if err := w.bad(lineLocation(n).wrap(err)); err != nil {
+				return err
+			}
 		}
 	}
 }
 
 // value decodes one top-level JSON value: an Event, an EventList, or an
 // array of either.
-func (d *Decoder) value(v *fastjson.Value, loc location, fn func(*Event) error) error {
+func (w walk) value(v *fastjson.Value, loc location) error {
 	if v.Type() == fastjson.TypeArray && loc.index < 0 {
 		for i, item := range v.GetArray() {
-			if err := d.value(item, loc.at(i), fn); err != nil {
+			if err := w.value(item, loc.at(i)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if v.Type() != fastjson.TypeObject {
-		return loc.wrap(fmt.Errorf("%w: a JSON %s, want an object", ErrNotAuditEvent, v.Type()))
+		return w.bad(loc.wrap(fmt.Errorf("%w: a JSON %s, want an object", ErrNotAuditEvent, v.Type())))
 	}
 	if kind := v.Get("kind"); kind != nil && string(kind.GetStringBytes()) == "EventList" {
 		items := v.Get("items")
@@ -106,28 +148,31 @@ func (d *Decoder) value(v *fastjson.Value, loc location, fn func(*Event) error) 
 		case items == nil || items.Type() == fastjson.TypeNull:
 			return nil
 		case items.Type() != fastjson.TypeArray:
-			return loc.wrap(fmt.Errorf("%w: EventList items is a JSON %s, want an array", ErrNotAuditEvent, items.Type()))
+			return w.bad(loc.wrap(fmt.Errorf("%w: EventList items is a JSON %s, want an array", ErrNotAuditEvent, items.Type())))
 		}
 		for i, item := range items.GetArray() {
-			if err := d.event(item, loc.item(i), true, fn); err != nil {
+			if err := w.event(item, loc.item(i), true); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	return d.event(v, loc, false, fn)
+	return w.event(v, loc, false)
 }
 
 // event checks that v is an audit event and passes it to fn.
-func (d *Decoder) event(v *fastjson.Value, loc location, listItem bool, fn func(*Event) error) error {
+func (w walk) event(v *fastjson.Value, loc location, listItem bool) error {
 	if v.Type() != fastjson.TypeObject {
-		return loc.wrap(fmt.Errorf("%w: a JSON %s, want an object", ErrNotAuditEvent, v.Type()))
+		return w.bad(loc.wrap(fmt.Errorf("%w: a JSON %s, want an object", ErrNotAuditEvent, v.Type())))
 	}
-	d.ev.load(v)
-	if err := d.ev.check(listItem); err != nil {
-		return loc.wrap(err)
+	ev := &w.d.ev
+	ev.load(v)
+	loc.auditID = ev.AuditID()
+	if err := ev.check(listItem); err != nil {
+		return w.bad(loc.wrap(err))
 	}
-	if err := fn(&d.ev); err != nil {
+	if err := w.fn(ev); err != nil {
+		loc.auditID = "" // the error is fn's, not the event's
 		return loc.wrap(err)
 	}
 	return nil
@@ -141,9 +186,6 @@ func (e *Event) check(listItem bool) error {
 		return fmt.Errorf(`%w: no kind, want "Event"`, ErrNotAuditEvent)
 	case kind.Type() != fastjson.TypeString || string(kind.GetStringBytes()) != "Event":
 		return fmt.Errorf(`%w: kind is %s, want "Event"`, ErrNotAuditEvent, truncate(kind.MarshalTo(nil)))
-	}
-	if id := e.top[topAuditID]; id == nil || id.Type() != fastjson.TypeString || len(id.GetStringBytes()) == 0 {
-		return fmt.Errorf("%w: no auditID", ErrNotAuditEvent)
 	}
 	ts := e.top[topStageTimestamp]
 	if ts == nil || ts.Type() != fastjson.TypeString {
@@ -168,12 +210,13 @@ func truncate(b []byte) string {
 }
 
 // location is where in a body a JSON value is: a line of JSON lines, an
-// element of an array, an item of an EventList. Zero-valued parts (-1 for
-// indexes) are absent.
+// element of an array, an item of an EventList, and the auditID of the
+// event there. Zero-valued parts (-1 for indexes) are absent.
 type location struct {
-	line  int
-	index int
-	items int
+	line    int
+	index   int
+	items   int
+	auditID string
 }
 
 // lineLocation is line n of JSON lines, or the whole body when n is 0.
@@ -212,6 +255,14 @@ func (l location) String() string {
 			b = strconv.AppendInt(b, int64(l.items), 10)
 			b = append(b, ']')
 		}
+	}
+	if l.auditID != "" {
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, "(auditID "...)
+		b = append(b, truncate([]byte(l.auditID))...)
+		b = append(b, ')')
 	}
 	return string(b)
 }

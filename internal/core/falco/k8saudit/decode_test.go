@@ -130,9 +130,7 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "a pod", body: `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"p"}}`, err: `kind is "Pod", want "Event"`, notAudit: true},
 		{name: "no kind", body: `{"auditID":"a","stageTimestamp":"2025-01-02T03:04:05Z"}`, err: `no kind, want "Event"`, notAudit: true},
 		{name: "kind not a string", body: `{"kind":7}`, err: `kind is 7, want "Event"`, notAudit: true},
-		{name: "no auditID", body: `{"kind":"Event","stageTimestamp":"2025-01-02T03:04:05Z"}`, err: "no auditID", notAudit: true},
-		{name: "empty auditID", body: `{"kind":"Event","auditID":"","stageTimestamp":"2025-01-02T03:04:05Z"}`, err: "no auditID", notAudit: true},
-		{name: "no stageTimestamp", body: `{"kind":"Event","auditID":"a"}`, err: "no stageTimestamp", notAudit: true},
+		{name: "no stageTimestamp", body: `{"kind":"Event","auditID":"a"}`, err: "(auditID a): not a kube-apiserver audit event: no stageTimestamp", notAudit: true},
 		{name: "bad stageTimestamp", body: `{"kind":"Event","auditID":"a","stageTimestamp":"yesterday"}`, err: `stageTimestamp "yesterday" is not an RFC 3339 time`, notAudit: true},
 		{name: "31 February", body: `{"kind":"Event","auditID":"a","stageTimestamp":"2025-02-31T00:00:00Z"}`, err: "is not an RFC 3339 time", notAudit: true},
 		{name: "bad line", body: ev0 + "\n" + `{"kind":` + "\n" + ev1, err: "line 2: cannot parse JSON", eventsSeen: 1},
@@ -140,7 +138,7 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "line not an event", body: ev0 + "\n\n" + ev1 + "\n" + `{"kind":"Status","code":500}`, err: `line 4: not a kube-apiserver audit event: kind is "Status"`, notAudit: true, eventsSeen: 2},
 		{name: "array element", body: "[" + ev0 + ",42]", err: "[1]: not a kube-apiserver audit event: a JSON number, want an object", notAudit: true, eventsSeen: 1},
 		{name: "nested array", body: "[[" + ev0 + "]]", err: "[0]: not a kube-apiserver audit event: a JSON array, want an object", notAudit: true},
-		{name: "list item", body: string(eventList([]byte(item), []byte(`{"stage":"ResponseComplete","stageTimestamp":"2025-01-02T03:04:05Z"}`))), err: "items[1]: not a kube-apiserver audit event: no auditID", notAudit: true, eventsSeen: 1},
+		{name: "list item", body: string(eventList([]byte(item), []byte(`{"stage":"ResponseComplete"}`))), err: "items[1]: not a kube-apiserver audit event: no stageTimestamp", notAudit: true, eventsSeen: 1},
 		{name: "list item not an object", body: string(eventList([]byte(`"x"`))), err: "items[0]: not a kube-apiserver audit event: a JSON string, want an object", notAudit: true},
 		{name: "list item of another kind", body: string(eventList([]byte(`{"kind":"Pod"}`))), err: `items[0]: not a kube-apiserver audit event: kind is "Pod"`, notAudit: true},
 		{name: "list in array", body: "[" + ev0 + "," + string(eventList([]byte(item), []byte("{}"))) + "]", err: "[1].items[1]: not a kube-apiserver audit event", notAudit: true, eventsSeen: 2},
@@ -165,6 +163,57 @@ func TestDecodeErrors(t *testing.T) {
 			}
 			if seen != tc.eventsSeen {
 				t.Errorf("%d events before the error, want %d", seen, tc.eventsSeen)
+			}
+		})
+	}
+}
+
+// TestDecodeSkip: what cannot be read is skipped with one error naming it
+// (its line, element or item, and its auditID if any), and decoding goes
+// on; an event needs no auditID, as in Falco's k8saudit plugin.
+func TestDecodeSkip(t *testing.T) {
+	events := fixtures(t)
+	ev0, ev1 := string(events[0]), string(events[1])
+	item := string(asListItem(events[0]))
+	noID := `{"kind":"Event","stageTimestamp":"2025-01-02T03:04:05Z","verb":"get"}`
+	for _, tc := range []struct {
+		name    string
+		body    string
+		events  int
+		skipped []string
+		err     string
+	}{
+		{name: "no auditID is an event", body: noID, events: 1},
+		{name: "empty auditID is an event", body: `{"kind":"Event","auditID":"","stageTimestamp":"2025-01-02T03:04:05Z"}`, events: 1},
+		{name: "bad line", body: ev0 + "\n" + `{"kind":` + "\n" + ev1, events: 2,
+			skipped: []string{"line 2: cannot parse JSON: cannot parse object: cannot parse object value: cannot parse empty string; unparsed tail: \"\""}},
+		{name: "bad first line", body: `{"kind":"Event"` + "\n" + ev1, events: 1,
+			skipped: []string{"line 1: cannot parse JSON: cannot parse object: unexpected end of object; unparsed tail: \"\""}},
+		{name: "event without time", body: ev0 + "\n" + `{"kind":"Event","auditID":"x-1"}` + "\n" + noID, events: 2,
+			skipped: []string{"line 2 (auditID x-1): not a kube-apiserver audit event: no stageTimestamp"}},
+		{name: "list items", body: string(eventList([]byte(item), []byte(`{"auditID":"y","stageTimestamp":"now"}`), []byte("7"), []byte(item))), events: 2,
+			skipped: []string{
+				`items[1] (auditID y): not a kube-apiserver audit event: stageTimestamp "now" is not an RFC 3339 time`,
+				"items[2]: not a kube-apiserver audit event: a JSON number, want an object",
+			}},
+		{name: "array elements", body: "[" + ev0 + `,{"kind":"Status"},` + ev1 + "]", events: 2,
+			skipped: []string{`[1]: not a kube-apiserver audit event: kind is "Status", want "Event"`}},
+		{name: "not json at all", body: "hello\nworld", skipped: []string{`cannot parse JSON: cannot parse number: unexpected char: "h"; unparsed tail: "hello\nworld"`}},
+		{name: "empty", body: " \n", err: "empty body: no audit events"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var d Decoder
+			n := 0
+			var skipped []string
+			err := d.DecodeSkip([]byte(tc.body), func(*Event) error { n++; return nil }, func(err error) { skipped = append(skipped, err.Error()) })
+			if (err == nil) != (tc.err == "") || err != nil && err.Error() != tc.err {
+				t.Fatalf("error %v, want %q", err, tc.err)
+			}
+			if n != tc.events {
+				t.Errorf("%d events, want %d", n, tc.events)
+			}
+			if diff := cmp.Diff(tc.skipped, skipped); diff != "" {
+				t.Errorf("skipped (-want +got):\n%s", diff)
 			}
 		})
 	}
