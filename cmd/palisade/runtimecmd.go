@@ -64,7 +64,9 @@ func newRuntimeValidateCmd() *cobra.Command {
 	}
 }
 
-// summarize counts a ruleset's rules by source and state.
+// summarize counts a ruleset's rules by source and state: the agent
+// evaluates audit rules on the events it receives, and answers the alerts a
+// Falco sensor posts for the others.
 func summarize(rs *ruleset.Ruleset) string {
 	if rs.Rules == nil {
 		return "no rules"
@@ -74,7 +76,7 @@ func summarize(rs *ruleset.Ruleset) string {
 		switch {
 		case !r.Enabled:
 			disabled++
-		case r.Evaluated:
+		case r.Source == k8saudit.SourceName:
 			evaluated++
 		default:
 			sensor++

@@ -3,6 +3,7 @@ package falco
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,10 +56,12 @@ type check struct {
 	typ   FieldType
 	list  bool
 	// Operands, by type: strs (String and friends, lower-cased for the
-	// case-insensitive operators), nums (Int and Bool), set for long "in"
-	// lists, re for regex.
+	// case-insensitive operators), nums (Int and Bool), nets (IP and Net:
+	// an address is a network of one), set for long "in" lists, re for
+	// regex.
 	strs []string
 	nums []int64
+	nets []netip.Prefix
 	set  map[string]struct{}
 	re   *regexp.Regexp
 }
@@ -188,6 +191,14 @@ func (c *compiler) check(n *checkNode, src Source) (cond, bool, error) {
 			}
 			ck.nums = append(ck.nums, x)
 		}
+	case IP, Net:
+		for _, v := range n.values {
+			p, err := ipOperand(v, f.Type)
+			if err != nil {
+				return nil, false, fmt.Errorf("%s %s %q: %v", name, op, v, err)
+			}
+			ck.nets = append(ck.nets, p)
+		}
 	default:
 		ck.strs = append([]string(nil), n.values...)
 		switch op {
@@ -236,6 +247,12 @@ func opFits(op string, f Field) error {
 		default:
 			return fmt.Errorf("'%s' operator not supported for boolean filters", op)
 		}
+	case IP, Net:
+		switch op {
+		case "=", "!=", "in", "intersects", "exists":
+		default:
+			return fmt.Errorf("'%s' operator not supported for IP address and network filters", op)
+		}
 	case String:
 		if op == "bcontains" || op == "bstartswith" {
 			return fmt.Errorf("'%s' operator not supported for string filters (use contains or startswith)", op)
@@ -268,6 +285,24 @@ func number(s string, t FieldType) (int64, error) {
 	return n, nil
 }
 
+// ipOperand reads an operand of an IP field (an address, as a network of
+// one) or of a Net field (a CIDR network, or an address).
+func ipOperand(s string, t FieldType) (netip.Prefix, error) {
+	if t == Net {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			return p.Masked(), nil
+		}
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		if t == Net {
+			return netip.Prefix{}, fmt.Errorf("not an IP network")
+		}
+		return netip.Prefix{}, fmt.Errorf("not an IP address")
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
 func hexBytes(s string) ([]byte, error) {
 	s = strings.ReplaceAll(s, " ", "")
 	if len(s)%2 != 0 {
@@ -291,7 +326,10 @@ func (c *check) match(vals []Value) bool {
 	if len(vals) == 0 {
 		return false
 	}
-	if c.list && c.op == "in" {
+	// Every value must match for a list field's "in", and for != on an IP
+	// or Net field: fd.ip and fd.net, reading both ends of a connection,
+	// differ from an address when neither end is it, as in Falco.
+	if c.list && c.op == "in" || (c.typ == IP || c.typ == Net) && c.op == "!=" {
 		for _, v := range vals {
 			if !c.one(v) {
 				return false
@@ -308,8 +346,11 @@ func (c *check) match(vals []Value) bool {
 }
 
 func (c *check) one(v Value) bool {
-	if c.typ == Int || c.typ == Bool {
+	switch c.typ {
+	case Int, Bool:
 		return c.num(v.N)
+	case IP, Net:
+		return c.ip(v.B)
 	}
 	b := v.B
 	switch c.op {
@@ -383,6 +424,26 @@ func (c *check) num(n int64) bool {
 		}
 	}
 	return false
+}
+
+// ip compares an address, 4 or 16 bytes, with the operands: = and in hold
+// when a network holds it.
+func (c *check) ip(b []byte) bool {
+	a, ok := netip.AddrFromSlice(b)
+	if !ok {
+		return false
+	}
+	in := false
+	for _, p := range c.nets {
+		if p.Contains(a) {
+			in = true
+			break
+		}
+	}
+	if c.op == "!=" {
+		return !in
+	}
+	return in
 }
 
 // containsFold reports whether b contains lower (already lower case),

@@ -2,6 +2,7 @@ package falco
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -200,6 +201,10 @@ func (m *Matcher) appendField(buf []byte, p part) []byte {
 			return strconv.AppendInt(buf, v.N, 10)
 		case Bool:
 			return strconv.AppendBool(buf, v.N != 0)
+		case IP, Net:
+			if a, ok := netip.AddrFromSlice(v.B); ok {
+				return a.AppendTo(buf)
+			}
 		}
 		return append(buf, v.B...)
 	}

@@ -6,8 +6,9 @@ type FieldType uint8
 
 // The field types. Int covers Falco's signed and unsigned integers,
 // relative and absolute times, ports and descriptors; Bool compares with
-// true and false; IP and Net are addresses and networks (syscall fields,
-// compiled, never evaluated here).
+// true and false; IP and Net are addresses (=, != and in compare them with
+// addresses) and addresses matched against networks (with CIDR operands,
+// 10.0.0.0/8).
 const (
 	String FieldType = iota
 	Int
@@ -44,8 +45,8 @@ type Field struct {
 	Desc  string
 }
 
-// Value is one extracted value: B for String, Bytes, IP and Net fields; N
-// for Int and Bool (0 or 1) fields. B may alias the event's memory: it is
+// Value is one extracted value: B for String, Bytes, IP and Net fields (an
+// address as its 4 or 16 bytes); N for Int and Bool (0 or 1) fields. B may alias the event's memory: it is
 // valid until the next event.
 type Value struct {
 	B []byte
@@ -68,9 +69,8 @@ type Source interface {
 	Field(name string) (Field, bool)
 	// Extractor returns the function reading f with its argument arg (""
 	// when none). A nil Extractor with a nil error means the source's
-	// events are not evaluated here (the syscall source: a Falco sensor
-	// evaluates those rules, Palisade compiles them and acts on the alerts).
-	// The error says what is wrong with arg.
+	// events are not evaluated here: its rules compile and are kept with
+	// Evaluated false. The error says what is wrong with arg.
 	Extractor(f Field, arg string) (Extractor, error)
 }
 

@@ -22,7 +22,7 @@ import (
 // at the versions whose fields they mirror; required_plugin_versions is
 // checked against them. k8saudit provides ka.*, json the jevt.* fields the
 // k8saudit rules read, container the container.* and k8s.* fields of the
-// syscall rules (compiled, evaluated by a Falco sensor).
+// syscall rules.
 var Plugins = map[string]string{
 	"k8saudit":  "0.18.0",
 	"json":      "0.7.0",
@@ -39,8 +39,9 @@ var sources = sync.OnceValues(func() ([]falco.Source, error) {
 })
 
 // LoadOptions are the falco.Options runtime rules are loaded with: the
-// Kubernetes audit source, evaluated here, and the syscall source a Falco
-// sensor evaluates (compiled only).
+// Kubernetes audit source, whose events the agent receives, and the
+// syscall source, whose rules evaluate the events a syscall sensor
+// supplies and answer the alerts a Falco sensor posts.
 func LoadOptions() falco.Options {
 	srcs, err := sources()
 	if err != nil {
@@ -55,7 +56,9 @@ type Ruleset struct {
 	Name  string
 	Rules *falco.Rules
 	// alerts are the Falco rule names this ruleset answers to: its
-	// falcoAlerts, and its own rules of sources a sensor evaluates.
+	// falcoAlerts, and its own enabled rules of every source but
+	// k8s_audit (the agent receives audit events itself; events of the
+	// other sources reach it as a Falco sensor's alerts).
 	alerts map[string]bool
 }
 
@@ -100,7 +103,7 @@ func newRuleset(name string, rules *falco.Rules, alerts []string) *Ruleset {
 	}
 	if rules != nil {
 		for _, rule := range rules.All() {
-			if !rule.Evaluated && rule.Enabled {
+			if rule.Enabled && rule.Source != k8saudit.SourceName {
 				r.alerts[rule.Name] = true
 			}
 		}

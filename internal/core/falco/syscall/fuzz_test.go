@@ -6,8 +6,9 @@ import (
 )
 
 // FuzzField: any name either is unknown or resolves to a catalog field that
-// is the name itself or a dotted prefix of it, and checking any argument
-// never panics nor yields an extractor.
+// is the name itself or a dotted prefix of it; checking any argument never
+// panics and yields an extractor exactly when it is accepted; the
+// extractor reads a bare event and a full one without panicking.
 func FuzzField(f *testing.F) {
 	for _, seed := range []string{
 		"proc.name", "evt.arg.fd", "evt.rawarg.size", "k8s.pod.label.app.kubernetes.io/name",
@@ -30,8 +31,14 @@ func FuzzField(f *testing.F) {
 		if fl.Name != name && len(name) == len(fl.Name)+1 {
 			t.Fatalf("Field(%q) accepted an empty dotted argument", name)
 		}
-		if ext, _ := s.Extractor(fl, arg); ext != nil {
-			t.Fatalf("Extractor(%s, %q) returned an extractor", fl.Name, arg)
+		ext, err := s.Extractor(fl, arg)
+		if (ext != nil) != (err == nil) {
+			t.Fatalf("Extractor(%s, %q) = extractor %v, error %v", fl.Name, arg, ext != nil, err)
+		}
+		if ext != nil {
+			ext(&Event{Thread: &Thread{}}, nil)
+			ext(shellInContainer(), nil)
+			ext("not an event", nil)
 		}
 	})
 }

@@ -62,7 +62,7 @@ func TestRulesFilesFieldsKnown(t *testing.T) {
 
 // rulesDir is the folder of Falco's published rules files kept in the
 // repository's testdata/.
-func rulesDir(t *testing.T) string {
+func rulesDir(t testing.TB) string {
 	t.Helper()
 	return fixture.Path(t, "falco-rules")
 }

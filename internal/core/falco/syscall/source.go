@@ -13,11 +13,13 @@ import (
 // SourceName is the rules' source: key for system call events.
 const SourceName = "syscall"
 
-// Source is the syscall event source: a catalog of fields, none of them
-// evaluated here. Build it with New; it is safe for concurrent use.
+// Source is the syscall event source: a catalog of fields and how each
+// reads an *Event. Build it with New; it is safe for concurrent use.
 type Source struct {
-	byName map[string]spec
-	sorted []falco.Field
+	byName  map[string]spec
+	sorted  []falco.Field
+	get     map[string]getFn
+	withArg map[string]argFn
 }
 
 var _ falco.Source = (*Source)(nil)
@@ -35,6 +37,7 @@ var fieldName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*(\.[a-zA-Z][a-zA-Z0-9_
 
 func build(specs []spec) (*Source, error) {
 	s := &Source{byName: make(map[string]spec, len(specs))}
+	s.get, s.withArg = extractors()
 	var errs []error
 	for _, sp := range specs {
 		if err := sp.check(); err != nil {
@@ -113,10 +116,14 @@ func (s *Source) Field(name string) (falco.Field, bool) {
 	return falco.Field{}, false
 }
 
-// Extractor checks arg against the field's argument rule and returns a nil
-// Extractor: syscall events are evaluated by a Falco sensor, not here. The
-// error names an unknown field, a missing argument, an argument the field
-// does not take, or one of the wrong form (proc.aname[x], evt.abspath.foo).
+// Extractor checks arg against the field's argument rule and returns the
+// function reading the field from *Event values (any other value reads as
+// an event without the field). The error names an unknown field, a missing
+// argument, an argument the field does not take, or one of the wrong form
+// (proc.aname[x], evt.abspath.foo).
+//
+// A field the event model does not hold (see Uncaptured) gets an
+// extractor that appends nothing: every comparison on it is false.
 func (s *Source) Extractor(f falco.Field, arg string) (falco.Extractor, error) {
 	sp, ok := s.byName[f.Name]
 	if !ok {
@@ -125,13 +132,55 @@ func (s *Source) Extractor(f falco.Field, arg string) (falco.Extractor, error) {
 	switch {
 	case arg == "" && sp.Arg == falco.ArgRequired:
 		return nil, fmt.Errorf("field %s requires an argument (%s)", sp.Name, sp.kind.want())
-	case arg == "":
-		return nil, nil
-	case sp.Arg == falco.ArgNone:
+	case arg != "" && sp.Arg == falco.ArgNone:
 		return nil, fmt.Errorf("field %s does not take an argument, got %q", sp.Name, arg)
+	case arg != "":
+		if err := sp.kind.check(arg); err != nil {
+			return nil, fmt.Errorf("field %s: argument %q: %w", sp.Name, arg, err)
+		}
 	}
-	if err := sp.kind.check(arg); err != nil {
+	if _, ok := uncaptured[sp.Name]; ok {
+		return nothing, nil
+	}
+	if sp.Arg == falco.ArgNone {
+		g, ok := s.get[sp.Name]
+		if !ok {
+			return nil, fmt.Errorf("field %s: no extractor", sp.Name) // a test checks there is one
+		}
+		return extractor(g), nil
+	}
+	mk, ok := s.withArg[sp.Name]
+	if !ok {
+		return nil, fmt.Errorf("field %s: no extractor", sp.Name)
+	}
+	g, err := mk(arg)
+	if err != nil {
 		return nil, fmt.Errorf("field %s: argument %q: %w", sp.Name, arg, err)
 	}
-	return nil, nil
+	return extractor(g), nil
+}
+
+// Uncaptured reports whether the field name (with or without a dotted
+// argument: evt.buffer, thread.cgroup.cpuacct) is one the event model does
+// not hold, so that a rule reading it cannot match as it would in Falco:
+// the sensor does not capture the data (I/O buffers, page faults, memory
+// and CPU usage, DNS names, cgroups) or the field needs state the model
+// does not keep (the enter event, the previous event, the whole descriptor
+// table). Its extractor reads nothing. Unknown names are not uncaptured.
+func (s *Source) Uncaptured(name string) bool {
+	f, ok := s.Field(name)
+	if !ok {
+		return false
+	}
+	_, un := uncaptured[f.Name]
+	return un
+}
+
+// UncapturedReason says why Uncaptured reports name; "" when it does not.
+func (s *Source) UncapturedReason(name string) string {
+	if !s.Uncaptured(name) {
+		return ""
+	}
+	f, _ := s.Field(name)
+	return uncaptured[f.Name]
 }
