@@ -191,10 +191,13 @@ func (d *decoder) syscallEvent(s *probe.Syscall) (*syscall.Event, error) {
 
 func (d *decoder) flagsArg(name string, s *probe.Syscall) syscall.Arg {
 	switch name {
-	case "open":
-		return syscall.Arg{Name: "flags", Numeric: true, Num: int64(s.Args[1]), Text: renderOpenFlags(s.Args[1])}
-	case "openat", "openat2":
-		return syscall.Arg{Name: "flags", Numeric: true, Num: int64(s.Args[2]), Text: renderOpenFlags(s.Args[2])}
+	case "open", "openat", "openat2":
+		k := s.Args[2]
+		if name == "open" {
+			k = s.Args[1]
+		}
+		p := openFlagsPPM(k, s.Flags&probe.FlagCreated != 0)
+		return syscall.Arg{Name: "flags", Numeric: true, Num: int64(p), Text: renderOpenFlags(p)}
 	case "memfd_create", "umount2":
 		return numArg("flags", int64(s.Args[1]))
 	case "dup3", "unlinkat", "finit_module":

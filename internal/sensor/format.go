@@ -16,35 +16,88 @@ type bit struct {
 	name string
 }
 
-// openFlags are the kernel's open(2) flags under Falco's names.
-var openFlags = []bit{
-	{unix.O_WRONLY, "O_WRONLY"}, {unix.O_RDWR, "O_RDWR"}, {unix.O_CREAT, "O_CREAT"},
-	{unix.O_EXCL, "O_EXCL"}, {unix.O_NOCTTY, "O_NOCTTY"}, {unix.O_TRUNC, "O_TRUNC"},
-	{unix.O_APPEND, "O_APPEND"}, {unix.O_NONBLOCK, "O_NONBLOCK"}, {unix.O_DSYNC, "O_DSYNC"},
-	{unix.O_ASYNC, "O_ASYNC"}, {unix.O_DIRECT, "O_DIRECT"}, {unix.O_LARGEFILE, "O_LARGEFILE"},
-	{unix.O_DIRECTORY, "O_DIRECTORY"}, {unix.O_NOFOLLOW, "O_NOFOLLOW"}, {unix.O_NOATIME, "O_NOATIME"},
-	{unix.O_CLOEXEC, "O_CLOEXEC"}, {unix.O_PATH, "O_PATH"},
+// Falco's encoding of open flags (libs' PPM_O_*): the drivers translate
+// the kernel's flags into it, and evt.rawarg.flags, evt.is_open_read and
+// the other open fields read it.
+const (
+	ppmORdonly    = 1 << 0
+	ppmOWronly    = 1 << 1
+	ppmOCreat     = 1 << 2
+	ppmOAppend    = 1 << 3
+	ppmODsync     = 1 << 4
+	ppmOExcl      = 1 << 5
+	ppmONonblock  = 1 << 6
+	ppmOSync      = 1 << 7
+	ppmOTrunc     = 1 << 8
+	ppmODirect    = 1 << 9
+	ppmODirectory = 1 << 10
+	ppmOLargefile = 1 << 11
+	ppmOCloexec   = 1 << 12
+	ppmOTmpfile   = 1 << 13
+	ppmOFCreated  = 1 << 14
+)
+
+var ppmOpenFlags = []bit{
+	{ppmORdonly | ppmOWronly, "O_RDWR"}, {ppmORdonly, "O_RDONLY"}, {ppmOWronly, "O_WRONLY"},
+	{ppmOCreat, "O_CREAT"}, {ppmOAppend, "O_APPEND"}, {ppmODsync, "O_DSYNC"}, {ppmOExcl, "O_EXCL"},
+	{ppmONonblock, "O_NONBLOCK"}, {ppmOSync, "O_SYNC"}, {ppmOTrunc, "O_TRUNC"}, {ppmODirect, "O_DIRECT"},
+	{ppmODirectory, "O_DIRECTORY"}, {ppmOLargefile, "O_LARGEFILE"}, {ppmOCloexec, "O_CLOEXEC"},
+	{ppmOTmpfile, "O_TMPFILE"}, {ppmOFCreated, "O_F_CREATED"},
 }
 
-// renderOpenFlags renders open flags; O_RDONLY when no access bit is set,
-// and O_SYNC for __O_SYNC|O_DSYNC, as Falco does.
-func renderOpenFlags(f uint64) string {
-	var parts []string
-	if f&(unix.O_WRONLY|unix.O_RDWR) == 0 && f&unix.O_PATH == 0 {
-		parts = append(parts, "O_RDONLY")
+// openFlagsPPM translates the kernel's open flags into Falco's encoding;
+// created says the call created the file (O_F_CREATED). Kernel flags Falco
+// does not encode (O_NOFOLLOW, O_NOATIME, O_NOCTTY, O_ASYNC, O_PATH) are
+// left out, as its drivers leave them out.
+func openFlagsPPM(f uint64, created bool) uint64 {
+	var p uint64
+	switch f & unix.O_ACCMODE {
+	case unix.O_RDONLY:
+		p |= ppmORdonly
+	case unix.O_WRONLY:
+		p |= ppmOWronly
+	case unix.O_RDWR:
+		p |= ppmORdonly | ppmOWronly
 	}
-	for _, b := range openFlags {
-		if b.v == unix.O_DSYNC && f&unix.O_SYNC == unix.O_SYNC {
-			parts = append(parts, "O_SYNC")
-			continue
+	for _, m := range []struct{ k, p uint64 }{
+		{unix.O_CREAT, ppmOCreat}, {unix.O_APPEND, ppmOAppend}, {unix.O_EXCL, ppmOExcl},
+		{unix.O_NONBLOCK, ppmONonblock}, {unix.O_TRUNC, ppmOTrunc}, {unix.O_DIRECT, ppmODirect},
+		{unix.O_LARGEFILE, ppmOLargefile}, {unix.O_CLOEXEC, ppmOCloexec},
+	} {
+		if f&m.k != 0 {
+			p |= m.p
 		}
-		if b.v == unix.O_DIRECTORY && f&unix.O_TMPFILE == unix.O_TMPFILE {
-			parts = append(parts, "O_TMPFILE")
-			continue
-		}
-		if f&b.v != 0 {
+	}
+	switch {
+	case f&unix.O_TMPFILE == unix.O_TMPFILE:
+		p |= ppmOTmpfile
+	case f&unix.O_DIRECTORY != 0:
+		p |= ppmODirectory
+	}
+	switch {
+	case f&unix.O_SYNC == unix.O_SYNC:
+		p |= ppmOSync
+	case f&unix.O_DSYNC != 0:
+		p |= ppmODsync
+	}
+	if created {
+		p |= ppmOFCreated
+	}
+	return p
+}
+
+// renderOpenFlags renders Falco-encoded open flags as its event table does
+// (O_RDONLY|O_CLOEXEC).
+func renderOpenFlags(p uint64) string {
+	var parts []string
+	for _, b := range ppmOpenFlags {
+		if p&b.v == b.v {
 			parts = append(parts, b.name)
+			p &^= b.v
 		}
+	}
+	if len(parts) == 0 {
+		return "O_NONE"
 	}
 	return strings.Join(parts, "|")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/core/falco/syscall"
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/sensor/probe"
 )
 
@@ -77,8 +78,11 @@ func Compile(files []falco.File) (*falco.Rules, falco.Diagnostics, error) {
 	}
 	extra := falco.File{Name: "<palisade sensor>", Data: []byte(fmt.Sprintf(
 		"- rule: %s\n  desc: the container and pod an alert fired in, appended to every output\n"+
-			"  condition: evt.num >= 0\n  output: %q\n  priority: DEBUG\n  enabled: false\n", extraRule, ContainerOutput))}
-	rs, diags := falco.Load(falco.Options{Sources: []falco.Source{src}}, append(files, extra)...)
+			"  condition: evt.num >= 0\n  output: %q\n  priority: DEBUG\n  enabled: false\n  warn_evttypes: false\n",
+		extraRule, ContainerOutput))}
+	// The plugins are those whose fields the syscall source provides
+	// (the container plugin's container.* and k8s.*), as for the agent.
+	rs, diags := falco.Load(falco.Options{Sources: []falco.Source{src}, Plugins: ruleset.Plugins}, append(files, extra)...)
 	if diags.HasErrors() {
 		return nil, diags, diags.Err()
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/palisade-dev/palisade/internal/core/falco/syscall"
 )
@@ -23,7 +24,12 @@ type users struct {
 type userDB struct {
 	users  map[int64]syscall.User
 	groups map[int64]string
+	// read is when the database was read; an empty one (the process was
+	// gone, or its root unreadable) is read again after retryUsers.
+	read time.Time
 }
+
+const retryUsers = 5 * time.Second
 
 // maxUserDB bounds what is read of a passwd or group file.
 const maxUserDB = 1 << 20
@@ -31,14 +37,16 @@ const maxUserDB = 1 << 20
 func newUsers(proc string) *users { return &users{proc: proc, dbs: map[string]*userDB{}} }
 
 func (u *users) db(t *syscall.Thread) *userDB {
-	key, root := "", u.proc+"/1/root"
+	// The process's own root: the node's, or its container's (reading it
+	// needs ptrace access to the process: CAP_SYS_PTRACE).
+	key, root := "", u.proc+"/"+strconv.FormatInt(t.PID, 10)+"/root"
 	if t.Container != nil {
-		key, root = t.Container.FullID, u.proc+"/"+strconv.FormatInt(t.PID, 10)+"/root"
+		key = t.Container.FullID
 	}
-	if db := u.dbs[key]; db != nil {
+	if db := u.dbs[key]; db != nil && (len(db.users) > 0 || time.Since(db.read) < retryUsers) {
 		return db
 	}
-	db := &userDB{users: map[int64]syscall.User{}, groups: map[int64]string{}}
+	db := &userDB{users: map[int64]syscall.User{}, groups: map[int64]string{}, read: time.Now()}
 	readColon(root+"/etc/passwd", func(f []string) {
 		if len(f) >= 7 {
 			id, err := strconv.ParseInt(f[2], 10, 64)
@@ -58,11 +66,7 @@ func (u *users) db(t *syscall.Thread) *userDB {
 			}
 		}
 	})
-	// A process that exited before its root could be read leaves the
-	// database empty: try again on the container's next event.
-	if len(db.users) > 0 || t.Container == nil {
-		u.dbs[key] = db
-	}
+	u.dbs[key] = db
 	return db
 }
 

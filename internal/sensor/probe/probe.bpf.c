@@ -42,6 +42,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define F_SOCK 8        // sk describes the socket of the call's descriptor
 #define F_WALKED 16     // walk holds the result's resolved path
 #define F_WALK_CUT 32   // the walk stopped before reaching the root
+#define F_CREATED 64    // the open created the file
+
+#define FMODE_CREATED 0x100000
 
 // Flags of an exec record.
 #define X_UPPER 1
@@ -334,6 +337,8 @@ static __always_inline void describe_fd(struct sys_rec *r, struct task_struct *t
 	r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 	struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
 	r->flags |= F_FILE | overlay(d);
+	if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)
+		r->flags |= F_CREATED;
 	if (walk) {
 		struct path p = BPF_CORE_READ(f, f_path);
 		struct path root = BPF_CORE_READ(t, fs, root);

@@ -22,6 +22,7 @@ const (
 	FlagSock    = 8  // Sock describes the call's socket
 	FlagWalked  = 16 // Walk is the file's resolved path
 	FlagWalkCut = 32 // the walk stopped before the root
+	FlagCreated = 64 // the open created the file (FMODE_CREATED)
 )
 
 // Flags of an exec record.
