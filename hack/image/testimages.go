@@ -28,9 +28,11 @@ const (
 )
 
 // busyboxApplets are linked in the test image's /bin: a shell, the HTTP
-// server and clients the traffic tests use, and the usual tools.
+// server and clients the traffic tests use, the usual tools, and what the
+// sensor's tests do in a container (cp a binary to run it, arping opens a
+// packet socket).
 var busyboxApplets = []string{
-	"cat", "echo", "env", "hostname", "httpd", "id", "ip", "kill", "ls", "mkdir",
+	"arping", "cat", "cp", "echo", "env", "hostname", "httpd", "id", "ip", "kill", "ls", "mkdir",
 	"nc", "ps", "sh", "sleep", "test", "timeout", "touch", "true", "false", "wget",
 }
 
@@ -82,6 +84,9 @@ func buildTestImages(root, out, busybox string, created time.Time) error {
 		file{path: "etc", mode: 0o755},
 		file{path: "etc/group", mode: 0o644, data: []byte("root:x:0:\nnobody:x:65534:\n")},
 		file{path: "etc/passwd", mode: 0o644, data: []byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n")},
+		file{path: "etc/group", mode: 0o644, data: []byte("root:x:0:\nnogroup:x:65534:\n")},
+		// A sensitive file for the sensor's "Read sensitive file untrusted".
+		file{path: "etc/shadow", mode: 0o640, data: []byte("root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n")},
 		file{path: "root", mode: 0o700},
 		file{path: "tmp", mode: 0o1777},
 		file{path: "var", mode: 0o755},
