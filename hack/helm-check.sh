@@ -15,8 +15,8 @@
 #      ("console-postgres-external"), and agents managed by an external
 #      console ("managed"); check the generated certificates with openssl and
 #      that the options took effect; `helm template` of each ci/ values
-#      file, with the facts of the metrics, probes, ServiceMonitor and
-#      NetworkPolicy templates checked;
+#      file, with the facts of the metrics, probes, ServiceMonitor,
+#      NetworkPolicy and syscall sensor templates checked;
 #   5. create the release namespace and send every rendered object to the API
 #      server with `kubectl apply --dry-run=server` (schema, defaulting,
 #      validation and admission, nothing persisted), the ci/ renders too.
@@ -185,6 +185,11 @@ expect_render_error "agent.console.caSecret needs an https:// console URL" --set
 expect_render_error "at '/metrics/port'" --set metrics.port=0
 expect_render_error "at '/console/metrics/serviceMonitor/interval'" --set console.metrics.serviceMonitor.interval=often
 expect_render_error "at '/networkPolicy/webhookFrom'" --set networkPolicy.webhookFrom=anyone
+# The syscall sensor posts to the runtime intake.
+expect_render_error "sensor.enabled needs runtime.enabled=true" --set sensor.enabled=true --set runtime.enabled=false
+expect_render_error "at '/sensor/ringBufferBytes'" --set sensor.enabled=true --set sensor.ringBufferBytes=1024
+# `helm upgrade --reuse-values` of a release from before the sensor: no sensor defaults.
+expect_render_error "upgrade with --reset-then-reuse-values" --set sensor.enabled=true --set sensor.metricsPort=null
 log "invalid values are rejected"
 
 # --- 4. render each mode.
@@ -440,7 +445,8 @@ has "$tmp/a.yaml" "ci-default: $agent_dep" "- --metrics-bind-address=:9090" "nam
 doc Service "$release-metrics" "$f" >"$tmp/msvc.yaml"
 has "$tmp/msvc.yaml" "ci-default: Service $release-metrics" "port: 9090" "targetPort: metrics" "palisade.dev/service: metrics" \
 	"app.kubernetes.io/component: agent"
-hasnt "$f" "ci-default render" "kind: ServiceMonitor" "kind: NetworkPolicy" "component: console"
+hasnt "$f" "ci-default render" "kind: ServiceMonitor" "kind: NetworkPolicy" "component: console" "kind: DaemonSet" \
+	"component: sensor"
 f="$tmp/ci-minimal.yaml"
 hasnt "$f" "ci-minimal render" "--metrics-bind-address" "$release-metrics" "priorityClassName:" "kind: ClusterRole" \
 	"kind: PodDisruptionBudget" "kind: ServiceMonitor" "kind: NetworkPolicy"
@@ -464,13 +470,41 @@ doc ServiceMonitor "$release-console" "$f" | grep -q "app.kubernetes.io/componen
 	die "ci-everything: ServiceMonitor $release-console does not select the console"
 doc NetworkPolicy "$release" "$f" >"$tmp/np.yaml"
 has "$tmp/np.yaml" "ci-everything: NetworkPolicy $release" "- Ingress" "port: https" "cidr: 10.0.0.0/8" "port: metrics" \
-	"kubernetes.io/metadata.name: monitoring"
+	"kubernetes.io/metadata.name: monitoring" "app.kubernetes.io/component: sensor"
 doc NetworkPolicy "$release-console" "$f" >"$tmp/np.yaml"
 has "$tmp/np.yaml" "ci-everything: NetworkPolicy $release-console" "port: http" "port: metrics" "app.kubernetes.io/component: console"
 doc NetworkPolicy "$release-postgresql" "$f" >"$tmp/np.yaml"
 has "$tmp/np.yaml" "ci-everything: NetworkPolicy $release-postgresql" "port: postgresql" "app.kubernetes.io/component: console" \
 	"app.kubernetes.io/component: postgresql"
-log "ci renders checked (metrics Services, probes, PriorityClass, ServiceMonitors, NetworkPolicies)"
+# The syscall sensor: one DaemonSet in the host's PID namespace, root with
+# exactly its capabilities and never privileged, posting to the agent's
+# /falco with the runtime token and only the CA of the agent's TLS Secret;
+# its pods carry component sensor, never the agent's selector labels.
+[ "$(count_kind DaemonSet "$f")" -eq 1 ] || die "ci-everything: want 1 DaemonSet (the sensor)"
+sensor_ds="DaemonSet $release-sensor"
+doc DaemonSet "$release-sensor" "$f" >"$tmp/ds.yaml"
+has "$tmp/ds.yaml" "ci-everything: $sensor_ds" "hostPID: true" "automountServiceAccountToken: false" "- sensor" \
+	"runAsUser: 0" "runAsNonRoot: false" "privileged: false" "allowPrivilegeEscalation: false" "readOnlyRootFilesystem: true" \
+	'drop: ["ALL"]' "- BPF" "- PERFMON" "- SYS_RESOURCE" "- SYS_PTRACE" "- DAC_READ_SEARCH" "type: Unconfined" \
+	"app.kubernetes.io/component: sensor" "- --hostname=\$(NODE_NAME)" "fieldPath: spec.nodeName" \
+	"- --cri-endpoint=/host/run/containerd/containerd.sock" "path: /run/containerd/containerd.sock" "type: Socket" \
+	"- --agent-url=https://$release.$ns.svc:443/falco" "- --agent-token-file=/etc/palisade/runtime-token/token" \
+	"- --agent-ca-file=/etc/palisade/agent-ca/ca.crt" "secretName: $release-runtime-token" "secretName: $release-tls" \
+	"- key: ca.crt" "- --rules=/etc/palisade/sensor-rules/shell_rules.yaml" "name: $release-sensor-rules" "checksum/rules: " \
+	"- --ring-buffer-bytes=8388608" "- --metrics-bind-address=:9464" "containerPort: 9464" "path: /healthz" \
+	"- operator: Exists" "kubernetes.io/arch: amd64" "priorityClassName: system-node-critical" 'image: "ghcr.io/palisade-dev/palisade:'
+hasnt "$tmp/ds.yaml" "ci-everything: $sensor_ds" "privileged: true" "app.kubernetes.io/component: agent" "- key: tls.key" \
+	"- SYS_ADMIN" "hostNetwork:" "--quiet"
+doc ConfigMap "$release-sensor-rules" "$f" | grep -q "shell_rules.yaml: " || die "ci-everything: ConfigMap $release-sensor-rules lacks shell_rules.yaml"
+# certificates.mode=secret: the CA comes from certificates.caBundle, not the Secret.
+# shellcheck disable=SC2046
+"$helm" template "$release" "$chart" --namespace "$ns" $(mode_args secret) --set sensor.enabled=true >"$tmp/sensor-secret.yaml"
+doc ConfigMap "$release-sensor-ca" "$tmp/sensor-secret.yaml" | grep -q "BEGIN CERTIFICATE" ||
+	die "secret mode with the sensor: no ConfigMap $release-sensor-ca holding certificates.caBundle"
+doc DaemonSet "$release-sensor" "$tmp/sensor-secret.yaml" >"$tmp/ds.yaml"
+has "$tmp/ds.yaml" "secret mode: $sensor_ds" "name: $release-sensor-ca"
+hasnt "$tmp/ds.yaml" "secret mode: $sensor_ds" "secretName: palisade-webhook-tls" "--rules="
+log "ci renders checked (metrics Services, probes, PriorityClass, ServiceMonitors, NetworkPolicies, syscall sensor)"
 
 # --- 5. server-side dry run.
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null ||

@@ -43,6 +43,17 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: postgresql
 {{- end }}
 
+{{/*
+The sensor's pods: component sensor, so neither the agent's selectors (its
+Service, metrics Service, NetworkPolicy, PodDisruptionBudget) nor the
+sensor's own select the other's pods.
+*/}}
+{{- define "palisade.sensorSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "palisade.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: sensor
+{{- end }}
+
 {{/* Labels every object carries besides its selector labels. */}}
 {{- define "palisade.commonLabels" -}}
 helm.sh/chart: {{ include "palisade.chart" . }}
@@ -58,6 +69,11 @@ app.kubernetes.io/part-of: palisade
 
 {{- define "palisade.postgresqlLabels" -}}
 {{ include "palisade.postgresqlSelectorLabels" . }}
+{{ include "palisade.commonLabels" . }}
+{{- end }}
+
+{{- define "palisade.sensorLabels" -}}
+{{ include "palisade.sensorSelectorLabels" . }}
 {{ include "palisade.commonLabels" . }}
 {{- end }}
 
@@ -243,6 +259,26 @@ label (63 characters at most) with a hash suffix.
 {{- fail "console.database.postgres.key must not be empty" }}
 {{- end }}
 {{- end }}
+{{- if and (include "palisade.sensorEnabled" .) (not .Values.runtime.enabled) }}
+{{- fail "sensor.enabled needs runtime.enabled=true: the sensor posts its alerts to the agent's /falco, which only the runtime intake serves" }}
+{{- end }}
+{{- if and (include "palisade.sensorEnabled" .) (not (hasKey .Values.sensor "metricsPort")) }}
+{{- fail "sensor.enabled with the values of a release made before the chart had a sensor (helm upgrade --reuse-values keeps that chart's defaults): upgrade with --reset-then-reuse-values instead" }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the syscall sensor is deployed. `helm upgrade --reuse-values`
+from a release made before the sensor existed reuses values without a
+sensor section.
+*/}}
+{{- define "palisade.sensorEnabled" -}}
+{{- if (.Values.sensor | default dict).enabled }}true{{ end }}
+{{- end }}
+
+{{/* The sensor's DaemonSet, rules ConfigMap and CA ConfigMap. */}}
+{{- define "palisade.sensorName" -}}
+{{- printf "%s-sensor" (include "palisade.fullname" .) }}
 {{- end }}
 
 {{/*
