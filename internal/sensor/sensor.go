@@ -155,11 +155,17 @@ func (s *Sensor) Run(ctx context.Context) error {
 	defer stop()
 	var rec ringbuf.Record
 	lastForget := time.Now()
+	s.probe.SetDeadline(time.Now().Add(probe.PollInterval))
 	for {
 		b, err := s.probe.Read(&rec)
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil:
 			return nil
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The probe wakes the reader only when much waits: look again
+			// at the next poll.
+			s.probe.SetDeadline(time.Now().Add(probe.PollInterval))
+			continue
 		case errors.Is(err, ringbuf.ErrClosed):
 			return nil
 		case err != nil:

@@ -92,6 +92,7 @@ func (pt *procTable) exec(x *probe.Exec) *syscall.Thread {
 		t.ExePath = "memfd:" + strings.TrimPrefix(path.Base(t.ExePath), "memfd:")
 	}
 	t.Cwd = dirSlash(probe.JoinPath(x.Cwd))
+	pt.link(t) // users are read from an ancestor's root when t is gone
 	pt.setIdentity(t, x.Header)
 	pt.byPID[x.PID] = t
 	return t

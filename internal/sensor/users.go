@@ -37,9 +37,10 @@ const maxUserDB = 1 << 20
 func newUsers(proc string) *users { return &users{proc: proc, dbs: map[string]*userDB{}} }
 
 func (u *users) db(t *syscall.Thread) *userDB {
-	// The process's own root: the node's, or its container's (reading it
-	// needs ptrace access to the process: CAP_SYS_PTRACE).
-	key, root := "", u.proc+"/"+strconv.FormatInt(t.PID, 10)+"/root"
+	// The process's own root, the node's or its container's (reading it
+	// needs ptrace access to the process: CAP_SYS_PTRACE); a process that
+	// is already gone lends its parent's, when in the same container.
+	key := ""
 	if t.Container != nil {
 		key = t.Container.FullID
 	}
@@ -47,6 +48,21 @@ func (u *users) db(t *syscall.Thread) *userDB {
 		return db
 	}
 	db := &userDB{users: map[int64]syscall.User{}, groups: map[int64]string{}, read: time.Now()}
+	root := ""
+	pids := []int64{t.PID, t.PPID}
+	for p := t.Parent; p != nil && len(pids) < 8; p = p.Parent {
+		pids = append(pids, p.PID, p.PPID)
+	}
+	for _, pid := range pids {
+		r := u.proc + "/" + strconv.FormatInt(pid, 10) + "/root"
+		if _, err := os.Stat(r + "/etc/passwd"); err == nil {
+			root = r
+			break
+		}
+	}
+	if root == "" {
+		return db // not cached: the next process of this root may lend it
+	}
 	readColon(root+"/etc/passwd", func(f []string) {
 		if len(f) >= 7 {
 			id, err := strconv.ParseInt(f[2], 10, 64)

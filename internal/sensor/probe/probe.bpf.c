@@ -178,9 +178,17 @@ static __always_inline void count_drop(void)
 		*n += 1;
 }
 
+// WAKEUP_BYTES is how much must wait in the ring before a record wakes
+// the reader: waking it for every record (an interrupt and a context
+// switch each) would cost more than the probe itself. The reader also
+// polls the ring every few milliseconds (probe.PollInterval), so a lone
+// record waits no longer than that.
+#define WAKEUP_BYTES (256 << 10)
+
 static __always_inline void emit(void *rec, __u32 size)
 {
-	if (bpf_ringbuf_output(&events, rec, size, 0) != 0)
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, rec, size, flags) != 0)
 		count_drop();
 }
 

@@ -114,6 +114,11 @@ func (p *Probe) SetSyscalls(nrs []int) error {
 	return nil
 }
 
+// PollInterval is how often a reader should look at the ring (with
+// SetDeadline) even when no record woke it: the probe wakes the reader only
+// once 256 KiB wait.
+const PollInterval = 10 * time.Millisecond
+
 // Read waits for the next record and returns its bytes, valid until the
 // next Read. It returns os.ErrDeadlineExceeded after SetDeadline's time,
 // and ringbuf.ErrClosed after Close.
