@@ -199,26 +199,51 @@ static __always_inline bool is_self(__u32 pid)
 	return c && c->self_pid == pid;
 }
 
+// cgcache remembers, per CPU, the last cgroup whose name was read: a
+// thread's cgroup changes rarely, and reading the name is the dearest part
+// of a record.
+struct cgname {
+	const void *kn;
+	char name[CGROUP_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cgname);
+} cgcache SEC(".maps");
+
 // read_cgroup copies the name of the task's memory cgroup (the leaf that
 // holds the container id on cgroup v1 and v2), or of its default-hierarchy
-// cgroup when the memory controller is not there.
+// cgroup when the memory controller is not there. The task is trusted (a
+// tp_btf argument or bpf_get_current_task_btf), so fields are loaded
+// directly rather than through bpf_probe_read_kernel.
 static __always_inline void read_cgroup(struct task_struct *t, char *dst)
 {
-	struct css_set *cs = BPF_CORE_READ(t, cgroups);
+	struct css_set *cs = t->cgroups;
 	struct cgroup *cg = NULL;
 	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
-		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-		struct cgroup_subsys_state *css = NULL;
-		if (id >= 0 && id < CGROUP_SUBSYS_COUNT)
-			bpf_core_read(&css, sizeof(css), &cs->subsys[id]);
+		struct cgroup_subsys_state *css = cs->subsys[bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id)];
 		if (css)
-			cg = BPF_CORE_READ(css, cgroup);
+			cg = css->cgroup;
 	}
 	if (!cg)
-		cg = BPF_CORE_READ(cs, dfl_cgrp);
-	const char *name = BPF_CORE_READ(cg, kn, name);
-	if (bpf_probe_read_kernel_str(dst, CGROUP_MAX, name) < 0)
+		cg = cs->dfl_cgrp;
+	struct kernfs_node *kn = cg ? cg->kn : NULL;
+	__u32 zero = 0;
+	struct cgname *c = bpf_map_lookup_elem(&cgcache, &zero);
+	if (c && kn && c->kn == kn) {
+		__builtin_memcpy(dst, c->name, CGROUP_MAX);
+		return;
+	}
+	const char *name = kn ? kn->name : NULL;
+	if (!name || bpf_probe_read_kernel_str(dst, CGROUP_MAX, name) < 0)
 		dst[0] = 0;
+	if (c) {
+		c->kn = kn;
+		__builtin_memcpy(c->name, dst, CGROUP_MAX);
+	}
 }
 
 static __always_inline void fill_header(struct header *h, struct task_struct *t, __u32 kind)
@@ -229,11 +254,12 @@ static __always_inline void fill_header(struct header *h, struct task_struct *t,
 	h->cpu = bpf_get_smp_processor_id();
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
-	h->uid = BPF_CORE_READ(t, cred, euid.val);
-	h->gid = BPF_CORE_READ(t, cred, egid.val);
+	const struct cred *cred = t->cred;
+	h->uid = cred->euid.val;
+	h->gid = cred->egid.val;
 	h->loginuid = (__u32)-1;
 	if (bpf_core_field_exists(t->loginuid))
-		h->loginuid = BPF_CORE_READ(t, loginuid.val);
+		h->loginuid = t->loginuid.val;
 	read_cgroup(t, h->cgroup);
 }
 
@@ -281,11 +307,11 @@ static __always_inline __u32 walk_path(struct path *p, struct path *root, char *
 
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	struct fdtable *fdt = t->files->fdt;
+	unsigned int max = fdt->max_fds;
 	if (fd < 0 || fd >= max)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
@@ -391,7 +417,7 @@ enum {
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 nr = BPF_CORE_READ(regs, orig_ax);
+	__u32 nr = regs->orig_ax;
 	if (nr >= MAX_SYSCALLS)
 		return 0;
 	__u32 *want = bpf_map_lookup_elem(&syscalls, &nr);
@@ -409,12 +435,12 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	fill_header(&r->h, t, KIND_SYSCALL);
 	r->h.nr = nr;
 	r->h.ret = ret;
-	r->args[0] = BPF_CORE_READ(regs, di);
-	r->args[1] = BPF_CORE_READ(regs, si);
-	r->args[2] = BPF_CORE_READ(regs, dx);
-	r->args[3] = BPF_CORE_READ(regs, r10);
-	r->args[4] = BPF_CORE_READ(regs, r8);
-	r->args[5] = BPF_CORE_READ(regs, r9);
+	r->args[0] = regs->di;
+	r->args[1] = regs->si;
+	r->args[2] = regs->dx;
+	r->args[3] = regs->r10;
+	r->args[4] = regs->r8;
+	r->args[5] = regs->r9;
 	r->ino = 0;
 	r->dev = 0;
 	r->flags = 0;
