@@ -18,7 +18,9 @@
 # Pod and Service addresses live only on the node's bridge and network
 # namespaces; a FORWARD rule drops anything a pod sends out of the bridge.
 #
-#   hack/cluster.sh up [--no-palisade] [--no-netpol]   # prints "export KUBECONFIG=..."
+#   hack/cluster.sh up [--no-palisade] [--no-netpol] [--with-sensor]
+#                                                      # prints "export KUBECONFIG=..."; --with-sensor
+#                                                      # also runs Palisade's syscall sensor (DaemonSet)
 #   hack/cluster.sh down                               # stop and delete the state
 #   hack/cluster.sh install                            # rebuild Palisade's image, helm upgrade
 #   hack/cluster.sh build                              # install packages, build binaries and images
@@ -459,6 +461,11 @@ install_palisade() {
 image: {pullPolicy: Never, digest: "$(cat "$dir/images/palisade/digest")"}
 agent: {clusterName: palisade-node, logEvents: true}
 YAML
+	# up --with-sensor: Palisade's syscall sensor on the node, asking this
+	# cluster's containerd for container and pod names.
+	if [ -f "$dir/with-sensor" ]; then
+		printf 'sensor: {enabled: true, criSocket: "%s"}\n' "$dir/containerd.sock" >>"$values"
+	fi
 	ln -sf "$helm" "$dir/helm" # for the tests' upgrades
 	"$helm" --kubeconfig "$dir/kubeconfig" upgrade --install "$release" "$root/deploy/helm/palisade" \
 		--namespace "$release_ns" --create-namespace -f "$values" ${PALISADE_HELM_ARGS:-} --wait --timeout 5m >"$dir/helm.log" 2>&1 ||
@@ -512,13 +519,14 @@ KUBECONFIG
 }
 
 up() {
-	want_palisade=1 want_netpol=1
+	want_palisade=1 want_netpol=1 want_sensor=0
 	local a
 	for a in "$@"; do
 		case "$a" in
 		--no-palisade) want_palisade=0 ;;
 		--no-netpol) want_netpol=0 ;;
-		*) die "unknown flag $a (usage: $0 up [--no-palisade] [--no-netpol])" ;;
+		--with-sensor) want_sensor=1 ;;
+		*) die "unknown flag $a (usage: $0 up [--no-palisade] [--no-netpol] [--with-sensor])" ;;
 		esac
 	done
 	local t0=$SECONDS
@@ -537,6 +545,7 @@ up() {
 	down_quiet
 	mkdir -p "$dir"
 	echo "$dir" >"$lock"
+	[ "$want_sensor" = 1 ] && touch "$dir/with-sensor"
 	# A failed start stops what it started; its logs are kept beside.
 	trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed: logs in $dir.logs; stopping what was started"; rm -rf "$dir.logs"; mkdir -p "$dir.logs"; cp "$dir"/*.log "$dir.logs/" 2>/dev/null; down_quiet; fi' EXIT
 	build
@@ -646,5 +655,5 @@ netpol)
 	*) die "usage: $0 netpol start|stop" ;;
 	esac
 	;;
-*) echo "usage: $0 up [--no-palisade] [--no-netpol]|down|build|netpol start|stop" >&2; exit 2 ;;
+*) echo "usage: $0 up [--no-palisade] [--no-netpol] [--with-sensor]|down|build|netpol start|stop" >&2; exit 2 ;;
 esac

@@ -482,19 +482,21 @@ has "$tmp/np.yaml" "ci-everything: NetworkPolicy $release-postgresql" "port: pos
 # its pods carry component sensor, never the agent's selector labels.
 [ "$(count_kind DaemonSet "$f")" -eq 1 ] || die "ci-everything: want 1 DaemonSet (the sensor)"
 sensor_ds="DaemonSet $release-sensor"
+svcenv=$(echo "$release" | tr 'a-z-' 'A-Z_') # the agent Service's variables in every container
 doc DaemonSet "$release-sensor" "$f" >"$tmp/ds.yaml"
 has "$tmp/ds.yaml" "ci-everything: $sensor_ds" "hostPID: true" "automountServiceAccountToken: false" "- sensor" \
 	"runAsUser: 0" "runAsNonRoot: false" "privileged: false" "allowPrivilegeEscalation: false" "readOnlyRootFilesystem: true" \
-	'drop: ["ALL"]' "- BPF" "- PERFMON" "- SYS_RESOURCE" "- SYS_PTRACE" "- DAC_READ_SEARCH" "type: Unconfined" \
+	'drop: ["ALL"]' "- BPF" "- PERFMON" "- SYS_PTRACE" "- DAC_READ_SEARCH" "type: Unconfined" \
 	"app.kubernetes.io/component: sensor" "- --hostname=\$(NODE_NAME)" "fieldPath: spec.nodeName" \
 	"- --cri-endpoint=/host/run/containerd/containerd.sock" "path: /run/containerd/containerd.sock" "type: Socket" \
-	"- --agent-url=https://$release.$ns.svc:443/falco" "- --agent-token-file=/etc/palisade/runtime-token/token" \
+	"- --agent-url=https://\$(${svcenv}_SERVICE_HOST):\$(${svcenv}_SERVICE_PORT_HTTPS)/falco" \
+	"- --agent-server-name=$release.$ns.svc" "- --agent-token-file=/etc/palisade/runtime-token/token" \
 	"- --agent-ca-file=/etc/palisade/agent-ca/ca.crt" "secretName: $release-runtime-token" "secretName: $release-tls" \
 	"- key: ca.crt" "- --rules=/etc/palisade/sensor-rules/shell_rules.yaml" "name: $release-sensor-rules" "checksum/rules: " \
 	"- --ring-buffer-bytes=8388608" "- --metrics-bind-address=:9464" "containerPort: 9464" "path: /healthz" \
 	"- operator: Exists" "kubernetes.io/arch: amd64" "priorityClassName: system-node-critical" 'image: "ghcr.io/palisade-dev/palisade:'
 hasnt "$tmp/ds.yaml" "ci-everything: $sensor_ds" "privileged: true" "app.kubernetes.io/component: agent" "- key: tls.key" \
-	"- SYS_ADMIN" "hostNetwork:" "--quiet"
+	"- SYS_ADMIN" "- SYS_RESOURCE" "hostNetwork:" "--quiet"
 doc ConfigMap "$release-sensor-rules" "$f" | grep -q "shell_rules.yaml: " || die "ci-everything: ConfigMap $release-sensor-rules lacks shell_rules.yaml"
 # certificates.mode=secret: the CA comes from certificates.caBundle, not the Secret.
 # shellcheck disable=SC2046

@@ -97,17 +97,17 @@ if [ -x hack/helm-check.sh ]; then
   KUBECONFIG="$PALISADE_E2E_KUBECONFIG" hack/helm-check.sh
 fi
 hack/controlplane.sh down >/dev/null 2>&1 || true
-echo "== end-to-end on a real node (hack/cluster.sh: kubelet, containerd, Palisade installed by Helm)"
+echo "== end-to-end on a real node (hack/cluster.sh: kubelet, containerd, Palisade and its syscall sensor installed by Helm)"
 # hack/cluster.sh installs Debian's containerd, runc, CNI plugins and
 # busybox, builds the node's components and kube-router on first use
 # (cached), builds the images, and installs the chart; this run gets its
 # own state folder.
 export PALISADE_CLUSTER_DIR="${PALISADE_CLUSTER_DIR:-$(mktemp -d /tmp/palisade-test-node.XXXXXX)}"
 trap 'stop_postgres; hack/cluster.sh down >/dev/null 2>&1 || true' EXIT
-hack/cluster.sh up >/dev/null
+hack/cluster.sh up --with-sensor >/dev/null
 node_log="$PALISADE_CLUSTER_DIR/node-e2e.log"
 rc=0
-PALISADE_NODE_E2E=1 go test -count=1 -v -timeout 30m ./test/node/ >"$node_log" 2>&1 || rc=$?
+PALISADE_NODE_E2E=1 PALISADE_NODE_SENSOR=1 go test -count=1 -v -timeout 30m ./test/node/ >"$node_log" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ]; then cat "$node_log"; exit "$rc"; fi
 grep -E '^(--- |ok)|storm_test.go' "$node_log"
 hack/cluster.sh down >/dev/null

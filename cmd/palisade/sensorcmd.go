@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ func newSensorCmd() *cobra.Command {
 		agentURL       string
 		agentTokenFile string
 		agentCAFile    string
+		agentServer    string
 		metricsListen  string
 		quiet          bool
 	)
@@ -44,9 +46,9 @@ names files. Each alert is printed as one line of Falco's JSON output and, with
 --agent-url, posted to a Palisade agent's /falco, which applies the policy's
 runtime tab (log, isolate, terminate) as for Falco's own alerts.
 
-It runs as root or with CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE (and
-CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other processes' /proc entries),
-in the host's pid namespace.`,
+It runs as root or with CAP_BPF and CAP_PERFMON (plus CAP_SYS_RESOURCE on
+kernels before 5.11, and CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
+processes' /proc entries), in the host's pid namespace.`,
 		Example: `  # on a node: the stable rules, alerts printed
   sudo palisade sensor --cri-endpoint /run/containerd/containerd.sock
 
@@ -75,7 +77,10 @@ in the host's pid namespace.`,
 			out := cmd.OutOrStdout()
 			var poster *sensor.Poster
 			if agentURL != "" {
-				client, token, err := agentClient(agentTokenFile, agentCAFile)
+				if agentURL, err = expandVars(agentURL); err != nil {
+					return badInput(fmt.Errorf("--agent-url: %w", err))
+				}
+				client, token, err := agentClient(agentTokenFile, agentCAFile, agentServer)
 				if err != nil {
 					return badInput(err)
 				}
@@ -134,9 +139,10 @@ in the host's pid namespace.`,
 	f.StringVar(&opts.Proc, "proc", "/proc", "the node's /proc")
 	f.StringVar(&opts.Hostname, "hostname", "", "node name for evt.hostname and alerts (default: the host name; the chart sets the node's name)")
 	f.IntVar(&opts.RingBytes, "ring-buffer-bytes", 0, "size of the probe's ring buffer, a power of two (default 8 MiB)")
-	f.StringVar(&agentURL, "agent-url", "", "post alerts to this Palisade agent endpoint (https://HOST:8443/falco)")
+	f.StringVar(&agentURL, "agent-url", "", "post alerts to this Palisade agent endpoint (https://HOST:8443/falco); $(NAME) is replaced by the environment variable NAME")
 	f.StringVar(&agentTokenFile, "agent-token-file", "", "file holding the agent's runtime intake token")
 	f.StringVar(&agentCAFile, "agent-ca-file", "", "CA bundle that signed the agent's serving certificate (default: the system's)")
+	f.StringVar(&agentServer, "agent-server-name", "", "name the agent's certificate must have, when --agent-url gives an address (default: the URL's host)")
 	f.StringVar(&metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (events, alerts, ring buffer drops per CPU) on this address")
 	f.BoolVar(&quiet, "quiet", false, "do not print alerts on stdout")
 	sensorLogs = addLogFlags(f, "text")
@@ -144,6 +150,29 @@ in the host's pid namespace.`,
 }
 
 var sensorLogs *logFlags
+
+// varRef is a $(NAME) reference, as Kubernetes writes them in args.
+var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+
+// expandVars replaces $(NAME) with the environment variable NAME: the
+// chart names the agent's Service by the <SERVICE>_SERVICE_HOST and
+// _SERVICE_PORT_HTTPS variables the kubelet gives every container, which
+// the kubelet itself does not expand in args.
+func expandVars(s string) (string, error) {
+	var missing []string
+	out := varRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := ref[2 : len(ref)-1]
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("%s: environment variable %s not set", s, strings.Join(missing, ", "))
+	}
+	return out, nil
+}
 
 func readRulesFiles(paths []string) ([]falco.File, error) {
 	var files []falco.File
@@ -157,7 +186,7 @@ func readRulesFiles(paths []string) ([]falco.File, error) {
 	return files, nil
 }
 
-func agentClient(tokenFile, caFile string) (*http.Client, string, error) {
+func agentClient(tokenFile, caFile, serverName string) (*http.Client, string, error) {
 	var token string
 	if tokenFile != "" {
 		b, err := os.ReadFile(tokenFile)
@@ -169,6 +198,7 @@ func agentClient(tokenFile, caFile string) (*http.Client, string, error) {
 		}
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12}
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
@@ -178,7 +208,7 @@ func agentClient(tokenFile, caFile string) (*http.Client, string, error) {
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, "", fmt.Errorf("--agent-ca-file %s: no PEM certificate", caFile)
 		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		tr.TLSClientConfig.RootCAs = pool
 	}
 	return &http.Client{Transport: tr, Timeout: 15 * time.Second}, token, nil
 }

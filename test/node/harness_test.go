@@ -112,9 +112,16 @@ func policyYAML(name, spec string) string {
 // period, then the agent reloads it).
 func usePolicy(t *testing.T, name, spec string) {
 	t.Helper()
+	usePolicyDocs(t, name, policyYAML(name, spec))
+}
+
+// usePolicyDocs is usePolicy with the whole policy file given (the policy
+// named name, and RuntimeRuleset documents beside it).
+func usePolicyDocs(t *testing.T, name, file string) {
+	t.Helper()
 	cm := map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": policyCM, "namespace": releaseNS},
-		"data":     map[string]string{"policy.yaml": policyYAML(name, spec)}}
+		"data":     map[string]string{"policy.yaml": file}}
 	b, _ := json.Marshal(cm)
 	mustKubectl(t, string(b), "apply", "-f", "-")
 	eventually(t, 90*time.Second, "the agents to load policy "+name, func() bool {

@@ -78,6 +78,9 @@ func Load(opts Options, files ...File) (*Rules, Diagnostics) {
 
 type compiler struct {
 	*loader
+	// uncaptured collects, for the rule being compiled, the fields it
+	// reads that its source does not capture (Source.Uncaptured).
+	uncaptured []string
 	sources map[string]Source
 	rs      *Rules
 	// slotOf maps "source\x00field[arg]" to its extraction slot.
@@ -203,6 +206,7 @@ func (c *compiler) rule(d *ruleDef, src Source) (*Rule, bool) {
 		c.report(Error, ErrValidate, d.condAt, item, "%v", err)
 		return nil, false
 	}
+	c.uncaptured = c.uncaptured[:0]
 	r := &Rule{Name: d.name, Desc: d.desc, Source: d.source, Priority: d.priority, Tags: d.tags, Enabled: d.enabled,
 		Output: strings.TrimSpace(d.output), Evaluated: true, allTypes: true}
 	if strings.Contains(r.Output, containerInfo) {
@@ -227,6 +231,11 @@ func (c *compiler) rule(d *ruleDef, src Source) (*Rule, bool) {
 			}
 			c.report(Error, ErrCompileOutput, d.outputAt, item, "%v", err)
 			return nil, false
+		}
+		if len(c.uncaptured) > 0 {
+			c.report(Warning, WarnNotCaptured, d.at, item,
+				"Palisade's %s sensor does not capture %s: conditions on these fields are false, outputs show <NA>",
+				src.Name(), strings.Join(c.uncaptured, ", "))
 		}
 		return r, true
 	}

@@ -43,6 +43,10 @@ const (
 	WarnNotEvaluated   = "LOAD_NOT_EVALUATED"
 	WarnNoEvttype      = "LOAD_NO_EVTTYPE"
 	WarnDeprecatedItem = "LOAD_DEPRECATED_ITEM"
+	// WarnNotCaptured is Palisade's own: the rule reads fields its
+	// source's events do not carry (Palisade's syscall sensor does not
+	// capture them), which read as absent.
+	WarnNotCaptured = "LOAD_NOT_CAPTURED"
 )
 
 // codeTitles are Falco's short explanations of each code.
@@ -65,6 +69,7 @@ var codeTitles = map[string]string{
 	WarnNotEvaluated:    "Source evaluated by a Falco sensor, not by Palisade",
 	WarnNoEvttype:       "Condition has no event-type restriction",
 	WarnDeprecatedItem:  "Used deprecated item",
+	WarnNotCaptured:     "Field not captured by Palisade's sensor",
 }
 
 // Diagnostic is one error or warning about a rules file, naming where it

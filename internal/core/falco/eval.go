@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -133,6 +134,9 @@ func (c *compiler) field(src Source, name, arg string, hasArg bool) (Field, int,
 	ext, err := src.Extractor(f, arg)
 	if err != nil {
 		return f, 0, false, fmt.Errorf("field %s[%s]: %v", name, arg, err)
+	}
+	if u, ok := src.(interface{ Uncaptured(string) bool }); ok && u.Uncaptured(f.Name) && !slices.Contains(c.uncaptured, f.Name) {
+		c.uncaptured = append(c.uncaptured, f.Name)
 	}
 	if ext == nil {
 		return f, 0, false, nil
