@@ -72,7 +72,7 @@ func summarize(rs *ruleset.Ruleset) string {
 		return "no rules"
 	}
 	evaluated, sensor, disabled := 0, 0, 0
-	for _, r := range rs.Rules.All() {
+	for _, r := range rs.Own() {
 		switch {
 		case !r.Enabled:
 			disabled++

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -33,6 +34,8 @@ func newSensorCmd() *cobra.Command {
 		agentTokenFile string
 		agentCAFile    string
 		agentServer    string
+		rulesURL       string
+		rulesPoll      time.Duration
 		metricsListen  string
 		quiet          bool
 	)
@@ -75,7 +78,10 @@ processes' /proc entries), in the host's pid namespace.`,
 			}
 			reg := prometheus.NewRegistry()
 			out := cmd.OutOrStdout()
-			var poster *sensor.Poster
+			var (
+				poster      *sensor.Poster
+				rulesClient *sensor.RulesClient
+			)
 			if agentURL != "" {
 				if agentURL, err = expandVars(agentURL); err != nil {
 					return badInput(fmt.Errorf("--agent-url: %w", err))
@@ -85,6 +91,12 @@ processes' /proc entries), in the host's pid namespace.`,
 					return badInput(err)
 				}
 				poster = sensor.NewPoster(agentURL, token, client, reg, logger)
+				if rulesURL == "" {
+					rulesURL = strings.TrimSuffix(agentURL, "/falco") + "/sensor/rules"
+				}
+				if rulesURL != "-" {
+					rulesClient = &sensor.RulesClient{URL: rulesURL, Token: token, Client: client}
+				}
 			}
 			opts.Alerts = func(a falco.Alert) {
 				if !quiet {
@@ -125,6 +137,9 @@ processes' /proc entries), in the host's pid namespace.`,
 				srv := opsserver.Serve(ln, mux, "sensor metrics", logger)
 				defer srv.Close()
 			}
+			if rulesClient != nil {
+				go followRules(ctx, s, rulesClient, rulesPoll, logger)
+			}
 			if poster != nil {
 				pctx, cancel := context.WithCancel(context.Background())
 				go poster.Run(pctx)
@@ -145,11 +160,47 @@ processes' /proc entries), in the host's pid namespace.`,
 	f.StringVar(&agentServer, "agent-server-name", "", "name the agent's certificate must have, when --agent-url gives an address (default: the URL's host)")
 	f.StringVar(&metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (events, alerts, ring buffer drops per CPU) on this address")
 	f.BoolVar(&quiet, "quiet", false, "do not print alerts on stdout")
+	f.StringVar(&rulesURL, "agent-rules-url", "", "also evaluate the syscall rules of the rulesets the agent's policy binds, from this URL (default: --agent-url's /sensor/rules; - for none)")
+	f.DurationVar(&rulesPoll, "agent-rules-interval", 15*time.Second, "how often to ask the agent for its rulesets' syscall rules")
 	sensorLogs = addLogFlags(f, "text")
 	return cmd
 }
 
 var sensorLogs *logFlags
+
+// followRules asks the agent for its bound rulesets' syscall rules every
+// interval and reloads the sensor's rules when they change; rules that do
+// not compile are logged and the rules in force stay.
+func followRules(ctx context.Context, s *sensor.Sensor, c *sensor.RulesClient, every time.Duration, logger *slog.Logger) {
+	failures := 0
+	for {
+		files, changed, err := c.Fetch(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			if failures++; failures == 1 || failures%20 == 0 {
+				logger.Warn("cannot get the rulesets' rules from the agent; retrying", "url", c.URL, "failures", failures, "err", err)
+			}
+		case changed:
+			failures = 0
+			diags, err := s.Reload(files)
+			if err != nil {
+				logger.Error("the rulesets' rules from the agent do not compile; the rules in force stay", "err", err)
+			}
+			for _, d := range diags {
+				if d.Severity == falco.Error {
+					logger.Error("rules", "diagnostic", d.String())
+				}
+			}
+		default:
+			failures = 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
 
 // varRef is a $(NAME) reference, as Kubernetes writes them in args.
 var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)

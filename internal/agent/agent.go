@@ -275,6 +275,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	rh := resp.Handler(auth)
 	handler.Handle("/audit", rh)
 	handler.Handle("/falco", rh)
+	handler.Handle("/sensor/rules", rh)
 	srv := &http.Server{
 		Handler:           drainingHandler(handler, &draining),
 		TLSConfig:         tlsConfig,

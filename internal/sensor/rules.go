@@ -1,16 +1,10 @@
 package sensor
 
 import (
-	_ "embed"
-
 	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/core/ruleset"
 )
 
-//go:embed rules/falco_rules.yaml
-var stableRules []byte
-
 // DefaultRules are the rules the sensor evaluates when given none: Falco's
-// published stable rules (rules/README.md).
-func DefaultRules() []falco.File {
-	return []falco.File{{Name: "falco_rules.yaml (built in)", Data: stableRules}}
-}
+// published stable rules (internal/core/ruleset/library/README.md).
+func DefaultRules() []falco.File { return []falco.File{ruleset.StableRules()} }

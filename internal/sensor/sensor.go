@@ -64,6 +64,8 @@ type Sensor struct {
 	match   *falco.Matcher
 	nrs     []int
 	missing []string
+	// reload hands Run rules compiled by Reload.
+	reload chan *compiled
 
 	closeOnce sync.Once
 	closers   []io.Closer
@@ -72,17 +74,14 @@ type Sensor struct {
 // Compile loads rules files as the sensor does: with the syscall source
 // and the container output rule. Diagnostics are Falco's.
 func Compile(files []falco.File) (*falco.Rules, falco.Diagnostics, error) {
-	src, err := syscall.New()
-	if err != nil {
-		return nil, nil, err
-	}
 	extra := falco.File{Name: "<palisade sensor>", Data: []byte(fmt.Sprintf(
 		"- rule: %s\n  desc: the container and pod an alert fired in, appended to every output\n"+
 			"  condition: evt.num >= 0\n  output: %q\n  priority: DEBUG\n  enabled: false\n  warn_evttypes: false\n",
 		extraRule, ContainerOutput))}
-	// The plugins are those whose fields the syscall source provides
-	// (the container plugin's container.* and k8s.*), as for the agent.
-	rs, diags := falco.Load(falco.Options{Sources: []falco.Source{src}, Plugins: ruleset.Plugins}, append(files, extra)...)
+	// The agent's options: the syscall source (evaluated here) and the
+	// k8s_audit one (a ruleset's audit rules compile and are left to the
+	// agent), with the plugins whose fields they provide.
+	rs, diags := falco.Load(ruleset.LoadOptions(), append(files, extra)...)
 	if diags.HasErrors() {
 		return nil, diags, diags.Err()
 	}
@@ -98,11 +97,12 @@ func New(opts Options) (*Sensor, falco.Diagnostics, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	rs, diags, err := Compile(opts.Rules)
+	c, diags, err := compileSet(opts.Rules)
 	if err != nil {
 		return nil, diags, err
 	}
-	s := &Sensor{opts: opts, rules: rs, extra: rs.Rule(extraRule), match: rs.NewMatcher()}
+	s := &Sensor{opts: opts, rules: c.rules, extra: c.extra, match: c.rules.NewMatcher(), nrs: c.nrs, missing: c.missing,
+		reload: make(chan *compiled, 1)}
 	clk, err := newClock()
 	if err != nil {
 		return nil, diags, fmt.Errorf("reading the boot clock: %w", err)
@@ -122,8 +122,6 @@ func New(opts Options) (*Sensor, falco.Diagnostics, error) {
 		procs: &procTable{proc: opts.Proc, byPID: map[uint32]*syscall.Thread{}, clock: clk,
 			containers: cs, users: newUsers(opts.Proc)}}
 
-	types, all := eventTypes(rs)
-	s.nrs, s.missing = selectSyscalls(types, all)
 	if s.probe, err = probe.Load(probe.Options{RingBytes: opts.RingBytes, IgnorePID: os.Getpid()}); err != nil {
 		s.Close()
 		return nil, diags, err
@@ -143,12 +141,6 @@ func (s *Sensor) Syscalls() (nrs []int, missing []string) { return s.nrs, s.miss
 // Rules returns the compiled rules.
 func (s *Sensor) Rules() *falco.Rules { return s.rules }
 
-// eventTypes is the union of the event types the enabled syscall rules
-// can match; all when one of them is not restricted.
-func eventTypes(rs *falco.Rules) (types []string, all bool) {
-	return rs.EventTypes(syscall.SourceName)
-}
-
 // Run reads and evaluates events until ctx ends.
 func (s *Sensor) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { s.probe.SetDeadline(time.Now()) })
@@ -165,11 +157,21 @@ func (s *Sensor) Run(ctx context.Context) error {
 			// The probe wakes the reader only when much waits: look again
 			// at the next poll.
 			s.probe.SetDeadline(time.Now().Add(probe.PollInterval))
+			select {
+			case c := <-s.reload:
+				s.apply(c)
+			default:
+			}
 			continue
 		case errors.Is(err, ringbuf.ErrClosed):
 			return nil
 		case err != nil:
 			return fmt.Errorf("reading the probe: %w", err)
+		}
+		select {
+		case c := <-s.reload:
+			s.apply(c)
+		default:
 		}
 		s.handle(b)
 		if time.Since(lastForget) > time.Minute {

@@ -23,6 +23,13 @@ import (
 // is set (hack/test.sh sets it).
 func startSensor(t *testing.T, rules string) func(rule string, match func(falco.Alert) bool) falco.Alert {
 	t.Helper()
+	_, wait := startSensorHandle(t, rules)
+	return wait
+}
+
+// startSensorHandle is startSensor, also returning the sensor.
+func startSensorHandle(t *testing.T, rules string) (*Sensor, func(rule string, match func(falco.Alert) bool) falco.Alert) {
+	t.Helper()
 	var (
 		mu     sync.Mutex
 		alerts []falco.Alert
@@ -49,7 +56,7 @@ func startSensor(t *testing.T, rules string) func(rule string, match func(falco.
 		}
 		s.Close()
 	})
-	return func(rule string, match func(falco.Alert) bool) falco.Alert {
+	return s, func(rule string, match func(falco.Alert) bool) falco.Alert {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for time.Now().Before(deadline) {
@@ -171,5 +178,41 @@ func TestSensorOnThisHost(t *testing.T) {
 	a = wait("Test packet socket", func(falco.Alert) bool { return true })
 	if !strings.Contains(a.Output, "AF_PACKET") {
 		t.Errorf("packet socket output %q lacks AF_PACKET", a.Output)
+	}
+}
+
+// TestSensorReload: rules given to Reload (as the agent's rulesets reach
+// the sensor) are evaluated from the next record on, with their syscalls
+// selected in the kernel; rules that do not compile leave the rules in
+// force.
+func TestSensorReload(t *testing.T) {
+	s, wait := startSensorHandle(t, "")
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "palisade-mark")
+	if err := exec.Command("cp", "/bin/true", marker).Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reload([]falco.File{{Name: "bad.yaml", Data: []byte("- rule: x\n  desc: x\n  condition: proc.nope = 1\n  output: x\n  priority: INFO\n")}}); err == nil {
+		t.Fatal("a rule on an unknown field reloaded without error")
+	}
+	rule := fmt.Sprintf(`
+- rule: Marker executed
+  desc: a ruleset's own syscall rule, built on the stable rules' macros
+  condition: spawned_process and proc.exepath = %q
+  output: marker run by %%proc.pname (%%proc.cmdline)
+  priority: NOTICE
+  source: syscall
+`, marker)
+	if _, err := s.Reload([]falco.File{{Name: "ruleset marker", Data: []byte(rule)}}); err != nil {
+		t.Fatal(err)
+	}
+	// Run applies a reload before reading the next record: the marker's
+	// exec, which follows, meets the new rules.
+	if err := exec.Command(marker, "once").Run(); err != nil {
+		t.Fatal(err)
+	}
+	a := wait("Marker executed", func(falco.Alert) bool { return true })
+	if want := "(palisade-mark once)"; !strings.Contains(a.Output, want) {
+		t.Errorf("output %q lacks %q", a.Output, want)
 	}
 }

@@ -62,9 +62,32 @@ func (pt *procTable) link(t *syscall.Thread) {
 			t.Parent = nil
 			return
 		}
-		t.Parent = pt.lookup(uint32(t.PPID))
-		t = t.Parent
+		parent := pt.lookup(uint32(t.PPID))
+		if parent == nil {
+			// The parent exited and the kernel gave t another (a
+			// daemon's double fork, a shim reparented to its subreaper).
+			if ppid := pt.ppidNow(uint32(t.PID)); ppid > 0 && ppid != t.PPID {
+				t.PPID = ppid
+				parent = pt.lookup(uint32(ppid))
+			}
+		}
+		t.Parent = parent
+		t = parent
 	}
+}
+
+// ppidNow reads a live process's parent from /proc; 0 when it is gone.
+func (pt *procTable) ppidNow(pid uint32) int64 {
+	stat, err := os.ReadFile(pt.proc + "/" + strconv.FormatUint(uint64(pid), 10) + "/stat")
+	if err != nil {
+		return 0
+	}
+	if j := bytes.LastIndexByte(stat, ')'); j >= 0 {
+		if f := strings.Fields(string(stat[j+1:])); len(f) > 1 {
+			return atoi(f[1])
+		}
+	}
+	return 0
 }
 
 // exec replaces the process's entry with what the exec record says.

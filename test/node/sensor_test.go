@@ -186,3 +186,47 @@ func TestSensorNotPrivileged(t *testing.T) {
 		t.Errorf("sensor security context %s: want not privileged, ALL dropped, BPF PERFMON SYS_PTRACE DAC_READ_SEARCH added", sc)
 	}
 }
+
+// A ruleset's own syscall rule (falcoRules, source syscall, built on the
+// stable rules' macros): the agent serves it to the sensor (GET
+// /sensor/rules), the sensor evaluates it in the kernel's events, and the
+// binding terminates the pod.
+func TestSensorRulesetSyscallRule(t *testing.T) {
+	requireSensor(t)
+	const ns = "node-sensor-miner"
+	namespace(t, ns)
+	usePolicyWith(t, "sensor-miner", `clusterWide:
+  runtime:
+    rulesets:
+      - {ruleset: miner, selector: {matchLabels: {app: sensor-miner}}, action: terminate}`, `---
+apiVersion: palisade.dev/v1
+kind: RuntimeRuleset
+metadata: {name: miner}
+spec:
+  falcoRules:
+    - rule: Miner started in container
+      desc: a process named like a known miner starts in a container
+      condition: spawned_process and container and proc.name in (xmrig, minerd)
+      output: miner %proc.exepath started (command=%proc.cmdline)
+      priority: CRITICAL
+      source: syscall
+`)
+	shellPod(t, ns, "miner", "app: sensor-miner")
+	id := containerID(t, ns, "miner")
+	// The sensor asks the agent for the rulesets' rules every 15 s: run
+	// the miner until the rule fires.
+	eventually(t, 60*time.Second, "the sensor's alert Miner started in container", func() bool {
+		kubectl(context.Background(), "", "exec", "-n", ns, "miner", "--", "sh", "-c", "cp /bin/busybox /tmp/xmrig; /tmp/xmrig; true")
+		for _, a := range sensorAlerts(t) {
+			if a.Rule == "Miner started in container" && a.Field("k8s.pod.name") == "miner" {
+				t.Logf("%s: %s", a.Rule, a.Output)
+				return true
+			}
+		}
+		return false
+	})
+	eventually(t, 30*time.Second, "the container to be gone from containerd", func() bool { return !runningInContainerd(t, id) })
+	eventually(t, 10*time.Second, "the runtime event", func() bool {
+		return hasEvent(t, "miner", "Miner started in container", "terminate", "(pod deleted)")
+	})
+}

@@ -81,8 +81,8 @@ type compiler struct {
 	// uncaptured collects, for the rule being compiled, the fields it
 	// reads that its source does not capture (Source.Uncaptured).
 	uncaptured []string
-	sources map[string]Source
-	rs      *Rules
+	sources    map[string]Source
+	rs         *Rules
 	// slotOf maps "source\x00field[arg]" to its extraction slot.
 	slotOf map[string]int
 	// universes are the event type names of each EventTyper source.

@@ -55,16 +55,34 @@ func LoadOptions() falco.Options {
 type Ruleset struct {
 	Name  string
 	Rules *falco.Rules
+	// Files are the Falco rules files the ruleset was compiled from (a
+	// RuntimeRuleset's falcoRules rendered as one file): what a syscall
+	// sensor loads to evaluate the ruleset's syscall rules itself.
+	Files []falco.File
 	// alerts are the Falco rule names this ruleset answers to: its
 	// falcoAlerts, and its own enabled rules of every source but
 	// k8s_audit (the agent receives audit events itself; events of the
 	// other sources reach it as a Falco sensor's alerts).
 	alerts map[string]bool
+	// declared are the falcoAlerts as written.
+	declared []string
+	// own, when set, are the rules the ruleset's items define (Rules then
+	// also holds the stable rules its syscall rules build on).
+	own map[string]bool
 }
 
 // AnswersAlert reports whether a Falco alert for rule belongs to the
 // ruleset.
 func (r *Ruleset) AnswersAlert(rule string) bool { return r.alerts[rule] }
+
+//go:embed library/falco_rules.yaml
+var stableRules []byte
+
+// stableRulesName names the built-in stable rules in diagnostics.
+const stableRulesName = "falco_rules.yaml (built in)"
+
+// StableRules is Falco's published stable rules file (library/README.md).
+func StableRules() falco.File { return falco.File{Name: stableRulesName, Data: stableRules} }
 
 // Compile compiles a RuntimeRuleset. Diagnostics name the ruleset and the
 // item; an error among them means the ruleset cannot be used.
@@ -80,24 +98,112 @@ func Compile(rs *policy.RuntimeRuleset) (*Ruleset, falco.Diagnostics) {
 			return nil, falco.Diagnostics{{Severity: falco.Error, Code: falco.ErrYAMLParse, File: file, Message: err.Error()}}
 		}
 	}
-	rules, diags := falco.Load(LoadOptions(), falco.File{Name: file, Data: data})
-	// The items were re-rendered from the document: their lines are not the
-	// document's, so only the item names locate a problem.
-	for i := range diags {
-		diags[i].Line, diags[i].Column = 0, 0
+	own, syscallRules := itemRules(rs.Spec.FalcoRules)
+	files := []falco.File{{Name: file, Data: data}}
+	if syscallRules {
+		// A ruleset's syscall rules may use the macros and lists of Falco's
+		// stable rules, as rules written for Falco do; those rules
+		// themselves are not the ruleset's.
+		files = append([]falco.File{StableRules()}, files...)
 	}
-	return newRuleset(rs.Metadata.Name, rules, rs.Spec.FalcoAlerts), diags
+	rules, all := falco.Load(LoadOptions(), files...)
+	// The items were re-rendered from the document: their lines are not the
+	// document's, so only the item names locate a problem. What the stable
+	// rules' own items say (unused macros, ...) is not the ruleset's.
+	var diags falco.Diagnostics
+	for _, d := range all {
+		if d.File == stableRulesName && d.Severity != falco.Error {
+			continue
+		}
+		d.Line, d.Column = 0, 0
+		diags = append(diags, d)
+	}
+	r := newRuleset(rs.Metadata.Name, rules, rs.Spec.FalcoAlerts)
+	if syscallRules {
+		r.onlyOwn(own)
+	}
+	if data != nil {
+		r.Files = []falco.File{{Name: file, Data: data}}
+	}
+	return r, diags
 }
 
 // CompileFiles compiles Falco rules files, loaded in order, into a
 // ruleset named name.
 func CompileFiles(name string, files ...falco.File) (*Ruleset, falco.Diagnostics) {
 	rules, diags := falco.Load(LoadOptions(), files...)
-	return newRuleset(name, rules, nil), diags
+	r := newRuleset(name, rules, nil)
+	r.Files = files
+	return r, diags
+}
+
+// itemRules returns the names of the rules a RuntimeRuleset's items define,
+// and whether one of them is a syscall rule (source syscall, Falco's
+// default).
+func itemRules(items []json.RawMessage) (map[string]bool, bool) {
+	own, sys := map[string]bool{}, false
+	for _, raw := range items {
+		var it struct {
+			Rule   *string `json:"rule"`
+			Source string  `json:"source"`
+		}
+		if json.Unmarshal(raw, &it) != nil || it.Rule == nil {
+			continue
+		}
+		own[*it.Rule] = true
+		if it.Source == "" || it.Source == syscall.SourceName {
+			sys = true
+		}
+	}
+	return own, sys
+}
+
+// onlyOwn keeps the ruleset to the rules its own items define: the stable
+// rules loaded for their macros answer no alert and are not its syscall
+// rules.
+func (r *Ruleset) onlyOwn(own map[string]bool) {
+	r.own = own
+	for name := range r.alerts {
+		if !own[name] {
+			delete(r.alerts, name)
+		}
+	}
+	for _, a := range r.declared {
+		r.alerts[a] = true
+	}
+}
+
+// HasSyscallRules reports whether the ruleset has enabled rules of the
+// syscall source: rules a syscall sensor evaluates.
+func (r *Ruleset) HasSyscallRules() bool {
+	if r.Rules == nil {
+		return false
+	}
+	for _, rule := range r.Own() {
+		if rule.Enabled && rule.Source == syscall.SourceName {
+			return true
+		}
+	}
+	return false
+}
+
+// Own returns the ruleset's rules in file order: those its items define,
+// without the stable rules its syscall rules build on.
+func (r *Ruleset) Own() []*falco.Rule {
+	if r.Rules == nil {
+		return nil
+	}
+	var out []*falco.Rule
+	for _, rule := range r.Rules.All() {
+		if r.own == nil || r.own[rule.Name] {
+			out = append(out, rule)
+		}
+	}
+	return out
 }
 
 func newRuleset(name string, rules *falco.Rules, alerts []string) *Ruleset {
-	r := &Ruleset{Name: name, Rules: rules, alerts: map[string]bool{}}
+	r := &Ruleset{Name: name, Rules: rules, alerts: map[string]bool{}, declared: alerts}
 	for _, a := range alerts {
 		r.alerts[a] = true
 	}

@@ -44,8 +44,9 @@ func (a Auth) allows(r *http.Request) bool {
 	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(a.Token)) == 1
 }
 
-// Handler serves POST /audit (the kube-apiserver audit webhook backend)
-// and POST /falco (Falco's http_output).
+// Handler serves POST /audit (the kube-apiserver audit webhook backend),
+// POST /falco (Falco's http_output and Palisade's sensor) and GET
+// /sensor/rules (the bound rulesets' syscall rules, for the sensor).
 func (r *Responder) Handler(auth Auth) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/audit", func(w http.ResponseWriter, req *http.Request) {
@@ -79,6 +80,7 @@ func (r *Responder) Handler(auth Auth) http.Handler {
 		n := r.Alerts(req.Context(), alerts)
 		writeJSON(w, map[string]int{"alerts": len(alerts), "matches": n})
 	})
+	mux.HandleFunc("/sensor/rules", r.sensorRulesHandler(auth))
 	return mux
 }
 

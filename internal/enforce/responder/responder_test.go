@@ -66,11 +66,17 @@ spec:
 
 func newTestResponder(t *testing.T, known pods) (*Responder, *recorder) {
 	t.Helper()
+	return newTestResponderWith(t, known, testPolicy)
+}
+
+// newTestResponderWith is newTestResponder with another policy.
+func newTestResponderWith(t *testing.T, known pods, policyText string) (*Responder, *recorder) {
+	t.Helper()
 	reg, err := rules.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := policy.Load("test", []byte(testPolicy), reg)
+	b, err := policy.Load("test", []byte(policyText), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
