@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -36,6 +37,7 @@ func newSensorCmd() *cobra.Command {
 		agentServer    string
 		rulesURL       string
 		rulesPoll      time.Duration
+		recordFile     string
 		metricsListen  string
 		quiet          bool
 	)
@@ -108,6 +110,16 @@ processes' /proc entries), in the host's pid namespace.`,
 					poster.Send(a)
 				}
 			}
+			if recordFile != "" {
+				f, err := os.Create(recordFile)
+				if err != nil {
+					return badInput(fmt.Errorf("--record: %w", err))
+				}
+				defer f.Close()
+				w := bufio.NewWriter(f)
+				defer w.Flush()
+				opts.Record = w
+			}
 			s, diags, err := sensor.New(opts)
 			for _, d := range diags {
 				logger.Warn("rules", "diagnostic", d.String())
@@ -161,6 +173,8 @@ processes' /proc entries), in the host's pid namespace.`,
 	f.StringVar(&metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (events, alerts, ring buffer drops per CPU) on this address")
 	f.BoolVar(&quiet, "quiet", false, "do not print alerts on stdout")
 	f.StringVar(&rulesURL, "agent-rules-url", "", "also evaluate the syscall rules of the rulesets the agent's policy binds, from this URL (default: --agent-url's /sensor/rules; - for none)")
+	f.StringVar(&recordFile, "record", "", "write the first --record-count events as JSON lines to this file (a stream to replay in benchmarks)")
+	f.IntVar(&opts.RecordCount, "record-count", 20000, "how many events --record writes")
 	f.DurationVar(&rulesPoll, "agent-rules-interval", 15*time.Second, "how often to ask the agent for its rulesets' syscall rules")
 	sensorLogs = addLogFlags(f, "text")
 	return cmd

@@ -49,6 +49,11 @@ type Options struct {
 	// Alerts receives every alert, in order; nil drops them.
 	Alerts func(falco.Alert)
 	Log    *slog.Logger
+	// Record, when set, receives the first RecordCount events decoded, one
+	// JSON line each (syscall.Event): a stream to replay in benchmarks and
+	// tests.
+	Record      io.Writer
+	RecordCount int
 	// Metrics, when set, counts events, alerts, errors and drops.
 	Metrics *Metrics
 }
@@ -66,6 +71,8 @@ type Sensor struct {
 	missing []string
 	// reload hands Run rules compiled by Reload.
 	reload chan *compiled
+	// recorded counts the events written to Options.Record.
+	recorded int
 
 	closeOnce sync.Once
 	closers   []io.Closer
@@ -193,6 +200,13 @@ func (s *Sensor) handle(b []byte) {
 		return
 	}
 	s.opts.Metrics.event(e.Type)
+	if s.opts.Record != nil && s.recorded < s.opts.RecordCount {
+		s.recorded++
+		if err := json.NewEncoder(s.opts.Record).Encode(e); err != nil {
+			s.opts.Log.Error("recording an event", "err", err)
+			s.recorded = s.opts.RecordCount
+		}
+	}
 	s.Evaluate(e)
 }
 
