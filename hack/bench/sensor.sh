@@ -29,18 +29,19 @@ trap cleanup EXIT
 gcc -O2 -static -o "$work/sysload" hack/bench/sensor/sysload.c
 go build -o "$work/palisade" ./cmd/palisade
 
-sock=/run/containerd/containerd.sock
+# The node of hack/cluster.sh (its containerd has the busybox image), else
+# the machine's containerd.
+sock="${PALISADE_CLUSTER_DIR:-/tmp/palisade-cluster}/containerd.sock"
+[ -S "$sock" ] || sock=/run/containerd/containerd.sock
 incontainer=0
-if [ -S "$sock" ] && ctr -n k8s.io images ls -q 2>/dev/null | grep -q '^palisade.test/busybox:1$'; then
+if [ -S "$sock" ] && ctr --address "$sock" -n k8s.io images ls -q 2>/dev/null | grep -q '^palisade.test/busybox:1$'; then
 	incontainer=1
 fi
-n=0
 # workload MODE COUNT prints the workload's wall seconds.
 workload() {
 	if [ "$incontainer" = 1 ]; then
-		n=$((n + 1))
-		ctr -n k8s.io run --rm --mount "type=bind,src=$work,dst=/bench,options=rbind:ro" \
-			palisade.test/busybox:1 "palisade-bench-sysload-$$-$n" /bench/sysload "$1" "$2"
+		ctr --address "$sock" -n k8s.io run --rm --mount "type=bind,src=$work,dst=/bench,options=rbind:ro" \
+			palisade.test/busybox:1 "palisade-bench-sysload-$$-$BASHPID-$RANDOM" /bench/sysload "$1" "$2"
 	else
 		"$work/sysload" "$1" "$2"
 	fi
@@ -60,6 +61,8 @@ start_sensor() { # [RING_BYTES]
 	exit 1
 }
 metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 ~ "^"m {s += $2} END {printf "%d", s}'; }
+# cpu_seconds prints the sensor's CPU time so far (user + system).
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$sensor_pid/stat"; }
 stop_sensor() { kill "$sensor_pid"; wait "$sensor_pid" || true; sensor_pid=; }
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -79,6 +82,7 @@ for mode in open exec; do
 				workload "$mode" "$count" >>"$work/$mode.on"
 				drops=$((drops + $(metric palisade_sensor_ring_drops_total)))
 				events=$(metric 'palisade_sensor_events_total')
+				cpu=$(cpu_seconds)
 				stop_sensor
 			else
 				workload "$mode" "$count" >>"$work/$mode.off"
@@ -87,9 +91,9 @@ for mode in open exec; do
 	done
 	off=$(median <"$work/$mode.off")
 	on=$(median <"$work/$mode.on")
-	awk -v m="$mode" -v off="$off" -v on="$on" -v d="$drops" -v e="$events" -v c="$count" 'BEGIN {
-		printf "%-5s no sensor %.3f s   sensor %.3f s   added %+.1f%%   ring drops %d   events in the last round %d (%.0f/s)\n",
-			m, off, on, (on / off - 1) * 100, d, e, e / on }'
+	awk -v m="$mode" -v off="$off" -v on="$on" -v d="$drops" -v e="$events" -v c="$count" -v cpu="$cpu" 'BEGIN {
+		printf "%-5s no sensor %.3f s   sensor %.3f s   added %+.1f%%   ring drops %d   last round: %d events, sensor CPU %.2f s (%.1f us per event)\n",
+			m, off, on, (on / off - 1) * 100, d, e, cpu, cpu / e * 1e6 }'
 done
 
 echo "drops under load: the open loop on every core at once ($(nproc) workers, $OPENS each)"

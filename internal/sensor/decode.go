@@ -21,6 +21,11 @@ type decoder struct {
 	start    int64
 	num      uint64
 	evt      syscall.Event
+	// sys is the syscall record being decoded, reused.
+	sys    probe.Syscall
+	intern probe.Interner
+	// flagText caches open flags' renderings: a few combinations recur.
+	flagText map[uint64]string
 }
 
 // decode reads one record. It returns the event to evaluate, or nil for
@@ -49,11 +54,10 @@ func (d *decoder) decode(b []byte) (*syscall.Event, error) {
 		t := d.procs.exec(x)
 		return d.execEvent(x, t), nil
 	case probe.KindSyscall:
-		s, err := probe.ParseSyscall(b)
-		if err != nil {
+		if err := probe.ParseSyscallInto(b, &d.sys, &d.intern); err != nil {
 			return nil, err
 		}
-		return d.syscallEvent(s)
+		return d.syscallEvent(&d.sys)
 	}
 	return nil, fmt.Errorf("record of unknown kind %d", h.Kind)
 }
@@ -124,7 +128,7 @@ func (d *decoder) syscallEvent(s *probe.Syscall) (*syscall.Event, error) {
 		case "flags":
 			arg = d.flagsArg(def.name, s)
 		case "mode":
-			i := map[string]int{"open": 2, "openat": 3, "openat2": 3, "mkdir": 1, "mkdirat": 2, "chmod": 1, "fchmod": 1, "fchmodat": 2}[def.name]
+			i := modeArg(def.name)
 			arg = syscall.Arg{Name: p, Numeric: true, Num: a(i), Text: "0" + strconv.FormatInt(a(i)&0o7777, 8)}
 		case "ino":
 			arg = numArg(p, int64(s.Ino))
@@ -189,6 +193,17 @@ func (d *decoder) syscallEvent(s *probe.Syscall) (*syscall.Event, error) {
 	return e, nil
 }
 
+// modeArg is the position of a call's mode argument.
+func modeArg(name string) int {
+	switch name {
+	case "open", "mkdirat", "fchmodat":
+		return 2
+	case "openat", "openat2":
+		return 3
+	}
+	return 1 // mkdir, chmod, fchmod
+}
+
 func (d *decoder) flagsArg(name string, s *probe.Syscall) syscall.Arg {
 	switch name {
 	case "open", "openat", "openat2":
@@ -197,7 +212,15 @@ func (d *decoder) flagsArg(name string, s *probe.Syscall) syscall.Arg {
 			k = s.Args[1]
 		}
 		p := openFlagsPPM(k, s.Flags&probe.FlagCreated != 0)
-		return syscall.Arg{Name: "flags", Numeric: true, Num: int64(p), Text: renderOpenFlags(p)}
+		text, ok := d.flagText[p]
+		if !ok {
+			if d.flagText == nil || len(d.flagText) > 1024 {
+				d.flagText = map[uint64]string{}
+			}
+			text = renderOpenFlags(p)
+			d.flagText[p] = text
+		}
+		return syscall.Arg{Name: "flags", Numeric: true, Num: int64(p), Text: text}
 	case "memfd_create", "umount2":
 		return numArg("flags", int64(s.Args[1]))
 	case "dup3", "unlinkat", "finit_module":

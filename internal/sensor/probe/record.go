@@ -177,8 +177,33 @@ type Fork struct {
 
 var le = binary.LittleEndian
 
+// Interner keeps one copy of strings records repeat (cgroup names): a
+// record then costs no allocation for them. The zero value is ready; it
+// forgets everything when it holds maxInterned strings.
+type Interner struct{ m map[string]string }
+
+const maxInterned = 4096
+
+// String returns b as a string, the same string for the same bytes.
+func (in *Interner) String(b []byte) string {
+	if in == nil {
+		return string(b)
+	}
+	if s, ok := in.m[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	if in.m == nil || len(in.m) >= maxInterned {
+		in.m = make(map[string]string)
+	}
+	s := string(b)
+	in.m[s] = s
+	return s
+}
+
 // ParseHeader reads a record's header.
-func ParseHeader(b []byte) (Header, error) {
+func ParseHeader(b []byte) (Header, error) { return parseHeader(b, nil) }
+
+func parseHeader(b []byte, in *Interner) (Header, error) {
 	if len(b) < offCgroup {
 		return Header{}, fmt.Errorf("record of %d bytes: shorter than its header", len(b))
 	}
@@ -195,21 +220,37 @@ func ParseHeader(b []byte) (Header, error) {
 		if len(b) < headerSize {
 			return h, fmt.Errorf("record of %d bytes: shorter than its header", len(b))
 		}
-		h.Cgroup = cstr(b[offCgroup:headerSize])
+		c := b[offCgroup:headerSize]
+		if i := bytes.IndexByte(c, 0); i >= 0 {
+			c = c[:i]
+		}
+		h.Cgroup = in.String(c)
 	}
 	return h, nil
 }
 
 // ParseSyscall reads a syscall record.
 func ParseSyscall(b []byte) (*Syscall, error) {
-	h, err := ParseHeader(b)
-	if err != nil {
+	s := new(Syscall)
+	if err := ParseSyscallInto(b, s, nil); err != nil {
 		return nil, err
 	}
-	if len(b) < offSysData {
-		return nil, fmt.Errorf("syscall record of %d bytes: want at least %d", len(b), offSysData)
+	return s, nil
+}
+
+// ParseSyscallInto reads a syscall record into s, reusing its memory (the
+// Walk and Addr slices are valid until the next call), with in (which may
+// be nil) keeping one copy of repeated strings.
+func ParseSyscallInto(b []byte, s *Syscall, in *Interner) error {
+	h, err := parseHeader(b, in)
+	if err != nil {
+		return err
 	}
-	s := &Syscall{Header: h, Ino: le.Uint64(b[offIno:]), Dev: le.Uint32(b[offDev:]), Flags: le.Uint16(b[offFlags:])}
+	if len(b) < offSysData {
+		return fmt.Errorf("syscall record of %d bytes: want at least %d", len(b), offSysData)
+	}
+	walk := s.Walk[:0]
+	*s = Syscall{Header: h, Ino: le.Uint64(b[offIno:]), Dev: le.Uint32(b[offDev:]), Flags: le.Uint16(b[offFlags:])}
 	for i := range s.Args {
 		s.Args[i] = le.Uint64(b[offArgs+8*i:])
 	}
@@ -224,7 +265,7 @@ func ParseSyscall(b []byte) (*Syscall, error) {
 	if s.Flags&FlagWalked != 0 {
 		n := int(le.Uint16(b[offWalkLen:]))
 		if start := 2 * strMax; start+n <= len(data) {
-			s.Walk = components(data[start : start+n])
+			s.Walk = appendComponents(walk, data[start:start+n])
 		}
 	}
 	if s.Flags&FlagSock != 0 {
@@ -237,7 +278,7 @@ func ParseSyscall(b []byte) (*Syscall, error) {
 	if n := int(le.Uint16(b[offAddrLen:])); n > 0 && n <= addrMax {
 		s.Addr = b[offAddr : offAddr+n]
 	}
-	return s, nil
+	return nil
 }
 
 // ParseExec reads an exec record.
@@ -312,15 +353,18 @@ func cstr(b []byte) string {
 	return string(b)
 }
 
-func components(b []byte) []string {
+func components(b []byte) []string { return appendComponents(nil, b) }
+
+// appendComponents appends the NUL-separated components of b to dst.
+func appendComponents(dst []string, b []byte) []string {
 	b = bytes.TrimRight(b, "\x00")
-	if len(b) == 0 {
-		return nil
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			i = len(b)
+		}
+		dst = append(dst, string(b[:i]))
+		b = b[min(i+1, len(b)):]
 	}
-	parts := bytes.Split(b, []byte{0})
-	out := make([]string, len(parts))
-	for i, p := range parts {
-		out[i] = string(p)
-	}
-	return out
+	return dst
 }
