@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/palisade-dev/palisade/internal/core/falco/syscall"
 )
 
 // Renderings of parameters as Falco's event table renders them
@@ -16,33 +18,13 @@ type bit struct {
 	name string
 }
 
-// Falco's encoding of open flags (libs' PPM_O_*): the drivers translate
-// the kernel's flags into it, and evt.rawarg.flags, evt.is_open_read and
-// the other open fields read it.
-const (
-	ppmORdonly    = 1 << 0
-	ppmOWronly    = 1 << 1
-	ppmOCreat     = 1 << 2
-	ppmOAppend    = 1 << 3
-	ppmODsync     = 1 << 4
-	ppmOExcl      = 1 << 5
-	ppmONonblock  = 1 << 6
-	ppmOSync      = 1 << 7
-	ppmOTrunc     = 1 << 8
-	ppmODirect    = 1 << 9
-	ppmODirectory = 1 << 10
-	ppmOLargefile = 1 << 11
-	ppmOCloexec   = 1 << 12
-	ppmOTmpfile   = 1 << 13
-	ppmOFCreated  = 1 << 14
-)
-
+// ppmOpenFlags name Falco's open flags as its event table renders them.
 var ppmOpenFlags = []bit{
-	{ppmORdonly | ppmOWronly, "O_RDWR"}, {ppmORdonly, "O_RDONLY"}, {ppmOWronly, "O_WRONLY"},
-	{ppmOCreat, "O_CREAT"}, {ppmOAppend, "O_APPEND"}, {ppmODsync, "O_DSYNC"}, {ppmOExcl, "O_EXCL"},
-	{ppmONonblock, "O_NONBLOCK"}, {ppmOSync, "O_SYNC"}, {ppmOTrunc, "O_TRUNC"}, {ppmODirect, "O_DIRECT"},
-	{ppmODirectory, "O_DIRECTORY"}, {ppmOLargefile, "O_LARGEFILE"}, {ppmOCloexec, "O_CLOEXEC"},
-	{ppmOTmpfile, "O_TMPFILE"}, {ppmOFCreated, "O_F_CREATED"},
+	{syscall.OpenRdwr, "O_RDWR"}, {syscall.OpenRdonly, "O_RDONLY"}, {syscall.OpenWronly, "O_WRONLY"},
+	{syscall.OpenCreat, "O_CREAT"}, {syscall.OpenAppend, "O_APPEND"}, {syscall.OpenDsync, "O_DSYNC"}, {syscall.OpenExcl, "O_EXCL"},
+	{syscall.OpenNonblock, "O_NONBLOCK"}, {syscall.OpenSync, "O_SYNC"}, {syscall.OpenTrunc, "O_TRUNC"}, {syscall.OpenDirect, "O_DIRECT"},
+	{syscall.OpenDirectory, "O_DIRECTORY"}, {syscall.OpenLargefile, "O_LARGEFILE"}, {syscall.OpenCloexec, "O_CLOEXEC"},
+	{syscall.OpenTmpfile, "O_TMPFILE"}, {syscall.OpenFCreated, "O_F_CREATED"},
 }
 
 // openFlagsPPM translates the kernel's open flags into Falco's encoding;
@@ -53,16 +35,16 @@ func openFlagsPPM(f uint64, created bool) uint64 {
 	var p uint64
 	switch f & unix.O_ACCMODE {
 	case unix.O_RDONLY:
-		p |= ppmORdonly
+		p |= syscall.OpenRdonly
 	case unix.O_WRONLY:
-		p |= ppmOWronly
+		p |= syscall.OpenWronly
 	case unix.O_RDWR:
-		p |= ppmORdonly | ppmOWronly
+		p |= syscall.OpenRdwr
 	}
 	for _, m := range []struct{ k, p uint64 }{
-		{unix.O_CREAT, ppmOCreat}, {unix.O_APPEND, ppmOAppend}, {unix.O_EXCL, ppmOExcl},
-		{unix.O_NONBLOCK, ppmONonblock}, {unix.O_TRUNC, ppmOTrunc}, {unix.O_DIRECT, ppmODirect},
-		{unix.O_LARGEFILE, ppmOLargefile}, {unix.O_CLOEXEC, ppmOCloexec},
+		{unix.O_CREAT, syscall.OpenCreat}, {unix.O_APPEND, syscall.OpenAppend}, {unix.O_EXCL, syscall.OpenExcl},
+		{unix.O_NONBLOCK, syscall.OpenNonblock}, {unix.O_TRUNC, syscall.OpenTrunc}, {unix.O_DIRECT, syscall.OpenDirect},
+		{unix.O_LARGEFILE, syscall.OpenLargefile}, {unix.O_CLOEXEC, syscall.OpenCloexec},
 	} {
 		if f&m.k != 0 {
 			p |= m.p
@@ -70,18 +52,18 @@ func openFlagsPPM(f uint64, created bool) uint64 {
 	}
 	switch {
 	case f&unix.O_TMPFILE == unix.O_TMPFILE:
-		p |= ppmOTmpfile
+		p |= syscall.OpenTmpfile
 	case f&unix.O_DIRECTORY != 0:
-		p |= ppmODirectory
+		p |= syscall.OpenDirectory
 	}
 	switch {
 	case f&unix.O_SYNC == unix.O_SYNC:
-		p |= ppmOSync
+		p |= syscall.OpenSync
 	case f&unix.O_DSYNC != 0:
-		p |= ppmODsync
+		p |= syscall.OpenDsync
 	}
 	if created {
-		p |= ppmOFCreated
+		p |= syscall.OpenFCreated
 	}
 	return p
 }

@@ -119,6 +119,21 @@ func (r *Responder) UnknownRulesets() []string {
 	}
 	set := r.opts.Rulesets()
 	var out []string
+	for _, name := range boundRulesets(c) {
+		if set.Get(name) == nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// boundRulesets lists, once each and in order of appearance, the rulesets
+// the policy's runtime tabs bind (cluster-wide and per namespace).
+func boundRulesets(c *engine.Compiled) []string {
+	if c == nil || c.Policy == nil {
+		return nil
+	}
+	var out []string
 	defs := []*policy.Definition{&c.Policy.Spec.ClusterWide}
 	for i := range c.Policy.Spec.Namespaced {
 		defs = append(defs, &c.Policy.Spec.Namespaced[i].Definition)
@@ -128,7 +143,7 @@ func (r *Responder) UnknownRulesets() []string {
 			continue
 		}
 		for _, b := range d.Runtime.Rulesets {
-			if set.Get(b.Ruleset) == nil && !slices.Contains(out, b.Ruleset) {
+			if !slices.Contains(out, b.Ruleset) {
 				out = append(out, b.Ruleset)
 			}
 		}

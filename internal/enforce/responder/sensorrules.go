@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-
-	"github.com/palisade-dev/palisade/internal/core/policy"
 )
 
 // SensorRules is what GET /sensor/rules answers: the rules files of the
@@ -34,23 +32,11 @@ type SensorFile struct {
 // that changes when they do.
 func (r *Responder) SensorRules() (SensorRules, string) {
 	out := SensorRules{Rulesets: []SensorRuleset{}}
-	c := r.opts.Policy()
 	set := r.opts.Rulesets()
 	var names []string
-	if c != nil && c.Policy != nil {
-		defs := []*policy.Definition{&c.Policy.Spec.ClusterWide}
-		for i := range c.Policy.Spec.Namespaced {
-			defs = append(defs, &c.Policy.Spec.Namespaced[i].Definition)
-		}
-		for _, d := range defs {
-			if d.Runtime == nil {
-				continue
-			}
-			for _, b := range d.Runtime.Rulesets {
-				if rs := set.Get(b.Ruleset); rs != nil && rs.HasSyscallRules() && !slices.Contains(names, b.Ruleset) {
-					names = append(names, b.Ruleset)
-				}
-			}
+	for _, n := range boundRulesets(r.opts.Policy()) {
+		if rs := set.Get(n); rs != nil && rs.HasSyscallRules() {
+			names = append(names, n)
 		}
 	}
 	slices.Sort(names)

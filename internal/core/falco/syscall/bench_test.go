@@ -18,12 +18,12 @@ func stream() []*Event {
 	var out []*Event
 	for i := 0; len(out) < 1000; i++ {
 		f := files[i%len(files)]
-		open := openat(nginx, f, ppmORdonly, "O_RDONLY")
+		open := openat(nginx, f, OpenRdonly, "O_RDONLY")
 		closeEv := &Event{Type: "close", Res: 0, Thread: nginx, FD: open.FD,
 			Args: []Arg{{Name: "res", Text: "0", Numeric: true}}}
 		read := &Event{Type: "read", Res: 512, Thread: nginx, FD: open.FD,
 			Args: []Arg{{Name: "res", Num: 512, Numeric: true}, {Name: "data", Text: "..."}}}
-		out = append(out, open, read, closeEv, openat(nginx, f, ppmORdonly|1<<12, "O_RDONLY|O_CLOEXEC"), closeEv)
+		out = append(out, open, read, closeEv, openat(nginx, f, OpenRdonly|1<<12, "O_RDONLY|O_CLOEXEC"), closeEv)
 		switch i % 10 {
 		case 0:
 			out = append(out, execve(inContainer(nginx, testContainer(), 1400+int64(i), "sh", "/bin/sh", "-c", "date"), 0, ""))
@@ -35,7 +35,7 @@ func stream() []*Event {
 		case 7:
 			out = append(out, connect(nginx, "93.184.216.34:"+strconv.Itoa(443)))
 		case 9:
-			out = append(out, openat(cat, "/etc/shadow", ppmORdonly, "O_RDONLY"))
+			out = append(out, openat(cat, "/etc/shadow", OpenRdonly, "O_RDONLY"))
 		}
 	}
 	for i, e := range out {

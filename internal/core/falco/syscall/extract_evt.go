@@ -7,17 +7,12 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/falco"
 )
 
-// The flags and modes of Falco's open events (ppm_events_public.h): the
-// driver reports them in this encoding, not the kernel's.
+// The modes of Falco's open events (ppm_events_public.h), which are the
+// kernel's permission bits.
 const (
-	ppmORdonly   = 1 << 0
-	ppmOWronly   = 1 << 1
-	ppmOCreat    = 1 << 2
-	ppmOTmpfile  = 1 << 13
-	ppmOFCreated = 1 << 14
-	ppmSIxoth    = 1 << 0
-	ppmSIxgrp    = 1 << 3
-	ppmSIxusr    = 1 << 6
+	ppmSIxoth = 1 << 0
+	ppmSIxgrp = 1 << 3
+	ppmSIxusr = 1 << 6
 )
 
 // Event names whose exit events Falco flags as reading from or writing to
@@ -97,14 +92,14 @@ var evtGetters = map[string]getFn{
 		return dst
 	},
 	"evt.is_open_read": func(e *Event, dst []falco.Value) []falco.Value {
-		return append(dst, vBool(openEvents[e.Type] && e.argNum("flags")&ppmORdonly != 0))
+		return append(dst, vBool(openEvents[e.Type] && e.argNum("flags")&OpenRdonly != 0))
 	},
 	"evt.is_open_write": func(e *Event, dst []falco.Value) []falco.Value {
-		return append(dst, vBool(openEvents[e.Type] && e.argNum("flags")&ppmOWronly != 0))
+		return append(dst, vBool(openEvents[e.Type] && e.argNum("flags")&OpenWronly != 0))
 	},
 	"evt.is_open_create": func(e *Event, dst []falco.Value) []falco.Value {
 		flags := e.argNum("flags")
-		created := flags&ppmOFCreated != 0 || flags&ppmOTmpfile != 0 && e.Res >= 0
+		created := flags&OpenFCreated != 0 || flags&OpenTmpfile != 0 && e.Res >= 0
 		return append(dst, vBool(openEvents[e.Type] && created))
 	},
 	"evt.is_open_exec": func(e *Event, dst []falco.Value) []falco.Value {
@@ -113,7 +108,7 @@ var evtGetters = map[string]getFn{
 		switch {
 		case e.Type == "creat":
 			is = e.argNum("mode")&exec != 0
-		case openEvents[e.Type] && e.Type != "open_by_handle_at" && e.argNum("flags")&(ppmOTmpfile|ppmOCreat) != 0:
+		case openEvents[e.Type] && e.Type != "open_by_handle_at" && e.argNum("flags")&(OpenTmpfile|OpenCreat) != 0:
 			is = e.argNum("mode")&exec != 0
 		}
 		return append(dst, vBool(is))

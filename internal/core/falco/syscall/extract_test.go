@@ -53,17 +53,17 @@ func TestExtract(t *testing.T) {
 	s := newSource(t)
 	shell := shellInContainer()
 	cat := catInContainer()
-	shadow := openat(cat, "/etc/shadow", ppmORdonly|1<<12, "O_RDONLY|O_CLOEXEC")
+	shadow := openat(cat, "/etc/shadow", OpenRdonly|1<<12, "O_RDONLY|O_CLOEXEC")
 	conn := connect(cat, "93.184.216.34:443")
 
 	onHost := shellInContainer()
 	onHost.Thread.Container = nil
 
-	failed := openat(cat, "secrets/../key", ppmORdonly, "O_RDONLY")
+	failed := openat(cat, "secrets/../key", OpenRdonly, "O_RDONLY")
 	failed.Res, failed.FD = -2, nil
 	failed.Args[0] = Arg{Name: "fd", Num: -2, Text: "ENOENT", Numeric: true}
 
-	write := openat(cat, "/etc/cron.d/job", ppmOWronly|ppmOCreat|ppmOFCreated, "O_WRONLY|O_CREAT|O_F_CREATED")
+	write := openat(cat, "/etc/cron.d/job", OpenWronly|OpenCreat|OpenFCreated, "O_WRONLY|O_CREAT|O_F_CREATED")
 	write.Args[4] = Arg{Name: "mode", Num: ppmSIxusr | 1<<7 | 1<<8, Text: "0744", Numeric: true}
 
 	noParent := shellInContainer()
@@ -99,7 +99,7 @@ func TestExtract(t *testing.T) {
 		{"evt.arg by position", shadow, "evt.arg", "2", vals("/etc/shadow")},
 		{"evt.arg number without rendering", shell, "evt.arg.flags", "", vals("0")},
 		{"evt.arg missing", shadow, "evt.arg.request", "", nil},
-		{"evt.rawarg number", shadow, "evt.rawarg.flags", "", vals(strconv.Itoa(ppmORdonly | 1<<12))},
+		{"evt.rawarg number", shadow, "evt.rawarg.flags", "", vals(strconv.Itoa(OpenRdonly | 1<<12))},
 		{"evt.rawarg text", shadow, "evt.rawarg.name", "", vals("/etc/shadow")},
 		{"evt.args", shadow, "evt.args", "",
 			vals("fd=3 dirfd=-100(AT_FDCWD) name=/etc/shadow flags=4097(O_RDONLY|O_CLOEXEC) mode=0 ")},
@@ -257,7 +257,7 @@ func TestEveryFieldReads(t *testing.T) {
 			t.Errorf("extractor %s: not a catalog field with an argument", name)
 		}
 	}
-	events := []*Event{shellInContainer(), openat(catInContainer(), "/etc/shadow", ppmORdonly, "O_RDONLY"),
+	events := []*Event{shellInContainer(), openat(catInContainer(), "/etc/shadow", OpenRdonly, "O_RDONLY"),
 		connect(catInContainer(), "[2001:db8::1]:443"), {Thread: &Thread{}}}
 	for _, f := range s.Fields() {
 		_, un := uncaptured[f.Name]

@@ -107,7 +107,7 @@ func TestSeedScenarios(t *testing.T) {
 			ruleTerminalShell: "A shell was spawned in a container with an attached terminal | evt_type=execve user=root user_uid=0 " +
 				"user_loginuid=-1 process=sh proc_exepath=/bin/sh parent=runc:[1:CHILD] command=sh terminal=34816 exe_flags=0" + where,
 		}},
-		{"cat reads /etc/shadow in a container", openat(catInContainer(), "/etc/shadow", ppmORdonly, "O_RDONLY"), map[string]string{
+		{"cat reads /etc/shadow in a container", openat(catInContainer(), "/etc/shadow", OpenRdonly, "O_RDONLY"), map[string]string{
 			ruleReadSensitive: "Sensitive file opened for reading by non-trusted program | file=/etc/shadow gparent=containerd-shim " +
 				"ggparent=<NA> gggparent=<NA> evt_type=openat user=root user_uid=0 user_loginuid=-1 process=cat " +
 				"proc_exepath=/bin/cat parent=sh command=cat /etc/shadow terminal=0" + where,
@@ -174,9 +174,9 @@ func TestSeedScenariosBenignTwins(t *testing.T) {
 		// Not an entry point, but a web server spawning a shell: another
 		// stable rule's business.
 		{"shell under nginx", notEntrypoint, []string{"Run shell untrusted"}},
-		{"hostname read", openat(catInContainer(), "/etc/hostname", ppmORdonly, "O_RDONLY"), nil},
-		{"shadow opened for writing", openat(catInContainer(), "/etc/shadow", ppmOWronly, "O_WRONLY"), nil},
-		{"shadow open failed", withoutFD(openat(catInContainer(), "/etc/shadow", ppmORdonly, "O_RDONLY")), nil},
+		{"hostname read", openat(catInContainer(), "/etc/hostname", OpenRdonly, "O_RDONLY"), nil},
+		{"shadow opened for writing", openat(catInContainer(), "/etc/shadow", OpenWronly, "O_WRONLY"), nil},
+		{"shadow open failed", withoutFD(openat(catInContainer(), "/etc/shadow", OpenRdonly, "O_RDONLY")), nil},
 		{"lower-layer binary", lower, nil},
 		{"nc listening", ncListen, nil},
 		{"inet socket", inet, nil},
