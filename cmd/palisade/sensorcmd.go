@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +23,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/platform/apiclient"
 	"github.com/palisade-dev/palisade/internal/platform/opsserver"
 	"github.com/palisade-dev/palisade/internal/sensor"
 )
@@ -269,18 +269,16 @@ func agentClient(tokenFile, caFile, serverName string) (*http.Client, string, er
 			return nil, "", errors.New("--agent-token-file is empty")
 		}
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12}
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, "", fmt.Errorf("--agent-ca-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, "", fmt.Errorf("--agent-ca-file %s: no PEM certificate", caFile)
-		}
-		tr.TLSClientConfig.RootCAs = pool
+	client, err := apiclient.NewHTTPClient(caFile, "--agent-ca-file", 15*time.Second, 0)
+	if err != nil {
+		return nil, "", err
 	}
-	return &http.Client{Transport: tr, Timeout: 15 * time.Second}, token, nil
+	if serverName != "" {
+		tr := client.Transport.(*http.Transport)
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		tr.TLSClientConfig.ServerName = serverName
+	}
+	return client, token, nil
 }
