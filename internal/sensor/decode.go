@@ -103,83 +103,8 @@ func (d *decoder) syscallEvent(s *probe.Syscall) (*syscall.Event, error) {
 		d.procs.setIdentity(t, s.Header)
 	}
 	e := d.next(s.Header, def.name, t)
-	a := func(i int) int64 { return int64(s.Args[i]) }
-	fd32 := func(i int) int64 { return int64(int32(s.Args[i])) }
 	for _, p := range def.params {
-		var arg syscall.Arg
-		switch p {
-		case "res", "fd":
-			if p == "fd" && def.name != "open" && def.name != "openat" && def.name != "openat2" &&
-				def.name != "socket" && def.name != "accept" && def.name != "accept4" && def.name != "memfd_create" {
-				arg = numArg("fd", fd32(0)) // the descriptor the call is given
-				break
-			}
-			arg = syscall.Arg{Name: p, Numeric: true, Num: s.Ret, Text: renderErrno(s.Ret)}
-		case "name", "path", "filename", "oldpath", "target", "dev":
-			arg = textArg(p, s.Str[0])
-		case "newpath", "linkpath", "dir":
-			arg = textArg(p, s.Str[1])
-		case "dirfd", "olddirfd", "olddir":
-			arg = numArg(p, fd32(0))
-		case "newdirfd", "newdir":
-			arg = numArg(p, fd32(2))
-		case "linkdirfd":
-			arg = numArg(p, fd32(1))
-		case "flags":
-			arg = d.flagsArg(def.name, s)
-		case "mode":
-			i := modeArg(def.name)
-			arg = syscall.Arg{Name: p, Numeric: true, Num: a(i), Text: "0" + strconv.FormatInt(a(i)&0o7777, 8)}
-		case "ino":
-			arg = numArg(p, int64(s.Ino))
-		case "domain":
-			arg = syscall.Arg{Name: p, Numeric: true, Num: a(0), Text: renderFamily(s.Args[0])}
-		case "type":
-			if def.name == "mount" {
-				arg = textArg(p, "")
-				break
-			}
-			arg = syscall.Arg{Name: p, Numeric: true, Num: a(1), Text: renderSocketType(s.Args[1])}
-		case "proto":
-			arg = numArg(p, a(2))
-		case "request":
-			arg = syscall.Arg{Name: p, Numeric: true, Num: a(0), Text: renderPtrace(s.Args[0])}
-		case "pid":
-			arg = numArg(p, a(1))
-		case "addr":
-			if def.name == "ptrace" {
-				arg = numArg(p, a(2))
-				break
-			}
-			arg = textArg(p, renderSockaddr(s.Addr))
-		case "data":
-			if def.name == "ptrace" {
-				arg = numArg(p, a(3))
-				break
-			}
-			arg = textArg(p, "")
-		case "backlog":
-			arg = numArg(p, a(1))
-		case "oldfd":
-			arg = numArg(p, fd32(0))
-		case "newfd":
-			arg = numArg(p, fd32(1))
-		case "uid", "gid", "ruid", "rgid":
-			arg = numArg(p, fd32(0))
-		case "euid", "egid":
-			arg = numArg(p, fd32(1))
-		case "suid", "sgid":
-			arg = numArg(p, fd32(2))
-		case "uargs":
-			arg = textArg(p, s.Str[0])
-		case "length", "size":
-			arg = numArg(p, a(1))
-		case "tuple":
-			arg = textArg(p, "")
-		default:
-			arg = textArg(p, "")
-		}
-		e.Args = append(e.Args, arg)
+		e.Args = append(e.Args, d.param(p, s))
 	}
 	e.FD = d.fd(def.name, s, t)
 	if e.FD != nil {
@@ -193,44 +118,47 @@ func (d *decoder) syscallEvent(s *probe.Syscall) (*syscall.Event, error) {
 	return e, nil
 }
 
-// modeArg is the position of a call's mode argument.
-func modeArg(name string) int {
-	switch name {
-	case "open", "mkdirat", "fchmodat":
-		return 2
-	case "openat", "openat2":
-		return 3
-	}
-	return 1 // mkdir, chmod, fchmod
-}
-
-func (d *decoder) flagsArg(name string, s *probe.Syscall) syscall.Arg {
-	switch name {
-	case "open", "openat", "openat2":
-		k := s.Args[2]
-		if name == "open" {
-			k = s.Args[1]
-		}
-		p := openFlagsPPM(k, s.Flags&probe.FlagCreated != 0)
-		text, ok := d.flagText[p]
+// param reads one parameter of a syscall record.
+func (d *decoder) param(p param, s *probe.Syscall) syscall.Arg {
+	v := s.Args[p.arg]
+	switch p.from {
+	case fromRes:
+		return syscall.Arg{Name: p.name, Numeric: true, Num: s.Ret, Text: renderErrno(s.Ret)}
+	case fromInt:
+		return numArg(p.name, int64(v))
+	case fromFD:
+		return numArg(p.name, int64(int32(v)))
+	case fromStr0:
+		return textArg(p.name, s.Str[0])
+	case fromStr1:
+		return textArg(p.name, s.Str[1])
+	case fromOpenFlags:
+		f := openFlagsPPM(v, s.Flags&probe.FlagCreated != 0)
+		text, ok := d.flagText[f]
 		if !ok {
 			if d.flagText == nil || len(d.flagText) > 1024 {
 				d.flagText = map[uint64]string{}
 			}
-			text = renderOpenFlags(p)
-			d.flagText[p] = text
+			text = renderOpenFlags(f)
+			d.flagText[f] = text
 		}
-		return syscall.Arg{Name: "flags", Numeric: true, Num: int64(p), Text: text}
-	case "memfd_create", "umount2":
-		return numArg("flags", int64(s.Args[1]))
-	case "dup3", "unlinkat", "finit_module":
-		return numArg("flags", int64(s.Args[2]))
-	case "mount":
-		return numArg("flags", int64(s.Args[3]))
-	case "accept4", "linkat", "renameat2":
-		return numArg("flags", int64(s.Args[3]))
+		return syscall.Arg{Name: p.name, Numeric: true, Num: int64(f), Text: text}
+	case fromMode:
+		return syscall.Arg{Name: p.name, Numeric: true, Num: int64(v), Text: "0" + strconv.FormatUint(v&0o7777, 8)}
+	case fromDev:
+		return numArg(p.name, int64(s.Dev))
+	case fromIno:
+		return numArg(p.name, int64(s.Ino))
+	case fromDomain:
+		return syscall.Arg{Name: p.name, Numeric: true, Num: int64(v), Text: renderFamily(v)}
+	case fromSockType:
+		return syscall.Arg{Name: p.name, Numeric: true, Num: int64(v), Text: renderSocketType(v)}
+	case fromPtrace:
+		return syscall.Arg{Name: p.name, Numeric: true, Num: int64(v), Text: renderPtrace(v)}
+	case fromAddr:
+		return textArg(p.name, renderSockaddr(s.Addr))
 	}
-	return numArg("flags", 0)
+	return textArg(p.name, "") // fromTuple (filled from the descriptor), fromNone
 }
 
 // fd describes the descriptor the call is about.
