@@ -116,10 +116,7 @@ func TestSensorTerminalShellTerminates(t *testing.T) {
 	if !strings.Contains(a.Output, "process=sh") || strings.Contains(a.Output, "terminal=0 ") {
 		t.Errorf("want a shell with a terminal: %s", a.Output)
 	}
-	eventually(t, 30*time.Second, "the container to be gone from containerd", func() bool { return !runningInContainerd(t, id) })
-	eventually(t, 10*time.Second, "the runtime event", func() bool {
-		return hasEvent(t, "victim", "Terminal shell in container", "terminate", "(pod deleted)")
-	})
+	waitTerminated(t, id, "victim", "Terminal shell in container")
 }
 
 // The other stable rules the seed documents name, each fired by doing in a
@@ -225,8 +222,15 @@ spec:
 		}
 		return false
 	})
+	waitTerminated(t, id, "miner", "Miner started in container")
+}
+
+// waitTerminated waits for the pod's container (id) to be gone from
+// containerd and for the agent's event saying rule deleted the pod.
+func waitTerminated(t *testing.T, id, pod, rule string) {
+	t.Helper()
 	eventually(t, 30*time.Second, "the container to be gone from containerd", func() bool { return !runningInContainerd(t, id) })
 	eventually(t, 10*time.Second, "the runtime event", func() bool {
-		return hasEvent(t, "miner", "Miner started in container", "terminate", "(pod deleted)")
+		return hasEvent(t, pod, rule, "terminate", "(pod deleted)")
 	})
 }
