@@ -396,7 +396,8 @@ static __always_inline __u16 read_addr(__u8 *dst, __u64 ptr, __u64 len)
 		return 0;
 	if (len > ADDR_MAX)
 		len = ADDR_MAX;
-	if (bpf_probe_read_user(dst, len & (ADDR_MAX * 2 - 1) & 0x7f, (const void *)ptr) < 0)
+	// The mask only shows the verifier a bound (len is at most ADDR_MAX).
+	if (bpf_probe_read_user(dst, len & 0x7f, (const void *)ptr) < 0)
 		return 0;
 	return len;
 }
@@ -637,7 +638,9 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		unsigned long len = end - start;
 		if (len > ARGS_MAX)
 			len = ARGS_MAX;
-		if (bpf_probe_read_user(&r->data[STR_MAX], len & (ARGS_MAX - 1 + ARGS_MAX) & (2 * ARGS_MAX - 1) & 0xfff, (void *)start) == 0)
+		// The mask only shows the verifier a bound (len is at most
+		// ARGS_MAX, and the record has room for 4 KiB from there).
+		if (bpf_probe_read_user(&r->data[STR_MAX], len & 0xfff, (void *)start) == 0)
 			r->args_len = len;
 	}
 
