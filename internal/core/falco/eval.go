@@ -480,8 +480,13 @@ func pathPrefix(path, prefix string) bool {
 	return len(path) == len(prefix) || strings.HasSuffix(prefix, "/") || path[len(prefix)] == '/'
 }
 
-// glob matches s against a shell pattern as fnmatch does without
+// Glob matches s against a shell pattern as fnmatch does without
 // FNM_PATHNAME: * and ? cross slashes; [...] is a class ([!...] negated).
+// Sources use it for fields whose argument is a pattern
+// (container.mount[/data/*]).
+func Glob(pattern, s string) bool { return glob(pattern, s, false) }
+
+// glob is Glob, case-insensitive with fold.
 func glob(pattern, s string, fold bool) bool {
 	if fold {
 		s = strings.ToLower(s)

@@ -324,7 +324,10 @@ func (l *loader) exceptionShape(file, item string, en *yaml.Node, f fields, sour
 	case cn == nil:
 		e.comps = slices.Repeat([]string{"="}, len(e.fields))
 	default:
-		cs, _ := stringList(cn)
+		cs, ok := stringList(cn)
+		if !ok {
+			return bad(cn, "comps must be a list of operators")
+		}
 		if len(cs) != len(e.fields) {
 			return bad(cn, "fields and comps lists must have equal length")
 		}

@@ -51,8 +51,10 @@ func (d *Decoder) Decode(body []byte, fn func(*Event) error) error {
 // DecodeSkip is Decode that skips what it cannot read, as Falco's k8saudit
 // plugin does: for each malformed line, array element, list item or event
 // it calls skip with an error naming it (as Decode's errors do) and goes on
-// with the next. It returns an error only for a body without any JSON or
-// when fn returns one (which stops it).
+// with the next. It returns an error only for an empty body or when fn
+// returns one (which stops it): a body in which nothing could be read
+// returns nil after skipping it, so callers that refuse such a body count
+// the events fn saw.
 func (d *Decoder) DecodeSkip(body []byte, fn func(*Event) error, skip func(error)) error {
 	return d.decode(body, fn, skip)
 }
@@ -167,13 +169,12 @@ func (w walk) event(v *fastjson.Value, loc location, listItem bool) error {
 	}
 	ev := &w.d.ev
 	ev.load(v)
-	loc.auditID = ev.AuditID()
 	if err := ev.check(listItem); err != nil {
+		loc.auditID = ev.AuditID() // only a refused event is named by it
 		return w.bad(loc.wrap(err))
 	}
 	if err := w.fn(ev); err != nil {
-		loc.auditID = "" // the error is fn's, not the event's
-		return loc.wrap(err)
+		return loc.wrap(err) // fn's error, not the event's
 	}
 	return nil
 }

@@ -152,7 +152,7 @@ func mountField(bySource bool, get func(m *Mount) string) argFn {
 				if !bySource {
 					key = m.Dest
 				}
-				if globMatch(arg, key) {
+				if falco.Glob(arg, key) {
 					return append(dst, vText(get(m)))
 				}
 			}
@@ -212,33 +212,4 @@ var k8sArgGetters = map[string]argFn{
 	},
 	"k8s.rc.label": absentArg, "k8s.svc.label": absentArg, "k8s.ns.label": absentArg,
 	"k8s.rs.label": absentArg, "k8s.deployment.label": absentArg,
-}
-
-// globMatch matches s against a shell pattern as fnmatch does without
-// FNM_PATHNAME: * and ? cross slashes ([...] classes are read literally).
-func globMatch(pattern, s string) bool {
-	px, sx, starP, starS := 0, 0, -1, -1
-	for sx < len(s) {
-		if px < len(pattern) {
-			switch c := pattern[px]; {
-			case c == '*':
-				starP, starS = px, sx
-				px++
-				continue
-			case c == '?' || c == s[sx]:
-				px++
-				sx++
-				continue
-			}
-		}
-		if starP < 0 {
-			return false
-		}
-		starS++
-		px, sx = starP+1, starS
-	}
-	for px < len(pattern) && pattern[px] == '*' {
-		px++
-	}
-	return px == len(pattern)
 }
