@@ -64,8 +64,6 @@ type Ruleset struct {
 	// k8s_audit (the agent receives audit events itself; events of the
 	// other sources reach it as a Falco sensor's alerts).
 	alerts map[string]bool
-	// declared are the falcoAlerts as written.
-	declared []string
 	// own, when set, are the rules the ruleset's items define (Rules then
 	// also holds the stable rules its syscall rules build on).
 	own map[string]bool
@@ -112,16 +110,16 @@ func Compile(rs *policy.RuntimeRuleset) (*Ruleset, falco.Diagnostics) {
 	// rules' own items say (unused macros, ...) is not the ruleset's.
 	var diags falco.Diagnostics
 	for _, d := range all {
-		if d.File == stableRulesName && d.Severity != falco.Error {
-			continue
+		if d.File == stableRulesName && d.Severity != falco.Error && !own[strings.TrimSuffix(strings.TrimPrefix(d.Item, "rule '"), "'")] {
+			continue // unless it is about one of the ruleset's rules (one that overrides a stable rule)
 		}
 		d.Line, d.Column = 0, 0
 		diags = append(diags, d)
 	}
-	r := newRuleset(rs.Metadata.Name, rules, rs.Spec.FalcoAlerts)
-	if syscallRules {
-		r.onlyOwn(own)
+	if !syscallRules {
+		own = nil // no stable rules loaded: every rule is the ruleset's
 	}
+	r := newRuleset(rs.Metadata.Name, rules, rs.Spec.FalcoAlerts, own)
 	if data != nil {
 		r.Files = []falco.File{{Name: file, Data: data}}
 	}
@@ -132,7 +130,7 @@ func Compile(rs *policy.RuntimeRuleset) (*Ruleset, falco.Diagnostics) {
 // ruleset named name.
 func CompileFiles(name string, files ...falco.File) (*Ruleset, falco.Diagnostics) {
 	rules, diags := falco.Load(LoadOptions(), files...)
-	r := newRuleset(name, rules, nil)
+	r := newRuleset(name, rules, nil, nil)
 	r.Files = files
 	return r, diags
 }
@@ -156,21 +154,6 @@ func itemRules(items []json.RawMessage) (map[string]bool, bool) {
 		}
 	}
 	return own, sys
-}
-
-// onlyOwn keeps the ruleset to the rules its own items define: the stable
-// rules loaded for their macros answer no alert and are not its syscall
-// rules.
-func (r *Ruleset) onlyOwn(own map[string]bool) {
-	r.own = own
-	for name := range r.alerts {
-		if !own[name] {
-			delete(r.alerts, name)
-		}
-	}
-	for _, a := range r.declared {
-		r.alerts[a] = true
-	}
 }
 
 // HasSyscallRules reports whether the ruleset has enabled rules of the
@@ -202,16 +185,16 @@ func (r *Ruleset) Own() []*falco.Rule {
 	return out
 }
 
-func newRuleset(name string, rules *falco.Rules, alerts []string) *Ruleset {
-	r := &Ruleset{Name: name, Rules: rules, alerts: map[string]bool{}, declared: alerts}
+// newRuleset builds a Ruleset; own, when set, are the rules its items
+// define (the stable rules loaded for their macros are not its own).
+func newRuleset(name string, rules *falco.Rules, alerts []string, own map[string]bool) *Ruleset {
+	r := &Ruleset{Name: name, Rules: rules, alerts: map[string]bool{}, own: own}
 	for _, a := range alerts {
 		r.alerts[a] = true
 	}
-	if rules != nil {
-		for _, rule := range rules.All() {
-			if rule.Enabled && rule.Source != k8saudit.SourceName {
-				r.alerts[rule.Name] = true
-			}
+	for _, rule := range r.Own() {
+		if rule.Enabled && rule.Source != k8saudit.SourceName {
+			r.alerts[rule.Name] = true
 		}
 	}
 	return r

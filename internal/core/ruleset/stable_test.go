@@ -42,3 +42,22 @@ func TestStableRulesAreTheTestdataCopy(t *testing.T) {
 		t.Error("library/falco_rules.yaml differs from testdata/falco-rules/falco_rules.yaml")
 	}
 }
+
+// TestRulesetDiagnosticsOnOverriddenStableRule: a ruleset's rule that
+// replaces a stable rule keeps its warnings, though Falco places them at
+// the stable rule's first definition.
+func TestRulesetDiagnosticsOnOverriddenStableRule(t *testing.T) {
+	rs := &policy.RuntimeRuleset{}
+	rs.Metadata.Name = "override"
+	rs.Spec.FalcoRules = []json.RawMessage{json.RawMessage(`{"rule":"Terminal shell in container","desc":"d","condition":"container and proc.name = sh","output":"shell %proc.cmdline","priority":"NOTICE"}`)}
+	_, diags := Compile(rs)
+	found := false
+	for _, d := range diags {
+		if d.Code == "LOAD_NO_EVTTYPE" && d.Item == "rule 'Terminal shell in container'" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the overriding rule's LOAD_NO_EVTTYPE warning was dropped: %v", diags)
+	}
+}
