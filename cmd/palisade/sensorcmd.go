@@ -135,10 +135,11 @@ processes' /proc entries), in the host's pid namespace.`,
 				return err
 			}
 			defer s.Close()
-			opts.Metrics = sensor.NewMetrics(reg, s.Drops)
+			opts.Metrics = sensor.NewMetrics(reg, s)
 			s.SetMetrics(opts.Metrics)
 			nrs, missing := s.Syscalls()
-			logger.Info("sensor started", "rules", len(s.Rules().All()), "syscalls", len(nrs))
+			logger.Info("sensor started", "rules", len(s.Rules().All()), "syscalls", len(nrs),
+				"path_filter", sensor.DescribeFilter(s.PathFilter()))
 			if len(missing) > 0 {
 				logger.Warn("the rules match event types the sensor does not capture; rules on them never fire",
 					"types", strings.Join(missing, ","))

@@ -17,7 +17,12 @@ type compiled struct {
 	extra   *falco.Rule
 	nrs     []int
 	missing []string
+	// paths filters opens in the kernel; nil passes every open.
+	paths *falco.PathFilter
 }
+
+// openTypes are the event types the probe's path filter applies to.
+var openTypes = []string{"open", "openat", "openat2"}
 
 func compileSet(files []falco.File) (*compiled, falco.Diagnostics, error) {
 	rs, diags, err := Compile(files)
@@ -27,6 +32,7 @@ func compileSet(files []falco.File) (*compiled, falco.Diagnostics, error) {
 	types, all := rs.EventTypes(syscall.SourceName)
 	c := &compiled{rules: rs, extra: rs.Rule(extraRule)}
 	c.nrs, c.missing = selectSyscalls(types, all)
+	c.paths = rs.PathFilter(syscall.SourceName, openTypes...)
 	return c, diags, nil
 }
 
@@ -53,8 +59,9 @@ func (s *Sensor) apply(c *compiled) {
 		s.opts.Log.Error("rules reloaded but the kernel filter was not updated; keeping the rules in force", "err", err)
 		return
 	}
+	s.setPathFilter(c.paths)
 	s.rules, s.extra, s.match, s.nrs, s.missing = c.rules, c.extra, c.rules.NewMatcher(), c.nrs, c.missing
-	s.opts.Log.Info("rules reloaded", "rules", len(c.rules.All()), "syscalls", len(c.nrs))
+	s.opts.Log.Info("rules reloaded", "rules", len(c.rules.All()), "syscalls", len(c.nrs), "path_filter", DescribeFilter(c.paths))
 	if len(c.missing) > 0 {
 		s.opts.Log.Warn("the rules match event types the sensor does not capture; rules on them never fire", "types", c.missing)
 	}
@@ -124,4 +131,29 @@ func (c *RulesClient) Fetch(ctx context.Context) ([]falco.File, bool, error) {
 	}
 	c.etag = resp.Header.Get("ETag")
 	return files, true, nil
+}
+
+// setPathFilter puts f in the kernel. If that fails, every open is
+// reported: slower, never blind.
+func (s *Sensor) setPathFilter(f *falco.PathFilter) {
+	var err error
+	if f == nil {
+		err = s.probe.SetPathFilter(false, nil, nil)
+	} else {
+		err = s.probe.SetPathFilter(true, f.Prefixes, f.Suffixes)
+	}
+	if err != nil {
+		s.opts.Log.Warn("the kernel path filter was not set; every open is reported", "err", err)
+		s.paths = nil
+		return
+	}
+	s.paths = f
+}
+
+// DescribeFilter says, for a log line,, what the path filter passes.
+func DescribeFilter(f *falco.PathFilter) string {
+	if f == nil {
+		return "off (a rule on opens does not constrain fd.name)"
+	}
+	return fmt.Sprintf("%d prefixes, %d suffixes", len(f.Prefixes), len(f.Suffixes))
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"slices"
 	"sort"
 	"testing"
 
@@ -89,4 +90,39 @@ func BenchmarkReplay(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestReplayPathFilter: on the recorded stream, every open a stable rule
+// fires on passes the kernel's path filter, and most opens do not.
+func TestReplayPathFilter(t *testing.T) {
+	c, _, err := compileSet(DefaultRules())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.paths == nil {
+		t.Fatal("no path filter for the stable rules")
+	}
+	var opens, dropped, fired int
+	s := replayer(t, nil)
+	for _, e := range recorded(t) {
+		if !slices.Contains(openTypes, e.Type) || e.FD == nil {
+			continue
+		}
+		opens++
+		pass := c.paths.Pass(e.FD.NameRaw)
+		if !pass {
+			dropped++
+		}
+		s.match.MatchType(syscall.SourceName, e.Type, e, func(r *falco.Rule) bool {
+			fired++
+			if !pass {
+				t.Errorf("rule %q fired on an open of %q that the path filter drops", r.Name, e.FD.NameRaw)
+			}
+			return true
+		})
+	}
+	if fired == 0 || dropped < opens/2 {
+		t.Errorf("%d opens, %d dropped by the filter, %d alerts: want alerts, and most opens dropped", opens, dropped, fired)
+	}
+	t.Logf("%d opens, %d dropped by the filter, %d alerts", opens, dropped, fired)
 }

@@ -69,6 +69,8 @@ type Sensor struct {
 	match   *falco.Matcher
 	nrs     []int
 	missing []string
+	// paths is the path filter in force in the kernel (nil: none).
+	paths *falco.PathFilter
 	// reload hands Run rules compiled by Reload.
 	reload chan *compiled
 	// recorded counts the events written to Options.Record.
@@ -138,6 +140,7 @@ func New(opts Options) (*Sensor, falco.Diagnostics, error) {
 		s.Close()
 		return nil, diags, err
 	}
+	s.setPathFilter(c.paths)
 	return s, diags, nil
 }
 
@@ -244,6 +247,13 @@ func (s *Sensor) SetMetrics(m *Metrics) { s.opts.Metrics = m }
 
 // Drops returns, per CPU, the records the ring buffer had no room for.
 func (s *Sensor) Drops() ([]uint64, error) { return s.probe.Drops() }
+
+// Filtered returns how many opens the kernel's path filter dropped.
+func (s *Sensor) Filtered() (uint64, error) { return s.probe.Filtered() }
+
+// PathFilter returns the path filter in force in the kernel, nil when
+// every open is reported.
+func (s *Sensor) PathFilter() *falco.PathFilter { return s.paths }
 
 // Close unloads the probe and closes the runtime connection.
 func (s *Sensor) Close() error {

@@ -1,7 +1,8 @@
 // sysload: the syscall-heavy workload of the sensor's overhead benchmark
-// (hack/bench/sensor.sh). "open N" opens and closes a file N times;
-// "exec N" forks and executes itself ("noop") N times. It prints the wall
-// time in seconds.
+// (hack/bench/sensor.sh). "open N [PATH]" opens and closes a file N times
+// (PATH, default /tmp/sysload.dat; a relative PATH is in /tmp); "exec N"
+// forks and executes itself ("noop") N times. It prints the wall time in
+// seconds.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,14 +23,18 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "noop") == 0)
 		return 0;
-	if (argc != 3) {
-		fprintf(stderr, "usage: sysload open|exec N\n");
+	if (argc != 3 && !(argc == 4 && strcmp(argv[1], "open") == 0)) {
+		fprintf(stderr, "usage: sysload open N [PATH] | exec N\n");
 		return 2;
 	}
 	long n = atol(argv[2]);
 	double start = now();
 	if (strcmp(argv[1], "open") == 0) {
-		const char *path = "/tmp/sysload.dat";
+		const char *path = argc == 4 ? argv[3] : "/tmp/sysload.dat";
+		if (chdir("/tmp") != 0) {
+			perror("/tmp");
+			return 1;
+		}
 		int fd = open(path, O_CREAT | O_WRONLY, 0600);
 		if (fd < 0) {
 			perror(path);
@@ -63,7 +68,7 @@ int main(int argc, char **argv)
 			}
 		}
 	} else {
-		fprintf(stderr, "usage: sysload open|exec N\n");
+		fprintf(stderr, "usage: sysload open N [PATH] | exec N\n");
 		return 2;
 	}
 	printf("%.6f\n", now() - start);

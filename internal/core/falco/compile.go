@@ -50,6 +50,9 @@ type Rule struct {
 	// evtTypes and allTypes are the condition's event types (EventTypes).
 	evtTypes []string
 	allTypes bool
+	// paths is the condition's constraint on fd.name (PathFilter), nil
+	// when it has none.
+	paths *pathSet
 }
 
 // All returns every rule that compiled, in file order, disabled ones
@@ -219,6 +222,7 @@ func (c *compiler) rule(d *ruleDef, src Source) (*Rule, bool) {
 		r.cond, r.Evaluated = cd, evaluated
 		if u := c.eventTypeNames(src); u != nil {
 			r.evtTypes, r.allTypes = eventTypes(expanded, u)
+			r.paths = pathsOf(expanded, false)
 			if d.warnEvttypes && (r.allTypes || len(r.evtTypes) == 0 || len(r.evtTypes) > tooManyTypes) {
 				c.report(Warning, WarnNoEvttype, d.at, item, "Rule matches too many evt.type values. This has a significant performance penalty.")
 			}

@@ -125,7 +125,7 @@ struct fork_rec {
 
 struct probe_config {
 	__u32 self_pid;   // the sensor's own process: never reported
-	__u32 pad;
+	__u32 path_filter; // 1: opens are reported only when path_wanted
 };
 
 struct {
@@ -156,6 +156,44 @@ struct {
 	__type(value, struct probe_config);
 } settings SEC(".maps");
 
+// filtered counts, per CPU, opens the path filter dropped.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} filtered SEC(".maps");
+
+// The path filter: an open is reported when its path has one of the
+// prefixes in path_prefixes or, read backwards, one of the reversed
+// suffixes in path_suffixes (longest-prefix-match tries keyed by bytes).
+// User space fills them from the loaded rules (falco.PathFilter).
+#define PATH_KEY_MAX 256 // the largest key data an LPM trie takes
+
+struct path_key {
+	__u32 prefixlen; // in bits
+	__u8 data[PATH_KEY_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct path_key);
+	__type(value, __u8);
+} path_prefixes SEC(".maps"), path_suffixes SEC(".maps");
+
+struct path_bufs {
+	struct path_key fwd, rev;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_bufs);
+} pathbuf SEC(".maps");
+
 // scratch builds one record per CPU before it is copied to the ring.
 union scratch {
 	struct sys_rec sys;
@@ -170,10 +208,10 @@ struct {
 	__type(value, union scratch);
 } scratch SEC(".maps");
 
-static __always_inline void count_drop(void)
+static __always_inline void count(void *counter)
 {
 	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&drops, &zero);
+	__u64 *n = bpf_map_lookup_elem(counter, &zero);
 	if (n)
 		*n += 1;
 }
@@ -189,14 +227,53 @@ static __always_inline void emit(void *rec, __u32 size)
 {
 	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	if (bpf_ringbuf_output(&events, rec, size, flags) != 0)
-		count_drop();
+		count(&drops);
+}
+
+static __always_inline struct probe_config *get_config(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&settings, &zero);
 }
 
 static __always_inline bool is_self(__u32 pid)
 {
-	__u32 zero = 0;
-	struct probe_config *c = bpf_map_lookup_elem(&settings, &zero);
+	struct probe_config *c = get_config();
 	return c && c->self_pid == pid;
+}
+
+// path_wanted reports whether an open of the user path at ptr passes the
+// path filter. Only an absolute path without "//", "/." or ".." and not
+// ending in '/' is judged (user space cleans paths, and such a path is
+// already clean, so the rules' prefixes and suffixes apply to it as
+// written); any other path, or one that cannot be read whole, passes.
+static __always_inline bool path_wanted(__u64 ptr)
+{
+	__u32 zero = 0;
+	struct path_bufs *b = bpf_map_lookup_elem(&pathbuf, &zero);
+	if (!b || !ptr)
+		return true;
+	long n = bpf_probe_read_user_str(b->fwd.data, PATH_KEY_MAX, (const void *)ptr);
+	if (n <= 1 || n >= PATH_KEY_MAX)
+		return true;
+	__u32 len = n - 1;
+	if (b->fwd.data[0] != '/' || (len > 1 && b->fwd.data[(len - 1) & (PATH_KEY_MAX - 1)] == '/'))
+		return true;
+	__u8 prev = 0;
+	for (__u32 i = 0; i < PATH_KEY_MAX - 1; i++) {
+		if (i >= len)
+			break;
+		__u8 ch = b->fwd.data[i];
+		if ((prev == '/' && (ch == '/' || ch == '.')) || (prev == '.' && ch == '.'))
+			return true;
+		b->rev.data[(len - 1 - i) & (PATH_KEY_MAX - 1)] = ch;
+		prev = ch;
+	}
+	b->fwd.prefixlen = len * 8;
+	if (bpf_map_lookup_elem(&path_prefixes, &b->fwd))
+		return true;
+	b->rev.prefixlen = len * 8;
+	return bpf_map_lookup_elem(&path_suffixes, &b->rev) != NULL;
 }
 
 // cgcache remembers, per CPU, the last cgroup whose name was read: a
@@ -415,18 +492,18 @@ enum {
 	NR_finit_module = 313, NR_renameat2 = 316, NR_memfd_create = 319, NR_openat2 = 437,
 };
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+// report_syscall reports the syscall nr that returned ret, its arguments
+// in regs.
+static __always_inline int report_syscall(struct pt_regs *regs, long ret, __u32 nr)
 {
-	__u32 nr = regs->orig_ax;
-	if (nr >= MAX_SYSCALLS)
+	struct probe_config *c = get_config();
+	if (!c || c->self_pid == bpf_get_current_pid_tgid() >> 32)
 		return 0;
-	__u32 *want = bpf_map_lookup_elem(&syscalls, &nr);
-	if (!want || !*want)
+	if ((nr == NR_open || nr == NR_openat || nr == NR_openat2) && c->path_filter &&
+	    !path_wanted(nr == NR_open ? regs->di : regs->si)) {
+		count(&filtered);
 		return 0;
-	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	if (is_self(pid))
-		return 0;
+	}
 	__u32 zero = 0;
 	union scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
@@ -555,6 +632,22 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	r->h.size = size;
 	emit(r, size);
 	return 0;
+}
+
+// sys_exit sees every syscall's exit and reports those selected in the
+// syscalls map. (fentry/fexit programs on the selected syscalls alone
+// would spare the others the kernel's slow exit path, but the kernels
+// this is tested on refuse them: see docs/performance.md.)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 nr = regs->orig_ax;
+	if (nr >= MAX_SYSCALLS)
+		return 0;
+	__u32 *want = bpf_map_lookup_elem(&syscalls, &nr);
+	if (!want || !*want)
+		return 0;
+	return report_syscall(regs, ret, nr);
 }
 
 static __always_inline __u32 vnr(struct pid *p)

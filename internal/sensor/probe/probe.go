@@ -91,8 +91,8 @@ func Load(opts Options) (*Probe, error) {
 }
 
 type probeConfig struct {
-	SelfPID uint32
-	_       uint32
+	SelfPID    uint32
+	PathFilter uint32
 }
 
 // SetSyscalls selects the syscalls (x86-64 numbers) the probe reports;
@@ -112,6 +112,96 @@ func (p *Probe) SetSyscalls(nrs []int) error {
 		}
 	}
 	return nil
+}
+
+// pathKeyMax is the probe's PATH_KEY_MAX: the longest path the filter
+// judges is one byte shorter.
+const pathKeyMax = 256
+
+type pathKey struct {
+	Bits uint32
+	Data [pathKeyMax]byte
+}
+
+// SetPathFilter makes the probe report an open only when its path passes
+// the filter of these prefixes and suffixes (falco.PathFilter says which
+// paths are judged, and how); off reports every open. While the filter
+// changes, every open is reported.
+func (p *Probe) SetPathFilter(on bool, prefixes, suffixes []string) error {
+	if err := p.setConfig(func(c *probeConfig) { c.PathFilter = 0 }); err != nil {
+		return err
+	}
+	if !on {
+		return nil
+	}
+	if err := fillTrie(p.coll.Maps["path_prefixes"], prefixes, false); err != nil {
+		return err
+	}
+	if err := fillTrie(p.coll.Maps["path_suffixes"], suffixes, true); err != nil {
+		return err
+	}
+	return p.setConfig(func(c *probeConfig) { c.PathFilter = 1 })
+}
+
+func (p *Probe) setConfig(change func(*probeConfig)) error {
+	m := p.coll.Maps["settings"]
+	var c probeConfig
+	if err := m.Lookup(uint32(0), &c); err != nil {
+		return fmt.Errorf("reading the probe's settings: %w", err)
+	}
+	change(&c)
+	if err := m.Put(uint32(0), c); err != nil {
+		return fmt.Errorf("configuring the probe: %w", err)
+	}
+	return nil
+}
+
+// fillTrie makes m hold exactly these patterns (reversed: suffixes).
+func fillTrie(m *ebpf.Map, patterns []string, reversed bool) error {
+	if len(patterns) > int(m.MaxEntries()) {
+		return fmt.Errorf("path filter: %d patterns, the probe holds %d", len(patterns), m.MaxEntries())
+	}
+	var k pathKey
+	var old []pathKey
+	for it := m.Iterate(); it.Next(&k, new(uint8)); {
+		old = append(old, k)
+	}
+	for _, k := range old {
+		if err := m.Delete(&k); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("path filter: %w", err)
+		}
+	}
+	for _, pat := range patterns {
+		if len(pat) >= pathKeyMax-1 { // only longer paths match, and those pass anyway
+			continue
+		}
+		k := pathKey{Bits: uint32(len(pat) * 8)}
+		for i := range len(pat) {
+			if reversed {
+				k.Data[i] = pat[len(pat)-1-i]
+			} else {
+				k.Data[i] = pat[i]
+			}
+		}
+		if err := m.Put(&k, uint8(1)); err != nil {
+			return fmt.Errorf("path filter %q: %w", pat, err)
+		}
+	}
+	return nil
+}
+
+// Filtered returns how many opens the path filter dropped, summed over
+// CPUs.
+func (p *Probe) Filtered() (uint64, error) {
+	var perCPU []uint64
+	if err := p.coll.Maps["filtered"].Lookup(uint32(0), &perCPU); err != nil {
+		return 0, fmt.Errorf("reading the path filter's counters: %w", err)
+	}
+	var n uint64
+	for _, v := range perCPU {
+		n += v
+	}
+	return n, nil
 }
 
 // PollInterval is how often a reader should look at the ring (with

@@ -116,3 +116,97 @@ func TestProbeReportsExecAndOpen(t *testing.T) {
 		return sawExec && sawRel && sawAbs
 	})
 }
+
+// TestPathFilter: with a path filter, opens of paths with none of its
+// prefixes and suffixes never reach the ring; opens it cannot judge
+// (relative, not clean) and those it lets through do, with fexit programs
+// doing the work where the kernel has them.
+func TestPathFilter(t *testing.T) {
+	p := load(t)
+	if err := p.SetSyscalls([]int{2, 257, 437}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "cg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]bool{ // path → reported
+		filepath.Join(dir, "dropped"):             false,
+		filepath.Join(dir, "kept", "x"):           true, // prefix
+		filepath.Join(dir, "cg", "release_agent"): true, // suffix
+		dir + "/cg/../dropped":                    true, // not clean
+		"dropped":                                 true, // relative
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "kept"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"dropped", "kept/x", "cg/release_agent"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.SetPathFilter(true, []string{filepath.Join(dir, "kept") + "/"}, []string{"release_agent"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := p.Filtered()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{filepath.Join(dir, "dropped"), filepath.Join(dir, "kept", "x"), filepath.Join(dir, "cg", "release_agent"),
+		dir + "/cg/../dropped", "dropped"}
+	cmd := exec.Command("/bin/cat", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cat: %v: %s", err, out)
+	}
+	pid := uint32(cmd.Process.Pid)
+	seen := map[string]bool{}
+	collect(t, p, func(b []byte) bool {
+		h, err := ParseHeader(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.PID != pid || h.Kind != KindSyscall {
+			return false
+		}
+		s, err := ParseSyscall(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := files[s.Str[0]]; ok {
+			seen[s.Str[0]] = true
+		}
+		// The last path cat opens is reported: everything before it is in.
+		return s.Str[0] == "dropped"
+	})
+	for f, want := range files {
+		if seen[f] != want {
+			t.Errorf("open of %s reported: %v, want %v", f, seen[f], want)
+		}
+	}
+	after, err := p.Filtered()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Errorf("filtered counter %d → %d, want it to count the dropped open", before, after)
+	}
+
+	// Off again: every open is reported.
+	if err := p.SetPathFilter(false, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command("/bin/cat", filepath.Join(dir, "dropped"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cat: %v: %s", err, out)
+	}
+	pid = uint32(cmd.Process.Pid)
+	collect(t, p, func(b []byte) bool {
+		h, err := ParseHeader(b)
+		if err != nil || h.PID != pid || h.Kind != KindSyscall {
+			return false
+		}
+		s, err := ParseSyscall(b)
+		return err == nil && s.Str[0] == filepath.Join(dir, "dropped")
+	})
+}
