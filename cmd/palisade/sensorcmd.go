@@ -25,6 +25,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
 	"github.com/palisade-dev/palisade/internal/platform/opsserver"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
 	"github.com/palisade-dev/palisade/internal/sensor"
 )
 
@@ -199,7 +200,7 @@ func followRules(ctx context.Context, s *sensor.Sensor, c *sensor.RulesClient, e
 		switch {
 		case err != nil && ctx.Err() == nil:
 			if failures++; failures == 1 || failures%20 == 0 {
-				logger.Warn("cannot get the rulesets' rules from the agent; retrying", "url", c.URL, "failures", failures, "err", err)
+				logger.Warn("cannot get the rulesets' rules from the agent; retrying", "url", redact.URL(c.URL), "failures", failures, "err", err)
 			}
 		case changed:
 			failures = 0

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -270,9 +271,10 @@ func TestManagedPolicySurvivesRestartWithoutConsole(t *testing.T) {
 // managedAgent runs a managed agent (the whole of Run) against a console
 // fixture, with its state in a directory of its own.
 type managedAgent struct {
-	t   *testing.T
-	cfg Config
-	hc  *http.Client
+	t      *testing.T
+	cfg    Config
+	hc     *http.Client
+	logger *slog.Logger
 }
 
 func newManagedAgent(t *testing.T, c *consoleFixture) *managedAgent {
@@ -287,7 +289,7 @@ func newManagedAgent(t *testing.T, c *consoleFixture) *managedAgent {
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	cfg := Config{Listen: "127.0.0.1:0", TLSCertFile: certs.Cert, TLSKeyFile: certs.Key, PollInterval: time.Second,
 		ConsoleURL: c.url(), Token: c.token, StateDir: filepath.Join(dir, "state"), PolicyWait: 2 * time.Second}
-	return &managedAgent{t: t, cfg: cfg, hc: hc}
+	return &managedAgent{t: t, cfg: cfg, hc: hc, logger: slog.New(slog.DiscardHandler)}
 }
 
 // run starts the agent and waits until it is ready; it returns the
@@ -298,7 +300,7 @@ func (a *managedAgent) run() (string, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, a.cfg, slog.New(slog.DiscardHandler), ready) }()
+	go func() { done <- Run(ctx, a.cfg, a.logger, ready) }()
 	var addr net.Addr
 	select {
 	case addr = <-ready:
@@ -373,6 +375,40 @@ func TestManagedAgentDeliversEveryEventOnce(t *testing.T) {
 	if len(ids) != 4 {
 		t.Errorf("%d events at the console, want 4", len(ids))
 	}
+}
+
+// A --console URL with a password (http://user:pass@host) is logged with
+// the password hidden.
+func TestManagedAgentHidesTheConsolePassword(t *testing.T) {
+	c := newConsole(t)
+	a := newManagedAgent(t, c)
+	a.cfg.ConsoleURL = "http://agent:s3cret@" + c.addr
+	var logs syncBuffer
+	a.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	_, stop := a.run()
+	stop()
+	out := logs.String()
+	if strings.Contains(out, "s3cret") || !strings.Contains(out, "agent:xxxxx@") {
+		t.Errorf("the log shows the console's password, or not the redacted URL:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // A fresh agent that refuses the console's policy enforces nothing, and the
