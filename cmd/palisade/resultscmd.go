@@ -18,7 +18,9 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 	"github.com/palisade-dev/palisade/internal/platform/redact"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
 
 // tokenEnv gives `palisade results` the console token when --token-file is
@@ -133,7 +135,7 @@ command exits 2.`,
 // the report or the file could not be read, and an error when nothing more
 // can be imported (the console is unreachable or refuses the token).
 func importReport(ctx context.Context, api *adminClient, file string, out, errOut io.Writer) (bool, error) {
-	data, err := os.ReadFile(file)
+	data, err := filelimit.Read(file, scanreport.MaxFileSize)
 	if err != nil {
 		fmt.Fprintln(errOut, err)
 		return false, nil

@@ -23,7 +23,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 	"github.com/palisade-dev/palisade/internal/platform/opsserver"
 	"github.com/palisade-dev/palisade/internal/platform/redact"
 	"github.com/palisade-dev/palisade/internal/sensor"
@@ -250,7 +252,7 @@ func expandVars(s string) (string, error) {
 func readRulesFiles(paths []string) ([]falco.File, error) {
 	var files []falco.File
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := filelimit.Read(p, policy.MaxFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("--rules: %w", err)
 		}
