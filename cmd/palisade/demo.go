@@ -30,6 +30,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/platform/backoff"
 	"github.com/palisade-dev/palisade/internal/platform/devcert"
 	"github.com/palisade-dev/palisade/internal/platform/progress"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
 )
 
 //go:embed demo-policy.yaml
@@ -276,11 +277,11 @@ func (d *demo) checkLoopback() error {
 	server := rc.Host
 	u, err := url.Parse(server)
 	if err != nil {
-		return fmt.Errorf("--kubeconfig %s: server %q: %w", d.cfg.kubeconfig, server, err)
+		return fmt.Errorf("--kubeconfig %s: server %q: %w", d.cfg.kubeconfig, redact.URL(server), err)
 	}
 	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("--kubeconfig %s: the API server %s is not on loopback; the demo's agent listens on 127.0.0.1, "+
-			"which only an API server on this machine can call (use hack/controlplane.sh, or install the Helm chart)", d.cfg.kubeconfig, server)
+			"which only an API server on this machine can call (use hack/controlplane.sh, or install the Helm chart)", d.cfg.kubeconfig, redact.URL(server))
 	}
 	return nil
 }

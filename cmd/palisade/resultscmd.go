@@ -18,6 +18,9 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
+	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
 
 // tokenEnv gives `palisade results` the console token when --token-file is
@@ -38,7 +41,7 @@ func (c *resultsConfig) validate() error {
 	case c.console == "":
 		errs = append(errs, errors.New("--console is required"))
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		errs = append(errs, fmt.Errorf("--console %q: want http(s)://host[:port]", c.console))
+		errs = append(errs, fmt.Errorf("--console %q: want http(s)://host[:port]", redact.URL(c.console)))
 	}
 	if c.caFile != "" && !strings.HasPrefix(c.console, "https://") {
 		errs = append(errs, errors.New("--ca-file goes with an https:// console"))
@@ -132,7 +135,7 @@ command exits 2.`,
 // the report or the file could not be read, and an error when nothing more
 // can be imported (the console is unreachable or refuses the token).
 func importReport(ctx context.Context, api *adminClient, file string, out, errOut io.Writer) (bool, error) {
-	data, err := os.ReadFile(file)
+	data, err := filelimit.Read(file, scanreport.MaxFileSize)
 	if err != nil {
 		fmt.Fprintln(errOut, err)
 		return false, nil
@@ -178,7 +181,7 @@ type adminClient struct {
 func newAdminClient(baseURL, token, caFile string) (*adminClient, error) {
 	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
 	if err != nil {
-		return nil, fmt.Errorf("--console %q: %w", baseURL, err)
+		return nil, fmt.Errorf("--console %q: %w", redact.URL(baseURL), err)
 	}
 	hc, err := apiclient.NewHTTPClient(caFile, "--ca-file", 5*time.Minute, 0)
 	if err != nil {

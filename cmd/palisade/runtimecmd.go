@@ -6,14 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/core/falco/k8saudit"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 func newRuntimeCmd() *cobra.Command {
@@ -123,9 +124,11 @@ func newRuntimeEvalCmd() *cobra.Command {
 			}
 			var body []byte
 			if args[0] == "-" {
-				body, err = io.ReadAll(cmd.InOrStdin())
+				if body, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), document.MaxJSONInput+1)); err == nil && len(body) > document.MaxJSONInput {
+					err = fmt.Errorf("stdin: %w: more than %d MiB", filelimit.ErrTooLarge, document.MaxJSONInput>>20)
+				}
 			} else {
-				body, err = os.ReadFile(args[0])
+				body, err = filelimit.Read(args[0], document.MaxJSONInput)
 			}
 			if err != nil {
 				return badInput(err)

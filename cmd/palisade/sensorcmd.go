@@ -23,8 +23,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 	"github.com/palisade-dev/palisade/internal/platform/opsserver"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
 	"github.com/palisade-dev/palisade/internal/sensor"
 )
 
@@ -200,7 +203,7 @@ func followRules(ctx context.Context, s *sensor.Sensor, c *sensor.RulesClient, e
 		switch {
 		case err != nil && ctx.Err() == nil:
 			if failures++; failures == 1 || failures%20 == 0 {
-				logger.Warn("cannot get the rulesets' rules from the agent; retrying", "url", c.URL, "failures", failures, "err", err)
+				logger.Warn("cannot get the rulesets' rules from the agent; retrying", "url", redact.URL(c.URL), "failures", failures, "err", err)
 			}
 		case changed:
 			failures = 0
@@ -250,7 +253,7 @@ func expandVars(s string) (string, error) {
 func readRulesFiles(paths []string) ([]falco.File, error) {
 	var files []falco.File
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		b, err := filelimit.Read(p, policy.MaxFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("--rules: %w", err)
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/enforce/webhook"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
 	"github.com/palisade-dev/palisade/internal/platform/eventqueue"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 	"github.com/palisade-dev/palisade/internal/supply/signature"
 )
@@ -289,7 +290,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if err != nil {
 		return err
 	}
-	logger.Info("agent listening", "addr", ln.Addr().String(), "managed", cfg.Managed(), "console", cfg.ConsoleURL)
+	logger.Info("agent listening", "addr", ln.Addr().String(), "managed", cfg.Managed(), "console", redact.URL(cfg.ConsoleURL))
 	if cfg.MetricsListen != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsListen)
 		if err != nil {
@@ -548,7 +549,7 @@ func policySource(cfg Config, reg *rules.Registry, metrics *webhook.Metrics, log
 		return nil, nil, err
 	}
 	if !client.Private() {
-		logger.Warn("the console is reached over plain HTTP beyond loopback: the agent token and the events travel in clear; use https", "console", cfg.ConsoleURL)
+		logger.Warn("the console is reached over plain HTTP beyond loopback: the agent token and the events travel in clear; use https", "console", redact.URL(cfg.ConsoleURL))
 	}
 	mp, err := NewManagedPolicy(reg, ManagedOptions{Client: client, StateDir: cfg.StateDir, Wait: cfg.PolicyWait,
 		Logger: logger, OnChange: onReload})

@@ -19,7 +19,12 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/platform/atomicfile"
 	"github.com/palisade-dev/palisade/internal/platform/backoff"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
+
+// savedPolicyMax bounds policy.json: the console's answer is read up to
+// 16 MiB (agentclient), its saved form is about as large.
+const savedPolicyMax = 32 << 20
 
 // savedPolicy is the last good policy from the console, kept on disk so
 // that an agent restarted while the console is unreachable enforces at
@@ -83,7 +88,7 @@ func NewManagedPolicy(reg *rules.Registry, opts ManagedOptions) (*ManagedPolicy,
 	}
 	m := &ManagedPolicy{client: opts.Client, reg: reg, path: filepath.Join(opts.StateDir, "policy.json"),
 		wait: opts.Wait, logger: opts.Logger, onChange: opts.OnChange}
-	b, err := os.ReadFile(m.path)
+	b, err := filelimit.Read(m.path, savedPolicyMax)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -267,10 +268,17 @@ func TestManagedPolicySurvivesRestartWithoutConsole(t *testing.T) {
 // The whole managed agent: admission decisions while the console is up,
 // down, and after the agent itself restarts during the outage; every event
 // reaches the console exactly once.
-func TestManagedAgentDeliversEveryEventOnce(t *testing.T) {
-	c := newConsole(t)
-	c.createPolicy("strict", "block")
-	c.assign("strict")
+// managedAgent runs a managed agent (the whole of Run) against a console
+// fixture, with its state in a directory of its own.
+type managedAgent struct {
+	t      *testing.T
+	cfg    Config
+	hc     *http.Client
+	logger *slog.Logger
+}
+
+func newManagedAgent(t *testing.T, c *consoleFixture) *managedAgent {
+	t.Helper()
 	dir := t.TempDir()
 	certs, err := devcert.WriteServing(dir, time.Hour, "127.0.0.1")
 	if err != nil {
@@ -281,63 +289,80 @@ func TestManagedAgentDeliversEveryEventOnce(t *testing.T) {
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	cfg := Config{Listen: "127.0.0.1:0", TLSCertFile: certs.Cert, TLSKeyFile: certs.Key, PollInterval: time.Second,
 		ConsoleURL: c.url(), Token: c.token, StateDir: filepath.Join(dir, "state"), PolicyWait: 2 * time.Second}
-	run := func() (string, func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		ready := make(chan net.Addr, 1)
-		done := make(chan error, 1)
-		go func() { done <- Run(ctx, cfg, slog.New(slog.DiscardHandler), ready) }()
-		var addr net.Addr
-		select {
-		case addr = <-ready:
-		case err := <-done:
-			t.Fatal(err)
-		}
-		url := "https://" + addr.String()
-		eventually(t, "the agent to be ready", func() bool {
-			resp, err := hc.Get(url + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
-		return url, func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Error(err)
-			}
-		}
-	}
-	review := func(url string, n int) {
-		t.Helper()
-		pod := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"busyboxpod","namespace":"default"},"spec":{"containers":[{"name":"busybox-container","image":"busybox","securityContext":{"privileged":true}}]}}`
-		body := fmt.Sprintf(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%d","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"default","operation":"CREATE","userInfo":{"username":"alice"},"object":%s}}`, n, pod)
-		resp, err := hc.Post(url+"/validate", "application/json", bytes.NewBufferString(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if !strings.Contains(string(b), `"allowed":false`) {
-			t.Fatalf("review %d: %s, want a denial", n, b)
-		}
-	}
+	return &managedAgent{t: t, cfg: cfg, hc: hc, logger: slog.New(slog.DiscardHandler)}
+}
 
-	url, stop := run()
+// run starts the agent and waits until it is ready; it returns the
+// agent's URL and a function that stops it.
+func (a *managedAgent) run() (string, func()) {
+	t := a.t
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, a.cfg, a.logger, ready) }()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	url := "https://" + addr.String()
+	eventually(t, "the agent to be ready", func() bool {
+		resp, err := a.hc.Get(url + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return url, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// review sends the agent a privileged pod to judge, which the policy
+// "strict" denies: one event.
+func (a *managedAgent) review(url string, n int) {
+	t := a.t
+	t.Helper()
+	pod := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"busyboxpod","namespace":"default"},"spec":{"containers":[{"name":"busybox-container","image":"busybox","securityContext":{"privileged":true}}]}}`
+	body := fmt.Sprintf(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-%d","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"namespace":"default","operation":"CREATE","userInfo":{"username":"alice"},"object":%s}}`, n, pod)
+	resp, err := a.hc.Post(url+"/validate", "application/json", bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), `"allowed":false`) {
+		t.Fatalf("review %d: %s, want a denial", n, b)
+	}
+}
+
+func TestManagedAgentDeliversEveryEventOnce(t *testing.T) {
+	c := newConsole(t)
+	c.createPolicy("strict", "block")
+	c.assign("strict")
+	a := newManagedAgent(t, c)
+
+	url, stop := a.run()
 	eventually(t, "the assigned policy in force", func() bool { return strings.HasPrefix(c.agentPolicy(), `"strict-`) })
-	review(url, 1)
+	a.review(url, 1)
 	eventually(t, "the first event at the console", func() bool { return len(c.events()) == 1 })
 
 	c.stop()
-	review(url, 2) // the console is down: the policy still enforces
-	stop()         // and the agent restarts during the outage
-	url, stop = run()
+	a.review(url, 2) // the console is down: the policy still enforces
+	stop()           // and the agent restarts during the outage
+	url, stop = a.run()
 	defer func() { stop() }()
-	review(url, 3)
+	a.review(url, 3)
 	c.start()
 	eventually(t, "the events of the outage", func() bool { return len(c.events()) == 3 })
 	// Nothing is delivered twice: another decision arrives, alone.
-	review(url, 4)
+	a.review(url, 4)
 	eventually(t, "the fourth event", func() bool { return len(c.events()) >= 4 })
 	ids := c.events()
 	seen := map[string]bool{}
@@ -350,6 +375,40 @@ func TestManagedAgentDeliversEveryEventOnce(t *testing.T) {
 	if len(ids) != 4 {
 		t.Errorf("%d events at the console, want 4", len(ids))
 	}
+}
+
+// A --console URL with a password (http://user:pass@host) is logged with
+// the password hidden.
+func TestManagedAgentHidesTheConsolePassword(t *testing.T) {
+	c := newConsole(t)
+	a := newManagedAgent(t, c)
+	a.cfg.ConsoleURL = "http://agent:s3cret@" + c.addr
+	var logs syncBuffer
+	a.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	_, stop := a.run()
+	stop()
+	out := logs.String()
+	if strings.Contains(out, "s3cret") || !strings.Contains(out, "agent:xxxxx@") {
+		t.Errorf("the log shows the console's password, or not the redacted URL:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // A fresh agent that refuses the console's policy enforces nothing, and the

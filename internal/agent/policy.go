@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // PolicyFile holds the policy compiled from a file and swaps in a new one
@@ -61,7 +61,7 @@ func (pf *PolicyFile) Rulesets() []*ruleset.Ruleset {
 // Reload reads the file and, when its content changed and is valid, swaps
 // the policy in. It reports whether a new policy was swapped in.
 func (pf *PolicyFile) Reload() (bool, error) {
-	data, err := os.ReadFile(pf.path)
+	data, err := filelimit.Read(pf.path, policy.MaxFileSize)
 	if err != nil {
 		return false, fmt.Errorf("read policy: %w", err)
 	}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/core/engine"
 	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 func policyYAML(name, action string) string {
@@ -300,5 +302,27 @@ spec:
 	}
 	if rs := pf.Rulesets(); len(rs) != 1 || rs[0].Rules.Rule("Exec") == nil {
 		t.Errorf("the rejected file replaced the rulesets in force: %v", rs)
+	}
+}
+
+// A policy file over the limit (100 MB here, sparse) is refused after
+// reading the limit, with an error naming the file and the limit.
+func TestPolicyFileOverTheLimitIsRefusedUnread(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(100 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = NewPolicyFile(path, registry(t), nil, nil)
+	if !errors.Is(err, filelimit.ErrTooLarge) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "16 MiB") {
+		t.Errorf("NewPolicyFile(100 MB) = %v, want a too-large error naming the file and 16 MiB", err)
+	}
+	// So is a file without end.
+	if _, err := NewPolicyFile("/dev/zero", registry(t), nil, nil); !errors.Is(err, filelimit.ErrTooLarge) {
+		t.Errorf("NewPolicyFile(/dev/zero) = %v, want a too-large error", err)
 	}
 }

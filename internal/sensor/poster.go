@@ -14,6 +14,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/platform/backoff"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
 )
 
 // Poster sends alerts to a Palisade agent's POST /falco (the endpoint
@@ -88,7 +89,7 @@ func (p *Poster) Run(ctx context.Context) {
 		if err := p.post(ctx, batch); err != nil {
 			wait, n, log := bo.Failed()
 			if log {
-				p.log.Warn("cannot deliver alerts to the agent; retrying", "url", p.url, "alerts", len(batch), "failures", n, "err", err)
+				p.log.Warn("cannot deliver alerts to the agent; retrying", "url", redact.URL(p.url), "alerts", len(batch), "failures", n, "err", err)
 			}
 			if !backoff.Sleep(ctx, backoff.Jitter(wait)) {
 				p.flush(batch...)

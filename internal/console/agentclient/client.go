@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
 	"github.com/palisade-dev/palisade/internal/platform/eventqueue"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
 )
 
 // Client is a managed agent's connection to the console's agent API
@@ -32,7 +33,7 @@ type Client struct {
 func New(baseURL, token, caFile string) (*Client, error) {
 	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--console %q: want http(s)://host[:port]", baseURL)
+		return nil, fmt.Errorf("--console %q: want http(s)://host[:port]", redact.URL(baseURL))
 	}
 	if token == "" {
 		return nil, errors.New("an agent token is required with --console")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/palisade-dev/palisade/internal/console/consoletest"
@@ -79,5 +80,18 @@ func TestConsoleClientScanResults(t *testing.T) {
 	var se *StatusError
 	if !errors.As(err, &se) || se.Code != 401 {
 		t.Errorf("unknown token: %v, want a 401 StatusError", err)
+	}
+}
+
+// A --console URL carrying a password never shows it in an error.
+func TestNewHidesTheURLPassword(t *testing.T) {
+	for _, bad := range []string{"ftp://agent:s3cret@console", "http://agent:s3cret@console:port"} {
+		_, err := New(bad, "token", "")
+		if err == nil {
+			t.Fatalf("New(%q) accepted", bad)
+		}
+		if strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "agent:xxxxx@") {
+			t.Errorf("New(%q): %v: want the password hidden", bad, err)
+		}
 	}
 }

@@ -336,19 +336,17 @@ func (a *API) agentRoutes() {
 		if !ok {
 			return
 		}
-		var req struct {
-			Events []event.Event `json:"events"`
-		}
-		if err := json.Unmarshal(body, &req); err != nil {
-			writeError(w, http.StatusBadRequest, "body must be {\"events\": [...]}: "+err.Error())
+		evs, refusal := decodeEvents(body)
+		if refusal != nil {
+			writeJSON(w, http.StatusUnprocessableEntity, refusal)
 			return
 		}
-		n, err := s.IngestEvents(r.Context(), p.cluster, req.Events)
+		n, err := s.IngestEvents(r.Context(), p.cluster, evs)
 		if err != nil {
 			a.storeError(w, err)
 			return
 		}
-		a.opts.Metrics.ingested(len(req.Events), n)
-		writeJSON(w, http.StatusOK, map[string]int{"received": len(req.Events), "stored": n})
+		a.opts.Metrics.ingested(len(evs), n)
+		writeJSON(w, http.StatusOK, map[string]int{"received": len(evs), "stored": n})
 	})
 }

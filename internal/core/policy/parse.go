@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	kjson "sigs.k8s.io/json"
 
 	"github.com/palisade-dev/palisade/internal/core/document"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // Bundle is what one policy file holds: policies and runtime rulesets.
@@ -49,9 +49,14 @@ func (e *ValidationError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// MaxFileSize bounds a policy or ruleset file, which is read whole: one
+// document's bound (document.MaxDocumentSize). A larger file is refused
+// after reading this much, not loaded first.
+const MaxFileSize = document.MaxDocumentSize
+
 // LoadFile reads and validates a policy file.
 func LoadFile(path string, cat Catalog) (*Bundle, error) {
-	data, err := os.ReadFile(path)
+	data, err := filelimit.Read(path, MaxFileSize)
 	if err != nil {
 		return nil, err
 	}

@@ -184,12 +184,14 @@ func (r *Reviewer) events(req *admissionv1.AdmissionRequest, obj *workload.Objec
 		if unenforced && f.Action == policy.ActionBlock {
 			action, msg = string(policy.ActionLog), msg+" Not enforced: this update leaves the pod template unchanged."
 		}
-		evs = append(evs, event.Event{
+		ev := event.Event{
 			ID: event.NewID(), Time: now, Cluster: r.opts.Cluster, Namespace: req.Namespace,
 			Kind: obj.Kind, Name: name, Container: f.Container, Tab: string(policy.TabDeployment),
 			Rule: f.Rule, Action: action, Policy: c.Policy.Metadata.Name, User: req.UserInfo.Username,
 			Message: msg, Operation: string(req.Operation),
-		})
+		}
+		ev.Bound()
+		evs = append(evs, ev)
 	}
 	return evs
 }

@@ -115,7 +115,9 @@ func fingerprint(rule string, action policy.Action, msg string) string {
 }
 
 func (c *Controller) event(pod *corev1.Pod, policyName, rule string, action policy.Action, container, msg string) event.Event {
-	return event.Event{ID: event.NewID(), Time: c.opts.Now().UTC(), Cluster: c.opts.Cluster, Namespace: pod.Namespace,
+	ev := event.Event{ID: event.NewID(), Time: c.opts.Now().UTC(), Cluster: c.opts.Cluster, Namespace: pod.Namespace,
 		Kind: "Pod", Name: pod.Name, Container: container, Tab: string(policy.TabContinuous), Rule: rule,
 		Action: string(action), Policy: policyName, Message: msg}
+	ev.Bound()
+	return ev
 }

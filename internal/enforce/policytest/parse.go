@@ -3,9 +3,7 @@ package policytest
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // maxTestFile bounds a test file: it is read whole.
@@ -24,14 +23,7 @@ const maxTestFile = 4 << 20
 
 // LoadFile reads and validates the Test documents of a file.
 func LoadFile(path string, reg *rules.Registry) ([]*Test, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > maxTestFile {
-		return nil, &document.Error{Source: path, Err: fmt.Errorf("%d bytes is more than a test file may hold (%d MiB)", st.Size(), maxTestFile>>20)}
-	}
-	data, err := os.ReadFile(path)
+	data, err := filelimit.Read(path, maxTestFile)
 	if err != nil {
 		return nil, err
 	}

@@ -352,6 +352,7 @@ func (r *Responder) respond(ctx context.Context, m match) {
 	ev := event.Event{ID: event.NewID(), Time: m.time.UTC(), Cluster: r.opts.Cluster, Namespace: m.namespace, Kind: kind,
 		Name: m.pod, Tab: string(policy.TabRuntime), Rule: m.rule, Action: string(action), Policy: m.policyName,
 		User: m.user, Message: msg}
+	ev.Bound()
 	if err := r.opts.Sink.Record(ctx, []event.Event{ev}); err != nil {
 		r.log.Error("runtime event not recorded", "rule", m.rule, "pod", m.namespace+"/"+m.pod, "error", err)
 	}

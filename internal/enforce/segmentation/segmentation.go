@@ -387,6 +387,7 @@ func (c *Controller) change(ctx context.Context, nsObj *corev1.Namespace, pol, v
 	ev := event.Event{ID: event.NewID(), Time: c.opts.Now().UTC(), Cluster: c.opts.Cluster, Namespace: ns,
 		Kind: "NetworkPolicy", Name: policy.SegmentationPolicyName, Tab: string(policy.TabContinuous), Rule: RuleName,
 		Action: string(policy.ActionLog), Policy: pol, Message: msg}
+	ev.Bound()
 	if err := c.opts.Sink.Record(ctx, []event.Event{ev}); err != nil {
 		c.log.Warn("segmentation event not recorded", "namespace", ns, "error", err)
 	}

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -118,6 +117,7 @@ type Queue struct {
 	delivered atomic.Int64
 	rejected  atomic.Int64
 	corrupt   atomic.Int64
+	oversized atomic.Int64
 	refused   atomic.Int64
 }
 
@@ -226,6 +226,7 @@ func (q *Queue) readAck() (position, error) {
 }
 
 // Record implements event.Sink: the events are on disk when it returns.
+// Each is bounded (event.Bound) on the way, so that none outgrows a batch.
 func (q *Queue) Record(_ context.Context, evs []event.Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -236,41 +237,47 @@ func (q *Queue) Record(_ context.Context, evs []event.Event) error {
 		if evs[i].ID == "" {
 			evs[i].ID = event.NewID()
 		}
+		evs[i].Bound()
 		if err := enc.Encode(&evs[i]); err != nil {
 			return fmt.Errorf("event queue: %w", err)
 		}
 	}
+	return q.append(buf.Bytes(), len(evs))
+}
+
+// append writes lines, the JSON lines of n events, to the segment being
+// written.
+func (q *Queue) append(lines []byte, n int) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
 		return errors.New("event queue is closed")
 	}
-	if q.size+int64(buf.Len()) > q.opts.MaxBytes {
-		q.refused.Add(int64(len(evs)))
-		return fmt.Errorf("%w (%d bytes waiting for delivery): %d event(s) not recorded", ErrFull, q.size, len(evs))
+	size := int64(len(lines))
+	if q.size+size > q.opts.MaxBytes {
+		q.refused.Add(int64(n))
+		return fmt.Errorf("%w (%d bytes waiting for delivery): %d event(s) not recorded", ErrFull, q.size, n)
 	}
-	if q.wSize > 0 && q.wSize+int64(buf.Len()) > q.opts.SegmentBytes {
+	if q.wSize > 0 && q.wSize+size > q.opts.SegmentBytes {
 		if err := q.rotate(); err != nil {
 			return err
 		}
 	}
-	n, err := q.w.Write(buf.Bytes())
+	written, err := q.w.Write(lines)
+	q.wSize += int64(written)
+	q.size += int64(written)
 	if err != nil {
 		// A partial write (a full disk, say) leaves a torn line: seal the
 		// segment so that the next record starts on a fresh one. The reader
-		// skips a sealed segment's unterminated tail (logged, counted);
+		// sets a sealed segment's unterminated tail aside (logged, counted);
 		// complete lines before it may still be delivered.
-		q.wSize += int64(n)
-		q.size += int64(n)
-		if n > 0 {
+		if written > 0 {
 			if rerr := q.rotate(); rerr != nil {
 				q.log.Error("event queue: could not start a new segment after a failed write", "error", rerr)
 			}
 		}
-		return fmt.Errorf("event queue: %d event(s) not recorded: %w", len(evs), err)
+		return fmt.Errorf("event queue: %d event(s) not recorded: %w", n, err)
 	}
-	q.wSize += int64(n)
-	q.size += int64(n)
 	q.dirty = true
 	select {
 	case q.wake <- struct{}{}:
@@ -336,10 +343,12 @@ func (q *Queue) Close() error {
 type Stats struct {
 	// PendingBytes is what waits on disk for delivery.
 	PendingBytes int64
-	// Delivered, Rejected and Corrupt count events since Open: delivered
-	// to the receiver, refused by it (kept in rejected.jsonl), and lines
-	// on disk that could not be read back (logged with file and offset).
-	Delivered, Rejected, Corrupt int64
+	// Delivered, Rejected, Corrupt and Oversized count events since Open:
+	// delivered to the receiver; refused by it; records on disk that could
+	// not be read back; and records longer than a batch, which could never
+	// be delivered. All but the delivered are kept in rejected.jsonl and
+	// logged (the records with file and offset).
+	Delivered, Rejected, Corrupt, Oversized int64
 	// Refused counts events Record turned away because the queue was full.
 	Refused int64
 }
@@ -350,7 +359,7 @@ func (q *Queue) Stats() Stats {
 	pending := q.size
 	q.mu.Unlock()
 	return Stats{PendingBytes: pending, Delivered: q.delivered.Load(), Rejected: q.rejected.Load(),
-		Corrupt: q.corrupt.Load(), Refused: q.refused.Load()}
+		Corrupt: q.corrupt.Load(), Oversized: q.oversized.Load(), Refused: q.refused.Load()}
 }
 
 // SendFunc delivers one batch. It returns nil when the receiver stored
@@ -482,133 +491,4 @@ func (q *Queue) segTail(p position) int64 {
 		return 0
 	}
 	return max(fi.Size()-p.Off, 0)
-}
-
-// reject keeps a refused batch in rejected.jsonl so nothing is lost
-// silently.
-func (q *Queue) reject(batch []event.Event, why error) {
-	q.rejected.Add(int64(len(batch)))
-	ids := make([]string, 0, min(len(batch), 5))
-	for i := 0; i < len(batch) && i < 5; i++ {
-		ids = append(ids, batch[i].ID)
-	}
-	path := filepath.Join(q.dir, "rejected.jsonl")
-	q.log.Error("events refused by the console; kept in "+path, "events", len(batch), "first_ids", ids, "error", why)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		q.log.Error("event queue: could not keep refused events", "error", err)
-		return
-	}
-	defer f.Close()
-	enc := json.NewEncoder(f)
-	for i := range batch {
-		if err := enc.Encode(&batch[i]); err != nil {
-			q.log.Error("event queue: could not keep refused events", "error", err)
-			return
-		}
-	}
-}
-
-// reader reads events from the delivery position. It is used by Run only.
-type reader struct {
-	q   *Queue
-	f   *os.File
-	seq uint64
-	buf []byte
-}
-
-func (r *reader) close() {
-	if r.f != nil {
-		r.f.Close()
-		r.f = nil
-	}
-}
-
-// next reads up to n events from the delivery position and returns them
-// with the position just past them. With no events, a position other than
-// the current one means sealed segments were passed over.
-func (r *reader) next(n int) ([]event.Event, position, error) {
-	q := r.q
-	q.mu.Lock()
-	p, wSeq := q.pos, q.wSeq
-	q.mu.Unlock()
-	for {
-		if r.f == nil || r.seq != p.Seq {
-			r.close()
-			f, err := os.Open(filepath.Join(q.dir, segName(p.Seq)))
-			switch {
-			case errors.Is(err, os.ErrNotExist) && p.Seq < wSeq:
-				p = position{Seq: p.Seq + 1}
-				continue
-			case errors.Is(err, os.ErrNotExist):
-				return nil, p, nil
-			case err != nil:
-				return nil, p, fmt.Errorf("event queue: %w", err)
-			}
-			r.f, r.seq = f, p.Seq
-		}
-		m, err := r.f.ReadAt(r.buf, p.Off)
-		if m == 0 && err != nil && !errors.Is(err, io.EOF) {
-			return nil, p, fmt.Errorf("event queue: %w", err)
-		}
-		data := r.buf[:m]
-		end := bytes.LastIndexByte(data, '\n')
-		if end < 0 {
-			if p.Seq >= wSeq {
-				// The segment being written: the rest is still to come.
-				return nil, p, nil
-			}
-			if m > 0 && m < len(r.buf) {
-				// A sealed segment ending without a newline: the tail of a
-				// write cut short by a crash.
-				q.corrupt.Add(1)
-				q.log.Error("event queue: skipping an unterminated record", "file", segName(p.Seq), "offset", p.Off, "bytes", m)
-			}
-			if m == len(r.buf) {
-				// One line longer than a whole batch: skip it.
-				skip, err := r.skipLine(p)
-				if err != nil {
-					return nil, p, err
-				}
-				p = skip
-				continue
-			}
-			p = position{Seq: p.Seq + 1}
-			return nil, p, nil
-		}
-		data = data[:end+1]
-		var evs []event.Event
-		off := p.Off
-		for len(data) > 0 && len(evs) < n {
-			i := bytes.IndexByte(data, '\n')
-			line := data[:i]
-			var ev event.Event
-			if err := json.Unmarshal(line, &ev); err != nil || ev.ID == "" {
-				q.corrupt.Add(1)
-				q.log.Error("event queue: skipping an unreadable record", "file", segName(p.Seq), "offset", off, "error", err)
-			} else {
-				evs = append(evs, ev)
-			}
-			off += int64(i + 1)
-			data = data[i+1:]
-		}
-		return evs, position{Seq: p.Seq, Off: off}, nil
-	}
-}
-
-// skipLine returns the position after the line starting at p.
-func (r *reader) skipLine(p position) (position, error) {
-	off := p.Off
-	for {
-		m, err := r.f.ReadAt(r.buf, off)
-		if i := bytes.IndexByte(r.buf[:m], '\n'); i >= 0 {
-			r.q.corrupt.Add(1)
-			r.q.log.Error("event queue: skipping an oversized record", "file", segName(p.Seq), "offset", p.Off, "bytes", off+int64(i+1)-p.Off)
-			return position{Seq: p.Seq, Off: off + int64(i+1)}, nil
-		}
-		off += int64(m)
-		if err != nil || m == 0 {
-			return position{Seq: p.Seq + 1}, nil
-		}
-	}
 }

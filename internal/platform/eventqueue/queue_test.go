@@ -1,6 +1,7 @@
 package eventqueue
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -243,6 +244,10 @@ func TestSkipsCorruptRecordsLoudly(t *testing.T) {
 	if got := q.Stats().Corrupt; got != 2 {
 		t.Errorf("corrupt records = %d, want 2", got)
 	}
+	kept, err := os.ReadFile(filepath.Join(dir, rejectedFile))
+	if want := "{not json\n{\"id\":\"c-trunc\n"; err != nil || string(kept) != want {
+		t.Errorf("rejected.jsonl = %q, %v; want the unreadable records %q", kept, err, want)
+	}
 }
 
 func TestFullQueueRefusesNewEvents(t *testing.T) {
@@ -442,4 +447,75 @@ func FuzzSegment(f *testing.F) {
 		}
 		t.Fatalf("reader did not reach the end of %d bytes", len(data))
 	})
+}
+
+// bigLine is the JSON line of one event of about 5 MiB, more than a whole
+// batch (4 MiB), as an agent without creation bounds wrote it.
+func bigLine(id string) []byte {
+	return fmt.Appendf(nil, `{"id":%q,"kind":"Pod","name":"p","tab":"runtime","rule":"r","action":"log","message":"%s"}`+"\n",
+		id, strings.Repeat("x", 5<<20))
+}
+
+// An event larger than a batch, in the segment being written or in a
+// sealed one (after a restart), is set aside in rejected.jsonl, counted,
+// and the events after it are delivered.
+func TestOversizedRecordIsSetAside(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
+			dir := t.TempDir()
+			opts := testOptions()
+			opts.BatchBytes = 0 // the default, 4 MiB
+			q := mustOpen(t, dir, opts)
+			before, after := events("before", 3), events("after", 3)
+			record(t, q, before)
+			big := bigLine("big")
+			if err := q.append(big, 1); err != nil {
+				t.Fatal(err)
+			}
+			record(t, q, after)
+			if restart {
+				if err := q.Close(); err != nil {
+					t.Fatal(err)
+				}
+				q = mustOpen(t, dir, opts)
+			}
+			defer q.Close()
+			rcv := newReceiver(6)
+			deliver(t, q, rcv)
+			if diff := cmp.Diff(append(idsOf(before), idsOf(after)...), rcv.ids()); diff != "" {
+				t.Errorf("delivered (-want +got):\n%s", diff)
+			}
+			kept, err := os.ReadFile(filepath.Join(dir, rejectedFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(kept, big) {
+				t.Errorf("rejected.jsonl holds %d bytes, want the %d of the oversized record", len(kept), len(big))
+			}
+			if st := q.Stats(); st.Oversized != 1 || st.Corrupt != 0 || st.Delivered != 6 {
+				t.Errorf("stats %+v, want 1 oversized, 6 delivered", st)
+			}
+		})
+	}
+}
+
+// A record larger than a batch whose end is not written yet is waited
+// for, not set aside.
+func TestOversizedRecordBeingWrittenIsWaitedFor(t *testing.T) {
+	dir := t.TempDir()
+	q := mustOpen(t, dir, testOptions())
+	defer q.Close()
+	r := reader{q: q, buf: make([]byte, 64)}
+	defer r.close()
+	big := bigLine("big")[:200] // no newline yet
+	if err := q.append(big, 1); err != nil {
+		t.Fatal(err)
+	}
+	evs, next, err := r.next(10)
+	if err != nil || len(evs) != 0 || next != q.pos {
+		t.Fatalf("next = %v, %v, %v: want to wait at %v", evs, next, err, q.pos)
+	}
+	if st := q.Stats(); st.Oversized != 0 || st.Corrupt != 0 {
+		t.Errorf("stats %+v: nothing should be set aside yet", st)
+	}
 }

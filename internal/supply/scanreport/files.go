@@ -2,7 +2,6 @@ package scanreport
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,11 +10,12 @@ import (
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
+	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
-// maxFileSize caps one report file: a Trivy report of a large image with
+// MaxFileSize caps one report file: a Trivy report of a large image with
 // every vulnerability is a few MiB.
-const maxFileSize = 64 << 20
+const MaxFileSize = 64 << 20
 
 // IsReportFile reports whether a directory entry's name is one Palisade
 // reads as a report: .json, .yaml or .yml, not hidden (editors' and
@@ -40,16 +40,7 @@ func ReadFile(path string) (*Report, error) {
 	return Import(path, data)
 }
 
-func readLimited(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > maxFileSize {
-		return nil, fmt.Errorf("%s: %d bytes is more than a scan report may hold (%d MiB)", path, st.Size(), maxFileSize>>20)
-	}
-	return os.ReadFile(path)
-}
+func readLimited(path string) ([]byte, error) { return filelimit.Read(path, MaxFileSize) }
 
 // ReadPath imports a report file, or every report file (IsReportFile) in a
 // directory and its subdirectories, in lexical order. Every file is read;

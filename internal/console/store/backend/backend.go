@@ -8,6 +8,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/postgres"
 	"github.com/palisade-dev/palisade/internal/console/store/sqlite"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
 )
 
 // DefaultURL is the console's database when none is given: a SQLite
@@ -31,13 +32,13 @@ func Parse(url string) (Kind, string, error) {
 		// sqlite:///abs/path.db → /abs/path.db; sqlite://rel.db → rel.db
 		path := strings.TrimPrefix(url, "sqlite://")
 		if path == "" || path == "/" {
-			return "", "", fmt.Errorf("database URL %q: no file path (want sqlite:///abs/path.db or sqlite://relative.db)", url)
+			return "", "", fmt.Errorf("database URL %q: no file path (want sqlite:///abs/path.db or sqlite://relative.db)", redact.URL(url))
 		}
 		return SQLite, path, nil
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
 		return Postgres, url, nil
 	}
-	return "", "", fmt.Errorf("database URL %q: want sqlite:///abs/path.db, sqlite://relative.db or postgres://user@host:port/db", redact(url))
+	return "", "", fmt.Errorf("database URL %q: want sqlite:///abs/path.db, sqlite://relative.db or postgres://user@host:port/db", redact.URL(url))
 }
 
 // Open opens (and migrates) the store url names.
@@ -64,20 +65,4 @@ func Migrate(ctx context.Context, url string) ([]string, error) {
 		return sqlite.Migrate(ctx, target)
 	}
 	return postgres.Migrate(ctx, target)
-}
-
-// redact hides a password in a URL-like string for error messages.
-func redact(url string) string {
-	scheme, rest, ok := strings.Cut(url, "://")
-	if !ok {
-		return url
-	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok || strings.Contains(userinfo, "/") {
-		return url
-	}
-	if user, _, hasPw := strings.Cut(userinfo, ":"); hasPw {
-		return scheme + "://" + user + ":xxxxx@" + host
-	}
-	return url
 }

@@ -1,0 +1,142 @@
+package eventqueue
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/palisade-dev/palisade/internal/core/event"
+)
+
+// reader reads events from the delivery position. It is used by Run only.
+type reader struct {
+	q   *Queue
+	f   *os.File
+	seq uint64
+	buf []byte
+}
+
+func (r *reader) close() {
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
+	}
+}
+
+// next reads up to n events from the delivery position and returns them
+// with the position just past them. With no events, a position other than
+// the current one means records were set aside or sealed segments passed
+// over. A record that cannot be delivered (longer than a whole batch,
+// unreadable, or the torn tail of a sealed segment) is set aside in
+// rejected.jsonl, logged and counted, and never holds up those after it.
+func (r *reader) next(n int) ([]event.Event, position, error) {
+	q := r.q
+	q.mu.Lock()
+	p, wSeq := q.pos, q.wSeq
+	q.mu.Unlock()
+	for {
+		if r.f == nil || r.seq != p.Seq {
+			r.close()
+			f, err := os.Open(filepath.Join(q.dir, segName(p.Seq)))
+			switch {
+			case errors.Is(err, os.ErrNotExist) && p.Seq < wSeq:
+				p = position{Seq: p.Seq + 1}
+				continue
+			case errors.Is(err, os.ErrNotExist):
+				return nil, p, nil
+			case err != nil:
+				return nil, p, fmt.Errorf("event queue: %w", err)
+			}
+			r.f, r.seq = f, p.Seq
+		}
+		m, err := r.f.ReadAt(r.buf, p.Off)
+		if m == 0 && err != nil && !errors.Is(err, io.EOF) {
+			return nil, p, fmt.Errorf("event queue: %w", err)
+		}
+		data := r.buf[:m]
+		end := bytes.LastIndexByte(data, '\n')
+		switch {
+		case end >= 0:
+			return r.decode(p, data[:end+1], n)
+		case m == len(r.buf):
+			// One record longer than a whole batch, in a sealed segment or
+			// in the one being written alike.
+			return r.setAsideLong(p, p.Seq < wSeq)
+		case p.Seq >= wSeq:
+			// The segment being written: the rest is still to come.
+			return nil, p, nil
+		case m > 0:
+			// A sealed segment ending without a newline: the tail of a
+			// write cut short by a crash.
+			q.corrupt.Add(1)
+			q.log.Error("event queue: unterminated record set aside in "+rejectedFile, "file", segName(p.Seq), "offset", p.Off, "bytes", m)
+			q.keepRaw(bytes.NewReader(data), int64(m))
+		}
+		return nil, position{Seq: p.Seq + 1}, nil
+	}
+}
+
+// decode reads up to n events from data, whole lines read at p, and
+// returns them with the position past the last line it used. Lines that
+// are not events are set aside.
+func (r *reader) decode(p position, data []byte, n int) ([]event.Event, position, error) {
+	var evs []event.Event
+	off := p.Off
+	for len(data) > 0 && len(evs) < n {
+		i := bytes.IndexByte(data, '\n')
+		line := data[:i]
+		var ev event.Event
+		if err := json.Unmarshal(line, &ev); err != nil || ev.ID == "" {
+			if err == nil {
+				err = errors.New("no event ID")
+			}
+			r.q.corrupt.Add(1)
+			r.q.log.Error("event queue: unreadable record set aside in "+rejectedFile, "file", segName(p.Seq), "offset", off, "error", err)
+			r.q.keepRaw(bytes.NewReader(line), int64(len(line)))
+		} else {
+			evs = append(evs, ev)
+		}
+		off += int64(i + 1)
+		data = data[i+1:]
+	}
+	return evs, position{Seq: p.Seq, Off: off}, nil
+}
+
+// setAsideLong copies the record at p, longer than a batch, to
+// rejected.jsonl and returns the position after it. In the segment being
+// written (sealed false) a record without its end yet is waited for; in a
+// sealed one it is a torn tail, set aside too.
+func (r *reader) setAsideLong(p position, sealed bool) ([]event.Event, position, error) {
+	q := r.q
+	off := p.Off + int64(len(r.buf)) // the first buffer holds no newline
+	for {
+		m, err := r.f.ReadAt(r.buf, off)
+		if i := bytes.IndexByte(r.buf[:m], '\n'); i >= 0 {
+			size := off + int64(i+1) - p.Off
+			q.oversized.Add(1)
+			q.log.Error("event queue: record larger than a batch set aside in "+rejectedFile,
+				"file", segName(p.Seq), "offset", p.Off, "bytes", size, "batch_bytes", len(r.buf))
+			q.keepRaw(io.NewSectionReader(r.f, p.Off, size), size)
+			return nil, position{Seq: p.Seq, Off: p.Off + size}, nil
+		}
+		off += int64(m)
+		if m > 0 {
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, p, fmt.Errorf("event queue: %w", err)
+		}
+		if !sealed {
+			return nil, p, nil
+		}
+		size := off - p.Off
+		q.corrupt.Add(1)
+		q.log.Error("event queue: unterminated record set aside in "+rejectedFile, "file", segName(p.Seq), "offset", p.Off, "bytes", size)
+		q.keepRaw(io.NewSectionReader(r.f, p.Off, size), size)
+		return nil, position{Seq: p.Seq + 1}, nil
+	}
+}
