@@ -409,7 +409,7 @@ doc Service "$release-postgresql-hl" "$f" | grep -q "clusterIP: None" || die "co
 doc Service "$release-postgresql" "$f" | grep -q "port: 5432" || die "console-postgres-bundled: Service $release-postgresql missing"
 doc Deployment "$release" "$f" >"$tmp/a.yaml"
 has "$tmp/a.yaml" "console-postgres-bundled: $agent_dep" "- --console=http://$release-console.$ns.svc:80" \
-	"- --token-file=/etc/palisade/console-token/token" "- --state-dir=/var/lib/palisade" "secretName: palisade-agent-token" \
+	"- --token-file=/etc/palisade/console-token/token" "- --state-dir=/var/lib/palisade/state" "secretName: palisade-agent-token" \
 	"sizeLimit: 320Mi"
 has "$tmp/pgsecret.yaml" "console-postgres-bundled: Secret $release-postgresql" "helm.sh/resource-policy: keep"
 hasnt "$tmp/a.yaml" "console-postgres-bundled: $agent_dep" "--policy" "--events" "--console-ca-file"
@@ -431,7 +431,7 @@ has "$tmp/a.yaml" "console-postgres-external: $agent_dep" "- --console=https://$
 f="$tmp/managed.yaml"
 doc Deployment "$release" "$f" >"$tmp/a.yaml"
 has "$tmp/a.yaml" "managed: $agent_dep" "- --console=https://console.example.com:8443" "- --token-file=/etc/palisade/console-token/token" \
-	"- --state-dir=/var/lib/palisade" "- --console-ca-file=/etc/palisade/console-ca/ca.crt" "secretName: palisade-agent-token" \
+	"- --state-dir=/var/lib/palisade/state" "- --console-ca-file=/etc/palisade/console-ca/ca.crt" "secretName: palisade-agent-token" \
 	"secretName: palisade-console-ca" "- key: token" "sizeLimit: 1Gi" "- --tls-cert-file=/etc/palisade/tls/tls.crt"
 hasnt "$tmp/a.yaml" "managed: $agent_dep" "--policy" "--events" "name: policy" "configMap:"
 hasnt "$f" "managed render" "kind: ConfigMap" "component: console" "component: postgresql"
