@@ -85,8 +85,8 @@ mode_args() { # the --set flags of render $1 (a certificates mode or a console s
 	variant) echo "$variant_args" ;;
 	certManager) echo "--set certificates.mode=certManager" ;;
 	secret) echo "--set certificates.mode=secret --set certificates.existingSecret=palisade-webhook-tls --set certificates.caBundle=$dummy_ca_b64" ;;
-	console-sqlite) echo "--set console.enabled=true --set console.viewerToken.enabled=true" ;;
-	console-postgres-bundled) echo "--set console.enabled=true --set console.database.type=postgres --set postgresql.enabled=true
+	console-sqlite) echo "--set console.enabled=true --set console.insecureHttp=true --set console.viewerToken.enabled=true" ;;
+	console-postgres-bundled) echo "--set console.enabled=true --set console.insecureHttp=true --set console.database.type=postgres --set postgresql.enabled=true
  --set agent.console.tokenSecret=palisade-agent-token" ;;
 	console-postgres-external) echo "$external_args" ;;
 	managed) echo "--set agent.console.url=https://console.example.com:8443 --set agent.console.tokenSecret=palisade-agent-token
@@ -162,7 +162,7 @@ expect_render_error "certificates.existingSecret is required" --set certificates
 expect_render_error "certificates.caBundle (base64 PEM) is required" --set certificates.mode=secret --set certificates.existingSecret=x
 expect_render_error "must be the base64 encoding of a PEM certificate" --set certificates.mode=secret --set certificates.existingSecret=x --set certificates.caBundle=bm90IGEgY2VydA==
 # The console, the bundled PostgreSQL and managed agents.
-console_pg="--set console.enabled=true --set console.database.type=postgres"
+console_pg="--set console.enabled=true --set console.insecureHttp=true --set console.database.type=postgres"
 expect_render_error "at '/console/replicaCount': value must be 1" --set console.replicaCount=2
 expect_render_error "console.replicaCount must be 1" --set console.replicaCount=2 --skip-schema-validation
 expect_render_error "at '/console/database/type': value must be one of" --set console.database.type=mysql
@@ -173,14 +173,16 @@ expect_render_error "agent.console.url must be an http:// or https:// URL" --set
 expect_render_error "console.database.type=postgres needs the database URL" $console_pg
 # shellcheck disable=SC2086
 expect_render_error "console.database.postgres.existingSecret and postgresql.enabled are exclusive" $console_pg --set postgresql.enabled=true --set console.database.postgres.existingSecret=db
+expect_render_error "the console needs console.tls.existingSecret" --set console.enabled=true
+expect_render_error "console.insecureHttp and console.tls.existingSecret are exclusive" --set console.enabled=true --set console.insecureHttp=true --set console.tls.existingSecret=t
 expect_render_error "postgresql.enabled needs console.enabled=true" --set postgresql.enabled=true
-expect_render_error "postgresql.enabled needs console.database.type=postgres" --set console.enabled=true --set postgresql.enabled=true
+expect_render_error "postgresql.enabled needs console.database.type=postgres" --set console.enabled=true --set console.insecureHttp=true --set postgresql.enabled=true
 expect_render_error "agent.console.url needs agent.console.tokenSecret" --set agent.console.url=https://console.example.com
 expect_render_error "agent.console.tokenSecret needs agent.console.url, or console.enabled=true" --set agent.console.tokenSecret=t
 expect_render_error "existingPolicyConfigMap is for a standalone agent" --set agent.console.url=https://console.example.com --set agent.console.tokenSecret=t --set existingPolicyConfigMap=mine
 expect_render_error "agent.console.caSecret is only used by a managed agent" --set agent.console.caSecret=ca
 expect_render_error "agent.console.caSecret needs an https:// console URL" --set agent.console.url=http://console.example.com --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
-expect_render_error "agent.console.caSecret needs an https:// console URL" --set console.enabled=true --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
+expect_render_error "agent.console.caSecret needs an https:// console URL" --set console.enabled=true --set console.insecureHttp=true --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
 # Metrics, NetworkPolicies, probes.
 expect_render_error "at '/metrics/port'" --set metrics.port=0
 expect_render_error "at '/console/metrics/serviceMonitor/interval'" --set console.metrics.serviceMonitor.interval=often
@@ -356,7 +358,7 @@ done
 # console-sqlite: one replica, Recreate, the database on the claim, tokens from Secrets.
 f="$tmp/console-sqlite.yaml"
 doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
-has "$tmp/c.yaml" "console-sqlite: $console_dep" "replicas: 1" "type: Recreate" "- console" "- --listen=:8080" \
+has "$tmp/c.yaml" "console-sqlite: $console_dep" "replicas: 1" "type: Recreate" "- console" "- --listen=:8080" "- --insecure-http" \
 	"- --database=sqlite:///var/lib/palisade/palisade.db" "- --admin-token-file=/etc/palisade/console/admin-token" \
 	"- --viewer-token-file=/etc/palisade/console/viewer-token" "name: $release-console-admin-token" \
 	"name: $release-console-viewer-token" "claimName: $release-console-data" "mountPath: /var/lib/palisade" \
@@ -379,7 +381,7 @@ doc Deployment "$release" "$f" >"$tmp/a.yaml"
 has "$tmp/a.yaml" "console-sqlite: $agent_dep" "- --policy=/etc/palisade/policy/policy.yaml" "- --events=/var/lib/palisade/events.jsonl"
 has "$f" "console-sqlite render" "name: $release-policy"
 # Without persistence: an emptyDir and no claim.
-"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true \
+"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true --set console.insecureHttp=true \
 	--set console.database.sqlite.persistence.enabled=false >"$tmp/nopvc.yaml"
 hasnt "$tmp/nopvc.yaml" "console without persistence" "kind: PersistentVolumeClaim" "claimName:"
 doc Deployment "$release-console" "$tmp/nopvc.yaml" | grep -A2 "^        - name: data$" | grep -q "emptyDir: {}" ||
@@ -407,7 +409,7 @@ doc Service "$release-postgresql-hl" "$f" | grep -q "clusterIP: None" || die "co
 doc Service "$release-postgresql" "$f" | grep -q "port: 5432" || die "console-postgres-bundled: Service $release-postgresql missing"
 doc Deployment "$release" "$f" >"$tmp/a.yaml"
 has "$tmp/a.yaml" "console-postgres-bundled: $agent_dep" "- --console=http://$release-console.$ns.svc:80" \
-	"- --token-file=/etc/palisade/console-token/token" "- --state-dir=/var/lib/palisade" "secretName: palisade-agent-token" \
+	"- --token-file=/etc/palisade/console-token/token" "- --state-dir=/var/lib/palisade/state" "secretName: palisade-agent-token" \
 	"sizeLimit: 320Mi"
 has "$tmp/pgsecret.yaml" "console-postgres-bundled: Secret $release-postgresql" "helm.sh/resource-policy: keep"
 hasnt "$tmp/a.yaml" "console-postgres-bundled: $agent_dep" "--policy" "--events" "--console-ca-file"
@@ -420,7 +422,7 @@ has "$tmp/c.yaml" "console-postgres-external: $console_dep" "name: palisade-cons
 	"name: palisade-console-admin" "- --tls-cert-file=/etc/palisade/tls/tls.crt" "secretName: palisade-console-tls" "scheme: HTTPS" \
 	'image: "registry.example.com/palisade:0.2.0"' "kubernetes.io/os: linux" "name: TZ" "type: RollingUpdate"
 hasnt "$f" "console-postgres-external render" "kind: StatefulSet" "kind: PersistentVolumeClaim" "$release-console-admin-token" \
-	"$release-postgresql" "--viewer-token-file"
+	"$release-postgresql" "--viewer-token-file" "--insecure-http"
 doc Deployment "$release" "$f" >"$tmp/a.yaml"
 has "$tmp/a.yaml" "console-postgres-external: $agent_dep" "- --console=https://$release-console.$ns.svc:443" \
 	"- --console-ca-file=/etc/palisade/console-ca/ca.crt" "secretName: palisade-console-ca"
@@ -429,7 +431,7 @@ has "$tmp/a.yaml" "console-postgres-external: $agent_dep" "- --console=https://$
 f="$tmp/managed.yaml"
 doc Deployment "$release" "$f" >"$tmp/a.yaml"
 has "$tmp/a.yaml" "managed: $agent_dep" "- --console=https://console.example.com:8443" "- --token-file=/etc/palisade/console-token/token" \
-	"- --state-dir=/var/lib/palisade" "- --console-ca-file=/etc/palisade/console-ca/ca.crt" "secretName: palisade-agent-token" \
+	"- --state-dir=/var/lib/palisade/state" "- --console-ca-file=/etc/palisade/console-ca/ca.crt" "secretName: palisade-agent-token" \
 	"secretName: palisade-console-ca" "- key: token" "sizeLimit: 1Gi" "- --tls-cert-file=/etc/palisade/tls/tls.crt"
 hasnt "$tmp/a.yaml" "managed: $agent_dep" "--policy" "--events" "name: policy" "configMap:"
 hasnt "$f" "managed render" "kind: ConfigMap" "component: console" "component: postgresql"
@@ -581,14 +583,14 @@ log "helm mode: an upgrade reuses the existing Secret's CA and certificate"
 # The console's admin token (two renders without the Secret differ, so the
 # equality below is lookup's doing).
 admin_secret="$release-console-admin-token"
-"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true --show-only templates/console-secrets.yaml >"$tmp/tokens.yaml"
-"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true --show-only templates/console-secrets.yaml >"$tmp/tokens-fresh.yaml"
+"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true --set console.insecureHttp=true --show-only templates/console-secrets.yaml >"$tmp/tokens.yaml"
+"$helm" template "$release" "$chart" --namespace "$ns" --set console.enabled=true --set console.insecureHttp=true --show-only templates/console-secrets.yaml >"$tmp/tokens-fresh.yaml"
 first_token="$(field admin-token "$tmp/tokens.yaml")"
 if [ -z "$first_token" ] || [ "$first_token" = "$(field admin-token "$tmp/tokens-fresh.yaml")" ]; then
 	die "console: two renders without the Secret should generate two different admin tokens"
 fi
 create_secret "$admin_secret" "$tmp/tokens.yaml"
-render_with_lookup "$tmp/tokens2.yaml" --set console.enabled=true --show-only templates/console-secrets.yaml
+render_with_lookup "$tmp/tokens2.yaml" --set console.enabled=true --set console.insecureHttp=true --show-only templates/console-secrets.yaml
 [ "$(field admin-token "$tmp/tokens2.yaml")" = "$first_token" ] ||
 	die "console: with the Secret present, the admin token was regenerated instead of reused (lookup)"
 delete_secrets

@@ -13,6 +13,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/agent"
 	"github.com/palisade-dev/palisade/internal/enforce/policyreport"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/supply/signature"
 )
 
@@ -124,6 +125,11 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 			if err != nil {
 				return err
 			}
+			warnExposed(logger, "--token-file", tokenFile)
+			warnExposed(logger, "--runtime-token-file", runtimeTokenFile)
+			if cfg.Managed() {
+				warnExposed(logger, "--state-dir", cfg.StateDir)
+			}
 			if os.Getenv("GOGC") == "" {
 				// Admission allocates ~40 KB per review and keeps almost
 				// nothing: a larger GC target costs ~15 MB and buys a third
@@ -138,6 +144,7 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f := cmd.Flags()
 	f.StringVar(&cfg.Listen, "listen", ":8443", "address to serve HTTPS on")
 	f.StringVar(&cfg.MetricsListen, "metrics-bind-address", "", "also serve Prometheus /metrics on this address, plain HTTP and without a token, e.g. :9090 (default: only on the HTTPS port)")
+	f.IntVar(&cfg.MaxConnsPerClient, "max-conns-per-client", edge.DefaultPerClient, "connections one client address (an IPv6 /64) may hold on each listener; more are closed at accept (0: no cap)")
 	f.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long with /readyz failing before closing the listener, while the pod is taken out of the Service (the chart sets 5s)")
 	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "serving certificate (PEM), reloaded when it changes")
 	f.StringVar(&cfg.TLSKeyFile, "tls-key-file", "", "serving key (PEM), reloaded when it changes")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,6 +21,8 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store/backend"
 	"github.com/palisade-dev/palisade/internal/console/ui"
 	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
+	"github.com/palisade-dev/palisade/internal/platform/fileperm"
 )
 
 // consoleConfig is the console's typed configuration.
@@ -29,6 +33,14 @@ type consoleConfig struct {
 	viewerTokenFile string
 	tlsCertFile     string
 	tlsKeyFile      string
+	// insecureHTTP allows plain HTTP on an address that is not loopback.
+	insecureHTTP bool
+	// trustedProxies are CIDR ranges of proxies whose X-Forwarded-Proto and
+	// X-Forwarded-For the console believes; proxies is them parsed.
+	trustedProxies []string
+	proxies        edge.Proxies
+	// maxConnsPerClient caps the connections one client address holds.
+	maxConnsPerClient int
 	// metricsListen serves /metrics (and the probes) there; "" does not
 	// serve metrics (consoleops.go).
 	metricsListen string
@@ -45,10 +57,39 @@ func (c *consoleConfig) validate() error {
 	if (c.tlsCertFile == "") != (c.tlsKeyFile == "") {
 		errs = append(errs, errors.New("--tls-cert-file and --tls-key-file go together"))
 	}
+	switch {
+	case c.tlsCertFile != "" && c.insecureHTTP:
+		errs = append(errs, errors.New("--insecure-http and --tls-cert-file exclude each other"))
+	case c.tlsCertFile == "" && !c.insecureHTTP && c.listen != "" && !loopback(c.listen):
+		errs = append(errs, fmt.Errorf("--listen %s is not a loopback address: serve HTTPS there (--tls-cert-file, --tls-key-file), "+
+			"or pass --insecure-http to serve plain HTTP behind a TLS-terminating proxy", c.listen))
+	}
+	proxies, err := edge.ParseProxies(c.trustedProxies)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
+	}
+	c.proxies = proxies
+	if c.maxConnsPerClient < 0 {
+		errs = append(errs, errors.New("--max-conns-per-client must be 0 (no cap) or more"))
+	}
 	if _, _, err := backend.Parse(c.database); err != nil {
 		errs = append(errs, fmt.Errorf("--database: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// loopback reports whether the listen address addr is on loopback only
+// (127.0.0.0/8, ::1 or localhost); ":8080" and "0.0.0.0:8080" are not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 func newConsoleCmd() *cobra.Command {
@@ -90,8 +131,11 @@ and printed once.`,
 	f.StringVar(&cfg.database, "database", backend.DefaultURL, "sqlite:///path/palisade.db or postgres://... (default: $PALISADE_DATABASE_URL when set)")
 	f.StringVar(&cfg.adminTokenFile, "admin-token-file", "palisade-admin-token", "file holding the admin token (generated if missing)")
 	f.StringVar(&cfg.viewerTokenFile, "viewer-token-file", "", "file holding a read-only viewer token (generated if missing; none when unset)")
-	f.StringVar(&cfg.tlsCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (recommended beyond loopback)")
+	f.StringVar(&cfg.tlsCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (required beyond loopback unless --insecure-http); answers carry Strict-Transport-Security")
 	f.StringVar(&cfg.tlsKeyFile, "tls-key-file", "", "the certificate's key")
+	f.BoolVar(&cfg.insecureHTTP, "insecure-http", false, "serve plain HTTP on an address that is not loopback (behind a TLS-terminating proxy); warned about at every start")
+	f.StringSliceVar(&cfg.trustedProxies, "trusted-proxies", nil, "CIDR ranges of proxies trusted for X-Forwarded-Proto (https: Secure cookies, HSTS) and X-Forwarded-For (the client address of login throttling); their connections are not capped")
+	f.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", edge.DefaultPerClient, "connections one client address (an IPv6 /64) may hold; more are closed at accept; trusted proxies are not capped (0: no cap)")
 	f.StringVar(&cfg.metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (and /healthz, /readyz) on this address, plain HTTP and without a token, e.g. :9090 (default: not served)")
 	cmd.AddCommand(newConsoleMigrateCmd())
 	return cmd
@@ -141,20 +185,14 @@ func newConsoleMigrateCmd() *cobra.Command {
 // runConsole serves until ctx ends. ready, when not nil, receives the bound
 // address.
 func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out interface{ Write([]byte) (int, error) }, ready chan<- net.Addr) error {
-	admin, created, err := service.LoadOrCreateToken(cfg.adminTokenFile)
+	admin, err := consoleToken(cfg.adminTokenFile, "admin", logger, out)
 	if err != nil {
 		return err
 	}
-	if created {
-		fmt.Fprintf(out, "admin token (written to %s, shown once): %s\n", cfg.adminTokenFile, admin)
-	}
 	var viewer string
 	if cfg.viewerTokenFile != "" {
-		if viewer, created, err = service.LoadOrCreateToken(cfg.viewerTokenFile); err != nil {
+		if viewer, err = consoleToken(cfg.viewerTokenFile, "viewer", logger, out); err != nil {
 			return err
-		}
-		if created {
-			fmt.Fprintf(out, "viewer token (written to %s, shown once): %s\n", cfg.viewerTokenFile, viewer)
 		}
 	}
 	st, err := backend.Open(ctx, cfg.database)
@@ -172,31 +210,36 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 		return err
 	}
 	logger.Info("scan results loaded", "images", n)
-	web, err := ui.New(ui.Options{Service: svc, Registry: reg, AdminToken: admin, ViewerToken: viewer, Logger: logger})
+	ops := newConsoleOps(st, logger)
+	web, err := ui.New(ui.Options{Service: svc, Registry: reg, AdminToken: admin, ViewerToken: viewer, Logger: logger,
+		Proxies: cfg.proxies, LoginThrottled: ops.metrics.LoginThrottled})
 	if err != nil {
 		return err
 	}
-	ops := newConsoleOps(st, logger)
 	mux := http.NewServeMux()
 	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: svc, AdminToken: admin, ViewerToken: viewer, Logger: logger, Metrics: ops.metrics}))
 	mux.Handle("/", web)
 	ops.probes(mux)
-	srv := &http.Server{
-		Handler:           ops.metrics.Instrument(mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := edge.NewServer(edge.HSTS(ops.metrics.Instrument(mux), cfg.proxies), logger)
+	// Lists of events and scan results can be large: a minute to write
+	// them. Agents' long polls lift both bounds while they wait (edge.Hold).
+	srv.WriteTimeout = time.Minute
 	// Agents' long polls return at once on shutdown instead of holding it
 	// up; other requests finish.
 	srv.RegisterOnShutdown(svc.Shutdown)
-	ln, err := net.Listen("tcp", cfg.listen)
+	limits := edge.Limits{PerClient: cfg.maxConnsPerClient, Exempt: cfg.proxies.Trusts, Refused: ops.metrics.ConnRefused}
+	ln, err := edge.Listen(cfg.listen, limits)
 	if err != nil {
 		return err
 	}
-	logger.Info("console listening", "addr", ln.Addr().String(), "tls", cfg.tlsCertFile != "")
+	tls := cfg.tlsCertFile != ""
+	logger.Info("console listening", "addr", ln.Addr().String(), "tls", tls)
+	if !tls && !loopback(cfg.listen) {
+		logger.Warn("the console serves plain HTTP beyond loopback (--insecure-http): tokens and session cookies cross the network " +
+			"readable by anyone on the path; serve HTTPS (--tls-cert-file) or keep it behind a TLS-terminating proxy (--trusted-proxies)")
+	}
 	if cfg.metricsListen != "" {
-		msrv, err := ops.listenMetrics(cfg.metricsListen, logger)
+		msrv, err := ops.listenMetrics(cfg.metricsListen, limits, logger)
 		if err != nil {
 			ln.Close()
 			return err
@@ -208,7 +251,7 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	}
 	errc := make(chan error, 1)
 	go func() {
-		if cfg.tlsCertFile != "" {
+		if tls {
 			errc <- srv.ServeTLS(ln, cfg.tlsCertFile, cfg.tlsKeyFile)
 		} else {
 			errc <- srv.Serve(ln)
@@ -222,4 +265,26 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// consoleToken loads (or creates, printing it once) the role's token, and
+// warns when its file is readable by other users.
+func consoleToken(path, role string, logger *slog.Logger, out io.Writer) (string, error) {
+	tok, created, err := service.LoadOrCreateToken(path)
+	if err != nil {
+		return "", fmt.Errorf("--%s-token-file: %w", role, err)
+	}
+	if created {
+		fmt.Fprintf(out, "%s token (written to %s, shown once): %s\n", role, path, tok)
+	}
+	warnExposed(logger, role+" token file", path)
+	return tok, nil
+}
+
+// warnExposed logs a warning when path (a token file, a state directory)
+// is readable by other users of the machine.
+func warnExposed(logger *slog.Logger, what, path string) {
+	if msg := fileperm.Warning(what, path); msg != "" {
+		logger.Warn(msg)
+	}
 }

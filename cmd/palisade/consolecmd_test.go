@@ -1,9 +1,21 @@
 package main
 
 import (
+	"bufio"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/palisade-dev/palisade/internal/platform/devcert"
 )
 
 func TestDatabaseURLFromEnvironment(t *testing.T) {
@@ -32,4 +44,103 @@ func TestDatabaseURLFromEnvironment(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestConsoleListenNeedsTLSOrInsecureHTTP(t *testing.T) {
+	base := consoleConfig{database: "sqlite://x.db", adminTokenFile: "t"}
+	for _, tc := range []struct {
+		name string
+		set  func(*consoleConfig)
+		want string // in the error; "" for none
+	}{
+		{"loopback, plain", func(c *consoleConfig) { c.listen = "127.0.0.1:8080" }, ""},
+		{"localhost, plain", func(c *consoleConfig) { c.listen = "localhost:8080" }, ""},
+		{"IPv6 loopback, plain", func(c *consoleConfig) { c.listen = "[::1]:8080" }, ""},
+		{"every address, plain", func(c *consoleConfig) { c.listen = ":8080" }, "not a loopback address"},
+		{"0.0.0.0, plain", func(c *consoleConfig) { c.listen = "0.0.0.0:8080" }, "--insecure-http"},
+		{"every address, --insecure-http", func(c *consoleConfig) { c.listen, c.insecureHTTP = ":8080", true }, ""},
+		{"every address, TLS", func(c *consoleConfig) { c.listen, c.tlsCertFile, c.tlsKeyFile = ":8443", "c", "k" }, ""},
+		{"TLS and --insecure-http", func(c *consoleConfig) {
+			c.listen, c.tlsCertFile, c.tlsKeyFile, c.insecureHTTP = ":8443", "c", "k", true
+		}, "exclude each other"},
+		{"bad proxy", func(c *consoleConfig) { c.listen, c.trustedProxies = "127.0.0.1:1", []string{"10.0.0.0/99"} }, "--trusted-proxies"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.set(&cfg)
+			err := cfg.validate()
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Served over TLS, every answer carries Strict-Transport-Security.
+func TestConsoleServesTLSWithHSTS(t *testing.T) {
+	files, err := devcert.WriteServing(t.TempDir(), time.Hour, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, _ := startConsoleWith(t, func(c *consoleConfig) { c.tlsCertFile, c.tlsKeyFile = files.Cert, files.Key })
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(files.CAPEM)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := client.Get(url + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.TLS == nil || !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Fatalf("TLS %v, HSTS %q", resp.TLS != nil, resp.Header.Get("Strict-Transport-Security"))
+	}
+}
+
+// A client without a token that sends its body slowly is answered 401 at
+// once and cut off; clients holding connections from one address are capped,
+// and the admin, from another, is still answered.
+func TestConsoleSlowUnauthenticatedClients(t *testing.T) {
+	url, tokenFile := startConsoleWith(t, func(c *consoleConfig) { c.maxConnsPerClient = 8 })
+	addr := strings.TrimPrefix(url, "http://")
+	dial := func(src string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 10 * time.Second}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	c := dial("127.0.0.3")
+	fmt.Fprintf(c, "POST /api/v1/clusters HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+		t.Fatalf("slow body without a token: %v %v; want 401 and close before the body", resp, err)
+	}
+	if _, err := c.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+		t.Fatalf("the connection was kept: %v", err)
+	}
+
+	for range 8 { // slow headers: held until ReadHeaderTimeout
+		fmt.Fprintf(dial("127.0.0.2"), "GET /login HTTP/1.1\r\nHost: x\r\n")
+	}
+	for i := range 4 {
+		if _, err := dial("127.0.0.2").Read(make([]byte, 1)); err == nil || isTimeout(err) {
+			t.Fatalf("connection %d over the cap was kept: %v", 9+i, err)
+		}
+	}
+	token, _ := os.ReadFile(tokenFile)
+	req, _ := http.NewRequest(http.MethodGet, url+"/api/v1/clusters", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	resp, err = (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the admin was not answered: %v %v", resp, err)
+	}
+	resp.Body.Close()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

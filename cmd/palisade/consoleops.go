@@ -2,11 +2,11 @@ package main
 
 import (
 	"log/slog"
-	"net"
 	"net/http"
 
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/platform/opsserver"
 )
 
@@ -33,11 +33,11 @@ func (o consoleOps) probes(mux *http.ServeMux) {
 // listenMetrics starts serving /metrics (and the probes) on addr, plain
 // HTTP and without a token, as Prometheus scrapes; the caller closes the
 // server.
-func (o consoleOps) listenMetrics(addr string, logger *slog.Logger) (*http.Server, error) {
+func (o consoleOps) listenMetrics(addr string, limits edge.Limits, logger *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", o.metrics.Handler())
 	o.probes(mux)
-	ln, err := net.Listen("tcp", addr)
+	ln, err := edge.Listen(addr, limits)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/enforce/admission"
 	"github.com/palisade-dev/palisade/internal/platform/backoff"
 	"github.com/palisade-dev/palisade/internal/platform/devcert"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/platform/progress"
 	"github.com/palisade-dev/palisade/internal/platform/redact"
 )
@@ -183,11 +184,14 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 	d.start = time.Now()
 
 	// The console, in this process.
+	ccfg := consoleConfig{listen: cfg.listen, database: "sqlite://" + filepath.Join(cfg.dir, "console.db"),
+		adminTokenFile: filepath.Join(cfg.dir, "admin-token"), maxConnsPerClient: edge.DefaultPerClient}
+	if err := ccfg.validate(); err != nil { // plain HTTP: loopback only
+		return badInput(err)
+	}
 	consoleCtx, stopConsole := context.WithCancel(context.Background())
 	consoleDone := make(chan error, 1)
 	consoleReady := make(chan net.Addr, 1)
-	ccfg := consoleConfig{listen: cfg.listen, database: "sqlite://" + filepath.Join(cfg.dir, "console.db"),
-		adminTokenFile: filepath.Join(cfg.dir, "admin-token")}
 	go func() {
 		consoleDone <- runConsole(consoleCtx, ccfg, logger.With("component", "console"), io.Discard, consoleReady)
 	}()

@@ -19,10 +19,26 @@ import (
 // in a temporary folder, until the test ends, and returns its URL and the
 // admin token file.
 func startConsole(t *testing.T) (string, string) {
+	return startConsoleWith(t, nil)
+}
+
+// startConsoleWith is startConsole with the configuration changed by set
+// first (when not nil); a console serving TLS has an https:// URL.
+func startConsoleWith(t *testing.T, set func(*consoleConfig)) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := consoleConfig{listen: "127.0.0.1:0", database: "sqlite://" + filepath.Join(dir, "palisade.db"),
 		adminTokenFile: filepath.Join(dir, "admin-token")}
+	if set != nil {
+		set(&cfg)
+	}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	scheme := "http://"
+	if cfg.tlsCertFile != "" {
+		scheme = "https://"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
@@ -35,7 +51,7 @@ func startConsole(t *testing.T) (string, string) {
 	})
 	select {
 	case addr := <-ready:
-		return "http://" + addr.String(), cfg.adminTokenFile
+		return scheme + addr.String(), cfg.adminTokenFile
 	case err := <-done:
 		t.Fatalf("console did not start: %v", err)
 	case <-time.After(30 * time.Second):

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -25,6 +24,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 	"github.com/palisade-dev/palisade/internal/platform/opsserver"
 	"github.com/palisade-dev/palisade/internal/platform/redact"
@@ -150,7 +150,7 @@ processes' /proc entries), in the host's pid namespace.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if metricsListen != "" {
-				ln, err := net.Listen("tcp", metricsListen)
+				ln, err := edge.Listen(metricsListen, edge.Limits{PerClient: edge.DefaultPerClient})
 				if err != nil {
 					return fmt.Errorf("--metrics-bind-address: %w", err)
 				}

@@ -32,6 +32,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/enforce/segmentation"
 	"github.com/palisade-dev/palisade/internal/enforce/webhook"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/platform/eventqueue"
 	"github.com/palisade-dev/palisade/internal/platform/redact"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
@@ -53,6 +54,9 @@ type Config struct {
 	// MetricsListen, when set, also serves /metrics there, plain HTTP and
 	// without a token, for Prometheus (it stays on Listen's HTTPS too).
 	MetricsListen string
+	// MaxConnsPerClient caps the connections one client address holds on
+	// each listener (edge.Limits); 0 is no cap.
+	MaxConnsPerClient int
 	// ShutdownDelay is how long the agent keeps serving, not ready, after
 	// it is told to stop, before it closes its listener.
 	ShutdownDelay time.Duration
@@ -277,22 +281,18 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	handler.Handle("/audit", rh)
 	handler.Handle("/falco", rh)
 	handler.Handle("/sensor/rules", rh)
-	srv := &http.Server{
-		Handler:           drainingHandler(handler, &draining),
-		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	srv := edge.NewServer(drainingHandler(handler, &draining), logger)
+	srv.TLSConfig = tlsConfig
+	refused := connsRefused()
+	metrics.Register(refused)
+	limits := edge.Limits{PerClient: cfg.MaxConnsPerClient, Refused: refused.Inc}
+	ln, err := edge.Listen(cfg.Listen, limits)
 	if err != nil {
 		return err
 	}
 	logger.Info("agent listening", "addr", ln.Addr().String(), "managed", cfg.Managed(), "console", redact.URL(cfg.ConsoleURL))
 	if cfg.MetricsListen != "" {
-		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		mln, err := edge.Listen(cfg.MetricsListen, limits)
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("--metrics-bind-address: %w", err)

@@ -38,6 +38,13 @@ func queueCollectors(q *eventqueue.Queue) []prometheus.Collector {
 	}
 }
 
+// connsRefused counts the connections the agent's listeners closed at
+// accept because their client address held --max-conns-per-client.
+func connsRefused() prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: "palisade_agent_connections_refused_total",
+		Help: "Connections closed at accept because their client address already held --max-conns-per-client."})
+}
+
 // serveMetrics serves h at /metrics on ln (--metrics-bind-address), plain
 // HTTP, until the returned server is closed.
 func serveMetrics(ln net.Listener, h http.Handler, logger *slog.Logger) *http.Server {

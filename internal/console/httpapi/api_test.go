@@ -114,6 +114,9 @@ func TestClustersAgentsAndEvents(t *testing.T) {
 	if c.status != 201 || len(token) < 40 {
 		t.Fatalf("register: %d %s", c.status, c.raw)
 	}
+	if got := c.header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("the answer carrying the agent token has Cache-Control %q, want no-store", got)
+	}
 	if c := do(t, srv, "GET", "/api/v1/clusters/east", admin, "", ""); strings.Contains(c.raw, token) {
 		t.Error("the token is shown only once")
 	}

@@ -48,6 +48,8 @@ type Metrics struct {
 	latency   *prometheus.HistogramVec
 	events    *prometheus.CounterVec
 	longPolls prometheus.Gauge
+	refused   prometheus.Counter
+	throttled prometheus.Counter
 }
 
 // NewMetrics registers the metrics (and Go and process collectors).
@@ -77,10 +79,18 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 			Name: "palisade_console_long_polls",
 			Help: "Agents' policy long polls currently held open.",
 		}),
+		refused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "palisade_console_connections_refused_total",
+			Help: "Connections closed at accept because their client address already held --max-conns-per-client.",
+		}),
+		throttled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "palisade_console_logins_throttled_total",
+			Help: "Web UI logins answered 429 because their client address failed too many in a row.",
+		}),
 	}
 	m.events.WithLabelValues("stored")
 	m.events.WithLabelValues("duplicate")
-	m.reg.MustRegister(m.requests, m.latency, m.events, m.longPolls,
+	m.reg.MustRegister(m.requests, m.latency, m.events, m.longPolls, m.refused, m.throttled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if opts.Clusters != nil {
 		m.reg.MustRegister(&agentsCollector{opts: opts})
@@ -134,6 +144,20 @@ func (m *Metrics) longPoll() func() {
 	}
 	m.longPolls.Inc()
 	return m.longPolls.Dec
+}
+
+// ConnRefused counts a connection closed at accept (edge.Limits.Refused).
+func (m *Metrics) ConnRefused() {
+	if m != nil {
+		m.refused.Inc()
+	}
+}
+
+// LoginThrottled counts a login answered 429.
+func (m *Metrics) LoginThrottled() {
+	if m != nil {
+		m.throttled.Inc()
+	}
 }
 
 // routeLabel is a ServeMux pattern without its method ("GET /x/{id}" →

@@ -11,6 +11,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 )
 
 //go:embed openapi.yaml
@@ -204,6 +205,7 @@ func (a *API) clusterRoutes() {
 		}
 		out := toClusterJSON(c)
 		out.Token = token
+		w.Header().Set("Cache-Control", "no-store") // the agent token, shown once
 		writeJSON(w, http.StatusCreated, out)
 	})
 	a.handle("GET /api/v1/clusters/{name}", RoleViewer, func(w http.ResponseWriter, r *http.Request, _ principal) {
@@ -315,6 +317,7 @@ func (a *API) agentRoutes() {
 		}
 		if inm != "" && wait > 0 {
 			defer a.opts.Metrics.longPoll()()
+			edge.Hold(w, wait)
 		}
 		ap, changed, err := s.AgentPolicyFor(r.Context(), p.cluster, inm, enforcing, wait)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
 
@@ -100,30 +101,43 @@ func (a *API) authenticate(r *http.Request) principal {
 	return principal{}
 }
 
-// handler adapts a handler that needs a minimum role (agents are allowed
-// only where want is RoleAgent).
+// handle adapts a handler that needs a minimum role (agents are allowed
+// only where want is RoleAgent). A request refused is answered before its
+// body is read, and its connection closed: a client without a token that
+// sends a body slowly holds nothing.
 func (a *API) handle(pattern string, want Role, h func(w http.ResponseWriter, r *http.Request, p principal)) {
 	a.patterns = append(a.patterns, pattern)
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		p := a.authenticate(r)
-		switch {
-		case p.unavailable:
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "the console cannot check tokens right now; retry")
-			return
-		case p.role == RoleNone:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade"`)
-			writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
-			return
-		case want == RoleAgent && p.role != RoleAgent:
-			writeError(w, http.StatusForbidden, "this endpoint is for agents (use a cluster's agent token)")
-			return
-		case want != RoleAgent && (p.role == RoleAgent || p.role < want):
-			writeError(w, http.StatusForbidden, "this token may not do that")
+		code, msg := refusal(p, want)
+		if code == 0 {
+			h(w, r, p)
 			return
 		}
-		h(w, r, p)
+		edge.RefuseUnread(w, r)
+		switch code {
+		case http.StatusServiceUnavailable:
+			w.Header().Set("Retry-After", "5")
+		case http.StatusUnauthorized:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade"`)
+		}
+		writeError(w, code, msg)
 	})
+}
+
+// refusal is the status and message refusing p where want is needed, or 0.
+func refusal(p principal, want Role) (int, string) {
+	switch {
+	case p.unavailable:
+		return http.StatusServiceUnavailable, "the console cannot check tokens right now; retry"
+	case p.role == RoleNone:
+		return http.StatusUnauthorized, "a valid bearer token is required"
+	case want == RoleAgent && p.role != RoleAgent:
+		return http.StatusForbidden, "this endpoint is for agents (use a cluster's agent token)"
+	case want != RoleAgent && (p.role == RoleAgent || p.role < want):
+		return http.StatusForbidden, "this token may not do that"
+	}
+	return 0, ""
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

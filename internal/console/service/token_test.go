@@ -3,6 +3,7 @@ package service
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,11 @@ func TestLoadOrCreateToken(t *testing.T) {
 	os.WriteFile(empty, []byte("\n"), 0o600)
 	if _, _, err := LoadOrCreateToken(empty); err == nil {
 		t.Error("an empty token file must be an error")
+	}
+	short := filepath.Join(t.TempDir(), "short")
+	os.WriteFile(short, []byte("abcd\n"), 0o600)
+	if _, _, err := LoadOrCreateToken(short); err == nil || !strings.Contains(err.Error(), "4-character token: at least 16") {
+		t.Errorf("a 4-character token must be refused, saying why: %v", err)
 	}
 	if string(HashToken(tok)) == tok || len(HashToken(tok)) != 32 {
 		t.Error("tokens are stored as SHA-256 hashes")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 )
 
 func (u *UI) clusterRoutes() {
@@ -163,7 +164,7 @@ func (u *UI) registerCluster(w http.ResponseWriter, r *http.Request, p *page) {
 		u.renderClusters(w, r, p, http.StatusUnprocessableEntity, f)
 		return
 	}
-	d := &tokenData{Cluster: c.Name, Token: token, Command: agentCommand(r, token)}
+	d := &tokenData{Cluster: c.Name, Token: token, Command: agentCommand(r, u.opts.Proxies, token)}
 	if f.Policy.Value != "" {
 		if _, err := svc.AssignPolicy(r.Context(), c.Name, f.Policy.Value); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
@@ -178,9 +179,9 @@ func (u *UI) registerCluster(w http.ResponseWriter, r *http.Request, p *page) {
 
 // agentCommand is the command line that connects an agent, with the
 // console URL as the browser reached it.
-func agentCommand(r *http.Request, token string) string {
+func agentCommand(r *http.Request, proxies edge.Proxies, token string) string {
 	scheme := "http"
-	if r.TLS != nil {
+	if proxies.HTTPS(r) {
 		scheme = "https"
 	}
 	return "palisade agent --console " + scheme + "://" + r.Host + " --token " + token

@@ -30,9 +30,20 @@ type consoleServer struct {
 
 func newConsole(t *testing.T) *consoleServer {
 	t.Helper()
+	return newConsoleWith(t, nil)
+}
+
+// newConsoleWith is newConsole with the UI's options changed by set first
+// (when not nil).
+func newConsoleWith(t *testing.T, set func(*Options)) *consoleServer {
+	t.Helper()
 	svc, _, reg := consoletest.New(t)
-	web, err := New(Options{Service: svc, Registry: reg, AdminToken: adminToken, ViewerToken: viewerToken,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
+	opts := Options{Service: svc, Registry: reg, AdminToken: adminToken, ViewerToken: viewerToken,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
+	if set != nil {
+		set(&opts)
+	}
+	web, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

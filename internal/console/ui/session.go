@@ -148,9 +148,11 @@ func (u *UI) roleFor(token string) Role {
 	return RoleNone
 }
 
-func sessionCookie(r *http.Request, value string, maxAge int) *http.Cookie {
+// sessionCookie is Secure when the browser reached the console over HTTPS:
+// directly, or through a trusted proxy that says so (X-Forwarded-Proto).
+func (u *UI) sessionCookie(r *http.Request, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name: CookieName, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: u.opts.Proxies.HTTPS(r),
 	}
 }

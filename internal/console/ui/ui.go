@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 )
 
 //go:embed templates/*.html static/*
@@ -33,6 +35,12 @@ type Options struct {
 	Logger      *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Proxies are the peers trusted to say that the browser reached them
+	// over HTTPS (session cookies are then Secure) and from which address
+	// (failed logins are throttled per client address).
+	Proxies edge.Proxies
+	// LoginThrottled, when not nil, is called for each login answered 429.
+	LoginThrottled func()
 }
 
 // UI serves the web UI. Mount it at the root of the console's mux, next to
@@ -42,6 +50,7 @@ type UI struct {
 	reg      *rules.Registry
 	pages    map[string]*template.Template
 	sessions *sessions
+	logins   *loginThrottle
 	mux      *http.ServeMux
 	handler  http.Handler
 }
@@ -68,7 +77,8 @@ func New(opts Options) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{opts: opts, reg: reg, pages: pages, sessions: newSessions(opts.Now), mux: http.NewServeMux()}
+	u := &UI{opts: opts, reg: reg, pages: pages, sessions: newSessions(opts.Now),
+		logins: newLoginThrottle(opts.Now), mux: http.NewServeMux()}
 	u.routes()
 	// Cross-origin form posts are refused before they reach a handler;
 	// the CSRF token is the second line of defence.
@@ -207,6 +217,7 @@ func (u *UI) post(pattern string, h handlerFunc) {
 		w.Header().Set("Cache-Control", "no-store")
 		sess := u.sessionFrom(r)
 		if sess == nil {
+			edge.RefuseUnread(w, r)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
@@ -313,6 +324,17 @@ type loginData struct {
 // and never put in a URL.
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	client := u.opts.Proxies.Client(r)
+	if wait := u.logins.wait(client); wait > 0 {
+		if u.opts.LoginThrottled != nil {
+			u.opts.LoginThrottled()
+		}
+		edge.RefuseUnread(w, r)
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		u.render(w, r, http.StatusTooManyRequests, "login", &page{Title: "Log in",
+			Error: "Too many failed logins from your address: wait a minute and try again.", Data: loginData{Next: safeNext("")}})
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
 		u.render(w, r, http.StatusBadRequest, "login", &page{Title: "Log in", Error: "The form could not be read."})
@@ -321,18 +343,20 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostForm.Get("next"))
 	role := u.roleFor(strings.TrimSpace(r.PostForm.Get("token")))
 	if role == RoleNone {
-		u.opts.Logger.Info("UI login refused", "remote", r.RemoteAddr)
+		u.logins.failed(client)
+		u.opts.Logger.Info("UI login refused", "remote", r.RemoteAddr, "client", client.String())
 		u.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Log in",
 			Error: "That token is not the console's admin or viewer token.", Data: loginData{Next: next}})
 		return
 	}
+	u.logins.succeeded(client)
 	id, _, err := u.sessions.create(role)
 	if err != nil {
 		u.internal(w, r, &page{}, err)
 		return
 	}
 	u.opts.Logger.Info("UI login", "role", role.String(), "remote", r.RemoteAddr)
-	http.SetCookie(w, sessionCookie(r, id, int(SessionTTL/time.Second)))
+	http.SetCookie(w, u.sessionCookie(r, id, int(SessionTTL/time.Second)))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -342,6 +366,7 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(CookieName)
 	sess := u.sessionFrom(r)
 	if err != nil || sess == nil {
+		edge.RefuseUnread(w, r)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
@@ -352,7 +377,7 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.sessions.delete(c.Value)
-	http.SetCookie(w, sessionCookie(r, "", -1))
+	http.SetCookie(w, u.sessionCookie(r, "", -1))
 	http.Redirect(w, r, "/login?msg=logged-out", http.StatusSeeOther)
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 )
 
 // MaxBody bounds one request to /audit or /falco. The API server's audit
@@ -89,6 +90,7 @@ func (r *Responder) Handler(auth Auth) http.Handler {
 func (r *Responder) read(w http.ResponseWriter, req *http.Request, auth Auth) ([]byte, bool) {
 	refuse := func(code int, reason, msg string) ([]byte, bool) {
 		r.opts.Metrics.Refused.WithLabelValues(reason).Inc()
+		edge.RefuseUnread(w, req)
 		http.Error(w, msg, code)
 		return nil, false
 	}

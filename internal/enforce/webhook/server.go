@@ -16,6 +16,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/core/workload"
 	"github.com/palisade-dev/palisade/internal/enforce/admission"
+	"github.com/palisade-dev/palisade/internal/platform/edge"
 )
 
 // Log keys.
@@ -116,6 +117,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, review func(cont
 	if herr != nil {
 		h.opts.Metrics.observeError(herr.reason)
 		h.opts.Logger.Warn("bad admission request", keyError, herr.err)
+		edge.RefuseUnread(w, r) // a refused body is never read to its end
 		http.Error(w, herr.err.Error(), herr.code)
 		return
 	}

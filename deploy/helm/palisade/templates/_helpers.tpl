@@ -259,6 +259,12 @@ label (63 characters at most) with a hash suffix.
 {{- fail "console.database.postgres.key must not be empty" }}
 {{- end }}
 {{- end }}
+{{- if and $c.enabled $c.tls.existingSecret $c.insecureHttp }}
+{{- fail "console.insecureHttp and console.tls.existingSecret are exclusive: the console serves HTTPS with the Secret, or plain HTTP" }}
+{{- end }}
+{{- if and $c.enabled (not $c.tls.existingSecret) (not $c.insecureHttp) }}
+{{- fail "the console needs console.tls.existingSecret (a kubernetes.io/tls Secret: it serves HTTPS), or console.insecureHttp=true to serve plain HTTP (inside the cluster, or behind a TLS-terminating Ingress: then set console.trustedProxies)" }}
+{{- end }}
 {{- if and (include "palisade.sensorEnabled" .) (not .Values.runtime.enabled) }}
 {{- fail "sensor.enabled needs runtime.enabled=true: the sensor posts its alerts to the agent's /falco, which only the runtime intake serves" }}
 {{- end }}

@@ -1,0 +1,101 @@
+package ui
+
+import (
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/platform/edge"
+)
+
+// fakeClock is a clock the test moves.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// After loginFailures wrong tokens, an address is answered 429 with
+// Retry-After, even with the right token, until the window ends; each
+// throttled login is counted.
+func TestFailedLoginsAreThrottled(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	throttled := 0
+	s := newConsoleWith(t, func(o *Options) {
+		o.Now = clock.now
+		o.LoginThrottled = func() { throttled++ }
+	})
+	b := s.browser(t)
+	for i := range loginFailures {
+		if a := b.post("/login", url.Values{"token": {"wrong-token-guess"}}); a.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, a.status)
+		}
+	}
+	a := b.post("/login", url.Values{"token": {adminToken}})
+	if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") != "60" || a.header.Get("Set-Cookie") != "" ||
+		!strings.Contains(a.body, "Too many failed logins") {
+		t.Fatalf("after %d failures: %d, Retry-After %q", loginFailures, a.status, a.header.Get("Retry-After"))
+	}
+	if throttled != 1 {
+		t.Errorf("throttled logins counted %d, want 1", throttled)
+	}
+	clock.add(loginWindow)
+	b.login(adminToken)
+}
+
+func TestThrottleMemoryIsBounded(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	th := newLoginThrottle(clock.now)
+	for i := range maxThrottled + 50 {
+		a := edge.Key(netipFrom(i))
+		th.failed(a)
+	}
+	if n := len(th.m); n > maxThrottled {
+		t.Fatalf("%d addresses remembered, want at most %d", n, maxThrottled)
+	}
+}
+
+// Behind a trusted proxy that says the browser came over HTTPS the session
+// cookie is Secure; the same header from any other peer changes nothing.
+func TestSecureCookieBehindTrustedProxy(t *testing.T) {
+	proxies, err := edge.ParseProxies([]string{"127.0.0.0/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		proxies edge.Proxies
+		secure  bool
+	}{
+		{"trusted proxy", proxies, true},
+		{"no trusted proxies", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newConsoleWith(t, func(o *Options) { o.Proxies = tc.proxies })
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/login", strings.NewReader(url.Values{"token": {adminToken}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-Proto", "https")
+			a := s.browser(t).do(req)
+			if a.status != http.StatusSeeOther {
+				t.Fatalf("login: %d", a.status)
+			}
+			if got := strings.Contains(a.header.Get("Set-Cookie"), "Secure"); got != tc.secure {
+				t.Fatalf("cookie %q: Secure %v, want %v", a.header.Get("Set-Cookie"), got, tc.secure)
+			}
+		})
+	}
+}
+
+func netipFrom(i int) netip.Addr {
+	return netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+}
