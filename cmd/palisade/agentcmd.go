@@ -73,7 +73,10 @@ files under --scan-results (Trivy JSON, Trivy Operator resources, Palisade
 ScanResults; read again when they change, every --reload-interval; a file
 that turns bad keeps its last results), Trivy Operator's reports in the
 cluster (--trivy-operator), and for a managed agent the console's results
-for the images the cluster runs. An image with no result is unscanned.
+for the images the cluster runs. An image with no result is unscanned. At
+admission an image named by a tag is judged by the scan of the digest the
+tag names now (--scan-results-by-digest): a tag pushed over after its scan
+is unscanned.
 
 Cluster access (continuous checks, runtime responses, --trivy-operator,
 --watch-roles, imagePullSecrets) takes kubectl's flags: --kubeconfig, else
@@ -168,6 +171,7 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f.StringArrayVar(&cfg.RuntimeRules, "runtime-rules", nil, "runtime: rulesets the policy can bind, [NAME=]FILE[,FILE...]: Falco rules files loaded together (named NAME or after the first file) or RuntimeRuleset documents (repeatable)")
 	f.StringVar(&cfg.ScanResults, "scan-results", "", "image scan reports for the scan-result rules: a file or a folder, followed for changes")
 	f.BoolVar(&cfg.WatchRoles, "watch-roles", false, "follow the cluster's Roles and ClusterRoles, so that the RBAC rules judge a binding with the role it references (needs list and watch on them)")
+	f.BoolVar(&cfg.ScanResultsByDigest, "scan-results-by-digest", true, "scan-result rules at admission: resolve an image's tag to the digest it names now (asks the registry, with imagePullSecrets, as imagesNotSigned does) and judge that digest's scan; false: a scan recorded for the tag counts")
 	f.BoolVar(&cfg.TrivyOperator, "trivy-operator", false, "read Trivy Operator's VulnerabilityReports and ExposedSecretReports from the cluster for the scan-result rules")
 	addSignatureFlags(f, &cfg.Signatures)
 	cfg.Kube = addKubeFlags(cmd, kubeFlagOptions{prefix: "cluster access: ", userAgent: "palisade"})

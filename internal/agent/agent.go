@@ -113,6 +113,10 @@ type Config struct {
 	// imagePullSecrets for registry credentials (needs get on secrets).
 	Signatures           signature.Config
 	SignaturePullSecrets bool
+	// ScanResultsByDigest resolves a container's tag to the digest it names
+	// now (with the signature verifier's caches and credentials) and judges
+	// that digest's scan; off, a scan recorded for the tag counts.
+	ScanResultsByDigest bool
 	// EmitAdmissionEvents records a Kubernetes Event (AdmissionDenied) on
 	// the object of each denied request (needs create and patch on
 	// events.k8s.io events). Containment and segmentation record theirs
@@ -246,8 +250,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		denials = cl.events
 	}
 	metrics.Register(cl.events.Collectors()...)
+	var digests rules.Digests // nil unless asked for: no typed nil
+	if cfg.ScanResultsByDigest {
+		digests = verifier
+	}
 	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles, Signatures: verifier,
-		Events: denials})
+		Digests: digests, Events: denials})
 	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
 		Ready: func() error {
 			if draining.Load() {

@@ -40,6 +40,10 @@ type Options struct {
 	// Signatures verifies image signatures for imagesNotSigned (nil: no
 	// registry access; images are then unverified).
 	Signatures rules.Signatures
+	// Digests resolves an image's tag to the digest it names now, so that
+	// the scan-result rules judge that digest's scan (nil: a scan recorded
+	// for the tag counts).
+	Digests rules.Digests
 	// Events, when set, receives a Kubernetes Event (AdmissionDenied) on
 	// the object of each denied request; dry-run requests record none.
 	Events Events
@@ -99,7 +103,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	}
 	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
 		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(), Roles: r.roles(),
-		Signatures: r.opts.Signatures, Context: ctx,
+		Signatures: r.opts.Signatures, Digests: r.opts.Digests, Context: ctx,
 	})
 	out.Findings = res.Findings
 	if len(res.Findings) == 0 {
