@@ -1,8 +1,10 @@
 package admission
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -95,7 +97,14 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 		return out
 	}
 	obj, connect, err := decodeRequest(req)
-	if err != nil {
+	var mismatch *kindMismatch
+	switch {
+	case errors.As(err, &mismatch):
+		resp.Allowed = false
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusBadRequest,
+			Message: "palisade refuses this request: " + err.Error()}
+		return out
+	case err != nil:
 		// An object the API server accepted but we cannot read: allow and
 		// say so, rather than wedge the cluster on a decoding gap.
 		resp.Warnings = []string{"palisade could not evaluate this request: " + err.Error()}
@@ -260,17 +269,31 @@ func decodeRequest(req *admissionv1.AdmissionRequest) (*workload.Object, *rules.
 	if len(req.Object.Raw) == 0 {
 		return nil, nil, fmt.Errorf("the request carries no object")
 	}
-	// The API server names the kind; no need to look for it in the object.
-	apiVersion := req.Kind.Version
+	// The object is judged as what it says it is. The API server writes
+	// the same kind in the review and in the object; a review whose two
+	// disagree was written by someone else, and is refused.
+	apiVersion, kind, err := workload.Head(req.Object.Raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	reqVersion := req.Kind.Version
 	if req.Kind.Group != "" {
-		apiVersion = req.Kind.Group + "/" + req.Kind.Version
+		reqVersion = req.Kind.Group + "/" + req.Kind.Version
 	}
-	if req.Kind.Kind == "" {
-		obj, err := workload.Decode(req.Object.Raw)
-		return obj, nil, err
+	if (kind != "" && req.Kind.Kind != "" && kind != req.Kind.Kind) ||
+		(apiVersion != "" && req.Kind.Version != "" && apiVersion != reqVersion) {
+		return nil, nil, &kindMismatch{review: strings.TrimSpace(reqVersion + " " + req.Kind.Kind),
+			object: strings.TrimSpace(apiVersion + " " + kind)}
 	}
-	obj, err := workload.DecodeKind(req.Object.Raw, apiVersion, req.Kind.Kind)
+	obj, err := workload.DecodeKind(req.Object.Raw, cmp.Or(apiVersion, reqVersion), cmp.Or(kind, req.Kind.Kind))
 	return obj, nil, err
+}
+
+// kindMismatch is a review whose request.kind and object disagree.
+type kindMismatch struct{ review, object string }
+
+func (e *kindMismatch) Error() string {
+	return fmt.Sprintf("the review's request.kind is %s but its object is %s: the API server never sends such a review", e.review, e.object)
 }
 
 // roles is the role lookup, nil (not a typed nil) without one.

@@ -164,7 +164,10 @@ func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionR
 		return nil, &httpError{http.StatusBadRequest, "read", fmt.Errorf("read body: %w", err)}
 	}
 	var review admissionv1.AdmissionReview
-	if err := workload.Unmarshal(body, &review); err != nil {
+	// The API server never writes a name twice: a review that does was
+	// written by someone else, and its object could read differently to
+	// Palisade and to whoever acts on it.
+	if err := workload.UnmarshalStrict(body, &review); err != nil {
 		return nil, &httpError{http.StatusBadRequest, "decode", fmt.Errorf("decode AdmissionReview: %w", err)}
 	}
 	if review.APIVersion != "admission.k8s.io/v1" || review.Kind != "AdmissionReview" {
