@@ -178,6 +178,7 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f.DurationVar(&cfg.Signatures.TTL, "signature-cache-ttl", signature.DefaultTTL, "imagesNotSigned: how long a verified digest stays verified (unsigned ones are asked again after 30s, tags resolved again after 30s)")
 	f.BoolVar(&cfg.SignaturePullSecrets, "signature-pull-secrets", true, "imagesNotSigned: read pods' imagePullSecrets (get secrets) for registry credentials, before the agent's own ($DOCKER_CONFIG)")
 	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")
+	f.StringVar(&cfg.AdmissionClientCAFile, "admission-client-ca-file", "", "PEM CA bundle: /validate and /mutate require a client certificate it signed, the API server's (its --admission-control-config-file; docs/operations.md); without it they answer anyone, and events say caller unauthenticated")
 	f.StringVar(&cfg.RuntimeClientCAFile, "runtime-client-ca-file", "", "runtime: PEM CA bundle; /audit and /falco callers with a client certificate it signed are let in")
 	cmd.AddCommand(newWebhookRulesCmd())
 	return cmd

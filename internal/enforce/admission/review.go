@@ -143,13 +143,22 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	resp.AuditAnnotations = auditAnnotations(compiled, res.Findings, enforce)
 	dryRun := req.DryRun != nil && *req.DryRun
 	if _, discard := r.opts.Sink.(event.Discard); !discard && !dryRun {
-		out.SinkErr = r.opts.Sink.Record(ctx, r.events(req, obj, compiled, res.Findings, out.Unenforced))
+		out.SinkErr = r.opts.Sink.Record(ctx, r.events(ctx, req, obj, compiled, res.Findings, out.Unenforced))
 	}
 	if enforce && !dryRun && r.opts.Events != nil {
 		r.opts.Events.Event(deniedRef(req, obj), nil, corev1.EventTypeWarning, ReasonDenied, "Deny",
 			fmt.Sprintf("%s denied by policy %s:%s", req.Operation, compiled.Policy.Metadata.Name, res.Denial()))
 	}
 	return out
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx telling the review whether its caller was
+// authenticated (event.CallerAuthenticated or event.CallerUnauthenticated),
+// for the events it records. The transport knows; the review does not.
+func WithCaller(ctx context.Context, caller string) context.Context {
+	return context.WithValue(ctx, callerKey{}, caller)
 }
 
 // deniedRef names the object of a denied request for its Kubernetes
@@ -181,8 +190,9 @@ func deniedRef(req *admissionv1.AdmissionRequest, obj *workload.Object) *corev1.
 	return ref
 }
 
-func (r *Reviewer) events(req *admissionv1.AdmissionRequest, obj *workload.Object, c *engine.Compiled, fs []engine.Finding, unenforced bool) []event.Event {
+func (r *Reviewer) events(ctx context.Context, req *admissionv1.AdmissionRequest, obj *workload.Object, c *engine.Compiled, fs []engine.Finding, unenforced bool) []event.Event {
 	now := r.opts.Now().UTC()
+	caller, _ := ctx.Value(callerKey{}).(string)
 	name := obj.Meta.Name
 	if name == "" {
 		name = req.Name
@@ -201,7 +211,7 @@ func (r *Reviewer) events(req *admissionv1.AdmissionRequest, obj *workload.Objec
 			ID: event.NewID(), Time: now, Cluster: r.opts.Cluster, Namespace: req.Namespace,
 			Kind: obj.Kind, Name: name, Container: f.Container, Tab: string(policy.TabDeployment),
 			Rule: f.Rule, Action: action, Policy: c.Policy.Metadata.Name, User: req.UserInfo.Username,
-			Message: msg, Operation: string(req.Operation),
+			Message: msg, Operation: string(req.Operation), Caller: caller,
 		})
 	}
 	return evs
