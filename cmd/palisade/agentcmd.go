@@ -74,7 +74,10 @@ files under --scan-results (Trivy JSON, Trivy Operator resources, Palisade
 ScanResults; read again when they change, every --reload-interval; a file
 that turns bad keeps its last results), Trivy Operator's reports in the
 cluster (--trivy-operator), and for a managed agent the console's results
-for the images the cluster runs. An image with no result is unscanned.
+for the images the cluster runs. An image with no result is unscanned. At
+admission an image named by a tag is judged by the scan of the digest the
+tag names now (--scan-results-by-digest): a tag pushed over after its scan
+is unscanned.
 
 Cluster access (continuous checks, runtime responses, --trivy-operator,
 --watch-roles, imagePullSecrets) takes kubectl's flags: --kubeconfig, else
@@ -175,12 +178,14 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f.StringArrayVar(&cfg.RuntimeRules, "runtime-rules", nil, "runtime: rulesets the policy can bind, [NAME=]FILE[,FILE...]: Falco rules files loaded together (named NAME or after the first file) or RuntimeRuleset documents (repeatable)")
 	f.StringVar(&cfg.ScanResults, "scan-results", "", "image scan reports for the scan-result rules: a file or a folder, followed for changes")
 	f.BoolVar(&cfg.WatchRoles, "watch-roles", false, "follow the cluster's Roles and ClusterRoles, so that the RBAC rules judge a binding with the role it references (needs list and watch on them)")
+	f.BoolVar(&cfg.ScanResultsByDigest, "scan-results-by-digest", true, "scan-result rules at admission: resolve an image's tag to the digest it names now (asks the registry, with imagePullSecrets, as imagesNotSigned does) and judge that digest's scan; false: a scan recorded for the tag counts")
 	f.BoolVar(&cfg.TrivyOperator, "trivy-operator", false, "read Trivy Operator's VulnerabilityReports and ExposedSecretReports from the cluster for the scan-result rules")
 	addSignatureFlags(f, &cfg.Signatures)
 	cfg.Kube = addKubeFlags(cmd, kubeFlagOptions{prefix: "cluster access: ", userAgent: "palisade"})
 	f.DurationVar(&cfg.Signatures.TTL, "signature-cache-ttl", signature.DefaultTTL, "imagesNotSigned: how long a verified digest stays verified (unsigned ones are asked again after 30s, tags resolved again after 30s)")
 	f.BoolVar(&cfg.SignaturePullSecrets, "signature-pull-secrets", true, "imagesNotSigned: read pods' imagePullSecrets (get secrets) for registry credentials, before the agent's own ($DOCKER_CONFIG)")
 	f.StringVar(&runtimeTokenFile, "runtime-token-file", "", "runtime: file holding the bearer token /audit and /falco callers must present")
+	f.StringVar(&cfg.AdmissionClientCAFile, "admission-client-ca-file", "", "PEM CA bundle: /validate and /mutate require a client certificate it signed, the API server's (its --admission-control-config-file; docs/operations.md); without it they answer anyone, and events say caller unauthenticated")
 	f.StringVar(&cfg.RuntimeClientCAFile, "runtime-client-ca-file", "", "runtime: PEM CA bundle; /audit and /falco callers with a client certificate it signed are let in")
 	cmd.AddCommand(newWebhookRulesCmd())
 	return cmd

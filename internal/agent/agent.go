@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,7 +30,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/enforce/responder"
 	"github.com/palisade-dev/palisade/internal/enforce/segmentation"
 	"github.com/palisade-dev/palisade/internal/enforce/webhook"
-	"github.com/palisade-dev/palisade/internal/platform/apiclient"
+	"github.com/palisade-dev/palisade/internal/platform/clientcert"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/platform/eventqueue"
 	"github.com/palisade-dev/palisade/internal/platform/redact"
@@ -99,6 +98,11 @@ type Config struct {
 	// neither, those endpoints refuse every request.
 	RuntimeToken        string
 	RuntimeClientCAFile string
+	// AdmissionClientCAFile, when set, makes /validate and /mutate require
+	// a client certificate it signed (the API server's, configured with
+	// --admission-control-config-file); events say whether their caller
+	// was authenticated.
+	AdmissionClientCAFile string
 	// ScanResults is a file or directory of image scan reports (Trivy,
 	// Trivy Operator, Palisade), read again every PollInterval when
 	// changed, for the scan-result rules.
@@ -118,6 +122,10 @@ type Config struct {
 	// imagePullSecrets for registry credentials (needs get on secrets).
 	Signatures           signature.Config
 	SignaturePullSecrets bool
+	// ScanResultsByDigest resolves a container's tag to the digest it names
+	// now (with the signature verifier's caches and credentials) and judges
+	// that digest's scan; off, a scan recorded for the tag counts.
+	ScanResultsByDigest bool
 	// EmitAdmissionEvents records a Kubernetes Event (AdmissionDenied) on
 	// the object of each denied request (needs create and patch on
 	// events.k8s.io events). Containment and segmentation record theirs
@@ -251,9 +259,27 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		denials = cl.events
 	}
 	metrics.Register(cl.events.Collectors()...)
+	var digests rules.Digests // nil unless asked for: no typed nil
+	if cfg.ScanResultsByDigest {
+		digests = verifier
+	}
 	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles, Signatures: verifier,
-		Events: denials})
-	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger,
+		Digests: digests, Events: denials})
+	var admissionCAs, runtimeCAs *clientcert.Bundle
+	if cfg.AdmissionClientCAFile != "" {
+		if admissionCAs, err = clientcert.Load(cfg.AdmissionClientCAFile, "--admission-client-ca-file"); err != nil {
+			return err
+		}
+	} else {
+		logger.Warn("/validate and /mutate answer any caller, and what they are sent becomes events (marked caller=unauthenticated): " +
+			"start with --admission-client-ca-file to require the API server's client certificate")
+	}
+	if cfg.RuntimeClientCAFile != "" {
+		if runtimeCAs, err = clientcert.Load(cfg.RuntimeClientCAFile, "--runtime-client-ca-file"); err != nil {
+			return err
+		}
+	}
+	handler := webhook.NewHandler(webhook.Options{Reviewer: reviewer, Metrics: metrics, Logger: logger, ClientCAs: admissionCAs,
 		Ready: func() error {
 			if draining.Load() {
 				return errDraining
@@ -265,15 +291,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if err != nil {
 		return err
 	}
-	auth := responder.Auth{Token: cfg.RuntimeToken}
-	if cfg.RuntimeClientCAFile != "" {
-		pool, err := apiclient.LoadCAPool(cfg.RuntimeClientCAFile, "--runtime-client-ca-file")
-		if err != nil {
-			return err
-		}
-		tlsConfig.ClientCAs, tlsConfig.ClientAuth = pool, tls.VerifyClientCertIfGiven
-		auth.ClientCerts = true
-	}
+	// One handshake verifies a client certificate against both bundles;
+	// each endpoint then accepts only its own CAs' (clientcert).
+	clientcert.Configure(tlsConfig, admissionCAs, runtimeCAs)
+	auth := responder.Auth{Token: cfg.RuntimeToken, ClientCAs: runtimeCAs}
 	if !auth.Enabled() {
 		logger.Info("runtime intake (/audit, /falco) is off: start with --runtime-token-file or --runtime-client-ca-file to receive audit events and Falco alerts")
 	}

@@ -179,7 +179,8 @@ func TestManagedAgentWithConsole(t *testing.T) {
 	agentURL := fmt.Sprintf("https://127.0.0.1:%d", agentPort)
 	agentArgs := []string{"agent", "--listen", fmt.Sprintf("127.0.0.1:%d", agentPort),
 		"--tls-cert-file", filepath.Join(env.dir, "tls.crt"), "--tls-key-file", filepath.Join(env.dir, "tls.key"),
-		"--console", api.url, "--token-file", tokenFile, "--state-dir", filepath.Join(dir, "state"), "--log-format", "text"}
+		"--console", api.url, "--token-file", tokenFile, "--state-dir", filepath.Join(dir, "state"), "--log-format", "text",
+		"--scan-results-by-digest=false"} // no registry is reached from the tests
 	agent := startProcess(t, "managed-agent", agentArgs...)
 	waitFor(t, "the managed agent", 20*time.Second, func() bool { return ready(agentURL) })
 	t.Cleanup(func() {

@@ -245,7 +245,7 @@ func (s *Service) IngestEvents(ctx context.Context, cluster string, evs []event.
 // an image reference or a name as the user wrote it.
 func sanitize(e *event.Event) {
 	for _, f := range []*string{&e.ID, &e.Namespace, &e.Kind, &e.Name, &e.Container, &e.Tab, &e.Rule,
-		&e.Action, &e.Policy, &e.User, &e.Message, &e.Operation} {
+		&e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller} {
 		if strings.IndexByte(*f, 0) >= 0 {
 			*f = strings.ReplaceAll(*f, "\x00", "\uFFFD")
 		}

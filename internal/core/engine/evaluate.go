@@ -30,6 +30,9 @@ type Options struct {
 	NetworkPolicies rules.NetworkPolicies
 	// Signatures verifies image signatures (nil: no registry access).
 	Signatures rules.Signatures
+	// Digests resolves tags to their current digests for the scan-result
+	// rules (nil: no registry access; scans recorded for a tag count).
+	Digests rules.Digests
 	// Context bounds network lookups (signature verification) to the
 	// caller's budget (nil: none).
 	Context context.Context
@@ -101,7 +104,7 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 		}
 	}
 	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now, Roles: opts.Roles, NetworkPolicies: opts.NetworkPolicies,
-		Signatures: opts.Signatures, Context: opts.Context, PinDigest: opts.PinDigest}
+		Signatures: opts.Signatures, Digests: opts.Digests, Context: opts.Context, PinDigest: opts.PinDigest}
 	var scratch []*workload.Container
 	if obj.Pod != nil {
 		scratch = make([]*workload.Container, 0, len(obj.Pod.Containers))

@@ -26,7 +26,20 @@ type Event struct {
 	Message string `json:"message"`
 	// Operation is the admission operation (CREATE, UPDATE, CONNECT).
 	Operation string `json:"operation,omitempty"`
+	// Caller says whether the request behind an admission event came from
+	// an authenticated caller: CallerAuthenticated (a client certificate
+	// verified against the agent's --admission-client-ca-file) or
+	// CallerUnauthenticated (anyone who reached the agent's port could have
+	// sent it, user, namespace and object included). Empty for events no
+	// admission request caused, and for those recorded before the field.
+	Caller string `json:"caller,omitempty"`
 }
+
+// Caller values.
+const (
+	CallerAuthenticated   = "authenticated"
+	CallerUnauthenticated = "unauthenticated"
+)
 
 // Sink receives events. Record must not block on slow storage for long:
 // callers sit on the admission path.

@@ -98,12 +98,19 @@ type Input struct {
 	// Signatures verifies image signatures (nil: no registry access; every
 	// image is then unverified).
 	Signatures Signatures
+	// Digests resolves tags to the digests they name now, for the
+	// scan-result rules (nil: no registry access; a scan recorded for a
+	// tag then counts for it, as in offline scans).
+	Digests Digests
 	// Context bounds the network work of a check (registry lookups) to
 	// the caller's budget; nil means no bound beyond the verifier's own.
 	Context context.Context
 	// PinDigest, when set, receives the digest each verified container
 	// image should be pinned to (imagesNotSigned with mutateToDigest).
 	PinDigest func(c *workload.Container, digest string)
+
+	// resolved holds the tags Digests resolved in this evaluation.
+	resolved map[string]resolved
 }
 
 // NetworkPolicies finds the NetworkPolicies of a namespace.

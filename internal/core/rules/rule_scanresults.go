@@ -2,16 +2,19 @@ package rules
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
 	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
+	"github.com/palisade-dev/palisade/internal/core/image/trust"
 	"github.com/palisade-dev/palisade/internal/core/workload"
 )
 
@@ -220,10 +223,12 @@ func newImagesNotScanned(p any) (Check, error) {
 		var out []Finding
 		for _, c := range in.Containers {
 			detail := ""
-			im, ok := in.lookup(c)
+			im, ok, err := in.lookup(c)
 			switch {
 			case c.Image.Err != nil:
 				detail = "invalid image reference"
+			case err != nil:
+				detail = "could not match a scan: " + err.Error()
 			case !ok:
 				detail = "no scan results for this image"
 			default:
@@ -249,7 +254,10 @@ func newImagesNotScanned(p any) (Check, error) {
 
 // scanCheck flags every in-scope container whose image's scan results make
 // describe return a non-empty detail. Images without results, or with an
-// invalid reference, pass: imagesNotScanned is the rule for those.
+// invalid reference, pass: imagesNotScanned is the rule for those. When the
+// registry cannot tell which digest a tag names, the tag's own results are
+// judged and the finding says so: a scan of the image the tag named before
+// is the best evidence there is, and it can only add findings.
 func scanCheck(describe func(*scanresult.Image) string) Check {
 	return func(in *Input) []Finding {
 		var out []Finding
@@ -257,11 +265,17 @@ func scanCheck(describe func(*scanresult.Image) string) Check {
 			if c.Image.Err != nil {
 				continue
 			}
-			im, ok := in.lookup(c)
+			im, ok, err := in.lookup(c)
+			if err != nil {
+				im, ok = in.ScanResults.LookupRef(c.Image, "")
+			}
 			if !ok {
 				continue
 			}
 			if d := describe(im); d != "" {
+				if err != nil {
+					d += " (matched by tag: " + err.Error() + ")"
+				}
 				out = append(out, imageFinding(c, d))
 			}
 		}
@@ -398,13 +412,87 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// Digests tells which digest an image's tag points at now, so that the
+// scan-result rules judge the scan of what the node will pull rather than
+// of whatever the tag named when it was scanned. *signature.Verifier
+// implements it (with its caches and the pod's imagePullSecrets).
+type Digests interface {
+	// Digest returns the digest req's image names now; the error says
+	// why the registry could not tell.
+	Digest(ctx context.Context, req trust.Request) (string, error)
+}
+
+// resolved is a tag's digest as Digests answered it, once per evaluation.
+type resolved struct {
+	digest string
+	err    error
+}
+
 // lookup finds the scan results of c's image. Without scan results nothing
-// is known: every image is unscanned.
-func (in *Input) lookup(c *workload.Container) (*scanresult.Image, bool) {
+// is known: every image is unscanned. With Digests, an image named by a tag
+// only is matched by the digest the tag points at now: a scan of the digest
+// the tag named before does not count. err is set when the registry could
+// not tell that digest; found is then false.
+func (in *Input) lookup(c *workload.Container) (im *scanresult.Image, found bool, err error) {
 	if in.ScanResults == nil || c.Image.Err != nil {
-		return nil, false
+		return nil, false, nil
 	}
-	return in.ScanResults.LookupRef(c.Image, "")
+	digest, err := in.digest(c)
+	if err != nil {
+		return nil, false, err
+	}
+	im, found = in.ScanResults.LookupRef(c.Image, digest)
+	return im, found, nil
+}
+
+// digest is the digest c's image runs when Digests can tell ("" without
+// Digests or when the reference pins one). The first call for a rule
+// resolves its containers' distinct tags at once: a cold pod waits for its
+// slowest registry, not for the sum of them.
+func (in *Input) digest(c *workload.Container) (string, error) {
+	if in.Digests == nil || c.Image.Digest != "" {
+		return "", nil
+	}
+	if r, ok := in.resolved[c.Image.Raw]; ok {
+		return r.digest, r.err
+	}
+	if in.resolved == nil {
+		in.resolved = map[string]resolved{}
+	}
+	ctx := in.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var secrets []string
+	if pod := in.Pod(); pod != nil {
+		for _, s := range pod.Spec.ImagePullSecrets {
+			secrets = append(secrets, s.Name)
+		}
+	}
+	var todo []image.Ref
+	for _, o := range in.Containers {
+		if _, done := in.resolved[o.Image.Raw]; !done && o.Image.Err == nil && o.Image.Digest == "" &&
+			!slices.ContainsFunc(todo, func(r image.Ref) bool { return r.Raw == o.Image.Raw }) {
+			todo = append(todo, o.Image)
+		}
+	}
+	if !slices.ContainsFunc(todo, func(r image.Ref) bool { return r.Raw == c.Image.Raw }) {
+		todo = append(todo, c.Image)
+	}
+	answers := make([]resolved, len(todo))
+	var wg sync.WaitGroup
+	for i, r := range todo {
+		wg.Go(func() {
+			d, err := in.Digests.Digest(ctx, trust.Request{Image: r, Namespace: in.Namespace, PullSecrets: secrets})
+			answers[i] = resolved{d, err}
+		})
+	}
+	wg.Wait()
+	for i, r := range todo {
+		in.resolved[r.Raw] = answers[i]
+	}
+	r := in.resolved[c.Image.Raw]
+	return r.digest, r.err
 }
 
 // now is the evaluation time.

@@ -1,8 +1,10 @@
 package admission
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -40,6 +42,10 @@ type Options struct {
 	// Signatures verifies image signatures for imagesNotSigned (nil: no
 	// registry access; images are then unverified).
 	Signatures rules.Signatures
+	// Digests resolves an image's tag to the digest it names now, so that
+	// the scan-result rules judge that digest's scan (nil: a scan recorded
+	// for the tag counts).
+	Digests rules.Digests
 	// Events, when set, receives a Kubernetes Event (AdmissionDenied) on
 	// the object of each denied request; dry-run requests record none.
 	Events Events
@@ -91,7 +97,14 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 		return out
 	}
 	obj, connect, err := decodeRequest(req)
-	if err != nil {
+	var mismatch *kindMismatch
+	switch {
+	case errors.As(err, &mismatch):
+		resp.Allowed = false
+		resp.Result = &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusBadRequest,
+			Message: "palisade refuses this request: " + err.Error()}
+		return out
+	case err != nil:
 		// An object the API server accepted but we cannot read: allow and
 		// say so, rather than wedge the cluster on a decoding gap.
 		resp.Warnings = []string{"palisade could not evaluate this request: " + err.Error()}
@@ -99,7 +112,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	}
 	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
 		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(), Roles: r.roles(),
-		Signatures: r.opts.Signatures, Context: ctx,
+		Signatures: r.opts.Signatures, Digests: r.opts.Digests, Context: ctx,
 	})
 	out.Findings = res.Findings
 	if len(res.Findings) == 0 {
@@ -130,13 +143,22 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	resp.AuditAnnotations = auditAnnotations(compiled, res.Findings, enforce)
 	dryRun := req.DryRun != nil && *req.DryRun
 	if _, discard := r.opts.Sink.(event.Discard); !discard && !dryRun {
-		out.SinkErr = r.opts.Sink.Record(ctx, r.events(req, obj, compiled, res.Findings, out.Unenforced))
+		out.SinkErr = r.opts.Sink.Record(ctx, r.events(ctx, req, obj, compiled, res.Findings, out.Unenforced))
 	}
 	if enforce && !dryRun && r.opts.Events != nil {
 		r.opts.Events.Event(deniedRef(req, obj), nil, corev1.EventTypeWarning, ReasonDenied, "Deny",
 			fmt.Sprintf("%s denied by policy %s:%s", req.Operation, compiled.Policy.Metadata.Name, res.Denial()))
 	}
 	return out
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx telling the review whether its caller was
+// authenticated (event.CallerAuthenticated or event.CallerUnauthenticated),
+// for the events it records. The transport knows; the review does not.
+func WithCaller(ctx context.Context, caller string) context.Context {
+	return context.WithValue(ctx, callerKey{}, caller)
 }
 
 // deniedRef names the object of a denied request for its Kubernetes
@@ -168,8 +190,9 @@ func deniedRef(req *admissionv1.AdmissionRequest, obj *workload.Object) *corev1.
 	return ref
 }
 
-func (r *Reviewer) events(req *admissionv1.AdmissionRequest, obj *workload.Object, c *engine.Compiled, fs []engine.Finding, unenforced bool) []event.Event {
+func (r *Reviewer) events(ctx context.Context, req *admissionv1.AdmissionRequest, obj *workload.Object, c *engine.Compiled, fs []engine.Finding, unenforced bool) []event.Event {
 	now := r.opts.Now().UTC()
+	caller, _ := ctx.Value(callerKey{}).(string)
 	name := obj.Meta.Name
 	if name == "" {
 		name = req.Name
@@ -188,7 +211,7 @@ func (r *Reviewer) events(req *admissionv1.AdmissionRequest, obj *workload.Objec
 			ID: event.NewID(), Time: now, Cluster: r.opts.Cluster, Namespace: req.Namespace,
 			Kind: obj.Kind, Name: name, Container: f.Container, Tab: string(policy.TabDeployment),
 			Rule: f.Rule, Action: action, Policy: c.Policy.Metadata.Name, User: req.UserInfo.Username,
-			Message: msg, Operation: string(req.Operation),
+			Message: msg, Operation: string(req.Operation), Caller: caller,
 		}
 		ev.Bound()
 		evs = append(evs, ev)
@@ -258,17 +281,31 @@ func decodeRequest(req *admissionv1.AdmissionRequest) (*workload.Object, *rules.
 	if len(req.Object.Raw) == 0 {
 		return nil, nil, fmt.Errorf("the request carries no object")
 	}
-	// The API server names the kind; no need to look for it in the object.
-	apiVersion := req.Kind.Version
+	// The object is judged as what it says it is. The API server writes
+	// the same kind in the review and in the object; a review whose two
+	// disagree was written by someone else, and is refused.
+	apiVersion, kind, err := workload.Head(req.Object.Raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	reqVersion := req.Kind.Version
 	if req.Kind.Group != "" {
-		apiVersion = req.Kind.Group + "/" + req.Kind.Version
+		reqVersion = req.Kind.Group + "/" + req.Kind.Version
 	}
-	if req.Kind.Kind == "" {
-		obj, err := workload.Decode(req.Object.Raw)
-		return obj, nil, err
+	if (kind != "" && req.Kind.Kind != "" && kind != req.Kind.Kind) ||
+		(apiVersion != "" && req.Kind.Version != "" && apiVersion != reqVersion) {
+		return nil, nil, &kindMismatch{review: strings.TrimSpace(reqVersion + " " + req.Kind.Kind),
+			object: strings.TrimSpace(apiVersion + " " + kind)}
 	}
-	obj, err := workload.DecodeKind(req.Object.Raw, apiVersion, req.Kind.Kind)
+	obj, err := workload.DecodeKind(req.Object.Raw, cmp.Or(apiVersion, reqVersion), cmp.Or(kind, req.Kind.Kind))
 	return obj, nil, err
+}
+
+// kindMismatch is a review whose request.kind and object disagree.
+type kindMismatch struct{ review, object string }
+
+func (e *kindMismatch) Error() string {
+	return fmt.Sprintf("the review's request.kind is %s but its object is %s: the API server never sends such a review", e.review, e.object)
 }
 
 // roles is the role lookup, nil (not a typed nil) without one.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/palisade-dev/palisade/internal/core/falco"
+	"github.com/palisade-dev/palisade/internal/platform/clientcert"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
 )
 
@@ -25,16 +26,17 @@ const MaxBody = 64 << 20
 // against the configured client CA (Falco's http_output with mtls).
 type Auth struct {
 	Token string
-	// ClientCerts accepts requests whose TLS client certificate verified.
-	ClientCerts bool
+	// ClientCAs accepts requests whose TLS client certificate verified
+	// through one of its CAs (nil: none).
+	ClientCAs *clientcert.Bundle
 }
 
 // Enabled reports whether any way in is configured; without one the
 // endpoints refuse everything: a forged alert could terminate pods.
-func (a Auth) Enabled() bool { return a.Token != "" || a.ClientCerts }
+func (a Auth) Enabled() bool { return a.Token != "" || a.ClientCAs != nil }
 
 func (a Auth) allows(r *http.Request) bool {
-	if a.ClientCerts && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+	if a.ClientCAs.Verified(r) {
 		return true
 	}
 	if a.Token == "" {

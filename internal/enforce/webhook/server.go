@@ -14,8 +14,10 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/palisade-dev/palisade/internal/core/event"
 	"github.com/palisade-dev/palisade/internal/core/workload"
 	"github.com/palisade-dev/palisade/internal/enforce/admission"
+	"github.com/palisade-dev/palisade/internal/platform/clientcert"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
 )
 
@@ -46,6 +48,11 @@ type Options struct {
 	// Ready reports whether the agent can judge requests (a policy and a
 	// certificate are loaded).
 	Ready func() error
+	// ClientCAs, when set, makes /validate and /mutate refuse (401) every
+	// caller without a client certificate verified through one of its CAs:
+	// the API server's, from its admission configuration's kubeconfig.
+	// Events say whether their caller was authenticated.
+	ClientCAs *clientcert.Bundle
 }
 
 // Handler serves /validate, /mutate (imagesNotSigned's mutateToDigest),
@@ -113,6 +120,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, review func(cont
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
 	}()
+	caller := event.CallerUnauthenticated
+	if h.opts.ClientCAs != nil {
+		if !h.opts.ClientCAs.Verified(r) {
+			// Refused before the body is read.
+			h.opts.Metrics.observeError("unauthenticated")
+			http.Error(w, "a client certificate verified by the agent's --admission-client-ca-file is required", http.StatusUnauthorized)
+			return
+		}
+		caller = event.CallerAuthenticated
+	}
 	rv, herr := readReview(w, r)
 	if herr != nil {
 		h.opts.Metrics.observeError(herr.reason)
@@ -123,7 +140,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, review func(cont
 	}
 	req := rv.Request
 	op = string(req.Operation)
-	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout(r))
+	ctx, cancel := context.WithTimeout(admission.WithCaller(r.Context(), caller), requestTimeout(r))
 	defer cancel()
 
 	out := review(ctx, req)
@@ -166,7 +183,10 @@ func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionR
 		return nil, &httpError{http.StatusBadRequest, "read", fmt.Errorf("read body: %w", err)}
 	}
 	var review admissionv1.AdmissionReview
-	if err := workload.Unmarshal(body, &review); err != nil {
+	// The API server never writes a name twice: a review that does was
+	// written by someone else, and its object could read differently to
+	// Palisade and to whoever acts on it.
+	if err := workload.UnmarshalStrict(body, &review); err != nil {
 		return nil, &httpError{http.StatusBadRequest, "decode", fmt.Errorf("decode AdmissionReview: %w", err)}
 	}
 	if review.APIVersion != "admission.k8s.io/v1" || review.Kind != "AdmissionReview" {

@@ -389,3 +389,27 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// A name given twice anywhere in a review, the object included, is
+// refused: the API server never writes one, and the object could read
+// differently to Palisade (the last value) and to another reader.
+func TestValidateRefusesDuplicateNames(t *testing.T) {
+	h := newTestHandler(t, nil)
+	good := reviewBody(t, "u1", metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}, "pods", "default", example(t, "busybox.yaml"))
+	for _, tc := range []struct{ name, old, new string }{
+		{"in the review", `"kind":"AdmissionReview"`, `"kind":"AdmissionReview","kind":"AdmissionReview"`},
+		{"in the request", `"namespace":"default"`, `"namespace":"kube-system","namespace":"default"`},
+		{"in the object", `"privileged":true`, `"privileged":true,"privileged":false`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := bytes.Replace(good, []byte(tc.old), []byte(tc.new), 1)
+			if bytes.Equal(body, good) {
+				t.Fatalf("%s not in the review", tc.old)
+			}
+			rec := serve(h, http.MethodPost, "/validate", "application/json", body)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "duplicate") {
+				t.Errorf("status %d, body %q; want 400 naming the duplicate", rec.Code, rec.Body.String())
+			}
+		})
+	}
+}

@@ -162,6 +162,66 @@ func (v *Verifier) lookupOrVerify(ctx context.Context, t *trust.Trust, req trust
 	}
 }
 
+// Digest returns the digest req's image names now: the one it pins, else
+// the one its tag points at, remembered TagTTL (the cache Verify keeps) and
+// asked of the registry with the pod's imagePullSecrets, then this
+// process's credentials, as Verify asks. The scan-result rules match scans
+// by it. The error says why the registry could not tell; a failure is
+// remembered errorTTL. Concurrent calls for the same tag share one request.
+func (v *Verifier) Digest(ctx context.Context, req trust.Request) (string, error) {
+	if req.Image.Err != nil {
+		return "", req.Image.Err
+	}
+	if req.Image.Digest != "" {
+		return req.Image.Digest, nil
+	}
+	if d, ok := lookup(v, v.tags, req.Image.Path); ok {
+		return d, nil
+	}
+	fkey := "digest " + req.Image.Path + " " + req.Namespace + "/" + strings.Join(req.PullSecrets, ",")
+	if r, ok := lookup(v, v.verdicts, fkey); ok {
+		return "", errors.New(r.Detail)
+	}
+	ch := v.group.DoChan(fkey, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.opts.Timeout)
+		defer cancel()
+		d, err := v.resolveTag(ctx, req)
+		if err != nil {
+			store(v, v.verdicts, fkey, trust.Result{Status: trust.Unverified, Detail: err.Error()}, errorTTL)
+			return "", err
+		}
+		store(v, v.tags, req.Image.Path, d, v.opts.TagTTL)
+		return d, nil
+	})
+	select {
+	case res := <-ch:
+		return res.Val.(string), res.Err
+	case <-ctx.Done():
+		return "", errors.New("no answer from the registry within the admission budget")
+	}
+}
+
+// resolveTag asks the registry which digest req's tag points at.
+func (v *Verifier) resolveTag(ctx context.Context, req trust.Request) (string, error) {
+	repo, err := name.NewRepository(req.Image.Registry + "/" + req.Image.Name)
+	if err != nil {
+		return "", err
+	}
+	kc, err := v.keychain(ctx, req)
+	if err != nil {
+		return "", fmt.Errorf("reading imagePullSecrets: %w", err)
+	}
+	ropts, err := v.remoteOptions(ctx, kc)
+	if err != nil {
+		return "", err
+	}
+	d, err := resolve(repo.Tag(req.Image.Tag), ropts)
+	if err != nil {
+		return "", resolveError(repo, req.Image.Tag, err)
+	}
+	return d, nil
+}
+
 func (v *Verifier) verify(ctx context.Context, t *trust.Trust, req trust.Request, digest string) trust.Result {
 	repo, err := name.NewRepository(req.Image.Registry + "/" + req.Image.Name)
 	if err != nil {
@@ -171,23 +231,14 @@ func (v *Verifier) verify(ctx context.Context, t *trust.Trust, req trust.Request
 	if err != nil {
 		return trust.Result{Status: trust.Unverified, Detail: "reading imagePullSecrets: " + err.Error()}
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(v.opts.Transport)}
-	// One puller for the whole conversation: the registry is pinged, and
-	// a token fetched, once rather than once per request.
-	puller, err := remote.NewPuller(ropts...)
+	ropts, err := v.remoteOptions(ctx, kc)
 	if err != nil {
 		return trust.Result{Status: trust.Unverified, Detail: err.Error()}
 	}
-	ropts = append(ropts, remote.Reuse(puller))
 	if digest == "" {
 		d, err := resolve(repo.Tag(req.Image.Tag), ropts)
 		if err != nil {
-			// Not found is a failure too: some registries answer 404 to
-			// a client without access.
-			r := trust.Result{Status: trust.Unverified, Detail: "resolving tag " + req.Image.Tag + ": " + reason(err)}
-			if isNotFound(err) {
-				r.Detail = "tag " + req.Image.Tag + " not found in " + repo.String()
-			}
+			r := trust.Result{Status: trust.Unverified, Detail: resolveError(repo, req.Image.Tag, err).Error()}
 			store(v, v.verdicts, failureKey(t, req), r, errorTTL)
 			return r
 		}
@@ -208,6 +259,31 @@ func (v *Verifier) verify(ctx context.Context, t *trust.Trust, req trust.Request
 		store(v, v.verdicts, failureKey(t, req), r, errorTTL)
 	}
 	return r
+}
+
+// remoteOptions are the options of one registry conversation: one puller
+// for all of it, so that the registry is pinged, and a token fetched, once
+// rather than once per request, and no retries: the backoff (1 s, then 3 s)
+// does not fit the admission budget, it would turn a registry's answer
+// ("500") into "did not answer in time", and a failure is remembered
+// errorTTL before the registry is asked again anyway.
+func (v *Verifier) remoteOptions(ctx context.Context, kc authn.Keychain) ([]remote.Option, error) {
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(v.opts.Transport),
+		remote.WithRetryStatusCodes(), remote.WithRetryPredicate(func(error) bool { return false })}
+	puller, err := remote.NewPuller(ropts...)
+	if err != nil {
+		return nil, err
+	}
+	return append(ropts, remote.Reuse(puller)), nil
+}
+
+// resolveError says why a tag could not be resolved. Not found is a
+// failure too: some registries answer 404 to a client without access.
+func resolveError(repo name.Repository, tag string, err error) error {
+	if isNotFound(err) {
+		return fmt.Errorf("tag %s not found in %s", tag, repo)
+	}
+	return fmt.Errorf("resolving tag %s: %s", tag, reason(err))
 }
 
 // verifyDigest reads the signatures stored beside ref's digest and checks
@@ -334,12 +410,30 @@ func reason(err error) string {
 	case errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden):
 		return fmt.Sprintf("the registry refused access (%d): give the pod an imagePullSecret or the agent registry credentials", te.StatusCode)
 	case errors.As(err, &te):
-		return fmt.Sprintf("the registry answered %d", te.StatusCode)
+		return answered(te)
 	case errors.As(err, &ne):
 		return "the registry could not be reached: " + ne.Error()
 	}
 	return err.Error()
 }
+
+// answered is what a registry answered: the status and the first
+// message of its error body, bounded (a registry's body is not ours to
+// print whole).
+func answered(te *transport.Error) string {
+	s := fmt.Sprintf("the registry answered %d %s", te.StatusCode, http.StatusText(te.StatusCode))
+	if len(te.Errors) > 0 {
+		msg := strings.TrimSpace(string(te.Errors[0].Code) + ": " + te.Errors[0].Message)
+		if len(msg) > maxAnswer {
+			msg = strings.ToValidUTF8(msg[:maxAnswer], "") + "..."
+		}
+		s += " (" + msg + ")"
+	}
+	return s
+}
+
+// maxAnswer bounds the registry's message quoted in a finding.
+const maxAnswer = 200
 
 // failureKey names a failed verification: it holds only for the same
 // credentials, since other pull secrets may open the registry.

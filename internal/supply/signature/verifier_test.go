@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -294,5 +297,67 @@ func TestVerifyCaches(t *testing.T) {
 	verify(v, tr, ref)
 	if n := requests.Load() - before; n < 2 {
 		t.Errorf("expired verdict made %d requests, want the tag and the signatures again", n)
+	}
+}
+
+// A registry that answers an error is reported with its answer, at once:
+// no retry turns a 500 into "did not answer in time".
+func TestVerifyRegistryError(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(countHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, `{"errors":[{"code":"UNKNOWN","message":"database is down"}]}`)
+	}), &calls))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	v := signature.New(signature.Options{Keychain: anonymous, Timeout: time.Minute})
+	r := verify(v, trustSet(t, []string{signaturetest.NewKey(t).PublicPEM}), host+"/app/x:v1")
+	want := "the registry answered 500 Internal Server Error (UNKNOWN: database is down)"
+	if r.Status != trust.Unverified || !strings.Contains(r.Detail, want) {
+		t.Errorf("Verify = %v %q, want unverified with %q", r.Status, r.Detail, want)
+	}
+	if n := calls.Load(); n > 2 {
+		t.Errorf("the registry was asked %d times; want no retries (the ping, then nothing)", n)
+	}
+	_, err := v.Digest(context.Background(), trust.Request{Image: image.Parse(host + "/app/x:v2")})
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Digest error %v, want %q", err, want)
+	}
+}
+
+// Digest resolves a tag to the digest it names now, remembers it TagTTL,
+// and passes a pinned digest through without asking.
+func TestDigest(t *testing.T) {
+	reg := signaturetest.NewRegistry(t)
+	first := reg.Push(t, "app/web", "v1")
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	v := signature.New(signature.Options{Keychain: anonymous, Now: func() time.Time { return now }})
+	digest := func(ref string) string {
+		t.Helper()
+		d, err := v.Digest(context.Background(), trust.Request{Image: image.Parse(ref)})
+		if err != nil {
+			t.Fatalf("Digest(%s): %v", ref, err)
+		}
+		return d
+	}
+	if d := digest(reg.Host + "/app/web:v1"); d != first.DigestStr() {
+		t.Errorf("Digest = %s, want %s", d, first.DigestStr())
+	}
+	second := reg.Push(t, "app/web", "v1")
+	if d := digest(reg.Host + "/app/web:v1"); d != first.DigestStr() {
+		t.Errorf("within TagTTL: Digest = %s, want the remembered %s", d, first.DigestStr())
+	}
+	now = now.Add(signature.DefaultTagTTL)
+	if d := digest(reg.Host + "/app/web:v1"); d != second.DigestStr() {
+		t.Errorf("after TagTTL: Digest = %s, want %s", d, second.DigestStr())
+	}
+	reg.Server.Close()
+	if d := digest("127.0.0.1:1/app/web:v1@" + first.DigestStr()); d != first.DigestStr() {
+		t.Errorf("pinned: Digest = %s", d)
+	}
+	if _, err := v.Digest(context.Background(), trust.Request{Image: image.Parse(reg.Host + "/app/web:v2")}); err == nil ||
+		!strings.Contains(err.Error(), "resolving tag v2: the registry could not be reached") {
+		t.Errorf("registry down: error %v", err)
 	}
 }

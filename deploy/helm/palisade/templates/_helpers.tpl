@@ -290,6 +290,10 @@ sensor section.
 {{/*
 The Secret holding the runtime intake token.
 */}}
+{{- define "palisade.admissionClientCASecretName" -}}
+{{- default (printf "%s-apiserver-client" (include "palisade.fullname" .)) .Values.webhook.clientAuth.caSecret -}}
+{{- end -}}
+
 {{- define "palisade.runtimeTokenSecretName" -}}
 {{- default (printf "%s-runtime-token" (include "palisade.fullname" .)) .Values.runtime.token.existingSecret -}}
 {{- end -}}

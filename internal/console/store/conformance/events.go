@@ -189,6 +189,7 @@ func testEventRoundTrip(t *testing.T, s store.Store) {
 		Cluster: "prod", Namespace: "payments", Kind: "Deployment", Name: "api", Container: "sidecar",
 		Tab: "runtime", Rule: "shell-in-container", Action: "terminate", Policy: "strict",
 		User: "alice@example.com", Message: "a shell ran in payments/api: \"sh -c 'id'\" ✓", Operation: "CONNECT",
+		Caller: event.CallerAuthenticated,
 	}
 	sparse := event.Event{ID: "sparse", Time: want.Time.Add(-time.Hour), Kind: "Pod", Name: "x", Tab: "deployment", Rule: "r", Action: "log"}
 	_, err := s.AppendEvents(c, []event.Event{want, sparse})

@@ -16,9 +16,9 @@ import (
 // unnest keeps the batch order, so seq follows it, and DO NOTHING skips IDs
 // stored before or earlier in the batch.
 const insertEvents = `INSERT INTO events
-	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation)
+	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller)
 	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
 	ON CONFLICT (id) DO NOTHING`
 
 // AppendEvents implements store.Store, in one statement.
@@ -33,7 +33,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, er
 	}
 	n := len(events)
 	ids, ts := make([]string, n), make([]time.Time, n)
-	cols := make([][]string, 12)
+	cols := make([][]string, 13)
 	for c := range cols {
 		cols[c] = make([]string, n)
 	}
@@ -41,7 +41,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, er
 		e := &events[i]
 		ids[i], ts[i] = e.ID, e.Time
 		for c, v := range [...]string{e.Cluster, e.Namespace, e.Kind, e.Name, e.Container, e.Tab, e.Rule, e.Action,
-			e.Policy, e.User, e.Message, e.Operation} {
+			e.Policy, e.User, e.Message, e.Operation, e.Caller} {
 			cols[c][i] = v
 		}
 	}
@@ -87,7 +87,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 		}
 		where = append(where, "(ts, seq) < ("+arg(time.UnixMicro(us))+"::timestamptz, "+arg(seq)+"::bigint)")
 	}
-	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation
+	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller
 		FROM events`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -109,7 +109,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 		}
 		var e event.Event
 		if err := rows.Scan(&lastSeq, &e.ID, &e.Time, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
-			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation); err != nil {
+			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller); err != nil {
 			return store.EventPage{}, fmt.Errorf("list events: %w", err)
 		}
 		e.Time = e.Time.UTC()

@@ -37,7 +37,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 		var e event.Event
 		var us int64
 		if err := rows.Scan(&lastSeq, &e.ID, &us, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
-			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation); err != nil {
+			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller); err != nil {
 			return store.EventPage{}, fmt.Errorf("list events: %w", err)
 		}
 		lastTS = us
@@ -76,7 +76,7 @@ func eventQuery(f store.EventFilter, limit int) (string, []any, error) {
 		where = append(where, "ts <= ? AND (ts < ? OR seq < ?)")
 		args = append(args, us, us, seq)
 	}
-	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation
+	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller
 		FROM events INDEXED BY ` + eventIndex(f)
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

@@ -93,3 +93,37 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("missing directory: want an error")
 	}
 }
+
+// A trail stored before migration 0003 keeps its events, their caller
+// unknown (empty).
+func TestMigrateAddsEventCaller(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	if _, err := Migrate(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to migration 0002, with one event.
+	for _, q := range []string{"ALTER TABLE events DROP COLUMN caller", "DELETE FROM schema_migrations WHERE version = 3",
+		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
+		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	applied, err := Migrate(t.Context(), path)
+	if err != nil || len(applied) != 1 || applied[0] != "0003_event_caller" {
+		t.Fatalf("Migrate applied %v, %v; want 0003_event_caller", applied, err)
+	}
+	s, err = Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.ListEvents(t.Context(), store.EventFilter{})
+	if err != nil || len(p.Events) != 1 || p.Events[0].ID != "old" || p.Events[0].Caller != "" {
+		t.Fatalf("ListEvents = %+v, %v; want the old event, caller empty", p.Events, err)
+	}
+}
