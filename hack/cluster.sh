@@ -504,13 +504,37 @@ contexts:
 - {name: palisade, context: {cluster: palisade, user: kube-apiserver}}
 current-context: palisade
 KUBECONFIG
+	# The agent requires the API server's client certificate on /validate
+	# and /mutate (the chart's webhook.clientAuth): the chart made one, and
+	# the API server presents it through its admission configuration.
+	k -n "$release_ns" get secret "$svc-apiserver-client" -o jsonpath='{.data.tls\.crt}' | base64 -d >"$dir/pki/palisade-apiserver-client.crt"
+	k -n "$release_ns" get secret "$svc-apiserver-client" -o jsonpath='{.data.tls\.key}' | base64 -d >"$dir/pki/palisade-apiserver-client.key"
+	[ -s "$dir/pki/palisade-apiserver-client.crt" ] && [ -s "$dir/pki/palisade-apiserver-client.key" ] ||
+		die "could not read the API server's client certificate (Secret $svc-apiserver-client)"
+	cat >"$dir/palisade-webhook.kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+users:
+- name: "$svc.$release_ns.svc"
+  user: {client-certificate: $dir/pki/palisade-apiserver-client.crt, client-key: $dir/pki/palisade-apiserver-client.key}
+KUBECONFIG
 	umask 022
+	cat >"$dir/palisade-admission.yaml" <<YAML
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: ValidatingAdmissionWebhook
+  configuration: {apiVersion: apiserver.config.k8s.io/v1, kind: WebhookAdmissionConfiguration, kubeConfigFile: $dir/palisade-webhook.kubeconfig}
+- name: MutatingAdmissionWebhook
+  configuration: {apiVersion: apiserver.config.k8s.io/v1, kind: WebhookAdmissionConfiguration, kubeConfigFile: $dir/palisade-webhook.kubeconfig}
+YAML
 	cp "$root/testdata/falco-rules/audit-policy.yaml" "$dir/audit-policy.yaml" 2>/dev/null ||
 		die "testdata/falco-rules/audit-policy.yaml is missing"
-	echo "--audit-policy-file $dir/audit-policy.yaml --audit-webhook-config-file $dir/palisade-audit.kubeconfig --audit-webhook-mode batch --audit-webhook-batch-max-wait 1s" >"$dir/apiserver.extra-flags"
+	echo "--audit-policy-file $dir/audit-policy.yaml --audit-webhook-config-file $dir/palisade-audit.kubeconfig --audit-webhook-mode batch --audit-webhook-batch-max-wait 1s --admission-control-config-file $dir/palisade-admission.yaml" >"$dir/apiserver.extra-flags"
 	# The API server reads these at start only: restart it when they changed.
 	local sum
-	sum=$(cat "$dir/apiserver.extra-flags" "$dir/palisade-audit.kubeconfig" "$dir/pki/palisade-ca.crt" | sha256sum)
+	sum=$(cat "$dir/apiserver.extra-flags" "$dir/palisade-audit.kubeconfig" "$dir/pki/palisade-ca.crt" \
+		"$dir/palisade-webhook.kubeconfig" "$dir/palisade-admission.yaml" "$dir/pki/palisade-apiserver-client.crt" | sha256sum)
 	[ -f "$dir/audit.sum" ] && [ "$(cat "$dir/audit.sum")" = "$sum" ] && return 0
 	echo "$sum" >"$dir/audit.sum"
 	stop apiserver

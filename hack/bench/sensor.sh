@@ -6,7 +6,10 @@
 # with no sensor and with `palisade sensor` running Falco's stable rules,
 # side by side in one run: ROUNDS rounds, each running the workload once
 # without and once with the sensor (the order alternating), medians
-# reported. Then the rate where the ring buffer starts dropping: the
+# reported. The row "attach" is the open loop with a sensor whose only
+# rule is on execve: the syscall tracepoint is attached and returns at once
+# for openat and close, which is the floor of any tracepoint-based sensor.
+# Then the rate where the ring buffer starts dropping: the
 # relative open loop on every core at once, with the default ring buffer
 # and with a small one.
 #
@@ -41,10 +44,11 @@ if [ -S "$sock" ] && ctr --address "$sock" -n k8s.io images ls -q 2>/dev/null | 
 	incontainer=1
 fi
 # workload MODE COUNT prints the workload's wall seconds; MODE openrel is
-# open on a relative path.
+# open on a relative path, attach the open loop.
 workload() {
 	local args=("$1" "$2")
 	[ "$1" = openrel ] && args=(open "$2" sysload.dat)
+	[ "$1" = attach ] && args=(open "$2")
 	if [ "$incontainer" = 1 ]; then
 		ctr --address "$sock" -n k8s.io run --rm --mount "type=bind,src=$work,dst=/bench,options=rbind:ro" \
 			palisade.test/busybox:1 "palisade-bench-sysload-$$-$BASHPID-$RANDOM" /bench/sysload "${args[@]}"
@@ -53,9 +57,17 @@ workload() {
 	fi
 }
 port=19464
-start_sensor() { # [RING_BYTES]
+cat >"$work/exec-only.yaml" <<'YAML'
+- rule: Exec of a program nobody runs
+  desc: the sensor's overhead floor (hack/bench/sensor.sh)
+  condition: evt.type = execve and proc.name = palisade-no-such-program
+  output: exec %proc.name
+  priority: NOTICE
+YAML
+start_sensor() { # [RING_BYTES] [RULES_FILE]
 	local args=(sensor --quiet --metrics-bind-address "127.0.0.1:$port" --log-format text)
 	[ -n "${1:-}" ] && args+=(--ring-buffer-bytes "$1")
+	[ -n "${2:-}" ] && args+=(--rules "$2")
 	[ -S "$sock" ] && args+=(--cri-endpoint "$sock")
 	"$work/palisade" "${args[@]}" 2>"$work/sensor.log" &
 	sensor_pid=$!
@@ -73,7 +85,7 @@ stop_sensor() { kill "$sensor_pid"; wait "$sensor_pid" || true; sensor_pid=; }
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 echo "workload: $OPENS openat+close (absolute, then relative path), $EXECS fork+exec; $ROUNDS rounds; in a container: $([ $incontainer = 1 ] && echo yes || echo no)"
-for mode in open openrel exec; do
+for mode in attach open openrel exec; do
 	count=$OPENS
 	[ "$mode" = exec ] && count=$EXECS
 	: >"$work/$mode.off"
@@ -84,7 +96,7 @@ for mode in open openrel exec; do
 		[ $((r % 2)) = 0 ] && order="on off"
 		for s in $order; do
 			if [ "$s" = on ]; then
-				start_sensor
+				if [ "$mode" = attach ]; then start_sensor "" "$work/exec-only.yaml"; else start_sensor; fi
 				workload "$mode" "$count" >>"$work/$mode.on"
 				drops=$((drops + $(metric palisade_sensor_ring_drops_total)))
 				events=$(metric 'palisade_sensor_events_total')
