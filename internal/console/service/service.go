@@ -30,13 +30,24 @@ type Options struct {
 	Registry *rules.Registry
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// EventTimeWindow bounds an ingested event's time to the console's
+	// clock ± the window (DefaultEventTimeWindow when zero): an event dated
+	// outside it is stored at its receive time, its own time kept as
+	// AgentTime, so that neither a wrong clock nor a made-up date can put
+	// it on top of the trail for ever, or out of sight at the bottom.
+	EventTimeWindow time.Duration
 }
+
+// DefaultEventTimeWindow is how far from the console's clock an agent's
+// event may be dated and keep its time.
+const DefaultEventTimeWindow = 24 * time.Hour
 
 // Service implements the console's use cases.
 type Service struct {
 	store  store.Store
 	reg    *rules.Registry
 	now    func() time.Time
+	window time.Duration
 	notify *notifier
 
 	// scans is the scan-result index, a mirror of the store's scan images;
@@ -54,7 +65,11 @@ func New(opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, notify: newNotifier(), closing: make(chan struct{})}
+	if opts.EventTimeWindow <= 0 {
+		opts.EventTimeWindow = DefaultEventTimeWindow
+	}
+	s := &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, window: opts.EventTimeWindow,
+		notify: newNotifier(), closing: make(chan struct{})}
 	s.scans.Store(scanresult.NewIndex())
 	return s
 }
@@ -228,16 +243,31 @@ func (s *Service) ClusterForToken(ctx context.Context, token string) (store.Clus
 
 // IngestEvents stores events an agent pushed, stamped with the agent's own
 // cluster whatever they claim (a token cannot write another cluster's
-// trail). Events without an ID are refused: IDs make retries idempotent.
+// trail), their time bounded to the event time window (see
+// Options.EventTimeWindow). Events without an ID are refused: IDs make
+// retries idempotent.
 func (s *Service) IngestEvents(ctx context.Context, cluster string, evs []event.Event) (int, error) {
+	now := s.now().UTC()
 	for i := range evs {
 		if evs[i].ID == "" {
 			return 0, &InvalidError{Err: fmt.Errorf("events[%d]: id is required", i)}
 		}
 		evs[i].Cluster = cluster
+		s.boundTime(&evs[i], now)
 		sanitize(&evs[i])
 	}
 	return s.store.AppendEvents(ctx, evs)
+}
+
+// boundTime gives an event dated outside the window around now the time
+// now, keeping its own as AgentTime. AgentTime is the console's to set:
+// whatever an agent sent in it is dropped.
+func (s *Service) boundTime(e *event.Event, now time.Time) {
+	e.AgentTime = time.Time{}
+	// Sub saturates, so dates centuries away compare as far as they are.
+	if d := e.Time.Sub(now); d > s.window || d < -s.window {
+		e.AgentTime, e.Time = e.Time, now
+	}
 }
 
 // sanitize replaces NUL characters, which PostgreSQL text refuses (and

@@ -272,7 +272,8 @@ func TestClusterTokenShownOnce(t *testing.T) {
 func TestEventsPagingAndDetail(t *testing.T) {
 	s := newConsole(t)
 	ctx := context.Background()
-	base := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	// Recent, inside the console's event time window, so each keeps its time.
+	base := time.Now().UTC().Truncate(time.Second).Add(-2 * time.Hour)
 	var evs []event.Event
 	for i := range eventPageSize + 10 {
 		rule, action := "privileged", "block"
@@ -335,6 +336,20 @@ func TestEventsPagingAndDetail(t *testing.T) {
 		if a := b.get("/events/" + id); a.status != http.StatusOK || !strings.Contains(a.body, id) {
 			t.Errorf("detail of %s without its time: %d", id, a.status)
 		}
+	}
+	// An event dated outside the console's window shows the agent's time
+	// apart; one inside does not.
+	far := event.Event{ID: "far-future", Time: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), Kind: "Pod", Name: "p",
+		Tab: "deployment", Rule: "privileged", Action: "log", Message: "dated by a wrong clock"}
+	if _, err := s.svc.IngestEvents(ctx, "east", []event.Event{far}); err != nil {
+		t.Fatal(err)
+	}
+	if a := b.get("/events/far-future"); a.status != http.StatusOK ||
+		!strings.Contains(a.body, `<dd id="event-agent-time"><time datetime="9999-12-31T23:59:59Z">`) {
+		t.Errorf("detail of an event dated 9999: %d, want the agent's time shown", a.status)
+	}
+	if a := b.get("/events/agent-made-id"); strings.Contains(a.body, `id="event-agent-time"`) {
+		t.Error("an event inside the window shows an agent's time")
 	}
 	if a := b.get("/events/nope?t=12"); a.status != http.StatusNotFound {
 		t.Errorf("unknown event: %d", a.status)

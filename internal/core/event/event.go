@@ -33,6 +33,11 @@ type Event struct {
 	// sent it, user, namespace and object included). Empty for events no
 	// admission request caused, and for those recorded before the field.
 	Caller string `json:"caller,omitempty"`
+	// AgentTime is the time the agent gave an event whose time was too far
+	// from the console's clock when it arrived (a wrong clock, or a made-up
+	// date): Time is then when the console received it. Zero otherwise;
+	// only the console sets it.
+	AgentTime time.Time `json:"agentTime,omitzero"`
 }
 
 // Caller values.

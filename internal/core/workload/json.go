@@ -26,16 +26,3 @@ func unmarshal(raw []byte, v any) error {
 // Unmarshal decodes JSON with the same options as objects are decoded
 // (for the AdmissionReview envelope and other Kubernetes types).
 func Unmarshal(raw []byte, v any) error { return unmarshal(raw, v) }
-
-// strictOptions are decodeOptions except that a name given twice is an
-// error: for envelopes only the API server writes (an AdmissionReview),
-// where a duplicate means someone else wrote it, and the two readers of
-// the object (Palisade and whoever acts on it) could see different values.
-var strictOptions = jsonv2.JoinOptions(
-	jsontext.AllowDuplicateNames(false),
-	jsontext.AllowInvalidUTF8(true),
-)
-
-// UnmarshalStrict is Unmarshal refusing duplicate names, at any depth
-// (raw values included).
-func UnmarshalStrict(raw []byte, v any) error { return jsonv2.Unmarshal(raw, v, strictOptions) }

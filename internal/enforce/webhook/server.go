@@ -15,10 +15,10 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/palisade-dev/palisade/internal/core/event"
-	"github.com/palisade-dev/palisade/internal/core/workload"
 	"github.com/palisade-dev/palisade/internal/enforce/admission"
 	"github.com/palisade-dev/palisade/internal/platform/clientcert"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
+	"github.com/palisade-dev/palisade/internal/platform/strictjson"
 )
 
 // Log keys.
@@ -167,6 +167,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, review func(cont
 	}
 }
 
+// reviewJSON reads an AdmissionReview as objects are read (unknown fields
+// ignored, invalid UTF-8 replaced) except that a name given twice, at any
+// depth, is refused: the API server never writes one, so a review that
+// does was written by someone else, and its object could read differently
+// to Palisade and to whoever acts on it.
+var reviewJSON = strictjson.New(strictjson.Duplicates)
+
 func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionReview, *httpError) {
 	if r.Method != http.MethodPost {
 		return nil, &httpError{http.StatusMethodNotAllowed, "method", fmt.Errorf("method %s not allowed: use POST", r.Method)}
@@ -183,10 +190,7 @@ func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionR
 		return nil, &httpError{http.StatusBadRequest, "read", fmt.Errorf("read body: %w", err)}
 	}
 	var review admissionv1.AdmissionReview
-	// The API server never writes a name twice: a review that does was
-	// written by someone else, and its object could read differently to
-	// Palisade and to whoever acts on it.
-	if err := workload.UnmarshalStrict(body, &review); err != nil {
+	if err := reviewJSON.Unmarshal(body, &review); err != nil {
 		return nil, &httpError{http.StatusBadRequest, "decode", fmt.Errorf("decode AdmissionReview: %w", err)}
 	}
 	if review.APIVersion != "admission.k8s.io/v1" || review.Kind != "AdmissionReview" {

@@ -396,10 +396,10 @@ func FuzzValidate(f *testing.F) {
 func TestValidateRefusesDuplicateNames(t *testing.T) {
 	h := newTestHandler(t, nil)
 	good := reviewBody(t, "u1", metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}, "pods", "default", example(t, "busybox.yaml"))
-	for _, tc := range []struct{ name, old, new string }{
-		{"in the review", `"kind":"AdmissionReview"`, `"kind":"AdmissionReview","kind":"AdmissionReview"`},
-		{"in the request", `"namespace":"default"`, `"namespace":"kube-system","namespace":"default"`},
-		{"in the object", `"privileged":true`, `"privileged":true,"privileged":false`},
+	for _, tc := range []struct{ name, old, new, field string }{
+		{"in the review", `"kind":"AdmissionReview"`, `"kind":"AdmissionReview","kind":"AdmissionReview"`, "kind"},
+		{"in the request", `"namespace":"default"`, `"namespace":"kube-system","namespace":"default"`, "request.namespace"},
+		{"in the object", `"privileged":true`, `"privileged":true,"privileged":false`, "request.object.spec.containers[0].securityContext.privileged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := bytes.Replace(good, []byte(tc.old), []byte(tc.new), 1)
@@ -407,8 +407,9 @@ func TestValidateRefusesDuplicateNames(t *testing.T) {
 				t.Fatalf("%s not in the review", tc.old)
 			}
 			rec := serve(h, http.MethodPost, "/validate", "application/json", body)
-			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "duplicate") {
-				t.Errorf("status %d, body %q; want 400 naming the duplicate", rec.Code, rec.Body.String())
+			want := "decode AdmissionReview: " + tc.field + ": field given twice"
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), want) {
+				t.Errorf("status %d, body %q; want 400 saying %q", rec.Code, rec.Body.String(), want)
 			}
 		})
 	}

@@ -6,11 +6,11 @@ import (
 	"strconv"
 	"strings"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/core/document"
+	"github.com/palisade-dev/palisade/internal/platform/strictjson"
 )
 
 // maxProblems caps the problems one import reports.
@@ -74,34 +74,40 @@ func (ps *docProblems) warn(e *field.Error) {
 	}
 }
 
+// strictJSON and lenientJSON are the two ways a report is read: Palisade's
+// own format refuses unknown fields and keys given twice; scanners' reports
+// (whose fields grow with every release) do not.
+var (
+	strictJSON  = strictjson.New(strictjson.Duplicates | strictjson.UnknownFields)
+	lenientJSON = strictjson.New(0)
+)
+
 // decode unmarshals j, the JSON of the value at base (nil for a
 // document's root), into v; strict refuses unknown and duplicate fields. A
 // failure becomes one field error at the offending field.
 func decode(base *field.Path, j []byte, v any, strict bool) *field.Error {
-	opts := jsonv2.JoinOptions(jsontext.AllowDuplicateNames(!strict), jsontext.AllowInvalidUTF8(true), jsonv2.RejectUnknownMembers(strict))
-	err := jsonv2.Unmarshal(j, v, opts)
+	d := lenientJSON
+	if strict {
+		d = strictJSON
+	}
+	err := d.Unmarshal(j, v)
 	if err == nil {
 		return nil
 	}
-	var serr *jsonv2.SemanticError
-	var syn *jsontext.SyntacticError
-	switch {
-	case errors.As(err, &serr):
-		path := pointerPath(base, serr.JSONPointer)
-		if errors.Is(serr.Err, jsonv2.ErrUnknownName) && path != nil {
-			return field.Forbidden(path, "unknown field")
-		}
-		return field.Invalid(orDocument(path), field.OmitValueType{}, semanticMessage(serr))
-	case errors.As(err, &syn):
-		path := pointerPath(base, syn.JSONPointer)
-		if errors.Is(syn.Err, jsontext.ErrDuplicateName) && path != nil {
-			e := field.Duplicate(path, field.OmitValueType{})
-			e.Detail = "field given twice"
-			return e
-		}
-		return field.Invalid(orDocument(path), field.OmitValueType{}, strings.TrimPrefix(syn.Err.Error(), "jsontext: "))
+	var serr *strictjson.Error
+	if !errors.As(err, &serr) {
+		return field.Invalid(orDocument(base), field.OmitValueType{}, err.Error())
 	}
-	return field.Invalid(orDocument(base), field.OmitValueType{}, err.Error())
+	path := pointerPath(base, serr.Pointer)
+	switch {
+	case serr.Reason == strictjson.Unknown && path != nil:
+		return field.Forbidden(path, serr.Detail)
+	case serr.Reason == strictjson.Duplicate && path != nil:
+		e := field.Duplicate(path, field.OmitValueType{})
+		e.Detail = serr.Detail
+		return e
+	}
+	return field.Invalid(orDocument(path), field.OmitValueType{}, serr.Detail)
 }
 
 func orDocument(p *field.Path) *field.Path {
@@ -119,61 +125,12 @@ func child(base *field.Path, name string) *field.Path {
 	return base.Child(name)
 }
 
-// semanticMessage says what was wrong with a value, in terms a report's
-// author knows.
-func semanticMessage(e *jsonv2.SemanticError) string {
-	if errors.Is(e.Err, jsonv2.ErrUnknownName) {
-		return "unknown field"
-	}
-	if e.JSONKind != 0 && e.GoType != nil {
-		return fmt.Sprintf("must be %s, not %s", jsonKind(e.GoType.Kind().String()), kindName(e.JSONKind))
-	}
-	if e.Err != nil {
-		return strings.TrimPrefix(e.Err.Error(), "json: ")
-	}
-	return strings.TrimPrefix(e.Error(), "json: ")
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "slice", "array":
-		return "a list"
-	case "map", "struct", "ptr":
-		return "an object"
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "float64", "float32", "int", "int64", "int32", "uint", "uint64", "uint32":
-		return "a number"
-	}
-	return "a " + goKind
-}
-
-func kindName(k jsontext.Kind) string {
-	switch k {
-	case 'n':
-		return "null"
-	case 'f', 't':
-		return "a boolean"
-	case '"':
-		return "a string"
-	case '0':
-		return "a number"
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	}
-	return "invalid"
-}
-
 // pointerPath turns a JSON pointer ("/Results/0/Vulnerabilities/3") into a
 // field path under base ("Results[0].Vulnerabilities[3]").
 func pointerPath(base *field.Path, p jsontext.Pointer) *field.Path {
 	path := base
 	for tok := range p.Tokens() {
-		if n, err := strconv.Atoi(tok); err == nil && n >= 0 && path != nil {
+		if n, err := strconv.Atoi(tok); err == nil && strictjson.IsIndex(tok) && path != nil {
 			path = path.Index(n)
 			continue
 		}

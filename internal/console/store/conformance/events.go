@@ -190,6 +190,10 @@ func testEventRoundTrip(t *testing.T, s store.Store) {
 		Tab: "runtime", Rule: "shell-in-container", Action: "terminate", Policy: "strict",
 		User: "alice@example.com", Message: "a shell ran in payments/api: \"sh -c 'id'\" ✓", Operation: "CONNECT",
 		Caller: event.CallerAuthenticated,
+		// The console's receive time stands in Time; the agent's far-off
+		// time is kept, to the microsecond, at the edge of what JSON
+		// times reach.
+		AgentTime: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.FixedZone("X", 2*3600)),
 	}
 	sparse := event.Event{ID: "sparse", Time: want.Time.Add(-time.Hour), Kind: "Pod", Name: "x", Tab: "deployment", Rule: "r", Action: "log"}
 	_, err := s.AppendEvents(c, []event.Event{want, sparse})
@@ -202,7 +206,15 @@ func testEventRoundTrip(t *testing.T, s store.Store) {
 	for i, w := range []event.Event{want, sparse} {
 		got := p.Events[i]
 		sameInstant(t, w.ID+" time", got.Time, w.Time)
+		if w.AgentTime.IsZero() {
+			if !got.AgentTime.IsZero() {
+				t.Errorf("%s agent time = %v, want none", w.ID, got.AgentTime)
+			}
+		} else {
+			sameInstant(t, w.ID+" agent time", got.AgentTime, w.AgentTime)
+		}
 		got.Time, w.Time = time.Time{}, time.Time{}
+		got.AgentTime, w.AgentTime = time.Time{}, time.Time{}
 		if diff := cmp.Diff(w, got); diff != "" {
 			t.Errorf("event %s (-want +got):\n%s", w.ID, diff)
 		}

@@ -16,9 +16,10 @@ import (
 // unnest keeps the batch order, so seq follows it, and DO NOTHING skips IDs
 // stored before or earlier in the batch.
 const insertEvents = `INSERT INTO events
-	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller)
+	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
 	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+		$16::timestamptz[])
 	ON CONFLICT (id) DO NOTHING`
 
 // AppendEvents implements store.Store, in one statement.
@@ -32,14 +33,14 @@ func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, er
 		return 0, nil
 	}
 	n := len(events)
-	ids, ts := make([]string, n), make([]time.Time, n)
+	ids, ts, agentTS := make([]string, n), make([]time.Time, n), make([]*time.Time, n)
 	cols := make([][]string, 13)
 	for c := range cols {
 		cols[c] = make([]string, n)
 	}
 	for i := range events {
 		e := &events[i]
-		ids[i], ts[i] = e.ID, e.Time
+		ids[i], ts[i], agentTS[i] = e.ID, e.Time, nullTime(e.AgentTime)
 		for c, v := range [...]string{e.Cluster, e.Namespace, e.Kind, e.Name, e.Container, e.Tab, e.Rule, e.Action,
 			e.Policy, e.User, e.Message, e.Operation, e.Caller} {
 			cols[c][i] = v
@@ -49,6 +50,7 @@ func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, er
 	for _, c := range cols {
 		args = append(args, c)
 	}
+	args = append(args, agentTS)
 	tag, err := s.pool.Exec(ctx, insertEvents, args...)
 	if err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
@@ -87,7 +89,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 		}
 		where = append(where, "(ts, seq) < ("+arg(time.UnixMicro(us))+"::timestamptz, "+arg(seq)+"::bigint)")
 	}
-	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller
+	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts
 		FROM events`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -108,11 +110,15 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 			break
 		}
 		var e event.Event
+		var agentTime *time.Time
 		if err := rows.Scan(&lastSeq, &e.ID, &e.Time, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
-			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller); err != nil {
+			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller, &agentTime); err != nil {
 			return store.EventPage{}, fmt.Errorf("list events: %w", err)
 		}
 		e.Time = e.Time.UTC()
+		if agentTime != nil {
+			e.AgentTime = agentTime.UTC()
+		}
 		lastTime = e.Time
 		page.Events = append(page.Events, e)
 	}

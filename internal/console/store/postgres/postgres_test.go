@@ -8,11 +8,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/conformance"
+	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
 // URLEnv names the server the tests use; hack/test.sh starts one with
@@ -118,5 +120,50 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("bad URL: want an error")
 	} else if strings.Contains(err.Error(), "secret") {
 		t.Errorf("error %q shows the password", err)
+	}
+}
+
+// A trail stored before migration 0004 keeps its events, none with an
+// agent time; an event stored after it keeps its own.
+func TestMigrateAddsEventAgentTime(t *testing.T) {
+	u := testURL(t)
+	if _, err := Migrate(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to migration 0003, with one event.
+	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
+		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', '2026-01-01T00:00:00Z', 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
+		if _, err := s.pool.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	applied, err := Migrate(t.Context(), u)
+	if err != nil || len(applied) != 1 || applied[0] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time", applied, err)
+	}
+	s, err = Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	agent := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	if _, err := s.AppendEvents(t.Context(), []event.Event{{ID: "new", Time: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Kind: "Pod",
+		Name: "p", Tab: "deployment", Rule: "privileged", Action: "log", AgentTime: agent}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.ListEvents(t.Context(), store.EventFilter{})
+	if err != nil || len(p.Events) != 2 {
+		t.Fatalf("ListEvents = %+v, %v; want two events", p.Events, err)
+	}
+	if e := p.Events[1]; e.ID != "old" || !e.AgentTime.IsZero() {
+		t.Errorf("old event = %+v; want no agent time", e)
+	}
+	if e := p.Events[0]; e.ID != "new" || !e.AgentTime.Equal(agent) {
+		t.Errorf("new event = %+v; want agent time %v", e, agent)
 	}
 }

@@ -11,8 +11,8 @@ import (
 )
 
 const insertEvent = `INSERT INTO events
-	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (id) DO NOTHING`
 
 // maxGroupEvents bounds the events one group commit writes.
@@ -141,7 +141,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 		for i := range c.events {
 			e := &c.events[i]
 			res, err := stmt.ExecContext(ctx, e.ID, e.Time.UnixMicro(), e.Cluster, e.Namespace, e.Kind, e.Name, e.Container,
-				e.Tab, e.Rule, e.Action, e.Policy, e.User, e.Message, e.Operation, e.Caller)
+				e.Tab, e.Rule, e.Action, e.Policy, e.User, e.Message, e.Operation, e.Caller, nullTime(e.AgentTime))
 			if err != nil {
 				return fmt.Errorf("event %q: %w", e.ID, err)
 			}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -36,12 +37,16 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 		}
 		var e event.Event
 		var us int64
+		var agentUS sql.NullInt64
 		if err := rows.Scan(&lastSeq, &e.ID, &us, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
-			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller); err != nil {
+			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller, &agentUS); err != nil {
 			return store.EventPage{}, fmt.Errorf("list events: %w", err)
 		}
 		lastTS = us
 		e.Time = fromMicros(us)
+		if agentUS.Valid {
+			e.AgentTime = fromMicros(agentUS.Int64)
+		}
 		page.Events = append(page.Events, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -76,7 +81,7 @@ func eventQuery(f store.EventFilter, limit int) (string, []any, error) {
 		where = append(where, "ts <= ? AND (ts < ? OR seq < ?)")
 		args = append(args, us, us, seq)
 	}
-	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller
+	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts
 		FROM events INDEXED BY ` + eventIndex(f)
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

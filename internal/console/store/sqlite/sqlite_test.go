@@ -4,9 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/conformance"
+	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
 func TestConformance(t *testing.T) {
@@ -105,8 +107,9 @@ func TestMigrateAddsEventCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to migration 0002, with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN caller", "DELETE FROM schema_migrations WHERE version = 3",
+	// Back to migration 0002 (0004 undone too), with one event.
+	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "ALTER TABLE events DROP COLUMN caller",
+		"DELETE FROM schema_migrations WHERE version >= 3",
 		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
 		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -114,8 +117,8 @@ func TestMigrateAddsEventCaller(t *testing.T) {
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), path)
-	if err != nil || len(applied) != 1 || applied[0] != "0003_event_caller" {
-		t.Fatalf("Migrate applied %v, %v; want 0003_event_caller", applied, err)
+	if err != nil || len(applied) != 2 || applied[0] != "0003_event_caller" || applied[1] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0003_event_caller, 0004_event_agent_time", applied, err)
 	}
 	s, err = Open(t.Context(), path)
 	if err != nil {
@@ -125,5 +128,50 @@ func TestMigrateAddsEventCaller(t *testing.T) {
 	p, err := s.ListEvents(t.Context(), store.EventFilter{})
 	if err != nil || len(p.Events) != 1 || p.Events[0].ID != "old" || p.Events[0].Caller != "" {
 		t.Fatalf("ListEvents = %+v, %v; want the old event, caller empty", p.Events, err)
+	}
+}
+
+// A trail stored before migration 0004 keeps its events, none with an
+// agent time; an event stored after it keeps its own.
+func TestMigrateAddsEventAgentTime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	if _, err := Migrate(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to migration 0003, with one event.
+	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
+		"INSERT INTO events (id, ts, kind, name, tab, rule, action, caller) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log', 'authenticated')"} {
+		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	applied, err := Migrate(t.Context(), path)
+	if err != nil || len(applied) != 1 || applied[0] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time", applied, err)
+	}
+	s, err = Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	agent := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	if _, err := s.AppendEvents(t.Context(), []event.Event{{ID: "new", Time: time.UnixMicro(2).UTC(), Kind: "Pod", Name: "p",
+		Tab: "deployment", Rule: "privileged", Action: "log", AgentTime: agent}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.ListEvents(t.Context(), store.EventFilter{})
+	if err != nil || len(p.Events) != 2 {
+		t.Fatalf("ListEvents = %+v, %v; want two events", p.Events, err)
+	}
+	if e := p.Events[1]; e.ID != "old" || e.Caller != event.CallerAuthenticated || !e.AgentTime.IsZero() {
+		t.Errorf("old event = %+v; want its caller kept and no agent time", e)
+	}
+	if e := p.Events[0]; e.ID != "new" || !e.AgentTime.Equal(agent) {
+		t.Errorf("new event = %+v; want agent time %v", e, agent)
 	}
 }
