@@ -5,11 +5,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/importer"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 func newPolicyCmd() *cobra.Command {
@@ -76,7 +76,7 @@ RuntimeRulesets, printed as YAML. Warnings go to stderr.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: yamlFileArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := filelimit.Read(args[0], policy.MaxFileSize)
+			data, err := document.ReadFile(args[0], policy.MaxFileSize)
 			if err != nil {
 				return badInput(err)
 			}

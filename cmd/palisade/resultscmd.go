@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 	"github.com/palisade-dev/palisade/internal/platform/redact"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
@@ -135,7 +135,7 @@ command exits 2.`,
 // the report or the file could not be read, and an error when nothing more
 // can be imported (the console is unreachable or refuses the token).
 func importReport(ctx context.Context, api *adminClient, file string, out, errOut io.Writer) (bool, error) {
-	data, err := filelimit.Read(file, scanreport.MaxFileSize)
+	data, err := document.ReadFile(file, scanreport.MaxFileSize)
 	if err != nil {
 		fmt.Fprintln(errOut, err)
 		return false, nil

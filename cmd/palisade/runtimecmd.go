@@ -14,7 +14,6 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/core/falco/k8saudit"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 func newRuntimeCmd() *cobra.Command {
@@ -125,10 +124,10 @@ func newRuntimeEvalCmd() *cobra.Command {
 			var body []byte
 			if args[0] == "-" {
 				if body, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), document.MaxJSONInput+1)); err == nil && len(body) > document.MaxJSONInput {
-					err = fmt.Errorf("stdin: %w: more than %d MiB", filelimit.ErrTooLarge, document.MaxJSONInput>>20)
+					err = fmt.Errorf("stdin: %w: more than %d MiB", document.ErrTooLarge, document.MaxJSONInput>>20)
 				}
 			} else {
-				body, err = filelimit.Read(args[0], document.MaxJSONInput)
+				body, err = document.ReadFile(args[0], document.MaxJSONInput)
 			}
 			if err != nil {
 				return badInput(err)

@@ -21,11 +21,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/platform/apiclient"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 	"github.com/palisade-dev/palisade/internal/platform/opsserver"
 	"github.com/palisade-dev/palisade/internal/platform/redact"
 	"github.com/palisade-dev/palisade/internal/sensor"
@@ -253,7 +253,7 @@ func expandVars(s string) (string, error) {
 func readRulesFiles(paths []string) ([]falco.File, error) {
 	var files []falco.File
 	for _, p := range paths {
-		b, err := filelimit.Read(p, policy.MaxFileSize)
+		b, err := document.ReadFile(p, policy.MaxFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("--rules: %w", err)
 		}

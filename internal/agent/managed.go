@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/agentclient"
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/engine"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
 	"github.com/palisade-dev/palisade/internal/platform/atomicfile"
 	"github.com/palisade-dev/palisade/internal/platform/backoff"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // savedPolicyMax bounds policy.json: the console's answer is read up to
@@ -88,7 +88,7 @@ func NewManagedPolicy(reg *rules.Registry, opts ManagedOptions) (*ManagedPolicy,
 	}
 	m := &ManagedPolicy{client: opts.Client, reg: reg, path: filepath.Join(opts.StateDir, "policy.json"),
 		wait: opts.Wait, logger: opts.Logger, onChange: opts.OnChange}
-	b, err := filelimit.Read(m.path, savedPolicyMax)
+	b, err := document.ReadFile(m.path, savedPolicyMax)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:

@@ -11,11 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/engine"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/ruleset"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // PolicyFile holds the policy compiled from a file and swaps in a new one
@@ -61,7 +61,7 @@ func (pf *PolicyFile) Rulesets() []*ruleset.Ruleset {
 // Reload reads the file and, when its content changed and is valid, swaps
 // the policy in. It reports whether a new policy was swapped in.
 func (pf *PolicyFile) Reload() (bool, error) {
-	data, err := filelimit.Read(pf.path, policy.MaxFileSize)
+	data, err := document.ReadFile(pf.path, policy.MaxFileSize)
 	if err != nil {
 		return false, fmt.Errorf("read policy: %w", err)
 	}

@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/engine"
 	"github.com/palisade-dev/palisade/internal/core/rules"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 func policyYAML(name, action string) string {
@@ -318,11 +318,11 @@ func TestPolicyFileOverTheLimitIsRefusedUnread(t *testing.T) {
 	}
 	f.Close()
 	_, err = NewPolicyFile(path, registry(t), nil, nil)
-	if !errors.Is(err, filelimit.ErrTooLarge) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "16 MiB") {
+	if !errors.Is(err, document.ErrTooLarge) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "16 MiB") {
 		t.Errorf("NewPolicyFile(100 MB) = %v, want a too-large error naming the file and 16 MiB", err)
 	}
 	// So is a file without end.
-	if _, err := NewPolicyFile("/dev/zero", registry(t), nil, nil); !errors.Is(err, filelimit.ErrTooLarge) {
+	if _, err := NewPolicyFile("/dev/zero", registry(t), nil, nil); !errors.Is(err, document.ErrTooLarge) {
 		t.Errorf("NewPolicyFile(/dev/zero) = %v, want a too-large error", err)
 	}
 }

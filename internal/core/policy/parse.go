@@ -13,7 +13,6 @@ import (
 	kjson "sigs.k8s.io/json"
 
 	"github.com/palisade-dev/palisade/internal/core/document"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // Bundle is what one policy file holds: policies and runtime rulesets.
@@ -56,7 +55,7 @@ const MaxFileSize = document.MaxDocumentSize
 
 // LoadFile reads and validates a policy file.
 func LoadFile(path string, cat Catalog) (*Bundle, error) {
-	data, err := filelimit.Read(path, MaxFileSize)
+	data, err := document.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, err
 	}

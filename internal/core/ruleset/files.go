@@ -7,9 +7,9 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/falco"
 	"github.com/palisade-dev/palisade/internal/core/policy"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // IsRulesetDocument reports whether data holds Palisade documents
@@ -65,7 +65,7 @@ func LoadSpec(sp Spec) ([]*Ruleset, falco.Diagnostics, error) {
 	var diags falco.Diagnostics
 	var falcoFiles []falco.File
 	for _, path := range sp.Files {
-		data, err := filelimit.Read(path, policy.MaxFileSize)
+		data, err := document.ReadFile(path, policy.MaxFileSize)
 		if err != nil {
 			return nil, nil, err
 		}

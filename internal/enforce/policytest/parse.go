@@ -15,7 +15,6 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // maxTestFile bounds a test file: it is read whole.
@@ -23,7 +22,7 @@ const maxTestFile = 4 << 20
 
 // LoadFile reads and validates the Test documents of a file.
 func LoadFile(path string, reg *rules.Registry) ([]*Test, error) {
-	data, err := filelimit.Read(path, maxTestFile)
+	data, err := document.ReadFile(path, maxTestFile)
 	if err != nil {
 		return nil, err
 	}

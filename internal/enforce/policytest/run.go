@@ -20,7 +20,6 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/workload"
 	"github.com/palisade-dev/palisade/internal/enforce/scan"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 	"github.com/palisade-dev/palisade/internal/supply/scanreport"
 )
 
@@ -209,7 +208,7 @@ func (t *Test) loadResources() ([]object, networkPolicies, error) {
 	var errs []error
 	for _, f := range t.Spec.Resources {
 		path := t.path(f)
-		data, err := filelimit.Read(path, document.MaxJSONInput)
+		data, err := document.ReadFile(path, document.MaxJSONInput)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/image/scanresult"
-	"github.com/palisade-dev/palisade/internal/platform/filelimit"
 )
 
 // MaxFileSize caps one report file: a Trivy report of a large image with
@@ -40,7 +40,7 @@ func ReadFile(path string) (*Report, error) {
 	return Import(path, data)
 }
 
-func readLimited(path string) ([]byte, error) { return filelimit.Read(path, MaxFileSize) }
+func readLimited(path string) ([]byte, error) { return document.ReadFile(path, MaxFileSize) }
 
 // ReadPath imports a report file, or every report file (IsReportFile) in a
 // directory and its subdirectories, in lexical order. Every file is read;

@@ -1,4 +1,4 @@
-package filelimit
+package document
 
 import (
 	"bytes"
@@ -8,12 +8,13 @@ import (
 	"os"
 )
 
-// ErrTooLarge is wrapped by Read's error for a file over its limit.
+// ErrTooLarge is wrapped by ReadFile's error for a file over its limit.
 var ErrTooLarge = errors.New("file too large")
 
-// Read returns the content of path when it holds at most limit bytes. It
-// reads no more than limit+1 bytes, whatever the file's size.
-func Read(path string, limit int64) ([]byte, error) {
+// ReadFile returns the content of path when it holds at most limit bytes:
+// a file larger than that (or a device that never ends) is refused after
+// reading limit+1 bytes, never loaded into memory first.
+func ReadFile(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

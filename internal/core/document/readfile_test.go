@@ -1,4 +1,4 @@
-package filelimit
+package document
 
 import (
 	"errors"
@@ -14,20 +14,20 @@ func TestReadStopsAtTheLimit(t *testing.T) {
 	if err := os.WriteFile(small, []byte("0123456789"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := Read(small, 10); err != nil || string(b) != "0123456789" {
+	if b, err := ReadFile(small, 10); err != nil || string(b) != "0123456789" {
 		t.Errorf("Read at the limit = %q, %v", b, err)
 	}
-	_, err := Read(small, 9)
+	_, err := ReadFile(small, 9)
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), small) || !strings.Contains(err.Error(), "9 bytes") {
 		t.Errorf("Read over the limit: %v, want ErrTooLarge naming the file and the limit", err)
 	}
 	// A file without end: only limit+1 bytes are read.
 	if _, err := os.Stat("/dev/zero"); err == nil {
-		if _, err := Read("/dev/zero", 1<<20); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "1 MiB") {
-			t.Errorf("Read(/dev/zero) = %v, want ErrTooLarge", err)
+		if _, err := ReadFile("/dev/zero", 1<<20); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "1 MiB") {
+			t.Errorf("ReadFile(/dev/zero) = %v, want ErrTooLarge", err)
 		}
 	}
-	if _, err := Read(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("Read(missing) = %v, want ErrNotExist", err)
+	if _, err := ReadFile(filepath.Join(dir, "missing"), 10); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadFile(missing) = %v, want ErrNotExist", err)
 	}
 }
