@@ -243,20 +243,22 @@ static __always_inline bool is_self(__u32 pid)
 }
 
 // path_wanted reports whether an open of the user path at ptr passes the
-// path filter. Only an absolute path without "//", "/." or ".." and not
+// path filter, leaving in *n the bytes it read into pathbuf (NUL included)
+// when the path fit, else 0: reading user memory is the dearest part of
+// the filter, so a path that passes is not read twice. Only an absolute path without "//", "/." or ".." and not
 // ending in '/' is judged (user space cleans paths, and such a path is
 // already clean, so the rules' prefixes and suffixes apply to it as
 // written); any other path, or one that cannot be read whole, passes.
-static __always_inline bool path_wanted(__u64 ptr)
+static __always_inline bool path_wanted(struct path_bufs *b, __u64 ptr, long *n)
 {
-	__u32 zero = 0;
-	struct path_bufs *b = bpf_map_lookup_elem(&pathbuf, &zero);
-	if (!b || !ptr)
+	*n = 0;
+	if (!ptr)
 		return true;
-	long n = bpf_probe_read_user_str(b->fwd.data, PATH_KEY_MAX, (const void *)ptr);
-	if (n <= 1 || n >= PATH_KEY_MAX)
+	long got = bpf_probe_read_user_str(b->fwd.data, PATH_KEY_MAX, (const void *)ptr);
+	if (got <= 1 || got >= PATH_KEY_MAX)
 		return true;
-	__u32 len = n - 1;
+	*n = got;
+	__u32 len = got - 1;
 	if (b->fwd.data[0] != '/' || (len > 1 && b->fwd.data[(len - 1) & (PATH_KEY_MAX - 1)] == '/'))
 		return true;
 	__u8 prev = 0;
@@ -499,12 +501,17 @@ static __always_inline int report_syscall(struct pt_regs *regs, long ret, __u32 
 	struct probe_config *c = get_config();
 	if (!c || c->self_pid == bpf_get_current_pid_tgid() >> 32)
 		return 0;
-	if ((nr == NR_open || nr == NR_openat || nr == NR_openat2) && c->path_filter &&
-	    !path_wanted(nr == NR_open ? regs->di : regs->si)) {
-		count(&filtered);
-		return 0;
-	}
 	__u32 zero = 0;
+	// The path of an open, once read by the filter.
+	struct path_bufs *pb = NULL;
+	long path_len = 0;
+	if ((nr == NR_open || nr == NR_openat || nr == NR_openat2) && c->path_filter) {
+		pb = bpf_map_lookup_elem(&pathbuf, &zero);
+		if (pb && !path_wanted(pb, nr == NR_open ? regs->di : regs->si, &path_len)) {
+			count(&filtered);
+			return 0;
+		}
+	}
 	union scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
@@ -533,7 +540,10 @@ static __always_inline int report_syscall(struct pt_regs *regs, long ret, __u32 
 	case NR_openat:
 	case NR_openat2: {
 		__u64 path = nr == NR_open ? r->args[0] : r->args[1];
-		r->len[0] = read_str(&r->data[0], path);
+		if (pb && path_len > 0 && path_len < PATH_KEY_MAX && bpf_probe_read_kernel(&r->data[0], path_len & (PATH_KEY_MAX - 1), pb->fwd.data) == 0)
+			r->len[0] = path_len;
+		else
+			r->len[0] = read_str(&r->data[0], path);
 		if (ret >= 0) {
 			// A relative path is resolved by walking the opened file.
 			bool walk = r->len[0] > 0 && r->data[0] != '/';
