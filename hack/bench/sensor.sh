@@ -14,6 +14,7 @@
 # and with a small one.
 #
 #   sudo hack/bench/sensor.sh        # ROUNDS=5 OPENS=1000000 EXECS=10000
+#   sudo MODES="attach open" DROPS=0 ROUNDS=9 hack/bench/sensor.sh   # some rows only
 #
 # The workload runs in a container (containerd's ctr with the node's
 # busybox image) when a cluster from hack/cluster.sh is up, else directly
@@ -24,6 +25,8 @@ cd "$root"
 ROUNDS=${ROUNDS:-5}
 OPENS=${OPENS:-1000000}
 EXECS=${EXECS:-10000}
+MODES=${MODES:-attach open openrel exec}
+DROPS=${DROPS:-1}
 [ "$(id -u)" = 0 ] || { echo "run as root (the sensor loads eBPF programs)" >&2; exit 1; }
 work=$(mktemp -d /tmp/palisade-bench-sensor.XXXXXX)
 sensor_pid=
@@ -85,7 +88,7 @@ stop_sensor() { kill "$sensor_pid"; wait "$sensor_pid" || true; sensor_pid=; }
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 echo "workload: $OPENS openat+close (absolute, then relative path), $EXECS fork+exec; $ROUNDS rounds; in a container: $([ $incontainer = 1 ] && echo yes || echo no)"
-for mode in attach open openrel exec; do
+for mode in $MODES; do
 	count=$OPENS
 	[ "$mode" = exec ] && count=$EXECS
 	: >"$work/$mode.off"
@@ -115,6 +118,7 @@ for mode in attach open openrel exec; do
 			m, off, on, (on / off - 1) * 100, d, e, f, cpu, cpu / e * 1e6 }'
 done
 
+[ "$DROPS" = 1 ] || exit 0
 echo "drops under load: the relative open loop on every core at once ($(nproc) workers, $OPENS each)"
 for ring in 8388608 262144; do
 	start_sensor "$ring"
