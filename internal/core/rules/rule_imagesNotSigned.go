@@ -143,6 +143,22 @@ func newImagesNotSigned(p any) (Check, error) {
 	}, nil
 }
 
+// registryRequest is what a request to a registry for in's pod needs: the
+// review's context and the names of the pod's pull secrets.
+func (in *Input) registryRequest() (context.Context, []string) {
+	ctx := in.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var secrets []string
+	if pod := in.Pod(); pod != nil {
+		for _, s := range pod.Spec.ImagePullSecrets {
+			secrets = append(secrets, s.Name)
+		}
+	}
+	return ctx, secrets
+}
+
 // verifyImages verifies the containers' images, each distinct image once and
 // distinct images at the same time: a cold pod waits for its slowest
 // registry, not for the sum of them.
@@ -154,16 +170,7 @@ func verifyImages(in *Input, ts *trust.Trust, cs []*workload.Container) []trust.
 		}
 		return out
 	}
-	ctx := in.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	var secrets []string
-	if pod := in.Pod(); pod != nil {
-		for _, s := range pod.Spec.ImagePullSecrets {
-			secrets = append(secrets, s.Name)
-		}
-	}
+	ctx, secrets := in.registryRequest()
 	first := map[string]int{} // image → index of the first container with it
 	var wg sync.WaitGroup
 	for i, c := range cs {

@@ -459,16 +459,7 @@ func (in *Input) digest(c *workload.Container) (string, error) {
 	if in.resolved == nil {
 		in.resolved = map[string]resolved{}
 	}
-	ctx := in.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	var secrets []string
-	if pod := in.Pod(); pod != nil {
-		for _, s := range pod.Spec.ImagePullSecrets {
-			secrets = append(secrets, s.Name)
-		}
-	}
+	ctx, secrets := in.registryRequest()
 	var todo []image.Ref
 	for _, o := range in.Containers {
 		if _, done := in.resolved[o.Image.Raw]; !done && o.Image.Err == nil && o.Image.Digest == "" &&
