@@ -224,10 +224,13 @@ log "webhook rules match the catalog (palisade agent webhook-rules)"
 
 # helm mode: the generated chain must verify and name the Service.
 svc_dns="$release.$ns.svc"
-field caBundle "$tmp/helm.yaml" | base64 -d >"$tmp/ca.pem"
-field tls.crt "$tmp/helm.yaml" | base64 -d >"$tmp/tls.pem"
-field tls.key "$tmp/helm.yaml" | base64 -d >"$tmp/tls.key"
-cmp -s "$tmp/ca.pem" <(field ca.crt "$tmp/helm.yaml" | base64 -d) || die "helm: caBundle differs from the Secret's ca.crt"
+# The webhook's own documents: the API server's client certificate
+# (clientauth.yaml) has a ca.crt and a tls.crt too.
+awk '/^# Source: /{p = ($3 == "palisade/templates/webhook.yaml")} p' "$tmp/helm.yaml" >"$tmp/helm-webhook.yaml"
+field caBundle "$tmp/helm-webhook.yaml" | base64 -d >"$tmp/ca.pem"
+field tls.crt "$tmp/helm-webhook.yaml" | base64 -d >"$tmp/tls.pem"
+field tls.key "$tmp/helm-webhook.yaml" | base64 -d >"$tmp/tls.key"
+cmp -s "$tmp/ca.pem" <(field ca.crt "$tmp/helm-webhook.yaml" | base64 -d) || die "helm: caBundle differs from the Secret's ca.crt"
 openssl verify -CAfile "$tmp/ca.pem" "$tmp/tls.pem" >/dev/null 2>&1 || die "helm: serving certificate does not verify against the caBundle"
 openssl x509 -in "$tmp/tls.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "DNS:$svc_dns\b" ||
 	die "helm: serving certificate lacks DNS:$svc_dns"

@@ -113,7 +113,7 @@ func TestConsoleSlowUnauthenticatedClients(t *testing.T) {
 		return c
 	}
 	c := dial("127.0.0.3")
-	fmt.Fprintf(c, "POST /api/v1/clusters HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{")
+	fmt.Fprintf(c, "POST /api/v1/clusters HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || !resp.Close {
 		t.Fatalf("slow body without a token: %v %v; want 401 and close before the body", resp, err)

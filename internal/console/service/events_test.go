@@ -77,6 +77,24 @@ func TestIngestEventTimeWindowOption(t *testing.T) {
 	}
 }
 
+// caller is one of its two values or empty; anything else refuses the
+// batch, naming the event.
+func TestIngestRefusesUnknownCaller(t *testing.T) {
+	st, _ := storetest.Backends(t)[0].Open(t)
+	defer st.Close()
+	s := New(Options{Store: st})
+	ev := func(id, caller string) event.Event {
+		return event.Event{ID: id, Time: time.Now(), Kind: "Pod", Name: "p", Tab: "deployment", Rule: "r", Action: "log", Caller: caller}
+	}
+	if _, err := s.IngestEvents(context.Background(), "prod", []event.Event{ev("a", event.CallerAuthenticated), ev("b", "root")}); err == nil ||
+		err.Error() != `events[1].caller: "root" is not "authenticated" or "unauthenticated"` {
+		t.Fatalf("unknown caller: %v", err)
+	}
+	if n, err := s.IngestEvents(context.Background(), "prod", []event.Event{ev("a", ""), ev("b", event.CallerUnauthenticated)}); err != nil || n != 2 {
+		t.Fatalf("known callers: %d, %v", n, err)
+	}
+}
+
 func eventByID(t *testing.T, st store.Store, id string) event.Event {
 	t.Helper()
 	page, err := st.ListEvents(context.Background(), store.EventFilter{Limit: 100})

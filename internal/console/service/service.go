@@ -243,7 +243,7 @@ func (s *Service) ClusterForToken(ctx context.Context, token string) (store.Clus
 
 // IngestEvents stores events an agent pushed, stamped with the agent's own
 // cluster whatever they claim (a token cannot write another cluster's
-// trail), their time bounded to the event time window (see
+// trail; caller is the agent's word, one of its two values), their time bounded to the event time window (see
 // Options.EventTimeWindow). Events without an ID are refused: IDs make
 // retries idempotent.
 func (s *Service) IngestEvents(ctx context.Context, cluster string, evs []event.Event) (int, error) {
@@ -251,6 +251,12 @@ func (s *Service) IngestEvents(ctx context.Context, cluster string, evs []event.
 	for i := range evs {
 		if evs[i].ID == "" {
 			return 0, &InvalidError{Err: fmt.Errorf("events[%d]: id is required", i)}
+		}
+		switch evs[i].Caller {
+		case "", event.CallerAuthenticated, event.CallerUnauthenticated:
+		default:
+			return 0, &InvalidError{Err: fmt.Errorf("events[%d].caller: %q is not %q or %q", i, evs[i].Caller,
+				event.CallerAuthenticated, event.CallerUnauthenticated)}
 		}
 		evs[i].Cluster = cluster
 		s.boundTime(&evs[i], now)

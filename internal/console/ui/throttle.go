@@ -10,7 +10,7 @@ import (
 
 // How failed logins are throttled: a client address (an IPv6 /64) that
 // fails loginFailures times within loginWindow is answered 429 until the
-// window ends. At most maxThrottled addresses are remembered; past that the
+// window ends; a login being checked counts as failed until it succeeds. At most maxThrottled addresses are remembered; past that the
 // oldest window is forgotten first, so memory stays bounded whoever asks.
 const (
 	loginFailures = 5
@@ -35,44 +35,46 @@ func newLoginThrottle(now func() time.Time) *loginThrottle {
 	return &loginThrottle{m: map[netip.Addr]*failures{}, now: now}
 }
 
-// wait is how long a client must wait before its next login is checked,
-// or 0 when it may try now.
-func (t *loginThrottle) wait(client netip.Addr) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	f, ok := t.m[edge.Key(client)]
-	if !ok || f.n < loginFailures {
-		return 0
-	}
-	left := f.start.Add(loginWindow).Sub(t.now())
-	if left <= 0 {
-		delete(t.m, edge.Key(client))
-		return 0
-	}
-	return left
-}
-
-// failed records a failed login.
-func (t *loginThrottle) failed(client netip.Addr) {
+// begin is called before a login's token is checked. It returns how long
+// the client must wait, or 0 and counts the attempt as a failure until
+// succeeded says otherwise: checking and counting in one step, so that
+// logins sent at once cannot all pass a check made before any of them
+// failed.
+func (t *loginThrottle) begin(client netip.Addr) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now, key := t.now(), edge.Key(client)
 	f, ok := t.m[key]
-	if ok && now.Sub(f.start) < loginWindow {
-		f.n++
-		return
+	if ok && now.Sub(f.start) >= loginWindow {
+		delete(t.m, key)
+		ok = false
 	}
-	if !ok && len(t.m) >= maxThrottled {
+	switch {
+	case ok && f.n >= loginFailures:
+		return f.start.Add(loginWindow).Sub(now)
+	case ok:
+		f.n++
+		return 0
+	}
+	if len(t.m) >= maxThrottled {
 		t.forgetOldest(now)
 	}
 	t.m[key] = &failures{n: 1, start: now}
+	return 0
 }
 
-// succeeded forgets the client's failures.
+// succeeded takes back the attempt begin counted. It does not forget the
+// client's earlier failures: a login with one token (the viewer's) must
+// not reset the count of guesses at another.
 func (t *loginThrottle) succeeded(client netip.Addr) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.m, edge.Key(client))
+	key := edge.Key(client)
+	if f, ok := t.m[key]; ok {
+		if f.n--; f.n <= 0 {
+			delete(t.m, key)
+		}
+	}
 }
 
 // forgetOldest drops the windows that ended, or else the oldest one.

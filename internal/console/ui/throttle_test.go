@@ -53,12 +53,51 @@ func TestFailedLoginsAreThrottled(t *testing.T) {
 	b.login(adminToken)
 }
 
+// Logins checked at the same time cannot all pass the throttle, and a
+// successful login with one token does not forget the guesses at another.
+func TestThrottleCountsBeforeTheCheck(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	th := newLoginThrottle(clock.now)
+	a := edge.Key(netipFrom(1))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	admitted := 0
+	for range 3 * loginFailures {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if th.begin(a) == 0 {
+				mu.Lock()
+				admitted++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted != loginFailures {
+		t.Errorf("%d concurrent logins checked, want %d", admitted, loginFailures)
+	}
+
+	b := edge.Key(netipFrom(2))
+	for range loginFailures - 1 {
+		th.begin(b) // wrong guesses
+	}
+	th.begin(b)
+	th.succeeded(b) // the viewer's token
+	if th.begin(b) != 0 {
+		t.Fatal("the fifth guess was refused")
+	}
+	if th.begin(b) == 0 {
+		t.Error("a viewer login reset the count: a sixth guess was checked")
+	}
+}
+
 func TestThrottleMemoryIsBounded(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	th := newLoginThrottle(clock.now)
 	for i := range maxThrottled + 50 {
 		a := edge.Key(netipFrom(i))
-		th.failed(a)
+		th.begin(a)
 	}
 	if n := len(th.m); n > maxThrottled {
 		t.Fatalf("%d addresses remembered, want at most %d", n, maxThrottled)

@@ -325,7 +325,7 @@ type loginData struct {
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	client := u.opts.Proxies.Client(r)
-	if wait := u.logins.wait(client); wait > 0 {
+	if wait := u.logins.begin(client); wait > 0 {
 		if u.opts.LoginThrottled != nil {
 			u.opts.LoginThrottled()
 		}
@@ -343,7 +343,6 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostForm.Get("next"))
 	role := u.roleFor(strings.TrimSpace(r.PostForm.Get("token")))
 	if role == RoleNone {
-		u.logins.failed(client)
 		u.opts.Logger.Info("UI login refused", "remote", r.RemoteAddr, "client", client.String())
 		u.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Log in",
 			Error: "That token is not the console's admin or viewer token.", Data: loginData{Next: next}})

@@ -1,14 +1,17 @@
 package webhook
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -78,6 +81,31 @@ func TestClientCertificateRequired(t *testing.T) {
 		if code, msg := post(srv, &apiserver, path); code != http.StatusOK {
 			t.Errorf("%s with the API server's certificate: %d %q", path, code, msg)
 		}
+	}
+	// A caller without a certificate that sends its body slowly is
+	// answered at once, and the connection closed: the body is never read.
+	for _, path := range []string{"/validate", "/mutate"} {
+		func() {
+			c, err := tls.Dial("tcp", srv.Listener.Addr().String(), srv.Client().Transport.(*http.Transport).TLSClientConfig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", path)
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("%s: no answer before the body: %v", path, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			if resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+				t.Errorf("%s with a slow body: %d, close %v; want 401 and Connection: close", path, resp.StatusCode, resp.Close)
+			}
+			if _, err := br.ReadByte(); err != io.EOF {
+				t.Errorf("%s: the connection stayed open (%v), waiting for the body", path, err)
+			}
+		}()
 	}
 	if code, _ := post(srv, nil, "/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz without a certificate: %d", code)

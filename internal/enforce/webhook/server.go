@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -60,7 +61,15 @@ type Options struct {
 type Handler struct {
 	opts Options
 	mux  *http.ServeMux
+	// unauthLogged is when (Unix ns) a refused caller was last logged.
+	unauthLogged atomic.Int64
 }
+
+// unauthLogEvery is how often, at most, refused callers are logged: an API
+// server not configured to present its certificate is refused on every
+// review, and under failurePolicy Ignore everything is then admitted
+// unchecked, which must not go unseen.
+const unauthLogEvery = time.Minute
 
 // NewHandler returns the agent's HTTP handler.
 func NewHandler(opts Options) *Handler {
@@ -125,6 +134,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, review func(cont
 		if !h.opts.ClientCAs.Verified(r) {
 			// Refused before the body is read.
 			h.opts.Metrics.observeError("unauthenticated")
+			if now, last := time.Now().UnixNano(), h.unauthLogged.Load(); now-last >= int64(unauthLogEvery) && h.unauthLogged.CompareAndSwap(last, now) {
+				h.opts.Logger.Error("admission review refused: the caller presented no client certificate from --admission-client-ca-file; "+
+					"if it is the API server, configure its --admission-control-config-file (docs/operations.md) or turn webhook.clientAuth off: "+
+					"until then the webhook's failurePolicy decides every review (Ignore admits everything unchecked)",
+					"remote", r.RemoteAddr, "path", r.URL.Path)
+			}
+			edge.RefuseUnread(w, r)
 			http.Error(w, "a client certificate verified by the agent's --admission-client-ca-file is required", http.StatusUnauthorized)
 			return
 		}

@@ -250,6 +250,42 @@ func TestSkipsCorruptRecordsLoudly(t *testing.T) {
 	}
 }
 
+// A batch read again after a failed delivery does not set its unreadable
+// record aside again: rejected.jsonl holds it once, counted once.
+func TestCorruptRecordSetAsideOnceAcrossRetries(t *testing.T) {
+	dir := t.TempDir()
+	q := mustOpen(t, dir, testOptions())
+	evs := events("r", 3)
+	record(t, q, evs[:2])
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, segName(1)), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("{not json\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	q = mustOpen(t, dir, testOptions())
+	defer q.Close()
+	record(t, q, evs[2:])
+	rcv := newReceiver(3)
+	rcv.fail = 4 // the console is unreachable four times
+	deliver(t, q, rcv)
+	if diff := cmp.Diff(idsOf(evs), rcv.ids()); diff != "" {
+		t.Errorf("delivered (-want +got):\n%s", diff)
+	}
+	if got := q.Stats().Corrupt; got != 1 {
+		t.Errorf("corrupt records = %d, want 1", got)
+	}
+	kept, err := os.ReadFile(filepath.Join(dir, rejectedFile))
+	if want := "{not json\n"; err != nil || string(kept) != want {
+		t.Errorf("rejected.jsonl = %q, %v; want the unreadable record once", kept, err)
+	}
+}
+
 func TestFullQueueRefusesNewEvents(t *testing.T) {
 	opts := testOptions()
 	opts.MaxBytes = 1000

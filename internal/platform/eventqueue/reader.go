@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
@@ -18,6 +19,22 @@ type reader struct {
 	f   *os.File
 	seq uint64
 	buf []byte
+	// keptTo is the position past the last record set aside: a batch that
+	// is read again (its delivery failed, or it was halved) must not copy
+	// its unreadable records to rejected.jsonl again.
+	keptTo position
+}
+
+// setAside copies the record of size bytes at p (read from src) to
+// rejected.jsonl, logs why and counts it, unless it was set aside before.
+func (r *reader) setAside(p position, size int64, src io.Reader, counter *atomic.Int64, msg string, attrs ...any) {
+	if p.Seq < r.keptTo.Seq || p.Seq == r.keptTo.Seq && p.Off < r.keptTo.Off {
+		return
+	}
+	r.keptTo = position{Seq: p.Seq, Off: p.Off + size}
+	counter.Add(1)
+	r.q.log.Error("event queue: "+msg+" set aside in "+rejectedFile, append([]any{"file", segName(p.Seq), "offset", p.Off, "bytes", size}, attrs...)...)
+	r.q.keepRaw(src, size)
 }
 
 func (r *reader) close() {
@@ -72,9 +89,7 @@ func (r *reader) next(n int) ([]event.Event, position, error) {
 		case m > 0:
 			// A sealed segment ending without a newline: the tail of a
 			// write cut short by a crash.
-			q.corrupt.Add(1)
-			q.log.Error("event queue: unterminated record set aside in "+rejectedFile, "file", segName(p.Seq), "offset", p.Off, "bytes", m)
-			q.keepRaw(bytes.NewReader(data), int64(m))
+			r.setAside(p, int64(m), bytes.NewReader(data), &q.corrupt, "unterminated record")
 		}
 		return nil, position{Seq: p.Seq + 1}, nil
 	}
@@ -94,9 +109,7 @@ func (r *reader) decode(p position, data []byte, n int) ([]event.Event, position
 			if err == nil {
 				err = errors.New("no event ID")
 			}
-			r.q.corrupt.Add(1)
-			r.q.log.Error("event queue: unreadable record set aside in "+rejectedFile, "file", segName(p.Seq), "offset", off, "error", err)
-			r.q.keepRaw(bytes.NewReader(line), int64(len(line)))
+			r.setAside(position{Seq: p.Seq, Off: off}, int64(len(line)), bytes.NewReader(line), &r.q.corrupt, "unreadable record", "error", err)
 		} else {
 			evs = append(evs, ev)
 		}
@@ -117,10 +130,7 @@ func (r *reader) setAsideLong(p position, sealed bool) ([]event.Event, position,
 		m, err := r.f.ReadAt(r.buf, off)
 		if i := bytes.IndexByte(r.buf[:m], '\n'); i >= 0 {
 			size := off + int64(i+1) - p.Off
-			q.oversized.Add(1)
-			q.log.Error("event queue: record larger than a batch set aside in "+rejectedFile,
-				"file", segName(p.Seq), "offset", p.Off, "bytes", size, "batch_bytes", len(r.buf))
-			q.keepRaw(io.NewSectionReader(r.f, p.Off, size), size)
+			r.setAside(p, size, io.NewSectionReader(r.f, p.Off, size), &q.oversized, "record larger than a batch", "batch_bytes", len(r.buf))
 			return nil, position{Seq: p.Seq, Off: p.Off + size}, nil
 		}
 		off += int64(m)
@@ -134,9 +144,7 @@ func (r *reader) setAsideLong(p position, sealed bool) ([]event.Event, position,
 			return nil, p, nil
 		}
 		size := off - p.Off
-		q.corrupt.Add(1)
-		q.log.Error("event queue: unterminated record set aside in "+rejectedFile, "file", segName(p.Seq), "offset", p.Off, "bytes", size)
-		q.keepRaw(io.NewSectionReader(r.f, p.Off, size), size)
+		r.setAside(p, size, io.NewSectionReader(r.f, p.Off, size), &q.corrupt, "unterminated record")
 		return nil, position{Seq: p.Seq + 1}, nil
 	}
 }
