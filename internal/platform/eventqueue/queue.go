@@ -79,8 +79,10 @@ var ErrFull = errors.New("event queue is full")
 
 // RejectedError is what a send function returns for a batch the receiver
 // will never accept as it is (a 4xx answer other than auth, 408, 413 or
-// 429). The queue writes such a batch to rejected.jsonl, logs it and moves
-// on, rather than blocking every later event behind it.
+// 429). The queue halves a refused batch until the event refused is alone,
+// then writes that event to rejected.jsonl, logs it and moves on, rather
+// than blocking every later event behind it or setting good ones aside
+// with it.
 type RejectedError struct{ Err error }
 
 func (e *RejectedError) Error() string { return "batch rejected: " + e.Err.Error() }
@@ -424,6 +426,12 @@ func (q *Queue) Run(ctx context.Context, send SendFunc) error {
 				q.log.Info("event delivery resumed", "after_failures", failures)
 			}
 			batchEvents = q.opts.BatchEvents
+		case errors.As(err, &rej) && len(batch) > 1:
+			// The receiver refuses something in the batch: halve it until
+			// the event it refuses is alone, so that the others are
+			// delivered rather than set aside with it.
+			batchEvents = max(1, len(batch)/2)
+			q.log.Warn("event batch refused; retrying smaller to find the event refused", "events", batchEvents, "error", err)
 		case errors.As(err, &rej):
 			q.reject(batch, rej)
 			q.ack(next)

@@ -25,8 +25,11 @@ type receiver struct {
 	calls int
 	sizes []int
 	err   error // error returned while failing
-	done  chan struct{}
-	want  int
+	// refuse, when set, makes a batch holding an event it matches fail
+	// with a *RejectedError.
+	refuse func(event.Event) bool
+	done   chan struct{}
+	want   int
 }
 
 func newReceiver(want int) *receiver { return &receiver{done: make(chan struct{}), want: want} }
@@ -42,6 +45,11 @@ func (r *receiver) send(_ context.Context, batch []event.Event) error {
 			return r.err
 		}
 		return errors.New("console unreachable")
+	}
+	for _, e := range batch {
+		if r.refuse != nil && r.refuse(e) {
+			return &RejectedError{Err: fmt.Errorf("422 events: %s refused", e.ID)}
+		}
 	}
 	for _, e := range batch {
 		r.got = append(r.got, e.ID)
@@ -301,44 +309,51 @@ func TestFullQueueRefusesNewEvents(t *testing.T) {
 	}
 }
 
-func TestRejectedBatchIsKeptAndSkipped(t *testing.T) {
+// A batch the receiver refuses is halved until the event it refuses is
+// alone: that event goes to rejected.jsonl, every other one is delivered,
+// in order, and later events are not held up.
+func TestRejectedEventIsKeptAndSkipped(t *testing.T) {
 	dir := t.TempDir()
 	q := mustOpen(t, dir, testOptions())
 	defer q.Close()
-	bad := events("bad", 4)
-	record(t, q, bad[:2])
-	record(t, q, bad[2:])
-	rcv := newReceiver(2)
-	rcv.fail = 1 // the first batch (all four) is refused for good
-	rcv.err = &RejectedError{Err: errors.New("422 events[0]: id is required")}
+	evs := append(events("good-a", 5), event.Event{ID: "bad-1", Kind: "Pod", Name: "p", Tab: "deployment", Rule: "r", Action: "log"})
+	evs = append(evs, events("good-b", 4)...)
+	evs = append(evs, event.Event{ID: "bad-2", Kind: "Pod", Name: "p", Tab: "deployment", Rule: "r", Action: "log"})
+	record(t, q, evs)
+	var good []event.Event
+	for _, e := range evs {
+		if !strings.HasPrefix(e.ID, "bad") {
+			good = append(good, e)
+		}
+	}
+	rcv := newReceiver(len(good) + 2)
+	rcv.refuse = func(e event.Event) bool { return strings.HasPrefix(e.ID, "bad") }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- q.Run(ctx, rcv.send) }()
 	defer func() { cancel(); <-done }()
-	for q.Stats().Rejected == 0 {
+	later := events("later", 2)
+	for q.Stats().Rejected < 2 {
 		time.Sleep(time.Millisecond)
 	}
-	good := events("good", 2)
-	record(t, q, good)
+	record(t, q, later)
 	select {
 	case <-rcv.done:
 	case <-time.After(20 * time.Second):
-		t.Fatal("later events were not delivered after a rejected batch")
+		t.Fatalf("delivered %v; later events were not delivered after the refused ones", rcv.ids())
 	}
-	if diff := cmp.Diff(idsOf(good), rcv.ids()); diff != "" {
+	if diff := cmp.Diff(idsOf(append(good, later...)), rcv.ids()); diff != "" {
 		t.Errorf("delivered (-want +got):\n%s", diff)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "rejected.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range bad {
-		if !strings.Contains(string(b), e.ID) {
-			t.Errorf("rejected.jsonl lacks %s", e.ID)
-		}
+	if n := strings.Count(string(b), "\n"); n != 2 || !strings.Contains(string(b), `"bad-1"`) || !strings.Contains(string(b), `"bad-2"`) {
+		t.Errorf("rejected.jsonl = %q, want the two refused events alone", b)
 	}
-	if got := q.Stats().Rejected; got != 4 {
-		t.Errorf("rejected = %d, want 4", got)
+	if got := q.Stats().Rejected; got != 2 {
+		t.Errorf("rejected = %d, want 2", got)
 	}
 }
 
