@@ -27,10 +27,16 @@ func (p *PodSecurityStandardParams) Validate(path *field.Path) field.ErrorList {
 	if _, err := psaapi.ParseLevel(p.Level); err != nil || p.Level == string(psaapi.LevelPrivileged) {
 		errs = append(errs, field.NotSupported(path.Child("level"), p.Level, pssLevels))
 	}
-	if _, err := psaapi.ParseVersion(p.Version); err != nil {
-		errs = append(errs, field.Invalid(path.Child("version"), p.Version, err.Error()))
+	return append(errs, validatePSSVersion(path.Child("version"), p.Version)...)
+}
+
+// validatePSSVersion checks a Pod Security Standards version property:
+// latest or v1.N.
+func validatePSSVersion(path *field.Path, version string) field.ErrorList {
+	if _, err := psaapi.ParseVersion(version); err != nil {
+		return field.ErrorList{field.Invalid(path, version, err.Error())}
 	}
-	return errs
+	return nil
 }
 
 // pssEvaluator is Kubernetes' own Pod Security Admission evaluator, built
@@ -66,7 +72,16 @@ func newPodSecurityStandard(p any) (Check, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pod security evaluator: %w", err)
 	}
-	lv := psaapi.LevelVersion{Level: level, Version: version}
+	return pssCheck(ev, psaapi.LevelVersion{Level: level, Version: version}), nil
+}
+
+// pssCheck evaluates the pod with a Pod Security Admission evaluator at lv
+// and reports one finding per failing check, in our shape: the check's
+// reason as the value, the pod spec as the field, and the level, version
+// and Kubernetes' own detail as the detail. podSecurityStandard and every
+// per-control rule (pssControls) report through it, so a control fails
+// with the same finding whichever rule found it.
+func pssCheck(ev psapolicy.Evaluator, lv psaapi.LevelVersion) Check {
 	prefix := lv.String() // "restricted:v1.30", "baseline:latest"
 	return func(in *Input) []Finding {
 		pod := in.Pod()
@@ -89,7 +104,7 @@ func newPodSecurityStandard(p any) (Check, error) {
 			out = append(out, Finding{Where: "pod", Value: reason, Field: pod.SpecPath, Detail: detail})
 		}
 		return out
-	}, nil
+	}
 }
 
 // evaluatedSpec returns the pod spec Pod Security Admission would see.

@@ -14,7 +14,7 @@ import (
 // objectInput decodes one object written in YAML or JSON into the Input the
 // engine would pass: every container of its pod in scope, namespace
 // "default" unless the object names one or is cluster-scoped.
-func objectInput(t *testing.T, doc string) *Input {
+func objectInput(t testing.TB, doc string) *Input {
 	t.Helper()
 	raw, err := yaml.YAMLToJSON([]byte(doc))
 	if err != nil {
@@ -43,7 +43,7 @@ func podYAML(spec string) string {
 
 // ruleCheck builds rule id from the built-in catalog with the properties
 // given as JSON ("" for none), failing the test when they do not validate.
-func ruleCheck(t *testing.T, id, props string) Check {
+func ruleCheck(t testing.TB, id, props string) Check {
 	t.Helper()
 	reg, err := Builtin()
 	if err != nil {
