@@ -172,15 +172,51 @@ func TestExceptionsExclusionsAndNamespaces(t *testing.T) {
 	}
 }
 
-func TestPodLevelRuleSkippedWhenEveryContainerIsExcepted(t *testing.T) {
-	c := compile(t, `  clusterWide:
+// Exemptions cover a container's own fields, never the pod's, as
+// Gatekeeper's exemptImages do: with the pod's only container exempt, the
+// pod-level rules still find hostPID and hostNetwork, and the rules that
+// read only containers are not checked at all.
+func TestExemptContainerLeavesPodFieldsChecked(t *testing.T) {
+	const pod = `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: prod}, spec: {hostPID: true, hostNetwork: true,
+  containers: [{name: c, image: "myregistry.azurecr.io/istio:1", securityContext: {privileged: true}}]}}`
+	for name, src := range map[string]string{
+		"excludedImages": `  clusterWide:
     deployment:
-      rules: [{rule: hostPID, action: block}]
-      exceptions: [{type: imageRegistry, properties: {operator: equals, values: [docker.io]}}]
-`)
-	r := c.Evaluate(readExample(t, "breakout-pod.json"), policy.TabDeployment, Options{DefaultNamespace: "default"})
-	if len(r.Findings) != 0 {
-		t.Errorf("findings %v", messages(r))
+      rules:
+        - {rule: hostPID, action: block, excludedImages: ["myregistry.azurecr.io/istio:*"]}
+        - {rule: hostNetworkAndPorts, action: block, excludedImages: ["myregistry.azurecr.io/istio:*"]}
+        - {rule: podSecurityStandard, action: log, properties: {level: baseline}, excludedImages: ["myregistry.azurecr.io/istio:*"]}
+        - {rule: privileged, action: block, excludedImages: ["myregistry.azurecr.io/istio:*"]}
+`,
+		"exceptions": `  clusterWide:
+    deployment:
+      rules:
+        - {rule: hostPID, action: block}
+        - {rule: hostNetworkAndPorts, action: block}
+        - {rule: podSecurityStandard, action: log, properties: {level: baseline}}
+        - {rule: privileged, action: block}
+      exceptions: [{type: imageRegistry, properties: {operator: equals, values: [myregistry.azurecr.io]}}]
+`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var checked []string
+			r := compile(t, src).Evaluate(decode(t, pod), policy.TabDeployment, Options{Checked: func(id string) { checked = append(checked, id) }})
+			var got []string
+			for _, f := range r.Findings {
+				got = append(got, f.Rule+" "+f.Field+" "+f.Value)
+			}
+			want := []string{
+				"hostPID spec.hostPID true",
+				"hostNetworkAndPorts spec.hostNetwork true",
+				"podSecurityStandard spec host namespaces",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"hostPID", "hostNetworkAndPorts", "podSecurityStandard"}, checked); diff != "" || !r.Blocked {
+				t.Errorf("checked (-want +got):\n%s; blocked %v", diff, r.Blocked)
+			}
+		})
 	}
 }
 

@@ -93,7 +93,7 @@ func init() {
 		Description: "Flags a container that runs with no AppArmor profile, or with one not in allowedProfiles; the profile is read from " +
 			"securityContext.appArmorProfile (container, then pod) or the container.apparmor.security.beta.kubernetes.io/<container> annotation. " +
 			"allowedProfiles may list localhost/* for any localhost profile. AppArmor confines what a compromised program may do on the node.",
-		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed AppArmor profiles")}, Severity: High, Tabs: podTabs, Targets: TargetPod,
+		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed AppArmor profiles")}, Severity: High, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		Params: func() any { return &AppArmorParams{AllowedProfiles: []string{"runtime/default"}} },
 		New: func(p any) (Check, error) {
 			allowed := p.(*AppArmorParams).AllowedProfiles
