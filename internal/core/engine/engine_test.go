@@ -282,3 +282,21 @@ func TestCheckedReportsEveryRuleCheckedOnTheObject(t *testing.T) {
 		t.Errorf("checked (-want +got):\n%s; Result.Checked %d", diff, r.Checked)
 	}
 }
+
+// With every container exempt, the restricted level judges only what the
+// pod sets: a pod that sets nothing at pod level passes, one that sets
+// runAsNonRoot: false there does not.
+func TestExemptContainersRestrictedJudgesPodFieldsOnly(t *testing.T) {
+	c := compile(t, `  clusterWide:
+    deployment:
+      rules: [{rule: podSecurityStandard, action: block, properties: {level: restricted}, excludedImages: ["myregistry.azurecr.io/*"]}]
+`)
+	const pod = `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: prod}, spec: {POD containers: [{name: c, image: "myregistry.azurecr.io/app:1"}]}}`
+	if r := c.Evaluate(decode(t, strings.Replace(pod, "POD", "", 1)), policy.TabDeployment, Options{}); len(r.Findings) != 0 || r.Checked != 1 {
+		t.Errorf("nothing set at pod level: checked %d, findings %v", r.Checked, messages(r))
+	}
+	r := c.Evaluate(decode(t, strings.Replace(pod, "POD", "securityContext: {runAsNonRoot: false},", 1)), policy.TabDeployment, Options{})
+	if len(r.Findings) != 1 || r.Findings[0].Value != "runAsNonRoot != true" {
+		t.Errorf("pod runAsNonRoot: false: findings %+v", r.Findings)
+	}
+}
