@@ -194,3 +194,28 @@ func toJSON(t *testing.T, p string) string {
 	}
 	return string(j)
 }
+
+// A privileged Deployment under apiVersion v1, a kind Palisade does not
+// know there, is reported as not evaluated in every format, never passed.
+func TestScanReportsUnknownKindsInEveryFormat(t *testing.T) {
+	const input = "apiVersion: v1\nkind: Deployment\nmetadata: {name: web, namespace: prod}\n" +
+		"spec: {template: {spec: {containers: [{name: c, image: nginx, securityContext: {privileged: true}}]}}}\n"
+	for format, want := range map[string][]string{
+		"table": {"warning: stdin:1  Deployment prod/web not evaluated: Palisade reads Deployment as apps/v1, not v1",
+			"1 object, 0 violations, 0 blocked objects, 0 errors, 1 not evaluated"},
+		"json":  {`"notEvaluated":"Palisade reads Deployment as apps/v1, not v1"`, `"notEvaluated":1}`},
+		"sarif": {`"level":"warning","message":{"text":"Deployment prod/web not evaluated: Palisade reads Deployment as apps/v1, not v1"}`, `"properties":{"notEvaluated":1}`},
+		"junit": {`<testsuite name="not evaluated" tests="1" failures="0" errors="0" skipped="1">`,
+			`<skipped message="not evaluated: Palisade reads Deployment as apps/v1, not v1">`},
+	} {
+		code, out, _ := palisade(t, input, "scan", "--policy", "testdata/block-privileged.yaml", "-o", format, "-")
+		if code != exitOK {
+			t.Errorf("%s: exit %d, want 0\n%s", format, code, out)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %s:\n%s", format, w, out)
+			}
+		}
+	}
+}

@@ -172,15 +172,51 @@ func TestExceptionsExclusionsAndNamespaces(t *testing.T) {
 	}
 }
 
-func TestPodLevelRuleSkippedWhenEveryContainerIsExcepted(t *testing.T) {
-	c := compile(t, `  clusterWide:
+// Exemptions cover a container's own fields, never the pod's, as
+// Gatekeeper's exemptImages do: with the pod's only container exempt, the
+// pod-level rules still find hostPID and hostNetwork, and the rules that
+// read only containers are not checked at all.
+func TestExemptContainerLeavesPodFieldsChecked(t *testing.T) {
+	const pod = `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: prod}, spec: {hostPID: true, hostNetwork: true,
+  containers: [{name: c, image: "myregistry.azurecr.io/istio:1", securityContext: {privileged: true}}]}}`
+	for name, src := range map[string]string{
+		"excludedImages": `  clusterWide:
     deployment:
-      rules: [{rule: hostPID, action: block}]
-      exceptions: [{type: imageRegistry, properties: {operator: equals, values: [docker.io]}}]
-`)
-	r := c.Evaluate(readExample(t, "breakout-pod.json"), policy.TabDeployment, Options{DefaultNamespace: "default"})
-	if len(r.Findings) != 0 {
-		t.Errorf("findings %v", messages(r))
+      rules:
+        - {rule: hostPID, action: block, excludedImages: ["myregistry.azurecr.io/istio:*"]}
+        - {rule: hostNetworkAndPorts, action: block, excludedImages: ["myregistry.azurecr.io/istio:*"]}
+        - {rule: podSecurityStandard, action: log, properties: {level: baseline}, excludedImages: ["myregistry.azurecr.io/istio:*"]}
+        - {rule: privileged, action: block, excludedImages: ["myregistry.azurecr.io/istio:*"]}
+`,
+		"exceptions": `  clusterWide:
+    deployment:
+      rules:
+        - {rule: hostPID, action: block}
+        - {rule: hostNetworkAndPorts, action: block}
+        - {rule: podSecurityStandard, action: log, properties: {level: baseline}}
+        - {rule: privileged, action: block}
+      exceptions: [{type: imageRegistry, properties: {operator: equals, values: [myregistry.azurecr.io]}}]
+`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var checked []string
+			r := compile(t, src).Evaluate(decode(t, pod), policy.TabDeployment, Options{Checked: func(id string) { checked = append(checked, id) }})
+			var got []string
+			for _, f := range r.Findings {
+				got = append(got, f.Rule+" "+f.Field+" "+f.Value)
+			}
+			want := []string{
+				"hostPID spec.hostPID true",
+				"hostNetworkAndPorts spec.hostNetwork true",
+				"podSecurityStandard spec host namespaces",
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"hostPID", "hostNetworkAndPorts", "podSecurityStandard"}, checked); diff != "" || !r.Blocked {
+				t.Errorf("checked (-want +got):\n%s; blocked %v", diff, r.Blocked)
+			}
+		})
 	}
 }
 
@@ -244,5 +280,23 @@ func TestCheckedReportsEveryRuleCheckedOnTheObject(t *testing.T) {
 	// neither is checked; privileged fails and runAsNonRoot fails too.
 	if diff := cmp.Diff([]string{"privileged", "runAsNonRoot"}, checked); diff != "" || r.Checked != len(checked) {
 		t.Errorf("checked (-want +got):\n%s; Result.Checked %d", diff, r.Checked)
+	}
+}
+
+// With every container exempt, the restricted level judges only what the
+// pod sets: a pod that sets nothing at pod level passes, one that sets
+// runAsNonRoot: false there does not.
+func TestExemptContainersRestrictedJudgesPodFieldsOnly(t *testing.T) {
+	c := compile(t, `  clusterWide:
+    deployment:
+      rules: [{rule: podSecurityStandard, action: block, properties: {level: restricted}, excludedImages: ["myregistry.azurecr.io/*"]}]
+`)
+	const pod = `{apiVersion: v1, kind: Pod, metadata: {name: p, namespace: prod}, spec: {POD containers: [{name: c, image: "myregistry.azurecr.io/app:1"}]}}`
+	if r := c.Evaluate(decode(t, strings.Replace(pod, "POD", "", 1)), policy.TabDeployment, Options{}); len(r.Findings) != 0 || r.Checked != 1 {
+		t.Errorf("nothing set at pod level: checked %d, findings %v", r.Checked, messages(r))
+	}
+	r := c.Evaluate(decode(t, strings.Replace(pod, "POD", "securityContext: {runAsNonRoot: false},", 1)), policy.TabDeployment, Options{})
+	if len(r.Findings) != 1 || r.Findings[0].Value != "runAsNonRoot != true" {
+		t.Errorf("pod runAsNonRoot: false: findings %+v", r.Findings)
 	}
 }

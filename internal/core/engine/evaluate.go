@@ -70,8 +70,9 @@ type Result struct {
 	// Blocked is true when a finding's action is block.
 	Blocked bool
 	// Checked counts the rules that were evaluated on the object: those of
-	// the tab that target its kind, are not excluded for its namespace and
-	// have a container left after exceptions and excluded images. A rule
+	// the tab that target its kind, are not excluded for its namespace and,
+	// for a rule that reads only containers, have a container left after
+	// exceptions and excluded images. A rule
 	// that was checked and found nothing passed (PolicyReport "pass").
 	Checked int
 }
@@ -123,8 +124,11 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 				}
 				scratch = append(scratch, ct)
 			}
-			if len(scratch) == 0 && len(obj.Pod.Containers) > 0 {
-				continue // every container is excepted or excluded
+			if len(scratch) == 0 && len(obj.Pod.Containers) > 0 && cr.rule.ContainersOnly {
+				// Every container is excepted or excluded, and the rule
+				// reads nothing else; a rule that reads pod-level fields
+				// still checks them.
+				continue
 			}
 			in.Containers = scratch
 		}

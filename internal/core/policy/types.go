@@ -127,11 +127,13 @@ type Rule struct {
 	// ExcludedNamespaces are namespaces the rule does not apply to.
 	ExcludedNamespaces []string `json:"excludedNamespaces,omitempty"`
 	// ExcludedImages are images the rule does not apply to: exact
-	// references or prefixes ending in "*".
+	// references or prefixes ending in "*". They exempt a container's own
+	// fields, never the pod's (hostNetwork, volumes, ...).
 	ExcludedImages []string `json:"excludedImages,omitempty"`
 }
 
-// Exception allows images that match, overriding every rule of the tab.
+// Exception allows the containers whose image matches, overriding every
+// rule of the tab for their own fields; the pod's fields are still checked.
 type Exception struct {
 	// Type is imageRegistry, imageName, imageTag or imagePath.
 	Type       string        `json:"type"`

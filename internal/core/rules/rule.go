@@ -68,6 +68,14 @@ type Rule struct {
 	// NetworkPolicies on those that read Input.NetworkPolicies;
 	// Signatures on those that read Input.Signatures.
 	ScanResults, NetworkPolicies, Signatures bool
+	// ContainersOnly is set on the rules that read nothing of a pod but
+	// its containers (and pod fields only as a container's effective
+	// value): such a rule is not checked on a pod whose every container
+	// is exempt. Every other rule is, since excludedImages and exceptions
+	// exempt a container's own fields, never pod-level ones (hostNetwork,
+	// hostPID, volumes, the pod's securityContext), as Gatekeeper's
+	// exemptImages do.
+	ContainersOnly bool
 }
 
 // Check evaluates one object.
@@ -79,7 +87,8 @@ type Input struct {
 	// Namespace is the object's effective namespace ("" when cluster-scoped).
 	Namespace string
 	// Containers are the pod's containers this rule applies to, after
-	// excludedImages and exceptions; nil when the object has no pod.
+	// excludedImages and exceptions (possibly none); nil when the object
+	// has no pod. Pod-level fields are checked whatever is exempt.
 	Containers []*workload.Container
 	// Connect describes a kubectl exec, attach or port-forward request.
 	Connect *Connect

@@ -47,7 +47,7 @@ func init() {
 		Title: "Container capabilities beyond the least-privilege set",
 		Description: "Flags a container that adds a Linux capability not in allowed, or does not drop a capability in requiredDrop (dropping ALL counts). " +
 			"Granting specific capabilities instead of all of root's shrinks a container's attack surface..",
-		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed capabilities")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod,
+		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed capabilities")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		Params: func() any { return &AllowedCapabilitiesParams{Allowed: []string{}, RequiredDrop: []string{}} },
 		New: func(p any) (Check, error) {
 			ap := p.(*AllowedCapabilitiesParams)

@@ -27,7 +27,7 @@ func init() {
 		Title: "Image not from a trusted registry",
 		Description: "Flags a container whose normalised image reference does not match regex, and every invalid image reference. " +
 			"Images from known, monitored registries limit the risk of unknown vulnerabilities and malicious images.",
-		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed images"), owaspK04}, Severity: High, Tabs: podTabs, Targets: TargetPod,
+		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed images"), owaspK04}, Severity: High, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		Params: func() any { return &AllowedRegistriesParams{Regex: `^(.+){0}$`} },
 		New: func(p any) (Check, error) {
 			expr := p.(*AllowedRegistriesParams).Regex

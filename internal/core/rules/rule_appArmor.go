@@ -16,7 +16,22 @@ const appArmorAnnotationPrefix = "container.apparmor.security.beta.kubernetes.io
 
 // AppArmorParams configures appArmor.
 type AppArmorParams struct {
-	AllowedProfiles []string `json:"allowedProfiles" doc:"profiles a container may run with, in annotation form: runtime/default, localhost/<profile> or unconfined"`
+	AllowedProfiles []string `json:"allowedProfiles" doc:"profiles a container may run with, in annotation form: runtime/default, localhost/<profile>, localhost/* (any localhost profile) or unconfined"`
+}
+
+// anyLocalhostProfile in allowedProfiles allows every localhost profile,
+// as users of Azure Policy and Gatekeeper write it.
+const anyLocalhostProfile = "localhost/*"
+
+// appArmorAllowed reports whether profile, in annotation form, is one of
+// allowed: listed exactly, or a named localhost profile with localhost/*
+// listed.
+func appArmorAllowed(allowed []string, profile string) bool {
+	if slices.Contains(allowed, profile) {
+		return true
+	}
+	name, local := strings.CutPrefix(profile, "localhost/")
+	return local && name != "" && slices.Contains(allowed, anyLocalhostProfile)
 }
 
 // Validate implements the properties check.
@@ -26,7 +41,7 @@ func (p *AppArmorParams) Validate(path *field.Path) field.ErrorList {
 		name, local := strings.CutPrefix(s, "localhost/")
 		if s != "runtime/default" && s != "unconfined" && (!local || name == "") {
 			errs = append(errs, field.Invalid(path.Child("allowedProfiles").Index(i), s,
-				`must be "runtime/default", "unconfined" or "localhost/<profile>"`))
+				`must be "runtime/default", "unconfined", "localhost/<profile>" or "localhost/*"`))
 		}
 	}
 	return errs
@@ -77,8 +92,8 @@ func init() {
 		Title: "Container without an allowed AppArmor profile",
 		Description: "Flags a container that runs with no AppArmor profile, or with one not in allowedProfiles; the profile is read from " +
 			"securityContext.appArmorProfile (container, then pod) or the container.apparmor.security.beta.kubernetes.io/<container> annotation. " +
-			"AppArmor confines what a compromised program may do on the node.",
-		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed AppArmor profiles")}, Severity: High, Tabs: podTabs, Targets: TargetPod,
+			"allowedProfiles may list localhost/* for any localhost profile. AppArmor confines what a compromised program may do on the node.",
+		Sources: []Source{azurePolicy("Kubernetes cluster containers should only use allowed AppArmor profiles")}, Severity: High, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		Params: func() any { return &AppArmorParams{AllowedProfiles: []string{"runtime/default"}} },
 		New: func(p any) (Check, error) {
 			allowed := p.(*AppArmorParams).AllowedProfiles
@@ -90,7 +105,7 @@ func init() {
 					switch {
 					case profile == "":
 						f.Value, f.Detail = "unset", "no AppArmor profile"
-					case !slices.Contains(allowed, profile):
+					case !appArmorAllowed(allowed, profile):
 						f.Detail = "not in the allowed profiles " + quoteList(allowed)
 					default:
 						continue

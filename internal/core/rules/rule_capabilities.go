@@ -61,7 +61,7 @@ func init() {
 		Title: "Container capabilities violate the restriction",
 		Description: "Flags containers whose Linux capabilities exceed the chosen restriction. NET_RAW (a runtime default) lets a container forge packets; " +
 			"the CIS benchmark advises adding none and dropping at least NET_RAW.",
-		Sources: []Source{trendMicro("containerCapabilities")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod,
+		Sources: []Source{trendMicro("containerCapabilities")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		Params: func() any { return &CapabilitiesParams{CapabilityRestriction: "baseline"} },
 		New: func(p any) (Check, error) {
 			mode := p.(*CapabilitiesParams).CapabilityRestriction

@@ -25,7 +25,7 @@ func imageRule(id string, part image.Part, title, example string) *Rule {
 		Description: "Flags containers whose image " + string(part) + " satisfies the condition (" + example + "). " +
 			"References are normalised first (busybox is docker.io/library/busybox:latest), so a crafted reference cannot slip past; " +
 			"an invalid reference is always flagged.",
-		Sources: []Source{trendMicro(id)}, Severity: Medium, Tabs: podTabs, Targets: TargetPod,
+		Sources: []Source{trendMicro(id)}, Severity: Medium, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		Params: func() any { return &ImageParams{} },
 		New: func(p any) (Check, error) {
 			ip := p.(*ImageParams)

@@ -83,7 +83,7 @@ func init() {
 			"Tags are resolved to digests and the signature must be on that digest; verdicts are cached. " +
 			"A registry that cannot be asked within the admission budget gives the finding \"could not verify: <reason>\", and the rule's action decides. " +
 			"Registry credentials come from the pod's imagePullSecrets, then the agent's own (docs/image-signatures.md).",
-		Sources: []Source{{productCloudNative, "Image Signing and Enforcement"}}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, Signatures: true,
+		Sources: []Source{{productCloudNative, "Image Signing and Enforcement"}}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, Signatures: true, ContainersOnly: true,
 		Params: func() any { return &ImagesNotSignedParams{Keys: []string{}, Identities: []SignerIdentity{}} },
 		New:    newImagesNotSigned,
 	})

@@ -110,7 +110,9 @@ func pssCheck(ev psapolicy.Evaluator, lv psaapi.LevelVersion) Check {
 // evaluatedSpec returns the pod spec Pod Security Admission would see.
 //
 // Only the in-scope containers count (nil means every container), so that a
-// container excluded by excludedImages or an exception causes no finding.
+// container excluded by excludedImages or an exception causes no finding of
+// its own; the pod-level fields (hostNetwork, hostPID, hostIPC, volumes, the
+// pod's securityContext) are checked even when every container is exempt.
 // And the API server's defaulting that changes a verdict is applied, since
 // admission runs on the defaulted object: a volume without a source becomes
 // an emptyDir, and in a Pod with hostNetwork a port's hostPort defaults to

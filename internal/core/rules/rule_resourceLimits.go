@@ -71,7 +71,7 @@ func init() {
 		Title: "Container CPU and memory limits are missing or too high",
 		Description: "Flags a container without a CPU or memory limit, or with a limit above maxCpu or maxMemory. " +
 			"Limits let the runtime stop one container from exhausting the node, a form of denial of service.",
-		Sources: []Source{azurePolicy("Kubernetes cluster containers CPU and memory resource limits should not exceed the specified limits")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod,
+		Sources: []Source{azurePolicy("Kubernetes cluster containers CPU and memory resource limits should not exceed the specified limits")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		Params: func() any { return &ResourceLimitsParams{MaxCPU: "32", MaxMemory: "64Gi"} },
 		New: func(p any) (Check, error) {
 			rp := p.(*ResourceLimitsParams)

@@ -137,7 +137,7 @@ func init() {
 			Title: "Image not scanned",
 			Description: "Flags containers whose image has no scan of the given type (vulnerability, malware or secret), or only one older than maxScanAge days: " +
 				"an image nobody looked at may carry anything." + scanResultsNote,
-			Sources: []Source{trendMicro("imagesNotScanned")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true,
+			Sources: []Source{trendMicro("imagesNotScanned")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true, ContainersOnly: true,
 			Params: func() any { return &ImagesNotScannedParams{ScanType: "vulnerability"} },
 			New:    newImagesNotScanned,
 		},
@@ -145,14 +145,14 @@ func init() {
 			ID:          "imagesWithMalware",
 			Title:       "Image with malware",
 			Description: "Flags containers whose image's malware scan found malware, naming it." + scanResultsNote,
-			Sources:     []Source{trendMicro("imagesWithMalware")}, Severity: Critical, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true,
+			Sources:     []Source{trendMicro("imagesWithMalware")}, Severity: Critical, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true, ContainersOnly: true,
 			New: func(any) (Check, error) { return scanCheck(malwareFindings), nil },
 		},
 		&Rule{
 			ID:          "imagesWithSecrets",
 			Title:       "Image with secrets",
 			Description: "Flags containers whose image's secret scan found secrets (keys, tokens, passwords) baked into its layers, naming the rule and file." + scanResultsNote,
-			Sources:     []Source{trendMicro("imagesWithSecrets")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true,
+			Sources:     []Source{trendMicro("imagesWithSecrets")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true, ContainersOnly: true,
 			New: func(any) (Check, error) { return scanCheck(secretFindings), nil },
 		},
 		&Rule{
@@ -160,7 +160,7 @@ func init() {
 			Title: "Image with vulnerabilities at or above a severity",
 			Description: "Flags containers whose image has vulnerabilities of the given severity or above (the scanner's severity), naming the worst." +
 				scanResultsNote,
-			Sources: []Source{trendMicro("imagesWithVulnerabilities")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true,
+			Sources: []Source{trendMicro("imagesWithVulnerabilities")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true, ContainersOnly: true,
 			Params: func() any { return &SeverityParams{Severity: "critical"} },
 			New: func(p any) (Check, error) {
 				sev := p.(*SeverityParams).Severity
@@ -172,7 +172,7 @@ func init() {
 			Title: "Image with vulnerabilities exploitable over a CVSS attack vector",
 			Description: "Flags containers whose image has vulnerabilities of the given severity or above whose CVSS v3 attack vector (AV) is the given one: " +
 				"network vulnerabilities are reachable from anywhere the pod is. A vulnerability without a CVSS vector cannot match." + scanResultsNote,
-			Sources: []Source{trendMicro("imagesWithCVSSAttackVector")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true,
+			Sources: []Source{trendMicro("imagesWithCVSSAttackVector")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true, ContainersOnly: true,
 			Params: func() any { return &AttackVectorParams{AttackVector: "network", Severity: "critical"} },
 			New: func(p any) (Check, error) {
 				pp := p.(*AttackVectorParams)
@@ -189,7 +189,7 @@ func init() {
 			Title: "Image with vulnerabilities of a CVSS attack complexity",
 			Description: "Flags containers whose image has vulnerabilities of the given severity or above whose CVSS v3 attack complexity (AC) is the given one " +
 				"(low: no special conditions are needed to exploit them). A vulnerability without a CVSS vector cannot match." + scanResultsNote,
-			Sources: []Source{trendMicro("imagesWithCVSSAttackComplexity")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true,
+			Sources: []Source{trendMicro("imagesWithCVSSAttackComplexity")}, Severity: High, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true, ContainersOnly: true,
 			Params: func() any { return &AttackComplexityParams{AttackComplexity: "low", Severity: "critical"} },
 			New: func(p any) (Check, error) {
 				pp := p.(*AttackComplexityParams)
@@ -203,7 +203,7 @@ func init() {
 			Title: "Image with vulnerabilities of a CVSS availability impact",
 			Description: "Flags containers whose image has vulnerabilities of the given severity or above whose CVSS v3 availability impact (A) is the given one " +
 				"(high: an exploit can take the service down). A vulnerability without a CVSS vector cannot match." + scanResultsNote,
-			Sources: []Source{trendMicro("imagesWithCVSSAvailabilityImpact")}, Severity: Medium, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true,
+			Sources: []Source{trendMicro("imagesWithCVSSAvailabilityImpact")}, Severity: Medium, Tabs: deploymentOnly, Targets: TargetPod, ScanResults: true, ContainersOnly: true,
 			Params: func() any { return &AvailabilityImpactParams{AvailabilityImpact: "high", Severity: "critical"} },
 			New: func(p any) (Check, error) {
 				pp := p.(*AvailabilityImpactParams)

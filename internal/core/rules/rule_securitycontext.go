@@ -14,7 +14,7 @@ import (
 func containerRule(id, title, desc string, sev Severity, test func(in *Input, c *workload.Container) (value, field, detail string, bad bool)) *Rule {
 	return &Rule{
 		ID: id, Title: title, Description: desc, Sources: []Source{trendMicro(id)}, Severity: sev,
-		Tabs: podTabs, Targets: TargetPod,
+		Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		New: func(any) (Check, error) {
 			return func(in *Input) []Finding {
 				var out []Finding

@@ -8,7 +8,7 @@ func init() {
 		Title: "Container holds CAP_SYS_ADMIN",
 		Description: "Flags a container that adds SYS_ADMIN (any case, with or without CAP_) or ALL, and a privileged container, which holds every capability. " +
 			"CAP_SYS_ADMIN is the most privileged capability and should always be avoided.",
-		Sources: []Source{azurePolicy("Kubernetes clusters should not grant CAP_SYS_ADMIN security capabilities")}, Severity: High, Tabs: podTabs, Targets: TargetPod,
+		Sources: []Source{azurePolicy("Kubernetes clusters should not grant CAP_SYS_ADMIN security capabilities")}, Severity: High, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		New: func(any) (Check, error) {
 			return func(in *Input) []Finding {
 				var out []Finding

@@ -20,6 +20,7 @@ const (
 	productRBAC        = "Kubernetes RBAC Good Practices"
 	productCloudNative = "Kubernetes 4C's of Cloud Native Security"
 	productVAP         = "Kubernetes ValidatingAdmissionPolicy"
+	productGatekeeper  = "Gatekeeper policy library"
 )
 
 // trendMicro is the Trend Micro Container Security rule a Palisade rule

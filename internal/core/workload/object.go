@@ -19,6 +19,10 @@ type Object struct {
 	Meta       metav1.ObjectMeta
 	// Raw is the object as JSON; CEL rules read it.
 	Raw json.RawMessage
+	// Unknown, when set, says why the object cannot be evaluated: its
+	// apiVersion and kind are not ones Palisade knows ("v1" Deployment,
+	// "apps/v1beta1" Deployment). Only its metadata is decoded.
+	Unknown string
 
 	// Pod is set for every kind that carries a pod template.
 	Pod *PodTemplate
@@ -132,6 +136,12 @@ func DecodeKind(raw []byte, apiVersion, kind string) (*Object, error) {
 	} else {
 		group = ""
 	}
+	if o.Unknown = unknownReason(apiVersion, group, kind); o.Unknown != "" {
+		if err := o.decodeMeta(raw); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", kind, err)
+		}
+		return o, nil
+	}
 	if err := o.decodeTyped(group, raw); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", kind, err)
 	}
@@ -143,7 +153,7 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 	case group == "" && o.Kind == "Pod":
 		var v wirePod
 		return o.wire(raw, &v, &v.Metadata, &v.Metadata, &v.Spec, "spec")
-	case isAppsGroup(group) && (o.Kind == "Deployment" || o.Kind == "ReplicaSet" || o.Kind == "StatefulSet" || o.Kind == "DaemonSet"),
+	case group == "apps" && (o.Kind == "Deployment" || o.Kind == "ReplicaSet" || o.Kind == "StatefulSet" || o.Kind == "DaemonSet"),
 		group == "batch" && o.Kind == "Job", group == "" && o.Kind == "ReplicationController":
 		var v wireWithTemplate
 		if err := unmarshal(raw, &v); err != nil {
@@ -167,7 +177,7 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 	case group == "" && o.Kind == "ServiceAccount":
 		o.ServiceAccount = &corev1.ServiceAccount{}
 		return o.into(raw, o.ServiceAccount, &o.ServiceAccount.ObjectMeta)
-	case o.Kind == "Ingress" && (group == "networking.k8s.io" || group == "extensions"):
+	case o.Kind == "Ingress" && group == "networking.k8s.io":
 		o.Ingress = &networkingv1.Ingress{}
 		return o.into(raw, o.Ingress, &o.Ingress.ObjectMeta)
 	case o.Kind == "Role" && group == "rbac.authorization.k8s.io":
@@ -183,12 +193,15 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 		o.ClusterBinding = &rbacv1.ClusterRoleBinding{}
 		return o.into(raw, o.ClusterBinding, &o.ClusterBinding.ObjectMeta)
 	default:
-		var v metav1.PartialObjectMetadata
-		return o.into(raw, &v, &v.ObjectMeta)
+		return o.decodeMeta(raw)
 	}
 }
 
-func isAppsGroup(g string) bool { return g == "apps" || g == "extensions" }
+// decodeMeta decodes only the object's metadata.
+func (o *Object) decodeMeta(raw []byte) error {
+	var v metav1.PartialObjectMetadata
+	return o.into(raw, &v, &v.ObjectMeta)
+}
 
 func (o *Object) into(raw []byte, v any, meta *metav1.ObjectMeta) error {
 	if err := unmarshal(raw, v); err != nil {

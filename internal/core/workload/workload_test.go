@@ -22,7 +22,6 @@ func TestEveryPodTemplateKindIsUnwrapped(t *testing.T) {
 		{"batch/v1", "CronJob", `"spec":{"jobTemplate":{"spec":{"template":` + tmpl + `}}}`, "spec.jobTemplate.spec.template.spec"},
 		{"v1", "ReplicationController", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
 		{"v1", "PodTemplate", `"template":` + tmpl, "template.spec"},
-		{"extensions/v1beta1", "Deployment", `"spec":{"template":` + tmpl + `}`, "spec.template.spec"},
 	}
 	for _, tt := range tests {
 		raw := `{"apiVersion":"` + tt.apiVersion + `","kind":"` + tt.kind + `","metadata":{"name":"n","namespace":"ns"},` + tt.body + `}`
@@ -66,6 +65,51 @@ func TestOtherKinds(t *testing.T) {
 		o, err := Decode([]byte(raw))
 		if err != nil || !check(o) {
 			t.Errorf("Decode(%s) = %+v, %v", raw, o, err)
+		}
+	}
+}
+
+// An object whose apiVersion and kind Palisade does not know is decoded
+// with its metadata only and says why it cannot be evaluated; custom
+// resources and other groups' kinds are not reported.
+func TestUnknownAPIVersionAndKind(t *testing.T) {
+	tests := []struct{ apiVersion, kind, want string }{
+		{"v1", "Deployment", "Palisade reads Deployment as apps/v1, not v1"},
+		{"apps/v1beta1", "Deployment", "Palisade reads Deployment as apps/v1, not apps/v1beta1"},
+		{"extensions/v1beta1", "Deployment", "Palisade reads Deployment as apps/v1, not extensions/v1beta1"},
+		{"extensions/v1beta1", "Ingress", "Palisade reads Ingress as networking.k8s.io/v1, not extensions/v1beta1"},
+		{"networking.k8s.io/v1beta1", "Ingress", "Palisade reads Ingress as networking.k8s.io/v1, not networking.k8s.io/v1beta1"},
+		{"batch/v1beta1", "CronJob", "Palisade reads CronJob as batch/v1, not batch/v1beta1"},
+		{"rbac.authorization.k8s.io/v1beta1", "ClusterRole", "Palisade reads ClusterRole as rbac.authorization.k8s.io/v1, not rbac.authorization.k8s.io/v1beta1"},
+		{"apps/v1", "Pod", "Palisade reads Pod as v1, not apps/v1"},
+		{"apps/v1", "Deploymnet", "apps/v1 has no kind Deploymnet that Palisade knows"},
+		{"v1beta1", "ConfigMap", "v1beta1 has no kind ConfigMap that Palisade knows"},
+		{"extensions/v1beta1", "NetworkPolicy", "extensions/v1beta1 has no kind NetworkPolicy that Palisade knows"},
+		{"", "Pod", "the object has no apiVersion"},
+		// Known, or not Palisade's to judge.
+		{"apps/v1", "Deployment", ""},
+		{"v1", "ConfigMap", ""},
+		{"apps/v1", "ControllerRevision", ""},
+		{"policy/v1", "PodDisruptionBudget", ""},
+		{"serving.knative.dev/v1", "Service", ""},
+		{"gateway.networking.k8s.io/v1", "HTTPRoute", ""},
+		{"example.com/v1", "Widget", ""},
+	}
+	for _, tt := range tests {
+		head := `"kind":"` + tt.kind + `"`
+		if tt.apiVersion != "" {
+			head = `"apiVersion":"` + tt.apiVersion + `",` + head
+		}
+		raw := `{` + head + `,"metadata":{"name":"n","namespace":"ns"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"x"}]}}}}`
+		o, err := Decode([]byte(raw))
+		if err != nil {
+			t.Fatalf("%s %s: %v", tt.apiVersion, tt.kind, err)
+		}
+		if o.Unknown != tt.want {
+			t.Errorf("%s %s: Unknown %q, want %q", tt.apiVersion, tt.kind, o.Unknown, tt.want)
+		}
+		if tt.want != "" && (o.Pod != nil || o.Ingress != nil || o.ClusterRole != nil || o.Meta.Name != "n") {
+			t.Errorf("%s %s: want the metadata only, got %+v", tt.apiVersion, tt.kind, o)
 		}
 	}
 }

@@ -78,8 +78,9 @@ const (
 	// Fail: the rule found at least one violation.
 	Fail Outcome = "fail"
 	// Skip: the rule is in the tab but was not checked on the object (it
-	// targets other kinds, the namespace or every container is excluded
-	// or excepted, or the namespace is a system one).
+	// targets other kinds, the namespace is excluded, it reads only
+	// containers and every container is excluded or excepted, or the
+	// namespace is a system one).
 	Skip Outcome = "skip"
 )
 

@@ -6,12 +6,16 @@ import "io"
 type Result struct {
 	Source string `json:"source"`
 	// Line is the line the object's document starts on (0 for JSON input).
-	Line       int         `json:"line,omitempty"`
-	Kind       string      `json:"kind"`
-	Namespace  string      `json:"namespace,omitempty"`
-	Name       string      `json:"name"`
-	Skipped    string      `json:"skipped,omitempty"`
-	Violations []Violation `json:"violations"`
+	Line      int    `json:"line,omitempty"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	Skipped   string `json:"skipped,omitempty"`
+	// NotEvaluated says why no rule was evaluated on the object: its
+	// apiVersion and kind are not ones Palisade knows ("v1" Deployment).
+	// Such an object is never reported as passing.
+	NotEvaluated string      `json:"notEvaluated,omitempty"`
+	Violations   []Violation `json:"violations"`
 }
 
 // Violation is one finding.
@@ -53,6 +57,9 @@ type Summary struct {
 	// Logged counts log violations.
 	Logged int `json:"logged"`
 	Errors int `json:"errors"`
+	// NotEvaluated counts the objects (among Objects) whose apiVersion and
+	// kind Palisade does not know, so that no rule was evaluated on them.
+	NotEvaluated int `json:"notEvaluated"`
 }
 
 // RuleInfo describes a catalog rule for formats that list rules (SARIF).

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -328,6 +329,12 @@ func (s *Scanner) evaluateObject(j *job, raw []byte, apiVersion, kind, itemPath 
 	obj, err := workload.DecodeKind(raw, apiVersion, kind)
 	if err != nil {
 		j.errs = append(j.errs, s.locErr(j, itemPath, err))
+		return
+	}
+	if obj.Unknown != "" {
+		r := NotEvaluatedResult(j.doc.Source, obj)
+		r.Line = cmp.Or(j.doc.LineOf(itemPath), j.doc.Line)
+		j.results = append(j.results, r)
 		return
 	}
 	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults, Roles: s.roleLookup(), Signatures: s.opts.Signatures})

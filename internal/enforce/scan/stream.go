@@ -8,8 +8,13 @@ import (
 )
 
 // NewResult is the report entry for obj, evaluated as res, read from
-// source. The caller sets the lines it knows.
+// source. The caller sets the lines it knows. An object whose apiVersion
+// and kind Palisade does not know is reported as not evaluated, whatever
+// res holds.
 func NewResult(source string, obj *workload.Object, res *engine.Result) *Result {
+	if obj.Unknown != "" {
+		return NotEvaluatedResult(source, obj)
+	}
 	r := &Result{
 		Source: source, Kind: obj.Kind, Namespace: res.Namespace, Name: obj.Meta.Name,
 		Skipped: res.Skipped, Violations: make([]Violation, 0, len(res.Findings)),
@@ -24,9 +29,20 @@ func NewResult(source string, obj *workload.Object, res *engine.Result) *Result 
 	return r
 }
 
+// NotEvaluatedResult is the report entry for an object whose apiVersion
+// and kind Palisade does not know (obj.Unknown says why): no rule was
+// evaluated on it.
+func NotEvaluatedResult(source string, obj *workload.Object) *Result {
+	return &Result{Source: source, Kind: obj.Kind, Namespace: obj.Meta.Namespace, Name: obj.Meta.Name,
+		NotEvaluated: obj.Unknown}
+}
+
 // count adds r to the summary.
 func (s *Summary) count(r *Result) {
 	s.Objects++
+	if r.NotEvaluated != "" {
+		s.NotEvaluated++
+	}
 	enforced := false
 	for _, v := range r.Violations {
 		s.Violations++

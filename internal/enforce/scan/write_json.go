@@ -15,7 +15,9 @@ import (
 // Every result is written as it comes, one per line, including results
 // without violations ("violations":[]). Input errors arrive interleaved with
 // results, so they are held (they are few) and written at End; "errors" is
-// always present, [] when there were none.
+// always present, [] when there were none. An object whose apiVersion and
+// kind Palisade does not know is a result with "notEvaluated" (the reason)
+// and no violations, counted in the summary's "notEvaluated".
 type jsonWriter struct {
 	w      *bufio.Writer
 	enc    *jsonValue

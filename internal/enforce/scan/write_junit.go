@@ -24,13 +24,18 @@ import (
 //   - an object without violations is one passing testcase "all rules"; an
 //     object the scan skipped is that testcase with <skipped>;
 //   - input errors are held (they are few) and written at End as a
-//     testsuite "input" with one <error> testcase each.
+//     testsuite "input" with one <error> testcase each;
+//   - objects whose apiVersion and kind Palisade does not know are held
+//     too and written at End as a testsuite "not evaluated" with one
+//     <skipped> testcase each, named "KIND NAMESPACE/NAME": its skipped
+//     attribute is their count.
 //
 // Each testsuite is written when its object comes, so memory does not grow
 // with the number of objects. The outer <testsuites> carries no counts.
 type junitWriter struct {
-	w      *bufio.Writer
-	errors []InputError
+	w            *bufio.Writer
+	errors       []InputError
+	notEvaluated []junitCase
 }
 
 // NewJUnitWriter returns a Writer that prints JUnit XML.
@@ -94,6 +99,13 @@ func (j *junitWriter) Begin() error {
 }
 
 func (j *junitWriter) Result(r *Result) error {
+	if r.NotEvaluated != "" {
+		j.notEvaluated = append(j.notEvaluated, junitCase{
+			Classname: displaySource(r.Source), Name: r.Kind + " " + displayName(r), File: junitFile(r.Source), Line: r.Line,
+			Skipped: &junitSkipped{Message: "not evaluated: " + r.NotEvaluated},
+		})
+		return nil
+	}
 	suite := junitSuite{
 		Name:  r.Kind + " " + displayName(r),
 		Tests: max(1, len(r.Violations)),
@@ -141,6 +153,12 @@ func (j *junitWriter) End(Summary) error {
 				Error:     &JUnitProblem{Message: e.Message, Type: "input", Text: e.Message},
 			})
 		}
+		if err := j.writeSuite(&suite); err != nil {
+			return err
+		}
+	}
+	if n := len(j.notEvaluated); n > 0 {
+		suite := junitSuite{Name: "not evaluated", Tests: n, Skipped: n, Cases: j.notEvaluated}
 		if err := j.writeSuite(&suite); err != nil {
 			return err
 		}

@@ -53,7 +53,11 @@ var securitySeverity = map[string]string{
 //	{"$schema":...,"version":"2.1.0","runs":[{"results":[
 //	{"ruleId":"privileged","ruleIndex":0,...},
 //	...
-//	],"tool":{"driver":{...}},"invocations":[...]}]}
+//	],"tool":{"driver":{...}},"invocations":[...],"properties":{"notEvaluated":0}}]}
+//
+// An object whose apiVersion and kind Palisade does not know is a warning
+// notification of the invocation at the object's location, and the run's
+// "notEvaluated" property counts them.
 //
 // What is held until End grows with the number of distinct rules and of
 // input errors, not with the number of results.
@@ -64,10 +68,10 @@ type sarifWriter struct {
 	// cwd makes absolute sources relative, as code scanning wants them.
 	cwd string
 
-	n           int
-	ruleIndex   map[string]int
-	descriptors []sarifRule
-	errors      []sarifNotification
+	n             int
+	ruleIndex     map[string]int
+	descriptors   []sarifRule
+	notifications []sarifNotification
 }
 
 // NewSARIFWriter returns a Writer that prints a SARIF 2.1.0 log; rules
@@ -149,6 +153,13 @@ type sarifNotification struct {
 type sarifTail struct {
 	Tool        sarifTool         `json:"tool"`
 	Invocations []sarifInvocation `json:"invocations"`
+	Properties  sarifRunProperty  `json:"properties"`
+}
+
+// sarifRunProperty is the run's property bag.
+type sarifRunProperty struct {
+	// NotEvaluated counts the objects no rule was evaluated on.
+	NotEvaluated int `json:"notEvaluated"`
 }
 
 type sarifTool struct {
@@ -164,7 +175,8 @@ type sarifDriver struct {
 
 type sarifInvocation struct {
 	// ExecutionSuccessful stays true with input errors: the scan went on
-	// past them, and they are reported as notifications.
+	// past them, and they are reported as notifications (errors; objects
+	// not evaluated are warnings).
 	ExecutionSuccessful        bool                `json:"executionSuccessful"`
 	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
 }
@@ -176,6 +188,14 @@ func (s *sarifWriter) Begin() error {
 
 func (s *sarifWriter) Result(r *Result) error {
 	uri := s.artifactURI(r.Source)
+	if r.NotEvaluated != "" {
+		s.notifications = append(s.notifications, sarifNotification{
+			Level:     "warning",
+			Message:   sarifText{Text: r.Kind + " " + displayName(r) + " not evaluated: " + r.NotEvaluated},
+			Locations: []sarifLocation{sarifLocationAt(uri, r.Line)},
+		})
+		return nil
+	}
 	for i := range r.Violations {
 		v := &r.Violations[i]
 		line := v.Line
@@ -206,7 +226,7 @@ func (s *sarifWriter) Result(r *Result) error {
 }
 
 func (s *sarifWriter) Error(e *InputError) error {
-	s.errors = append(s.errors, sarifNotification{
+	s.notifications = append(s.notifications, sarifNotification{
 		Level:     "error",
 		Message:   sarifText{Text: e.Message},
 		Locations: []sarifLocation{sarifLocationAt(s.artifactURI(e.Source), e.Line)},
@@ -214,7 +234,7 @@ func (s *sarifWriter) Error(e *InputError) error {
 	return nil
 }
 
-func (s *sarifWriter) End(Summary) error {
+func (s *sarifWriter) End(sum Summary) error {
 	tail := sarifTail{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           toolName,
@@ -224,8 +244,9 @@ func (s *sarifWriter) End(Summary) error {
 		}},
 		Invocations: []sarifInvocation{{
 			ExecutionSuccessful:        true,
-			ToolExecutionNotifications: s.errors,
+			ToolExecutionNotifications: s.notifications,
 		}},
+		Properties: sarifRunProperty{NotEvaluated: sum.NotEvaluated},
 	}
 	if tail.Tool.Driver.Rules == nil {
 		tail.Tool.Driver.Rules = []sarifRule{}

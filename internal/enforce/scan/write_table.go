@@ -19,8 +19,11 @@ import (
 //	  log    runAsNonRoot  containerSecurityContext violates rule runAsNonRoot "" in container(s) "app" (log).
 //
 //	error: deploy/bad.yaml:3: mapping values are not allowed in this context
+//	warning: deploy/old.yaml:1  Deployment prod/api not evaluated: Palisade reads Deployment as apps/v1, not apps/v1beta1
 //
-//	12 objects, 2 violations (1 block, 1 log), 1 blocked object, 1 error
+//	12 objects, 2 violations (1 block, 1 log), 1 blocked object, 1 error, 1 not evaluated
+//
+// The count of objects not evaluated is shown when there are any.
 //
 // A cluster audit of the continuous tab ends with
 // "... (1 isolate, 0 terminate, 1 log), 1 object to isolate or terminate, ...".
@@ -37,6 +40,7 @@ type tablePart int
 const (
 	partNone tablePart = iota
 	partObject
+	// partError is an input error or an object not evaluated.
 	partError
 )
 
@@ -49,6 +53,15 @@ func NewTableWriter(w io.Writer, _ func(id string) (RuleInfo, bool)) Writer {
 func (t *tableWriter) Begin() error { return nil }
 
 func (t *tableWriter) Result(r *Result) error {
+	if r.NotEvaluated != "" {
+		if t.last == partObject {
+			t.w.WriteByte('\n')
+		}
+		t.last = partError
+		_, err := fmt.Fprintf(t.w, "warning: %s  %s %s not evaluated: %s\n",
+			termSafe(displayPos(r.Source, r.Line)), termSafe(r.Kind), termSafe(displayName(r)), termSafe(r.NotEvaluated))
+		return err
+	}
 	if len(r.Violations) == 0 {
 		return nil
 	}
@@ -104,6 +117,9 @@ func (t *tableWriter) End(s Summary) error {
 	}
 	b.WriteString(", ")
 	b.WriteString(countNoun(s.Errors, "error"))
+	if s.NotEvaluated > 0 {
+		fmt.Fprintf(&b, ", %d not evaluated", s.NotEvaluated)
+	}
 	b.WriteByte('\n')
 	t.w.WriteString(b.String())
 	return t.w.Flush()

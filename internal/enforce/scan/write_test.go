@@ -74,6 +74,8 @@ func reportSteps() []any {
 		},
 		&InputError{Source: "-", Message: "not a Kubernetes object: missing kind"},
 		&Result{Source: "-", Line: 1, Kind: "Pod", Namespace: "kube-system", Name: "dns", Skipped: "namespace kube-system is excluded"},
+		&Result{Source: "deploy/old.yaml", Line: 4, Kind: "Deployment", Namespace: "prod", Name: "api",
+			NotEvaluated: "Palisade reads Deployment as apps/v1, not apps/v1beta1"},
 	}
 }
 
@@ -86,6 +88,9 @@ func summarize(steps []any) Summary {
 			s.Errors++
 		case *Result:
 			s.Objects++
+			if step.NotEvaluated != "" {
+				s.NotEvaluated++
+			}
 			blocked := false
 			for _, v := range step.Violations {
 				s.Violations++
@@ -233,6 +238,9 @@ type sarifLog struct {
 			ExecutionSuccessful        bool                `json:"executionSuccessful"`
 			ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications"`
 		} `json:"invocations"`
+		Properties struct {
+			NotEvaluated *int `json:"notEvaluated"`
+		} `json:"properties"`
 	} `json:"runs"`
 }
 
@@ -283,8 +291,23 @@ func TestSARIFWriterIsValid(t *testing.T) {
 		}
 		fingerprints[fp] = true
 	}
-	if len(run.Invocations) != 1 || len(run.Invocations[0].ToolExecutionNotifications) != 2 {
-		t.Errorf("invocations %+v, want one with the 2 input errors", run.Invocations)
+	if len(run.Invocations) != 1 || len(run.Invocations[0].ToolExecutionNotifications) != 3 {
+		t.Fatalf("invocations %+v, want one with the 2 input errors and the object not evaluated", run.Invocations)
+	}
+	var levels []string
+	for _, n := range run.Invocations[0].ToolExecutionNotifications {
+		levels = append(levels, n.Level+" "+n.Message.Text)
+	}
+	want := []string{
+		"error yaml: line 3: mapping values are not allowed in this context",
+		"error not a Kubernetes object: missing kind",
+		"warning Deployment prod/api not evaluated: Palisade reads Deployment as apps/v1, not apps/v1beta1",
+	}
+	if diff := cmp.Diff(want, levels); diff != "" {
+		t.Errorf("notifications (-want +got):\n%s", diff)
+	}
+	if n := run.Properties.NotEvaluated; n == nil || *n != 1 {
+		t.Errorf("run properties notEvaluated %v, want 1", n)
 	}
 }
 
@@ -390,6 +413,7 @@ func TestJUnitWriterIsValid(t *testing.T) {
 		}},
 		{"Pod kube-system/dns", 1, 0, 0, 1, []string{"stdin | all rules | skipped"}},
 		{"input", 2, 0, 2, 0, []string{"deploy/broken.yaml | deploy/broken.yaml:3 | error", "stdin | stdin | error"}},
+		{"not evaluated", 1, 0, 0, 1, []string{"deploy/old.yaml | Deployment prod/api | skipped"}},
 	}
 	if diff := cmp.Diff(want, suites); diff != "" {
 		t.Errorf("testsuites (-want +got):\n%s", diff)
