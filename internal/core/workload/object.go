@@ -26,6 +26,10 @@ type Object struct {
 
 	// Pod is set for every kind that carries a pod template.
 	Pod *PodTemplate
+	// Replicas is spec.replicas of a Deployment, ReplicaSet, StatefulSet
+	// or ReplicationController; nil when unset (the API server defaults
+	// it to 1) and for every other kind.
+	Replicas *int32
 	// At most one of the following is set, by kind.
 	Service        *corev1.Service
 	Ingress        *networkingv1.Ingress
@@ -160,6 +164,9 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 			return err
 		}
 		o.Meta = v.Metadata.meta()
+		if o.Kind != "DaemonSet" && o.Kind != "Job" {
+			o.Replicas = v.Spec.Replicas
+		}
 		if t := v.Spec.Template; t != nil { // a ReplicationController's template is optional
 			o.setPod(ptr(t.Metadata.meta()), &t.Spec, "spec.template.spec")
 		}

@@ -37,10 +37,12 @@ type wirePod struct {
 }
 
 // wireWithTemplate is Deployment, ReplicaSet, StatefulSet, DaemonSet, Job
-// and ReplicationController: spec.template.
+// and ReplicationController: spec.template, and spec.replicas where the
+// kind has it.
 type wireWithTemplate struct {
 	Metadata wireMeta `json:"metadata"`
 	Spec     struct {
+		Replicas *int32        `json:"replicas"`
 		Template *wireTemplate `json:"template"`
 	} `json:"spec"`
 }

@@ -60,7 +60,9 @@ func TestOtherKinds(t *testing.T) {
 		},
 		`{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"b"}}`: func(o *Object) bool { return o.ClusterBinding != nil },
 		`{"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w","namespace":"x"}}`:           func(o *Object) bool { return o.Pod == nil && o.Meta.Namespace == "x" },
-		`{"apiVersion":"v1","kind":"ReplicationController","metadata":{"name":"rc"},"spec":{}}`:             func(o *Object) bool { return o.Pod == nil },
+		`{"apiVersion":"v1","kind":"ReplicationController","metadata":{"name":"rc"},"spec":{}}`:             func(o *Object) bool { return o.Pod == nil && o.Replicas == nil },
+		`{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"s"},"spec":{"replicas":3}}`:       func(o *Object) bool { return *o.Replicas == 3 },
+		`{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"replicas":3}}`:              func(o *Object) bool { return o.Replicas == nil },
 	} {
 		o, err := Decode([]byte(raw))
 		if err != nil || !check(o) {
