@@ -21,6 +21,9 @@ const (
 	productCloudNative = "Kubernetes 4C's of Cloud Native Security"
 	productVAP         = "Kubernetes ValidatingAdmissionPolicy"
 	productGatekeeper  = "Gatekeeper policy library"
+	productKyverno     = "Kyverno policies"
+	productPolaris     = "Polaris"
+	productKubeScore   = "kube-score"
 )
 
 // trendMicro is the Trend Micro Container Security rule a Palisade rule
