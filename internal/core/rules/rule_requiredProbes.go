@@ -3,7 +3,8 @@ package rules
 // requiredProbes reads livenessProbe, readinessProbe and startupProbe of
 // each regular container (init containers and ephemeral containers run no
 // such probes). Allowed: every probe in probes set, with a handler in
-// probeTypes.
+// probeTypes. Deployment tab only: the continuous controller trims probes
+// from the pods it caches.
 
 import (
 	"slices"
@@ -79,13 +80,13 @@ func init() {
 	register(&Rule{
 		ID:    "requiredProbes",
 		Title: "Container without liveness or readiness probes",
-		Description: "Flags a container that does not set a probe in probes, or sets it with a handler not in probeTypes. Init and ephemeral containers are not checked. " +
+		Description: "Flags a container that does not set a probe in probes, or sets it with a handler not in probeTypes. Init and ephemeral containers are not checked; the rule runs at deployment, not on running pods. " +
 			"Without a liveness probe a hung container is never restarted; without a readiness probe it gets traffic before it can serve.",
 		Sources: []Source{
 			{productGatekeeper, "requiredprobes (K8sRequiredProbes)"},
 			{productKyverno, "require-pod-probes"},
 		},
-		Severity: Low, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
+		Severity: Low, Tabs: deploymentOnly, Targets: TargetPod, ContainersOnly: true,
 		Params: func() any {
 			return &RequiredProbesParams{Probes: []string{"livenessProbe", "readinessProbe"}, ProbeTypes: []string{"exec", "grpc", "httpGet", "tcpSocket"}}
 		},

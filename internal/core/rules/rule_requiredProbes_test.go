@@ -1,6 +1,9 @@
 package rules
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // Cases follow Gatekeeper's requiredprobes: each container of
 // spec.containers sets every probe in probes, with a handler in probeTypes.
@@ -44,4 +47,17 @@ func TestRequiredProbesProperties(t *testing.T) {
 		`{probeTypes: [http]}`:             {"properties.probeTypes[0]", "Unsupported value"},
 		`{probe: [livenessProbe]}`:         {"properties.probe"},
 	})
+}
+
+// The continuous controller caches pods without their probes, so the rule
+// must not be offered there.
+func TestRequiredProbesDeploymentOnly(t *testing.T) {
+	reg, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := reg.Get("requiredProbes")
+	if !slices.Equal(r.Tabs, deploymentOnly) {
+		t.Errorf("tabs %v, want the deployment tab only", r.Tabs)
+	}
 }
