@@ -23,7 +23,6 @@ const (
 	productGatekeeper  = "Gatekeeper policy library"
 	productKyverno     = "Kyverno policies"
 	productPolaris     = "Polaris"
-	productKubeScore   = "kube-score"
 )
 
 // trendMicro is the Trend Micro Container Security rule a Palisade rule
