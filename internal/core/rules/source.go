@@ -22,6 +22,7 @@ const (
 	productVAP         = "Kubernetes ValidatingAdmissionPolicy"
 	productGatekeeper  = "Gatekeeper policy library"
 	productKyverno     = "Kyverno policies"
+	productPolaris     = "Polaris"
 )
 
 // trendMicro is the Trend Micro Container Security rule a Palisade rule

@@ -2,9 +2,11 @@ package continuous
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palisade-dev/palisade/internal/core/engine"
 	"github.com/palisade-dev/palisade/internal/core/policy"
@@ -59,6 +61,35 @@ func TestTrimKeepsWhatRulesRead(t *testing.T) {
 	}
 	if p := trimmed[0]; p.ManagedFields != nil || p.Spec.Containers[0].Env != nil || p.Spec.Tolerations != nil || len(p.Status.ContainerStatuses) != 0 {
 		t.Errorf("not trimmed: %+v", p)
+	}
+
+	// Probe and lifecycle hosts, which the Pod Security Standards read,
+	// survive the trim; the rest of the probes does not.
+	hosted := whole[1].DeepCopy()
+	c := &hosted.Spec.Containers[0]
+	c.LivenessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Host: "10.0.0.9", Path: "/healthz"}}, PeriodSeconds: 5}
+	c.ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}}
+	c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{TCPSocket: &corev1.TCPSocketAction{Host: "10.0.0.8"}}}
+	want := compiled.Evaluate(workload.FromPod(hosted.DeepCopy()), policy.TabContinuous, engine.Options{})
+	trimmedObj, err := Trim(hosted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := compiled.Evaluate(workload.FromPod(trimmedObj.(*corev1.Pod)), policy.TabContinuous, engine.Options{})
+	var probeFindings int
+	for j := range want.Findings {
+		if strings.Contains(want.Findings[j].Message(), "10.0.0.9") {
+			probeFindings++
+		}
+	}
+	if probeFindings == 0 {
+		t.Fatal("no finding names the probe's host; the test proves nothing")
+	}
+	if len(got.Findings) != len(want.Findings) {
+		t.Errorf("with probe hosts: %d findings trimmed, %d whole", len(got.Findings), len(want.Findings))
+	}
+	if c := hosted.Spec.Containers[0]; c.ReadinessProbe != nil || c.LivenessProbe == nil || c.LivenessProbe.PeriodSeconds != 0 || c.LivenessProbe.HTTPGet.Path != "" {
+		t.Errorf("probes not trimmed to their hosts: %+v", c)
 	}
 }
 

@@ -1,0 +1,35 @@
+package rules
+
+// imageDigests reads each container's image. Allowed: a reference that
+// pins a digest ("redis@sha256:…", "redis:7@sha256:…").
+
+func init() {
+	register(&Rule{
+		ID:    "imageDigests",
+		Title: "Container image not pinned by digest",
+		Description: "Flags a container whose image names no digest (@sha256:…), and an invalid image reference. " +
+			"A tag can be moved to other content at any time; a digest names exactly the image that was reviewed, scanned and signed.",
+		Sources: []Source{
+			{productGatekeeper, "imagedigests (K8sImageDigests)"},
+		},
+		Severity: Medium, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
+		New: func(any) (Check, error) {
+			return func(in *Input) []Finding {
+				var out []Finding
+				for _, c := range in.Containers {
+					switch {
+					case c.Image.Err != nil:
+						f := ContainerFinding("image", c, "image", c.Image.Raw)
+						f.Detail = "invalid image reference"
+						out = append(out, f)
+					case c.Image.Digest == "":
+						f := ContainerFinding("image", c, "image", c.Image.Path)
+						f.Detail = "not pinned by digest"
+						out = append(out, f)
+					}
+				}
+				return out
+			}, nil
+		},
+	})
+}
