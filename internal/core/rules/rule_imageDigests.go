@@ -1,5 +1,7 @@
 package rules
 
+import "github.com/palisade-dev/palisade/internal/core/image"
+
 // imageDigests reads each container's image. Allowed: a reference that
 // pins a digest ("redis@sha256:…", "redis:7@sha256:…").
 
@@ -14,22 +16,7 @@ func init() {
 		},
 		Severity: Medium, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
 		New: func(any) (Check, error) {
-			return func(in *Input) []Finding {
-				var out []Finding
-				for _, c := range in.Containers {
-					switch {
-					case c.Image.Err != nil:
-						f := ContainerFinding("image", c, "image", c.Image.Raw)
-						f.Detail = "invalid image reference"
-						out = append(out, f)
-					case c.Image.Digest == "":
-						f := ContainerFinding("image", c, "image", c.Image.Path)
-						f.Detail = "not pinned by digest"
-						out = append(out, f)
-					}
-				}
-				return out
-			}, nil
+			return imageCheck(func(r image.Ref) bool { return r.Digest == "" }, "not pinned by digest"), nil
 		},
 	})
 }
