@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/palisade-dev/palisade/internal/core/memo"
 )
 
 // Operators a condition may use.
@@ -13,7 +15,7 @@ var Operators = []string{"equals", "notEquals", "contains", "notContains", "star
 type Condition struct {
 	Operator string
 	Values   []string
-	res      []*regexp.Regexp
+	res      []*memo.Regexp
 }
 
 // NewCondition compiles op and values. It returns an error naming the
@@ -28,7 +30,7 @@ func NewCondition(op string, values []string) (*Condition, error) {
 			if err != nil {
 				return nil, fmt.Errorf("values[%d]: %w", i, err)
 			}
-			c.res = append(c.res, re)
+			c.res = append(c.res, memo.NewRegexp(re))
 		}
 	default:
 		return nil, fmt.Errorf("unsupported operator %q", op)

@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
+	"github.com/palisade-dev/palisade/internal/core/memo"
 )
 
 // AllowedRegistriesParams configures allowedRegistries.
@@ -35,7 +36,8 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return imageCheck(func(r image.Ref) bool { return !re.MatchString(r.Path) },
+			m := memo.NewRegexp(re)
+			return imageCheck(func(r image.Ref) bool { return !m.MatchString(r.Path) },
 				"not from an allowed registry (regex "+expr+")"), nil
 		},
 	})

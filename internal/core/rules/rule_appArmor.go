@@ -68,22 +68,44 @@ func appArmorProfileString(p *corev1.AppArmorProfile) string {
 // form and the field it comes from, in the kubelet's order: the
 // container's field, the per-container annotation, the pod's field. The
 // profile is "" when none is set.
-func appArmorProfile(in *Input, c *workload.Container) (profile, from string) {
+func appArmorProfile(in *Input, c *workload.Container) (profile string, from appArmorSource) {
 	if s := c.C.SecurityContext; s != nil && s.AppArmorProfile != nil {
-		return appArmorProfileString(s.AppArmorProfile), c.Path + ".securityContext.appArmorProfile"
+		return appArmorProfileString(s.AppArmorProfile), fromContainer
 	}
 	pod := in.Pod()
 	if pod.Meta != nil {
-		key := appArmorAnnotationPrefix + c.C.Name
-		if v, ok := pod.Meta.Annotations[key]; ok {
-			meta := strings.TrimSuffix(pod.SpecPath, "spec") + "metadata"
-			return v, field.NewPath(meta).Child("annotations").Key(key).String()
+		if v, ok := pod.Meta.Annotations[appArmorAnnotationPrefix+c.C.Name]; ok {
+			return v, fromAnnotation
 		}
 	}
 	if s := pod.Spec.SecurityContext; s != nil && s.AppArmorProfile != nil {
-		return appArmorProfileString(s.AppArmorProfile), pod.SpecPath + ".securityContext.appArmorProfile"
+		return appArmorProfileString(s.AppArmorProfile), fromPod
 	}
-	return "", c.Path + ".securityContext.appArmorProfile"
+	return "", fromNowhere
+}
+
+// appArmorSource says where a container's AppArmor profile was read.
+type appArmorSource uint8
+
+const (
+	fromNowhere appArmorSource = iota
+	fromContainer
+	fromAnnotation
+	fromPod
+)
+
+// appArmorField is the path of the field a profile was read from, built
+// only for a finding.
+func appArmorField(in *Input, c *workload.Container, from appArmorSource) string {
+	pod := in.Pod()
+	switch from {
+	case fromAnnotation:
+		meta := strings.TrimSuffix(pod.SpecPath, "spec") + "metadata"
+		return field.NewPath(meta).Child("annotations").Key(appArmorAnnotationPrefix + c.C.Name).String()
+	case fromPod:
+		return pod.SpecPath + ".securityContext.appArmorProfile"
+	}
+	return c.Path + ".securityContext.appArmorProfile"
 }
 
 func init() {
@@ -101,14 +123,14 @@ func init() {
 				var out []Finding
 				for _, c := range in.Containers {
 					profile, from := appArmorProfile(in, c)
-					f := Finding{Where: "containerSecurityContext", Value: profile, Container: c.C.Name, Field: from}
-					switch {
-					case profile == "":
-						f.Value, f.Detail = "unset", "no AppArmor profile"
-					case !appArmorAllowed(allowed, profile):
-						f.Detail = "not in the allowed profiles " + quoteList(allowed)
-					default:
+					if profile != "" && appArmorAllowed(allowed, profile) {
 						continue
+					}
+					f := Finding{Where: "containerSecurityContext", Value: profile, Container: c.C.Name, Field: appArmorField(in, c, from)}
+					if profile == "" {
+						f.Value, f.Detail = "unset", "no AppArmor profile"
+					} else {
+						f.Detail = "not in the allowed profiles " + quoteList(allowed)
 					}
 					out = append(out, f)
 				}

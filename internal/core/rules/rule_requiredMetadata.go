@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/palisade-dev/palisade/internal/core/memo"
 )
 
 // Reads: an object's own metadata.labels (requiredLabels) or
@@ -46,7 +48,9 @@ func (p *RequiredMetadataParams) Validate(path *field.Path) field.ErrorList {
 // requiredKey is a RequiredKey ready to check.
 type requiredKey struct {
 	key, pattern string
-	re           *regexp.Regexp // nil: any value
+	re           *memo.Regexp // nil: any value
+	// path is the key's field path, built once.
+	path string
 }
 
 func init() {
@@ -71,13 +75,13 @@ func requiredMetadataRule(id, what, title, desc string, sources ...Source) *Rule
 			pp := p.(*RequiredMetadataParams)
 			keys := make([]requiredKey, len(pp.Keys))
 			for i, k := range pp.Keys {
-				keys[i] = requiredKey{key: k.Key, pattern: k.AllowedRegex}
+				keys[i] = requiredKey{key: k.Key, pattern: k.AllowedRegex, path: field.NewPath("metadata", what).Key(k.Key).String()}
 				if k.AllowedRegex != "" {
 					re, err := regexp.Compile(k.AllowedRegex)
 					if err != nil {
 						return nil, err
 					}
-					keys[i].re = re
+					keys[i].re = memo.NewRegexp(re)
 				}
 			}
 			kinds := pp.Kinds
@@ -91,7 +95,7 @@ func requiredMetadataRule(id, what, title, desc string, sources ...Source) *Rule
 				}
 				var out []Finding
 				for _, k := range keys {
-					path := field.NewPath("metadata", what).Key(k.key).String()
+					path := k.path
 					v, ok := m[k.key]
 					switch {
 					case !ok:

@@ -11,7 +11,7 @@ import (
 // containerRule builds a rule that checks every in-scope container on its
 // own; test returns the offending value and the full path of the offending
 // field (a container's or, when the container inherits it, the pod's), or ok.
-func containerRule(id, title, desc string, sev Severity, test func(in *Input, c *workload.Container) (value, field, detail string, bad bool)) *Rule {
+func containerRule(id, title, desc string, sev Severity, test func(in *Input, c *workload.Container) scFinding) *Rule {
 	return &Rule{
 		ID: id, Title: title, Description: desc, Sources: []Source{trendMicro(id)}, Severity: sev,
 		Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
@@ -19,14 +19,26 @@ func containerRule(id, title, desc string, sev Severity, test func(in *Input, c 
 			return func(in *Input) []Finding {
 				var out []Finding
 				for _, c := range in.Containers {
-					if v, f, d, bad := test(in, c); bad {
-						out = append(out, Finding{Where: "containerSecurityContext", Value: v, Container: c.C.Name, Field: f, Detail: d})
+					if r := test(in, c); r.bad {
+						path := containerField(c, r.sub)
+						if r.pod {
+							path = podField(in, r.sub)
+						}
+						out = append(out, Finding{Where: "containerSecurityContext", Value: r.value, Container: c.C.Name, Field: path, Detail: r.detail})
 					}
 				}
 				return out
 			}, nil
 		},
 	}
+}
+
+// scFinding is a security-context test's verdict on a container; the
+// field's path (sub, under the container or, when pod is set, the pod
+// spec) is built only for a finding.
+type scFinding struct {
+	value, sub, detail string
+	pod, bad           bool
 }
 
 func sc(c *workload.Container) *corev1.SecurityContext {
@@ -54,45 +66,46 @@ func init() {
 	register(
 		containerRule("privileged", "Privileged container",
 			"Flags a container with securityContext.privileged: true. A privileged container has every capability and all host devices: it is root on the node.",
-			Critical, func(_ *Input, c *workload.Container) (string, string, string, bool) {
+			Critical, func(_ *Input, c *workload.Container) scFinding {
 				s := sc(c)
-				return "true", containerField(c, "securityContext.privileged"), "", s.Privileged != nil && *s.Privileged
+				return scFinding{value: "true", sub: "securityContext.privileged", bad: s.Privileged != nil && *s.Privileged}
 			}).also(azurePolicy("Kubernetes cluster should not allow privileged containers")),
 		containerRule("allowPrivilegeEscalation", "Container allows privilege escalation",
 			"Flags a container whose securityContext.allowPrivilegeEscalation is not false (unset defaults to true, and privileged implies it). A process can then gain more privileges than its parent through setuid binaries.",
-			Medium, func(_ *Input, c *workload.Container) (string, string, string, bool) {
+			Medium, func(_ *Input, c *workload.Container) scFinding {
 				s := sc(c)
+				const sub = "securityContext.allowPrivilegeEscalation"
 				if s.Privileged != nil && *s.Privileged && (s.AllowPrivilegeEscalation == nil || *s.AllowPrivilegeEscalation) {
-					return boolValue(s.AllowPrivilegeEscalation), containerField(c, "securityContext.allowPrivilegeEscalation"), "privileged containers always allow escalation", true
+					return scFinding{value: boolValue(s.AllowPrivilegeEscalation), sub: sub, detail: "privileged containers always allow escalation", bad: true}
 				}
 				v := s.AllowPrivilegeEscalation
-				return boolValue(v), containerField(c, "securityContext.allowPrivilegeEscalation"), "", v == nil || *v
+				return scFinding{value: boolValue(v), sub: sub, bad: v == nil || *v}
 			}).also(azurePolicy("Kubernetes clusters should not allow container privilege escalation")),
 		containerRule("readOnlyRootFilesystem", "Container has a writable root filesystem",
 			"Flags a container whose securityContext.readOnlyRootFilesystem is not true. A writable root filesystem lets an attacker drop binaries on the PATH.",
-			Medium, func(_ *Input, c *workload.Container) (string, string, string, bool) {
+			Medium, func(_ *Input, c *workload.Container) scFinding {
 				v := sc(c).ReadOnlyRootFilesystem
-				return boolValue(v), containerField(c, "securityContext.readOnlyRootFilesystem"), "", v == nil || !*v
+				return scFinding{value: boolValue(v), sub: "securityContext.readOnlyRootFilesystem", bad: v == nil || !*v}
 			}).also(azurePolicy("Kubernetes cluster containers should run with a read only root file system")),
 		containerRule("runAsNonRoot", "Container may run as root",
 			"Flags a container that may run as root: runAsUser is 0, or neither runAsNonRoot: true nor a non-zero runAsUser is set (container or pod level). Root in a container is root on the node once anything else goes wrong.",
-			High, func(in *Input, c *workload.Container) (string, string, string, bool) {
+			High, func(in *Input, c *workload.Container) scFinding {
 				s, ps := sc(c), podSC(in)
-				user, userField := s.RunAsUser, containerField(c, "securityContext.runAsUser")
+				user, userOfPod := s.RunAsUser, false
 				if user == nil {
-					user, userField = ps.RunAsUser, podField(in, "securityContext.runAsUser")
+					user, userOfPod = ps.RunAsUser, true
 				}
-				nonRoot, nonRootField := s.RunAsNonRoot, containerField(c, "securityContext.runAsNonRoot")
+				nonRoot, nonRootOfPod := s.RunAsNonRoot, false
 				if nonRoot == nil && ps.RunAsNonRoot != nil {
-					nonRoot, nonRootField = ps.RunAsNonRoot, podField(in, "securityContext.runAsNonRoot")
+					nonRoot, nonRootOfPod = ps.RunAsNonRoot, true
 				}
 				if user != nil && *user == 0 {
-					return "runAsUser=0", userField, "", true
+					return scFinding{value: "runAsUser=0", sub: "securityContext.runAsUser", pod: userOfPod, bad: true}
 				}
 				if user == nil && (nonRoot == nil || !*nonRoot) {
-					return "runAsNonRoot=" + boolValue(nonRoot), nonRootField, "", true
+					return scFinding{value: "runAsNonRoot=" + boolValue(nonRoot), sub: "securityContext.runAsNonRoot", pod: nonRootOfPod, bad: true}
 				}
-				return "", "", "", false
+				return scFinding{}
 			}).also(azurePolicy("Kubernetes cluster pods and containers should only run with approved user and group IDs")),
 	)
 }
