@@ -6,6 +6,12 @@
 // Exactly -n objects are written: most files hold one object, about one file
 // in ten is a multi-document "app bundle" (ServiceAccount, workload, Service,
 // sometimes an Ingress). Output depends only on -n and -seed.
+//
+// With -files K the same objects are written as K multi-document files
+// instead (consecutive files of the plan joined with "---"), the shape of
+// a repository that keeps one big manifest per application:
+//
+//	go run ./hack/bench/gencorpus -n 3000 -files 30 -out /tmp/bundles
 package main
 
 import (
@@ -44,6 +50,7 @@ func main() {
 	n := flag.Int("n", 10000, "number of Kubernetes objects to write")
 	out := flag.String("out", "corpus", "output directory (created if missing)")
 	seed := flag.Uint64("seed", 1, "random seed")
+	joined := flag.Int("files", 0, "write the objects as this many multi-document files (0: one file per object or bundle)")
 	flag.Parse()
 	if *n < 0 {
 		fatal(fmt.Errorf("-n must be >= 0"))
@@ -52,6 +59,13 @@ func main() {
 		fatal(err)
 	}
 	files := plan(*n, *seed)
+	if *joined > 0 {
+		if err := writeJoined(*out, files, *joined, *seed); err != nil {
+			fatal(err)
+		}
+		fmt.Fprintf(os.Stderr, "gencorpus: wrote %d objects in %d multi-document files to %s\n", *n, min(*joined, len(files)), *out)
+		return
+	}
 	jobs := make(chan file, 256)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -88,6 +102,26 @@ func main() {
 	default:
 	}
 	fmt.Fprintf(os.Stderr, "gencorpus: wrote %d objects in %d files to %s\n", *n, len(files), *out)
+}
+
+// writeJoined writes the planned files as k multi-document files, each
+// holding a run of consecutive planned files.
+func writeJoined(out string, files []file, k int, seed uint64) error {
+	k = min(k, len(files))
+	var buf bytes.Buffer
+	for i := range k {
+		buf.Reset()
+		for j, f := range files[i*len(files)/k : (i+1)*len(files)/k] {
+			if j > 0 {
+				buf.WriteString("---\n")
+			}
+			render(&buf, rand.New(rand.NewPCG(seed, uint64(f.idx)+1)), f)
+		}
+		if err := os.WriteFile(filepath.Join(out, fmt.Sprintf("%03d-joined.yaml", i)), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // plan decides, deterministically, which objects go into which file.
