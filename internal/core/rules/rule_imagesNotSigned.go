@@ -19,6 +19,13 @@ type Signatures interface {
 	Verify(ctx context.Context, t *trust.Trust, req trust.Request) trust.Result
 }
 
+// CachedSignatures is a Signatures that can also answer from memory
+// alone (ok false: only the registry can tell). verifyImages asks it
+// first, and starts a lookup only for the images it does not know.
+type CachedSignatures interface {
+	Cached(t *trust.Trust, req trust.Request) (r trust.Result, ok bool)
+}
+
 // SignerIdentity is a keyless signer, as Sigstore's Fulcio certifies it.
 type SignerIdentity struct {
 	Issuer        string `json:"issuer,omitempty" doc:"the OIDC issuer, exactly (https://token.actions.githubusercontent.com)"`
@@ -182,6 +189,12 @@ func verifyImages(in *Input, ts *trust.Trust, cs []*workload.Container) []trust.
 		}
 		first[c.Image.Raw] = i
 		req := trust.Request{Image: c.Image, Namespace: in.Namespace, PullSecrets: secrets}
+		if cv, ok := in.Signatures.(CachedSignatures); ok {
+			if r, ok := cv.Cached(ts, req); ok {
+				out[i] = r
+				continue
+			}
+		}
 		if len(cs) == 1 {
 			out[i] = in.Signatures.Verify(ctx, ts, req)
 			continue

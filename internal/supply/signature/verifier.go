@@ -129,24 +129,47 @@ func (v *Verifier) Verify(ctx context.Context, t *trust.Trust, req trust.Request
 	return r
 }
 
-func (v *Verifier) lookupOrVerify(ctx context.Context, t *trust.Trust, req trust.Request) (trust.Result, bool) {
-	if req.Image.Err != nil {
-		return trust.Result{Status: trust.Unverified, Detail: req.Image.Err.Error()}, false
+// Cached is Verify answered from the verifier's memory alone: ok is false
+// when answering would need the registry. The admission path asks it
+// first, so that a pod whose images were all verified lately costs no
+// goroutine per image.
+func (v *Verifier) Cached(t *trust.Trust, req trust.Request) (trust.Result, bool) {
+	r, _, ok := v.fromMemory(t, req)
+	if ok && v.opts.Observe != nil {
+		v.opts.Observe(r.Status, true)
 	}
-	digest := req.Image.Digest
+	return r, ok
+}
+
+// fromMemory answers req from the caches, or returns the digest known
+// for its tag ("" when none) for the registry conversation.
+func (v *Verifier) fromMemory(t *trust.Trust, req trust.Request) (r trust.Result, digest string, ok bool) {
+	if req.Image.Err != nil {
+		return trust.Result{}, "", false
+	}
+	digest = req.Image.Digest
 	if digest == "" {
 		digest, _ = lookup(v, v.tags, req.Image.Path)
 	}
 	if digest != "" {
 		if r, ok := lookup(v, v.verdicts, verdictKey(t, req.Image, digest)); ok {
-			return r, true
+			return r, digest, true
 		}
 	}
 	// A registry that failed this image lately, with these credentials.
-	fkey := failureKey(t, req)
-	if r, ok := lookup(v, v.verdicts, fkey); ok {
+	r, ok = lookup(v, v.verdicts, failureKey(t, req))
+	return r, digest, ok
+}
+
+func (v *Verifier) lookupOrVerify(ctx context.Context, t *trust.Trust, req trust.Request) (trust.Result, bool) {
+	if req.Image.Err != nil {
+		return trust.Result{Status: trust.Unverified, Detail: req.Image.Err.Error()}, false
+	}
+	r, digest, ok := v.fromMemory(t, req)
+	if ok {
 		return r, true
 	}
+	fkey := failureKey(t, req)
 	ch := v.group.DoChan(fkey, func() (any, error) {
 		// Detached from the caller: the first caller's deadline must not
 		// cut short the others' answer, and the answer is cached.

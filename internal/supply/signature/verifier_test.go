@@ -254,6 +254,13 @@ func TestVerifyCaches(t *testing.T) {
 	advance := func(d time.Duration) { clock.Lock(); now = now.Add(d); clock.Unlock() }
 	tr := trustSet(t, []string{k.PublicPEM})
 	ref := reg.Host + "/app/cached:v1"
+	parsed := image.Parse(ref)
+	if r, ok := v.Cached(tr, trust.Request{Image: parsed}); ok {
+		t.Errorf("Cached answered %v before any verification", r.Status)
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("Cached asked the registry %d times", n)
+	}
 
 	// Concurrent first calls share one conversation with the registry.
 	var wg sync.WaitGroup
@@ -283,6 +290,13 @@ func TestVerifyCaches(t *testing.T) {
 	}
 	if n := count("signed true") - cachedBefore; n != 1 {
 		t.Errorf("the verification after them was observed %d times as cached, want 1", n)
+	}
+	// Cached now answers from memory, as Verify did, without a request.
+	if r, ok := v.Cached(tr, trust.Request{Image: parsed}); !ok || r.Status != trust.Signed {
+		t.Errorf("Cached after a verification = %v %v, want signed from memory", r.Status, ok)
+	}
+	if n := requests.Load(); n != cold {
+		t.Errorf("Cached made %d requests", n-cold)
 	}
 	// After the tag TTL, the tag is resolved again (the registry ping and
 	// a HEAD) while the digest's verdict still holds.
