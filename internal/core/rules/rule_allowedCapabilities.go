@@ -56,7 +56,8 @@ func init() {
 			return func(in *Input) []Finding {
 				var out []Finding
 				for _, c := range in.Containers {
-					add, drop := capSets(c)
+					var addBuf, dropBuf [capsOnStack]string
+					add, drop := appendCapSets(c, addBuf[:0], dropBuf[:0])
 					var extra, missing []string
 					for _, a := range add {
 						if !anyAllowed && !slices.Contains(allowed, a) && !slices.Contains(extra, a) {

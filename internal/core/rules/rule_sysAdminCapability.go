@@ -13,7 +13,8 @@ func init() {
 			return func(in *Input) []Finding {
 				var out []Finding
 				for _, c := range in.Containers {
-					add, _ := capSets(c)
+					var addBuf [capsOnStack]string
+					add, _ := appendCapSets(c, addBuf[:0], nil)
 					for _, a := range []string{"SYS_ADMIN", "ALL"} {
 						if slices.Contains(add, a) {
 							f := ContainerFinding("containerSecurityContext", c, "securityContext.capabilities.add", a)
