@@ -47,7 +47,7 @@ func init() {
 		Description: "Flags a hostPath volume whose path is one of paths or a directory above one, comparing paths after cleaning them " +
 			"(a trailing slash, // and .. do not hide /var/run/docker.sock). " +
 			"The default paths are the Docker, containerd, CRI-O and cri-dockerd sockets under /var/run, which Kyverno's disallow-container-sock-mounts refuses by exact path, and under /run, which /var/run links to; " +
-			"the directories above them (/var/run, /run, /var, /) are refused too. " +
+			"a directory above them (/var/run, /run/containerd, /var, /) is refused too, since mounting it exposes the socket. " +
 			"A container that reaches the runtime's socket can start a privileged container: it controls the node.",
 		Sources:  []Source{{productKyverno, "disallow-container-sock-mounts"}},
 		Severity: High, Tabs: podTabs, Targets: TargetPod,
