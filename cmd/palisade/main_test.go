@@ -136,7 +136,7 @@ func TestPolicyValidate(t *testing.T) {
 	code, _, errOut := palisade(t, "", "policy", "validate", bad)
 	want := []string{
 		bad + `:10: spec.clusterWide.deployment.rules[2].action: Unsupported value: "kill": supported values: "log", "block"`,
-		bad + `:11: spec.clusterWide.deployment.rules[3].properties.maxCPU: Forbidden: unknown property of rule resourceLimits (properties: maxCpu, maxMemory)`,
+		bad + `:11: spec.clusterWide.deployment.rules[3].properties.maxCPU: Forbidden: unknown property of rule resourceLimits (properties: resources, maxCpu, maxMemory)`,
 	}
 	if code != exitInput || !cmp.Equal(want, strings.Split(strings.TrimSpace(errOut), "\n")) {
 		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, errOut, strings.Join(want, "\n"))

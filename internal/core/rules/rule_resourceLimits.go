@@ -1,9 +1,13 @@
 package rules
 
+// resourceLimits reads each container's resources.limits. Allowed: a limit
+// for every resource listed, at most maxCpu and maxMemory.
+
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -36,13 +40,14 @@ func (q *ResourceQuantity) UnmarshalJSON(b []byte) error {
 
 // ResourceLimitsParams configures resourceLimits.
 type ResourceLimitsParams struct {
+	Resources []string         `json:"resources" doc:"resources every container must limit: cpu, memory or both"`
 	MaxCPU    ResourceQuantity `json:"maxCpu" doc:"largest CPU limit a container may set, as a Kubernetes quantity (\"32\", \"500m\")"`
 	MaxMemory ResourceQuantity `json:"maxMemory" doc:"largest memory limit a container may set, as a Kubernetes quantity (\"64Gi\")"`
 }
 
 // Validate implements the properties check.
 func (p *ResourceLimitsParams) Validate(path *field.Path) field.ErrorList {
-	var errs field.ErrorList
+	errs := validateResources(path.Child("resources"), p.Resources)
 	for _, q := range []struct {
 		name string
 		v    ResourceQuantity
@@ -65,49 +70,115 @@ func parseMax(v ResourceQuantity) (resource.Quantity, error) {
 	return q, nil
 }
 
+// boundedResources are the resources resourceLimits and resourceRequests
+// can require.
+var boundedResources = []string{string(corev1.ResourceCPU), string(corev1.ResourceMemory)}
+
+// validateResources checks the resources property of resourceLimits and
+// resourceRequests: cpu, memory or both, each once.
+func validateResources(path *field.Path, resources []string) field.ErrorList {
+	var errs field.ErrorList
+	if len(resources) == 0 {
+		errs = append(errs, field.Required(path, "name cpu, memory or both"))
+	}
+	for i, r := range resources {
+		switch {
+		case !slices.Contains(boundedResources, r):
+			errs = append(errs, field.NotSupported(path.Index(i), r, boundedResources))
+		case slices.Index(resources, r) < i:
+			errs = append(errs, field.Duplicate(path.Index(i), r))
+		}
+	}
+	return errs
+}
+
+// resourceBound is one resource every container must set, with its
+// maximum when there is one.
+type resourceBound struct {
+	name   corev1.ResourceName
+	param  string // the maximum's property: maxCpu or maxMemory
+	max    resource.Quantity
+	hasMax bool
+}
+
+// resourceBounds builds the bounds of resources from the maxCpu and
+// maxMemory properties ("" for no maximum).
+func resourceBounds(resources []string, maxCPU, maxMemory ResourceQuantity) ([]resourceBound, error) {
+	var out []resourceBound
+	for _, r := range resources {
+		b := resourceBound{name: corev1.ResourceName(r), param: "maxCpu"}
+		v := maxCPU
+		if b.name == corev1.ResourceMemory {
+			b.param, v = "maxMemory", maxMemory
+		}
+		if v != "" {
+			q, err := parseMax(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s %q: %w", b.param, v, err)
+			}
+			b.max, b.hasMax = q, true
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// resourceCheck flags, in every container, each bounded resource whose
+// quantity is unset or above its maximum. kind is "limit" or "request": it
+// names the field (resources.limits.cpu) and the finding's detail.
+func resourceCheck(kind string, quantity func(*corev1.Container, corev1.ResourceName) (resource.Quantity, bool), bounds []resourceBound) Check {
+	return func(in *Input) []Finding {
+		var out []Finding
+		for _, c := range in.Containers {
+			for _, b := range bounds {
+				sub := "resources." + kind + "s." + string(b.name)
+				q, ok := quantity(c.C, b.name)
+				switch {
+				case !ok:
+					f := ContainerFinding("containerResources", c, sub, "unset")
+					f.Detail = "no " + string(b.name) + " " + kind
+					out = append(out, f)
+				case b.hasMax && q.Cmp(b.max) > 0:
+					f := ContainerFinding("containerResources", c, sub, q.String())
+					f.Detail = fmt.Sprintf("%s %s above %s %s", b.name, kind, b.param, b.max.String())
+					out = append(out, f)
+				}
+			}
+		}
+		return out
+	}
+}
+
+// containerLimit is container c's limit for resource r.
+func containerLimit(c *corev1.Container, r corev1.ResourceName) (resource.Quantity, bool) {
+	q, ok := c.Resources.Limits[r]
+	return q, ok
+}
+
 func init() {
 	register(&Rule{
 		ID:    "resourceLimits",
 		Title: "Container CPU and memory limits are missing or too high",
-		Description: "Flags a container without a CPU or memory limit, or with a limit above maxCpu or maxMemory. " +
+		Description: "Flags a container without a limit for a resource in resources, or with a limit above maxCpu or maxMemory. " +
+			"resources: [memory] requires only a memory limit, as Kyverno's require-requests-limits does. " +
 			"Limits let the runtime stop one container from exhausting the node, a form of denial of service.",
-		Sources: []Source{azurePolicy("Kubernetes cluster containers CPU and memory resource limits should not exceed the specified limits")}, Severity: Medium, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
-		Params: func() any { return &ResourceLimitsParams{MaxCPU: "32", MaxMemory: "64Gi"} },
+		Sources: []Source{
+			azurePolicy("Kubernetes cluster containers CPU and memory resource limits should not exceed the specified limits"),
+			{productGatekeeper, "containerlimits (K8sContainerLimits)"},
+			{productKyverno, "require-requests-limits"},
+			{productPolaris, "cpuLimitsMissing, memoryLimitsMissing"},
+		},
+		Severity: Medium, Tabs: podTabs, Targets: TargetPod, ContainersOnly: true,
+		Params: func() any {
+			return &ResourceLimitsParams{Resources: []string{"cpu", "memory"}, MaxCPU: "32", MaxMemory: "64Gi"}
+		},
 		New: func(p any) (Check, error) {
 			rp := p.(*ResourceLimitsParams)
-			maxCPU, err := parseMax(rp.MaxCPU)
+			bounds, err := resourceBounds(rp.Resources, rp.MaxCPU, rp.MaxMemory)
 			if err != nil {
-				return nil, fmt.Errorf("maxCpu %q: %w", rp.MaxCPU, err)
+				return nil, err
 			}
-			maxMem, err := parseMax(rp.MaxMemory)
-			if err != nil {
-				return nil, fmt.Errorf("maxMemory %q: %w", rp.MaxMemory, err)
-			}
-			limits := []struct {
-				name  corev1.ResourceName
-				param string
-				max   resource.Quantity
-			}{{corev1.ResourceCPU, "maxCpu", maxCPU}, {corev1.ResourceMemory, "maxMemory", maxMem}}
-			return func(in *Input) []Finding {
-				var out []Finding
-				for _, c := range in.Containers {
-					for _, l := range limits {
-						sub := "resources.limits." + string(l.name)
-						q, ok := c.C.Resources.Limits[l.name]
-						switch {
-						case !ok:
-							f := ContainerFinding("containerResources", c, sub, "unset")
-							f.Detail = "no " + string(l.name) + " limit"
-							out = append(out, f)
-						case q.Cmp(l.max) > 0:
-							f := ContainerFinding("containerResources", c, sub, q.String())
-							f.Detail = fmt.Sprintf("%s limit above %s %s", l.name, l.param, l.max.String())
-							out = append(out, f)
-						}
-					}
-				}
-				return out
-			}, nil
+			return resourceCheck("limit", containerLimit, bounds), nil
 		},
 	})
 }

@@ -6,16 +6,10 @@ package rules
 // maxMemory when they are set.
 
 import (
-	"fmt"
-	"slices"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
-
-// requestResources are the resources resourceRequests can require.
-var requestResources = []string{string(corev1.ResourceCPU), string(corev1.ResourceMemory)}
 
 // ResourceRequestsParams configures resourceRequests.
 type ResourceRequestsParams struct {
@@ -26,18 +20,7 @@ type ResourceRequestsParams struct {
 
 // Validate implements the properties check.
 func (p *ResourceRequestsParams) Validate(path *field.Path) field.ErrorList {
-	var errs field.ErrorList
-	if len(p.Resources) == 0 {
-		errs = append(errs, field.Required(path.Child("resources"), "name cpu, memory or both"))
-	}
-	for i, r := range p.Resources {
-		switch {
-		case !slices.Contains(requestResources, r):
-			errs = append(errs, field.NotSupported(path.Child("resources").Index(i), r, requestResources))
-		case slices.Index(p.Resources, r) < i:
-			errs = append(errs, field.Duplicate(path.Child("resources").Index(i), r))
-		}
-	}
+	errs := validateResources(path.Child("resources"), p.Resources)
 	for _, q := range []struct {
 		name string
 		v    ResourceQuantity
@@ -78,48 +61,11 @@ func init() {
 		Params: func() any { return &ResourceRequestsParams{Resources: []string{"cpu", "memory"}} },
 		New: func(p any) (Check, error) {
 			rp := p.(*ResourceRequestsParams)
-			type want struct {
-				name   corev1.ResourceName
-				param  string
-				max    resource.Quantity
-				hasMax bool
+			bounds, err := resourceBounds(rp.Resources, rp.MaxCPU, rp.MaxMemory)
+			if err != nil {
+				return nil, err
 			}
-			var wants []want
-			for _, r := range rp.Resources {
-				w := want{name: corev1.ResourceName(r), param: "maxCpu"}
-				v := rp.MaxCPU
-				if w.name == corev1.ResourceMemory {
-					w.param, v = "maxMemory", rp.MaxMemory
-				}
-				if v != "" {
-					q, err := parseMax(v)
-					if err != nil {
-						return nil, fmt.Errorf("%s %q: %w", w.param, v, err)
-					}
-					w.max, w.hasMax = q, true
-				}
-				wants = append(wants, w)
-			}
-			return func(in *Input) []Finding {
-				var out []Finding
-				for _, c := range in.Containers {
-					for _, w := range wants {
-						sub := "resources.requests." + string(w.name)
-						q, ok := effectiveRequest(c.C, w.name)
-						switch {
-						case !ok:
-							f := ContainerFinding("containerResources", c, sub, "unset")
-							f.Detail = "no " + string(w.name) + " request"
-							out = append(out, f)
-						case w.hasMax && q.Cmp(w.max) > 0:
-							f := ContainerFinding("containerResources", c, sub, q.String())
-							f.Detail = fmt.Sprintf("%s request above %s %s", w.name, w.param, w.max.String())
-							out = append(out, f)
-						}
-					}
-				}
-				return out
-			}, nil
+			return resourceCheck("request", effectiveRequest, bounds), nil
 		},
 	})
 }

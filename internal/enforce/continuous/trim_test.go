@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/palisade-dev/palisade/internal/core/engine"
 	"github.com/palisade-dev/palisade/internal/core/policy"
@@ -99,5 +100,84 @@ func TestStrongestActionWins(t *testing.T) {
 		if order[i].Strength() <= order[i-1].Strength() {
 			t.Errorf("%s should outrank %s", order[i], order[i-1])
 		}
+	}
+}
+
+// The fields allowedUsersAndGroups, forbiddenHostPaths, flexVolumeDrivers
+// and resourceLimits read (security contexts, volumes, resources) survive
+// the trim: each rule finds on the trimmed pod what it finds on the whole.
+func TestTrimKeepsUserGroupAndVolumeFields(t *testing.T) {
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const doc = `
+apiVersion: palisade.dev/v1
+kind: Policy
+metadata: {name: users-and-volumes}
+spec:
+  clusterWide:
+    continuous:
+      rules:
+        - rule: allowedUsersAndGroups
+          action: log
+          properties:
+            runAsUser: {rule: MustRunAsNonRoot}
+            runAsGroup: {rule: MustRunAs, ranges: [{min: 1000, max: 2000}]}
+            supplementalGroups: {rule: MayRunAs, ranges: [{min: 1000, max: 2000}]}
+            fsGroup: {rule: MayRunAs, ranges: [{min: 1000, max: 2000}]}
+        - {rule: forbiddenHostPaths, action: log}
+        - {rule: flexVolumeDrivers, action: log}
+        - {rule: resourceLimits, action: log, properties: {resources: [memory], maxMemory: 1Gi}}
+`
+	bundle, err := policy.Load("users-and-volumes.yaml", []byte(doc), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := engine.Compile(bundle.Policies[0], reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, group := int64(0), int64(3000)
+	pod := &corev1.Pod{
+		Spec: corev1.PodSpec{
+			SecurityContext: &corev1.PodSecurityContext{RunAsGroup: &group, FSGroup: &root, SupplementalGroups: []int64{root}},
+			Volumes: []corev1.Volume{
+				{Name: "sock", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/run"}}},
+				{Name: "flex", VolumeSource: corev1.VolumeSource{FlexVolume: &corev1.FlexVolumeSource{Driver: "example/lvm"}}},
+			},
+			Containers: []corev1.Container{{
+				Name: "app", Image: "nginx", Env: []corev1.EnvVar{{Name: "A", Value: "b"}},
+				SecurityContext: &corev1.SecurityContext{RunAsUser: &root},
+				Resources:       corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}},
+			}},
+		},
+	}
+	pod.Name, pod.Namespace = "p", "prod"
+	want := compiled.Evaluate(workload.FromPod(pod.DeepCopy()), policy.TabContinuous, engine.Options{})
+	trimmed, err := Trim(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := compiled.Evaluate(workload.FromPod(trimmed.(*corev1.Pod)), policy.TabContinuous, engine.Options{})
+	seen := map[string]bool{}
+	var wantMsgs, gotMsgs []string
+	for i := range want.Findings {
+		seen[want.Findings[i].Rule] = true
+		wantMsgs = append(wantMsgs, want.Findings[i].Message())
+	}
+	for i := range got.Findings {
+		gotMsgs = append(gotMsgs, got.Findings[i].Message())
+	}
+	for _, id := range []string{"allowedUsersAndGroups", "forbiddenHostPaths", "flexVolumeDrivers", "resourceLimits"} {
+		if !seen[id] {
+			t.Errorf("the whole pod has no %s finding; the test proves nothing for it", id)
+		}
+	}
+	if diff := cmp.Diff(wantMsgs, gotMsgs); diff != "" {
+		t.Errorf("findings (-whole +trimmed):\n%s", diff)
+	}
+	if trimmed.(*corev1.Pod).Spec.Containers[0].Env != nil {
+		t.Error("not trimmed: env kept")
 	}
 }
