@@ -41,8 +41,8 @@ func benchDeployments(b testing.TB) map[string][]byte {
 			"ports": []any{map[string]any{"containerPort": 9121}}, "resources": limits, "securityContext": hardened}
 		if name == "compliant" {
 			// Compliant with every rule of all-rules.yaml: pinned images
-			// pulled Always, probes, ephemeral-storage limits, the
-			// required labels and annotations.
+			// pulled Always, probes, ephemeral-storage limits, a group,
+			// the required labels and annotations.
 			c["image"] = benchImages[0]
 			c["securityContext"].(map[string]any)["capabilities"] = map[string]any{"drop": []any{"ALL"}}
 			c["securityContext"].(map[string]any)["seccompProfile"] = map[string]any{"type": "RuntimeDefault"}
@@ -57,6 +57,12 @@ func benchDeployments(b testing.TB) map[string][]byte {
 			for _, ct := range []map[string]any{c, initC, metrics} {
 				ct["imagePullPolicy"] = "Always"
 			}
+			psc, _ := spec["securityContext"].(map[string]any)
+			if psc == nil {
+				psc = map[string]any{}
+				spec["securityContext"] = psc
+			}
+			psc["runAsGroup"] = 10001
 			meta := m["metadata"].(map[string]any)
 			meta["labels"].(map[string]any)["team"] = "shop"
 			meta["annotations"] = map[string]any{"owner": "shop-team@example.com"}
