@@ -279,6 +279,10 @@ var gkMappings = map[string]gkMapping{
 	}},
 	"K8sDisallowedTags": {fn: func(c *gkCtx) []mappedRule {
 		tags, _ := get[[]string](c.p, "tags")
+		if !slices.Contains(tags, "latest") {
+			c.p.d.warn(c.p.path.Child("tags").String(),
+				"Gatekeeper also refuses images without a tag; Palisade reads them as tag latest, which this list does not name, so they pass")
+		}
 		if len(tags) == 0 {
 			return nil
 		}
@@ -319,14 +323,20 @@ var gkMappings = map[string]gkMapping{
 		return one("resourceRequests", kv)
 	}},
 	"K8sContainerRatios": {fn: func(c *gkCtx) []mappedRule {
-		kv := map[string]any{"maxCpuRatio": "", "maxMemoryRatio": ""}
-		if r, ok := get[string](c.p, "ratio"); ok {
-			kv["maxMemoryRatio"] = r
-		}
+		// ratio bounds memory, and CPU too unless cpuRatio is given.
+		ratio, _ := get[string](c.p, "ratio")
+		kv := map[string]any{"maxCpuRatio": ratio, "maxMemoryRatio": ratio}
 		if r, ok := get[string](c.p, "cpuRatio"); ok {
 			kv["maxCpuRatio"] = r
 		}
-		return one("limitRequestRatio", kv)
+		// Gatekeeper also refuses a container missing a limit or a request,
+		// which limitRequestRatio leaves to these rules.
+		both := []string{"cpu", "memory"}
+		return []mappedRule{
+			{"limitRequestRatio", kv},
+			{"resourceLimits", map[string]any{"resources": both}},
+			{"resourceRequests", map[string]any{"resources": both}},
+		}
 	}},
 	"K8sRequiredResources": {fn: func(c *gkCtx) []mappedRule {
 		var out []mappedRule

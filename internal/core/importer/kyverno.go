@@ -46,6 +46,8 @@ type kyCtx struct {
 type kyMapping struct {
 	fn     func(c *kyCtx) []mappedRule
 	reason string
+	// note states a difference that always holds, warned on each import.
+	note string
 }
 
 func kyRule1(id string, kv map[string]any) kyMapping {
@@ -84,8 +86,8 @@ var kyMappings = map[string]kyMapping{
 	"add-rolebinding":                kyNone("Palisade does not generate resources"),
 	"add-safe-to-evict":              kyNone("Palisade does not mutate resources"),
 	"check-deprecated-apis":          kyRule1("deprecatedAPIVersions", nil),
-	"disallow-cri-sock-mount":        kyRule1("forbiddenHostPaths", map[string]any{"paths": criSockets}),
-	"disallow-container-sock-mounts": kyRule1("forbiddenHostPaths", map[string]any{"paths": criSockets}),
+	"disallow-cri-sock-mount":        {fn: kySockets},
+	"disallow-container-sock-mounts": {fn: kySockets},
 	"disallow-default-namespace":     kyRule1("defaultNamespace", nil),
 	"disallow-empty-ingress-host":    kyRule1("ingressHosts", map[string]any{"allowWildcardHosts": true}),
 	"disallow-helm-tiller":           kyRule1("imageName", map[string]any{"operator": "contains", "values": []string{"tiller"}}),
@@ -99,7 +101,12 @@ var kyMappings = map[string]kyMapping{
 			{"resourceLimits", map[string]any{"resources": []string{"memory"}}},
 		}
 	}},
-	"require-pod-probes":            kyRule1("requiredProbes", map[string]any{"probes": []string{"livenessProbe", "readinessProbe"}}),
+	"require-pod-probes": {
+		fn: func(*kyCtx) []mappedRule {
+			return one("requiredProbes", map[string]any{"probes": []string{"livenessProbe", "readinessProbe"}})
+		},
+		note: "Kyverno passes a container with any one of livenessProbe, readinessProbe or startupProbe; requiredProbes requires both livenessProbe and readinessProbe, which is stricter",
+	},
 	"require-ro-rootfs":             kyRule1("readOnlyRootFilesystem", nil),
 	"restrict-image-registries":     {fn: kyRegistries},
 	"restrict-node-port":            kyRule1("serviceTypes", map[string]any{"allowedTypes": []string{"ClusterIP", "LoadBalancer", "ExternalName"}}),
@@ -113,8 +120,24 @@ var kyMappings = map[string]kyMapping{
 }
 
 // criSockets are the container runtime sockets disallow-cri-sock-mount
-// keeps out of hostPath volumes.
+// keeps out of hostPath volumes, as it is published.
 var criSockets = []string{"/var/run/docker.sock", "/var/run/containerd/containerd.sock", "/var/run/crio/crio.sock", "/var/run/cri-dockerd.sock"}
+
+// kySockets reads the forbidden paths from the hostPath patterns
+// ("path: !/var/run/docker.sock"), or takes the published list.
+func kySockets(c *kyCtx) []mappedRule {
+	var paths []string
+	for _, s := range kyStrings(c, "path") {
+		if p, ok := strings.CutPrefix(s, "!"); ok && strings.HasPrefix(p, "/") {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		c.d.warn("spec.rules", "no \"!/path\" hostPath pattern found: the published socket list %v is used", criSockets)
+		paths = criSockets
+	}
+	return one("forbiddenHostPaths", map[string]any{"paths": paths})
+}
 
 func (imp *foreignImporter) addKyverno(d *docCtx, j []byte) {
 	var p kyPolicy
@@ -185,6 +208,9 @@ func (imp *foreignImporter) addKyverno(d *docCtx, j []byte) {
 	switch {
 	case known && m.fn != nil:
 		mapped = m.fn(c)
+		if m.note != "" {
+			d.warn("metadata.name", "%s: %s", label, m.note)
+		}
 	case mapped != nil:
 	case known:
 		d.warn("metadata.name", "%s: %s: policy not carried over", label, m.reason)
