@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/palisade-dev/palisade/internal/core/image"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 )
@@ -315,4 +317,42 @@ func pendingResources(t *testing.T) policy.Catalog {
 		}
 		return pending.CheckRule(rule, tab, path)
 	})
+}
+
+// The allowedRegistries expressions the repository templates map to accept
+// and refuse what the templates do, compared on normalised references as
+// Palisade's rule compares them.
+func TestAllowedReposRegex(t *testing.T) {
+	res := mustImportAll(t, "testdata/gatekeeper/library.yaml")
+	var regexes []string
+	for _, r := range res.Policy.Spec.ClusterWide.Deployment.Rules {
+		if r.Rule == "allowedRegistries" {
+			var p struct{ Regex string }
+			if err := json.Unmarshal(r.Properties, &p); err != nil {
+				t.Fatal(err)
+			}
+			regexes = append(regexes, p.Regex)
+		}
+	}
+	if len(regexes) != 1 {
+		t.Fatalf("cluster-wide allowedRegistries: %v, want the K8sAllowedReposV2 one", regexes)
+	}
+	re := regexp.MustCompile(regexes[0])
+	for img, want := range map[string]bool{
+		"openpolicyagent/opa:0.9.2":   true,
+		"myregistry.azurecr.io/nginx": true,
+		"ubuntu":                      true,
+		"ubuntu:20.04":                true,
+		"ubuntu@sha256:26c68657ccce2cb0a31b330cb0be2b5e108d467f641c62e13ab40cbec258c68d": true,
+		"123456789123.dkr.ecr.eu-west-1.amazonaws.com/postgres":                          true,
+		"ubuntumalicious": false,
+		"myregistry.azurecr.io.malicious.com/malicious-image":            false,
+		"mydockerhubmalicious/python":                                    false,
+		"123456789123.dkr.ecr.eu-west-1.amazonaws.com/postgresmalicious": false,
+		"nginx": false,
+	} {
+		if got := re.MatchString(image.Parse(img).Path); got != want {
+			t.Errorf("%s (%s): allowed %v, want %v", img, image.Parse(img).Path, got, want)
+		}
+	}
 }

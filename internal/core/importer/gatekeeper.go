@@ -258,15 +258,37 @@ var gkMappings = map[string]gkMapping{
 		repos, _ := get[[]string](c.p, "repos")
 		return one("allowedRegistries", map[string]any{"regex": prefixRegex(repos)})
 	}},
+	// allowedreposv2 1.0.0: exact images, or prefixes ending in "*".
 	"K8sAllowedReposv2": {fn: func(c *gkCtx) []mappedRule {
 		imgs, _ := get[[]string](c.p, "allowedImages")
-		alts := make([]string, len(imgs))
+		var alts []string
 		for i, img := range imgs {
-			if stem, ok := strings.CutSuffix(img, "*"); ok {
-				alts[i] = regexp.QuoteMeta(image.NormalisePrefix(stem))
-			} else {
-				alts[i] = regexp.QuoteMeta(image.Parse(img).Path) + "$"
+			stem, prefix := strings.CutSuffix(img, "*")
+			switch {
+			case strings.Contains(stem, "*"):
+				c.p.d.warn(c.p.path.Child("allowedImages").Index(i).String(), "not carried over: \"*\" is read only at the end")
+			case prefix:
+				alts = append(alts, regexp.QuoteMeta(image.NormalisePrefix(stem)))
+			default:
+				alts = append(alts, regexp.QuoteMeta(image.Parse(img).Path)+"$")
 			}
+		}
+		return one("allowedRegistries", map[string]any{"regex": "^(" + strings.Join(alts, "|") + ")"})
+	}},
+	// allowedrepos 2.0.0: repos are registries or repositories (a "/" is
+	// appended), images are names followed by nothing, a tag or a digest.
+	"K8sAllowedReposV2": {fn: func(c *gkCtx) []mappedRule {
+		repos, _ := get[[]string](c.p, "repos")
+		imgs, _ := get[[]string](c.p, "images")
+		var alts []string
+		for _, r := range repos {
+			if !strings.HasSuffix(r, "/") {
+				r += "/"
+			}
+			alts = append(alts, regexp.QuoteMeta(image.NormalisePrefix(r)))
+		}
+		for _, img := range imgs {
+			alts = append(alts, regexp.QuoteMeta(image.NormalisePrefix(img))+"[:@]")
 		}
 		return one("allowedRegistries", map[string]any{"regex": "^(" + strings.Join(alts, "|") + ")"})
 	}},
