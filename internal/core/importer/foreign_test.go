@@ -356,3 +356,36 @@ func TestAllowedReposRegex(t *testing.T) {
 		}
 	}
 }
+
+// An exclusion that names objects within namespaces is not widened into
+// excluding the whole namespaces.
+func TestKyvernoNarrowExclusion(t *testing.T) {
+	in := `apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: disallow-host-path}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: host-path
+      match:
+        any:
+          - resources: {kinds: [Pod]}
+      exclude:
+        any:
+          - resources:
+              namespaces: [monitoring]
+              names: [node-exporter-*]
+          - resources:
+              namespaces: [kube-system]
+`
+	res, err := Import(Options{}, Source{Name: "x.yaml", Data: []byte(in)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := findRule(res.Policy.Spec.ClusterWide.Deployment, "pssHostPathVolumes")
+	if r == nil || !slices.Equal(r.ExcludedNamespaces, []string{"kube-system"}) {
+		t.Fatalf("pssHostPathVolumes = %+v, want excluded namespaces [kube-system]", r)
+	}
+	wantWarning(t, res, "x.yaml:14: spec.rules[0].exclude.any[0].resources.namespaces: not carried over: this exclusion also names other filters, and Palisade can exclude only whole namespaces, so the rule applies more widely")
+	wantWarning(t, res, "x.yaml:15: spec.rules[0].exclude.any[0].resources.names: not carried over: Palisade cannot express this exclusion, so the rule applies more widely")
+}

@@ -275,17 +275,23 @@ func kyFilters(d *docCtx, f *fields, match bool) []string {
 	for _, b := range blocks {
 		r := b.child("resources")
 		ns, _ := get[[]string](r, "namespaces")
+		r.ignore("kinds", "operations")
+		if !match && (narrower(r) || narrower(b, "resources")) {
+			// Excluding the whole namespaces would exclude more than the
+			// block does.
+			if len(ns) > 0 {
+				d.warn(r.path.Child("namespaces").String(), "not carried over: this exclusion also names other filters, and Palisade can exclude only whole namespaces, so the rule applies more widely")
+			}
+			r.rest("Palisade cannot express this exclusion, so the rule applies more widely")
+			b.rest("Palisade cannot express this exclusion, so the rule applies more widely")
+			continue
+		}
 		if len(ns) == 0 {
 			all = true
 		}
 		out = append(out, namespaceList(d, ns, r.path.Child("namespaces"))...)
-		r.ignore("kinds", "operations")
-		what := "Palisade cannot express this filter, so the rule applies more widely"
-		if !match {
-			what = "Palisade cannot express this exclusion, so the rule applies more widely"
-		}
-		r.rest(what)
-		b.rest(what)
+		r.rest("Palisade cannot express this filter, so the rule applies more widely")
+		b.rest("Palisade cannot express this filter, so the rule applies more widely")
 	}
 	f.rest("not a filter Palisade reads")
 	if match && all {
@@ -293,6 +299,17 @@ func kyFilters(d *docCtx, f *fields, match bool) []string {
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// narrower reports whether f holds a field not yet read, other than
+// those named.
+func narrower(f *fields, except ...string) bool {
+	for n := range f.raw {
+		if !f.read[n] && !slices.Contains(except, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // kyPodSecurity maps a validate.podSecurity rule (the subrule policies) to
