@@ -491,16 +491,15 @@ var gkMappings = map[string]gkMapping{
 		return one("pssSysctls", nil)
 	}},
 	"K8sPSPFSGroup": {fn: func(c *gkCtx) []mappedRule {
-		kv := map[string]any{}
 		rule, _ := get[string](c.p, "rule")
 		fs := map[string]any{"rule": rule}
 		if r, ok := get[[]map[string]any](c.p, "ranges"); ok {
 			fs["ranges"] = r
 		}
-		if rule != "" {
-			kv["fsGroup"] = fs
+		if rule == "" || rule == "RunAsAny" {
+			return nil // allows every fsGroup
 		}
-		return one("allowedUsersAndGroups", kv)
+		return one("allowedUsersAndGroups", map[string]any{"fsGroup": fs})
 	}},
 	"K8sPSPHostFilesystem": {fn: func(c *gkCtx) []mappedRule {
 		paths, _ := get[[]map[string]any](c.p, "allowedHostPaths")
