@@ -245,3 +245,24 @@ current-context: prod
 	}
 	return p
 }
+
+// policy import takes several files and mixes Gatekeeper and Kyverno; the
+// warnings go to stderr with file and line, the policy to stdout.
+func TestPolicyImportForeign(t *testing.T) {
+	gk := "../../internal/core/importer/testdata/gatekeeper/unmapped.yaml"
+	ky := "../../internal/core/importer/testdata/kyverno/pod-security.yaml"
+	code, out, errOut := palisade(t, "", "policy", "import", gk, ky)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "rule: allowedCapabilities") || !strings.Contains(out, "rule: pssPrivileged") {
+		t.Errorf("stdout lacks the mapped rules:\n%s", out)
+	}
+	if !strings.Contains(errOut, "warning: "+gk+":15: kind: Gatekeeper K8sMyOwnTemplate custom: not a Gatekeeper library template Palisade knows") {
+		t.Errorf("stderr lacks the unmapped constraint:\n%s", errOut)
+	}
+	code, _, errOut = palisade(t, "", "policy", "import", "testdata/block-privileged.yaml")
+	if code != exitInput || !strings.Contains(errOut, "apiVersion") {
+		t.Errorf("a Palisade policy as input: exit %d, stderr %q", code, errOut)
+	}
+}

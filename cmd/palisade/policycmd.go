@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -15,7 +16,7 @@ import (
 func newPolicyCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "policy", Short: "Validate and import policies",
 		Example: `  palisade policy validate policy.yaml
-  palisade policy import trendmicro-cluster-policy.yaml > palisade-policy.yaml
+  palisade policy import gatekeeper-constraints.yaml kyverno-policies.yaml > palisade-policy.yaml
   palisade policy preset restricted`}
 	cmd.AddCommand(newPolicyValidateCmd(), newPolicyImportCmd(), newPolicyPresetCmd())
 	return cmd
@@ -65,22 +66,44 @@ func newPolicyValidateCmd() *cobra.Command {
 
 func newPolicyImportCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "import FILE",
-		Short: "Convert Trend Micro ClusterPolicy / RuntimeRuleset resources into a Palisade policy",
-		Long: `Convert Trend Micro Container Security's policy-as-code resources (ClusterPolicy and
-RuntimeRuleset, visionone.trendmicro.com/v1alpha1 or
-container-security.trendmicro.com/v1alpha1) into a Palisade Policy and
-RuntimeRulesets, printed as YAML. Warnings go to stderr.`,
-		Example: `  palisade policy import trendmicro-cluster-policy.yaml > palisade-policy.yaml
+		Use:   "import FILE...",
+		Short: "Convert Gatekeeper, Kyverno or Trend Micro policies into a Palisade policy",
+		Long: `Convert other products' policies into a Palisade Policy, printed as YAML:
+
+  - Gatekeeper constraints (constraints.gatekeeper.sh) of the Gatekeeper
+    library's templates, by kind and parameters;
+  - Kyverno ClusterPolicies and Policies (kyverno.io) of the pod-security and
+    best-practices sets, by name;
+  - Trend Micro Container Security ClusterPolicy and RuntimeRuleset resources
+    (visionone.trendmicro.com/v1alpha1 or
+    container-security.trendmicro.com/v1alpha1), imported on their own.
+
+Files may hold several documents; Gatekeeper and Kyverno ones may be mixed.
+Whatever has no exact Palisade equivalent is listed as a warning on stderr,
+naming the file, line and field (docs/migrating.md has the whole mapping).`,
+		Example: `  palisade policy import constraints/*.yaml kyverno/*.yaml > palisade-policy.yaml
+  palisade policy import trendmicro-cluster-policy.yaml > palisade-policy.yaml
   palisade policy validate palisade-policy.yaml`,
-		Args:              cobra.ExactArgs(1),
+		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: yamlFileArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := document.ReadFile(args[0], policy.MaxFileSize)
+			reg, err := rules.Builtin()
 			if err != nil {
-				return badInput(err)
+				return err
 			}
-			res, err := importer.TrendMicro(args[0], data)
+			sources := make([]importer.Source, len(args))
+			for i, f := range args {
+				data, err := document.ReadFile(f, policy.MaxFileSize)
+				if err != nil {
+					return badInput(err)
+				}
+				sources[i] = importer.Source{Name: f, Data: data}
+			}
+			continuous := func(id string) bool {
+				r, ok := reg.Get(id)
+				return ok && slices.Contains(r.Tabs, policy.TabContinuous)
+			}
+			res, err := importer.Import(importer.Options{Continuous: continuous}, sources...)
 			if err != nil {
 				return badInput(err)
 			}
@@ -96,10 +119,6 @@ RuntimeRulesets, printed as YAML. Warnings go to stderr.`,
 			}
 			// The conversion is faithful; say plainly what this version's
 			// catalog cannot enforce yet.
-			reg, err := rules.Builtin()
-			if err != nil {
-				return err
-			}
 			if _, err := policy.Load("imported policy", out, reg); err != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the imported policy does not validate against this catalog:\n%v\n", err)
 			}

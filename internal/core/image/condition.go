@@ -105,6 +105,11 @@ func NewPattern(p string) (Pattern, error) {
 	return Pattern{exact: r.Path}, nil
 }
 
+// NormalisePrefix normalises the start of an image reference as
+// NewPattern does for "stem*": "nginx" becomes "docker.io/library/nginx",
+// "acme/" "docker.io/acme/".
+func NormalisePrefix(stem string) string { return normalisePrefix(stem) }
+
 // normalisePrefix expands a prefix the way the runtime would expand the
 // reference it starts, so that it can be compared with normalised paths:
 // a leading host (it has a dot or a port, or is "localhost") is made

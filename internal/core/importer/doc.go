@@ -1,5 +1,14 @@
 // Package importer converts other products' policy-as-code resources into
-// Palisade documents. TrendMicro reads Trend Micro Cloud One / Vision One
+// Palisade documents. Import reads Gatekeeper constraints of the Gatekeeper
+// library's templates (by kind and parameters) and Kyverno ClusterPolicies
+// and Policies of the pod-security and best-practices sets (by name),
+// mixed in any number of files, and maps each onto Palisade rules with
+// their properties, action, namespaces and excluded images; whatever has
+// no exact equivalent (an unknown template or policy, a parameter, a match
+// clause) is a located warning, never dropped silently. docs/migrating.md
+// has the whole mapping. Import hands Trend Micro documents to TrendMicro.
+//
+// TrendMicro reads Trend Micro Cloud One / Vision One
 // Container Security ClusterPolicy and RuntimeRuleset resources, validates
 // them the way their CRDs do (every problem at once, with file, line and
 // field path) and maps them onto a Palisade Policy and RuntimeRulesets,

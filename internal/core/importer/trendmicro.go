@@ -50,7 +50,7 @@ type Result struct {
 // *policy.ValidationError listing every problem with its line; unreadable
 // input returns a *document.Error.
 func TrendMicro(source string, data []byte) (*Result, error) {
-	imp := &importer{}
+	var docs []*document.Doc
 	r := document.NewReader(bytes.NewReader(data), source)
 	for {
 		doc, err := r.Next()
@@ -60,7 +60,20 @@ func TrendMicro(source string, data []byte) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := imp.add(&doc); err != nil {
+		docs = append(docs, &doc)
+	}
+	if len(docs) == 0 {
+		return nil, &document.Error{Source: source, Err: errors.New("no Trend Micro ClusterPolicy or RuntimeRuleset document found")}
+	}
+	return trendMicroDocs(docs)
+}
+
+// trendMicroDocs imports documents of one or more files; at most one of
+// them may be a ClusterPolicy.
+func trendMicroDocs(docs []*document.Doc) (*Result, error) {
+	imp := &importer{}
+	for _, doc := range docs {
+		if err := imp.add(doc); err != nil {
 			return nil, err
 		}
 	}
@@ -68,7 +81,7 @@ func TrendMicro(source string, data []byte) (*Result, error) {
 		return nil, &policy.ValidationError{Problems: imp.problems}
 	}
 	if imp.policy == nil && len(imp.rulesets) == 0 {
-		return nil, &document.Error{Source: source, Err: errors.New("no Trend Micro ClusterPolicy or RuntimeRuleset document found")}
+		return nil, &document.Error{Source: docs[0].Source, Err: errors.New("no Trend Micro ClusterPolicy or RuntimeRuleset document found")}
 	}
 	return imp.result(), nil
 }
