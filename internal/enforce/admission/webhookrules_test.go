@@ -33,6 +33,7 @@ func TestWebhookRulesBuiltin(t *testing.T) {
   - podtemplates
   - services
   - serviceaccounts
+  - persistentvolumeclaims
   scope: Namespaced
 - apiGroups:
   - apps
@@ -91,6 +92,16 @@ func TestWebhookRulesBuiltin(t *testing.T) {
   - pods/exec
   - pods/attach
   - pods/portforward
+  scope: Namespaced
+- apiGroups:
+  - autoscaling
+  apiVersions:
+  - v2
+  operations:
+  - CREATE
+  - UPDATE
+  resources:
+  - horizontalpodautoscalers
   scope: Namespaced
 `
 	if diff := cmp.Diff(want, string(got)); diff != "" {
