@@ -219,3 +219,41 @@ func TestScanReportsUnknownKindsInEveryFormat(t *testing.T) {
 		}
 	}
 }
+
+// deprecatedAPIVersions judges the objects no other rule can read: an
+// extensions/v1beta1 Ingress gets its finding, and is still reported as
+// not evaluated by the other rules, in every format.
+func TestScanDeprecatedAPIVersionOfUndecodedObject(t *testing.T) {
+	pol := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(pol, []byte("apiVersion: palisade.dev/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  clusterWide:\n    deployment:\n      rules:\n"+
+		"        - {rule: deprecatedAPIVersions, action: block}\n        - {rule: ingressHosts, action: block}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const input = "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: web, namespace: prod}\n" +
+		"spec: {rules: [{http: {paths: [{backend: {serviceName: web, servicePort: 80}}]}}]}\n"
+	const msg = `object violates rule deprecatedAPIVersions \"extensions/v1beta1 Ingress\": removed in Kubernetes 1.22: use networking.k8s.io/v1 (block).`
+	const why = "Palisade reads Ingress as networking.k8s.io/v1, not extensions/v1beta1"
+	for format, want := range map[string][]string{
+		"table": {"warning: stdin:1  Ingress prod/web not evaluated: " + why,
+			"  block  deprecatedAPIVersions  " + strings.ReplaceAll(msg, `\"`, `"`),
+			"1 object, 1 violation (1 block, 0 log), 1 blocked object, 0 errors, 1 not evaluated"},
+		"json":  {`"notEvaluated":"` + why + `"`, `"rule":"deprecatedAPIVersions"`, `"message":"` + msg + `"`},
+		"sarif": {`"ruleId":"deprecatedAPIVersions"`, `"text":"Ingress prod/web not evaluated: ` + why + `"`},
+		"junit": {`<skipped message="not evaluated: ` + why + `">`, `name="deprecatedAPIVersions apiVersion"`, `failure message="` + strings.ReplaceAll(msg, `\"`, `&#34;`) + `"`},
+	} {
+		code, out, errOut := palisade(t, input, "scan", "--policy", pol, "-o", format, "-")
+		if code != exitBlocked {
+			t.Errorf("%s: exit %d, want 1\n%s%s", format, code, out, errOut)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %s:\n%s", format, w, out)
+			}
+		}
+		// ingressHosts, which reads networking.k8s.io/v1 Ingresses, did not
+		// judge it (the rule without a host would be flagged).
+		if strings.Contains(out, "ingressHosts") && format != "sarif" {
+			t.Errorf("%s: ingressHosts judged an object it cannot read:\n%s", format, out)
+		}
+	}
+}

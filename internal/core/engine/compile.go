@@ -65,6 +65,12 @@ func (c *Compiled) ReadsRoles() bool {
 	return c.anyRule(func(r *rules.Rule) bool { return r.Targets&rules.TargetRBAC != 0 })
 }
 
+// ReadsOldObject reports whether a rule of the policy reads the object an
+// admission UPDATE replaces (Options.OldObject).
+func (c *Compiled) ReadsOldObject() bool {
+	return c.anyRule(func(r *rules.Rule) bool { return r.OldObject })
+}
+
 func (c *Compiled) anyRule(pred func(*rules.Rule) bool) bool {
 	defs := []*definition{c.clusterWide}
 	for _, d := range c.namespaced {

@@ -300,3 +300,20 @@ func TestExemptContainersRestrictedJudgesPodFieldsOnly(t *testing.T) {
 		t.Errorf("pod runAsNonRoot: false: findings %+v", r.Findings)
 	}
 }
+
+// On an object whose apiVersion Palisade does not read, only the rules
+// that judge any apiVersion run; on its current apiVersion every rule does.
+func TestUndecodedObjectsRunAnyAPIVersionRulesOnly(t *testing.T) {
+	c := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: deprecatedAPIVersions, action: block}, {rule: defaultNamespace, action: log}, "+
+		"{rule: cel, action: log, properties: {expression: 'false', message: never}}]}\n")
+	old := decode(t, "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: web}\nspec: {backend: {serviceName: web, servicePort: 80}}\n")
+	r := c.Evaluate(old, policy.TabDeployment, Options{DefaultNamespace: "default"})
+	want := []string{`object violates rule deprecatedAPIVersions "extensions/v1beta1 Ingress": removed in Kubernetes 1.22: use networking.k8s.io/v1 (block).`}
+	if diff := cmp.Diff(want, messages(r)); diff != "" || r.Checked != 1 || !r.Blocked {
+		t.Errorf("checked %d, blocked %v, messages (-want +got):\n%s", r.Checked, r.Blocked, diff)
+	}
+	current := decode(t, "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\nspec: {defaultBackend: {service: {name: web, port: {number: 80}}}}\n")
+	if r := c.Evaluate(current, policy.TabDeployment, Options{DefaultNamespace: "default"}); r.Checked != 3 || len(r.Findings) != 2 {
+		t.Errorf("networking.k8s.io/v1 Ingress: checked %d, findings %v; want 3 rules checked, defaultNamespace and cel found", r.Checked, messages(r))
+	}
+}

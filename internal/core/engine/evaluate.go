@@ -39,6 +39,12 @@ type Options struct {
 	// PinDigest receives the digests verified images are pinned to
 	// (imagesNotSigned with mutateToDigest); nil when not mutating.
 	PinDigest func(c *workload.Container, digest string)
+	// OldObject is the object an admission UPDATE replaces, for the rules
+	// that compare (serviceAccountUnchanged, cel's oldObject); nil
+	// otherwise.
+	OldObject *workload.Object
+	// UserInfo is who sent an admission request; nil outside admission.
+	UserInfo *rules.UserInfo
 	// Checked, when set, is called with the ID of every rule checked on
 	// the object (the rules Result.Checked counts), findings or not:
 	// `palisade test` tells a rule that passed from one that did not apply.
@@ -77,7 +83,10 @@ type Result struct {
 	Checked int
 }
 
-// Evaluate runs every rule of tab t that applies to obj.
+// Evaluate runs every rule of tab t that applies to obj. On an object whose
+// apiVersion Palisade does not read (obj.Unknown), only the rules that
+// judge any apiVersion (rules.Rule's AnyAPIVersion) run: the others would
+// see its metadata alone, and callers report it as not evaluated by them.
 func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Result {
 	ns := ""
 	if !workload.IsClusterScoped(obj.Kind) {
@@ -105,13 +114,15 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 		}
 	}
 	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now, Roles: opts.Roles, NetworkPolicies: opts.NetworkPolicies,
-		Signatures: opts.Signatures, Digests: opts.Digests, Context: opts.Context, PinDigest: opts.PinDigest}
+		Signatures: opts.Signatures, Digests: opts.Digests, Context: opts.Context, PinDigest: opts.PinDigest,
+		OldObject: opts.OldObject, UserInfo: opts.UserInfo}
 	var scratch []*workload.Container
 	if obj.Pod != nil {
 		scratch = make([]*workload.Container, 0, len(obj.Pod.Containers))
 	}
 	for _, cr := range tb.rules {
-		if !applies(cr.rule.Targets, obj, opts.Connect) || slices.Contains(cr.excludedNS, ns) {
+		if !applies(cr.rule.Targets, obj, opts.Connect) || slices.Contains(cr.excludedNS, ns) ||
+			(obj.Unknown != "" && !cr.rule.AnyAPIVersion) {
 			continue
 		}
 		in.Containers = nil
@@ -175,6 +186,10 @@ func applies(t rules.Target, obj *workload.Object, connect *rules.Connect) bool 
 	case obj.ServiceAccount != nil && t&rules.TargetServiceAccount != 0:
 		return true
 	case t&rules.TargetRBAC != 0 && (obj.Role != nil || obj.ClusterRole != nil || obj.RoleBinding != nil || obj.ClusterBinding != nil):
+		return true
+	case obj.PersistentVolumeClaim != nil && t&rules.TargetPersistentVolumeClaim != 0:
+		return true
+	case obj.HorizontalPodAutoscaler != nil && t&rules.TargetHorizontalPodAutoscaler != 0:
 		return true
 	}
 	return false

@@ -41,6 +41,10 @@ const (
 	TargetConnect
 	// TargetAny: every object.
 	TargetAny
+	// TargetPersistentVolumeClaim: PersistentVolumeClaims.
+	TargetPersistentVolumeClaim
+	// TargetHorizontalPodAutoscaler: HorizontalPodAutoscalers.
+	TargetHorizontalPodAutoscaler
 )
 
 // Rule is one entry of the catalog.
@@ -76,6 +80,15 @@ type Rule struct {
 	// hostPID, volumes, the pod's securityContext), as Gatekeeper's
 	// exemptImages do.
 	ContainersOnly bool
+	// AnyAPIVersion is set on the rules that judge an object by its
+	// apiVersion and kind alone (deprecatedAPIVersions): they also run on
+	// objects whose apiVersion Palisade does not read (workload.Object's
+	// Unknown), on which every other rule is skipped, and which scan
+	// reports as not evaluated.
+	AnyAPIVersion bool
+	// OldObject is set on the rules that read Input.OldObject (the object
+	// an UPDATE replaces), so that admission decodes it only for them.
+	OldObject bool
 }
 
 // Check evaluates one object.
@@ -117,6 +130,12 @@ type Input struct {
 	// PinDigest, when set, receives the digest each verified container
 	// image should be pinned to (imagesNotSigned with mutateToDigest).
 	PinDigest func(c *workload.Container, digest string)
+	// OldObject is the object an admission UPDATE replaces; nil for a
+	// CREATE, and in scan and continuous evaluation, which see one
+	// version of an object only.
+	OldObject *workload.Object
+	// UserInfo is who sent the admission request; nil outside admission.
+	UserInfo *UserInfo
 
 	// resolved holds the tags Digests resolved in this evaluation.
 	resolved map[string]resolved
@@ -138,6 +157,13 @@ type RBACRoles interface {
 	Role(namespace, name string) (*rbacv1.Role, bool)
 }
 
+// UserInfo is the user an admission request comes from, as the API server
+// authenticated it.
+type UserInfo struct {
+	Username string
+	Groups   []string
+}
+
 // Connect is a CONNECT admission request on a pod subresource.
 type Connect struct {
 	// Subresource is "exec", "attach" or "portforward".
@@ -154,7 +180,9 @@ type Finding struct {
 	// Where names the part of the object, as the seed's messages do:
 	// "containerSecurityContext", "podSecurityContext", "container",
 	// "image", "pod", "service", "ingress", "serviceAccount", "object",
-	// "role", "clusterRole", "roleBinding", "clusterRoleBinding".
+	// "role", "clusterRole", "roleBinding", "clusterRoleBinding",
+	// "persistentVolumeClaim", "volumeClaimTemplate",
+	// "horizontalPodAutoscaler".
 	Where string
 	// Value is the offending value, shown in quotes.
 	Value string

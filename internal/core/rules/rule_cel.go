@@ -13,7 +13,7 @@ import (
 // CELParams is a custom validation, written as in a Kubernetes
 // ValidatingAdmissionPolicy.
 type CELParams struct {
-	Expression string `json:"expression" required:"true" doc:"CEL expression over object (the object as JSON), oldObject (null), request (namespace, name, kind) and namespaceObject (metadata.name), as in a ValidatingAdmissionPolicy; it must return bool, true when the object is allowed"`
+	Expression string `json:"expression" required:"true" doc:"CEL expression over object (the object as JSON), oldObject (the object an admission UPDATE replaces; null otherwise), request (namespace, name, kind) and namespaceObject (metadata.name), as in a ValidatingAdmissionPolicy; it must return bool, true when the object is allowed"`
 	Message    string `json:"message" required:"true" doc:"what a violation says when the expression returns false or fails"`
 }
 
@@ -38,9 +38,9 @@ func init() {
 		ID:    "cel",
 		Title: "Custom CEL validation fails",
 		Description: "Evaluates a CEL expression over the object, as a Kubernetes ValidatingAdmissionPolicy validation does: " +
-			"object is the object, oldObject is null, request.namespace is its namespace and namespaceObject.metadata.name too (null when cluster-scoped); " +
+			"object is the object, oldObject the object an admission UPDATE replaces (null on a CREATE, in scan and in continuous checks), request.namespace is its namespace and namespaceObject.metadata.name too (null when cluster-scoped); " +
 			"false, or an evaluation error, is a violation reported with the message.",
-		Sources: []Source{{productVAP, "validations (CEL expressions)"}}, Severity: Medium, Tabs: podTabs, Targets: TargetAny,
+		Sources: []Source{{productVAP, "validations (CEL expressions)"}}, Severity: Medium, Tabs: podTabs, Targets: TargetAny, OldObject: true,
 		Params: func() any { return &CELParams{} },
 		New:    newCEL,
 	})
@@ -92,7 +92,12 @@ func newCEL(p any) (Check, error) {
 				}
 				return in.Object.Unstructured()
 			},
-			"oldObject":       nil,
+			"oldObject": func() any {
+				if in.OldObject == nil {
+					return nil
+				}
+				return in.OldObject.Unstructured()
+			},
 			"request":         func() any { return celRequest(in) },
 			"namespaceObject": func() any { return celNamespace(in.Namespace) },
 		}

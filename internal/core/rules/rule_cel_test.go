@@ -117,3 +117,28 @@ func TestCELProperties(t *testing.T) {
 		t.Error("cel: expression and message must be marked required")
 	}
 }
+
+// On an admission UPDATE, oldObject is the object replaced.
+func TestCELOldObject(t *testing.T) {
+	deploy := func(replicas string) string {
+		return "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: " + replicas + ", template: {spec: {containers: [{name: c, image: nginx}]}}}"
+	}
+	const msg = "replicas may only grow"
+	check := ruleCheck(t, "cel", celProps("oldObject == null || object.spec.replicas >= oldObject.spec.replicas", msg))
+	for _, tc := range []struct {
+		old, obj string
+		want     []Finding
+	}{
+		{old: deploy("2"), obj: deploy("3")},
+		{old: deploy("3"), obj: deploy("2"), want: []Finding{{Where: "object", Value: msg}}},
+		{obj: deploy("1")},
+	} {
+		in := objectInput(t, tc.obj)
+		if tc.old != "" {
+			in.OldObject = objectInput(t, tc.old).Object
+		}
+		if diff := cmp.Diff(tc.want, check(in)); diff != "" {
+			t.Errorf("old %q, new %q: findings (-want +got):\n%s", tc.old, tc.obj, diff)
+		}
+	}
+}

@@ -137,7 +137,9 @@ func seed001Applies(r *Rule, obj *workload.Object) bool {
 		obj.Pod != nil && r.Targets&TargetPod != 0 ||
 		obj.Service != nil && r.Targets&TargetService != 0 ||
 		obj.Ingress != nil && r.Targets&TargetIngress != 0 ||
-		obj.ServiceAccount != nil && r.Targets&TargetServiceAccount != 0
+		obj.ServiceAccount != nil && r.Targets&TargetServiceAccount != 0 ||
+		obj.PersistentVolumeClaim != nil && r.Targets&TargetPersistentVolumeClaim != 0 ||
+		obj.HorizontalPodAutoscaler != nil && r.Targets&TargetHorizontalPodAutoscaler != 0
 }
 
 func readExample(t *testing.T, name string) map[string]*workload.Object {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -38,6 +39,15 @@ type Object struct {
 	ClusterRole    *rbacv1.ClusterRole
 	RoleBinding    *rbacv1.RoleBinding
 	ClusterBinding *rbacv1.ClusterRoleBinding
+	// PersistentVolumeClaim is set on a v1 PersistentVolumeClaim.
+	PersistentVolumeClaim *corev1.PersistentVolumeClaim
+	// HorizontalPodAutoscaler is set on an autoscaling/v2
+	// HorizontalPodAutoscaler.
+	HorizontalPodAutoscaler *autoscalingv2.HorizontalPodAutoscaler
+
+	// VolumeClaimTemplates is spec.volumeClaimTemplates of a StatefulSet
+	// (alongside its Pod).
+	VolumeClaimTemplates []corev1.PersistentVolumeClaim
 
 	unstructuredOnce sync.Once
 	unstructured     any
@@ -167,6 +177,9 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 		if o.Kind != "DaemonSet" && o.Kind != "Job" {
 			o.Replicas = v.Spec.Replicas
 		}
+		if o.Kind == "StatefulSet" {
+			o.VolumeClaimTemplates = v.Spec.VolumeClaimTemplates
+		}
 		if t := v.Spec.Template; t != nil { // a ReplicationController's template is optional
 			o.setPod(ptr(t.Metadata.meta()), &t.Spec, "spec.template.spec")
 		}
@@ -199,6 +212,12 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 	case o.Kind == "ClusterRoleBinding" && group == "rbac.authorization.k8s.io":
 		o.ClusterBinding = &rbacv1.ClusterRoleBinding{}
 		return o.into(raw, o.ClusterBinding, &o.ClusterBinding.ObjectMeta)
+	case group == "" && o.Kind == "PersistentVolumeClaim":
+		o.PersistentVolumeClaim = &corev1.PersistentVolumeClaim{}
+		return o.into(raw, o.PersistentVolumeClaim, &o.PersistentVolumeClaim.ObjectMeta)
+	case group == "autoscaling" && o.Kind == "HorizontalPodAutoscaler":
+		o.HorizontalPodAutoscaler = &autoscalingv2.HorizontalPodAutoscaler{}
+		return o.into(raw, o.HorizontalPodAutoscaler, &o.HorizontalPodAutoscaler.ObjectMeta)
 	default:
 		return o.decodeMeta(raw)
 	}

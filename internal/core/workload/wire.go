@@ -37,13 +37,14 @@ type wirePod struct {
 }
 
 // wireWithTemplate is Deployment, ReplicaSet, StatefulSet, DaemonSet, Job
-// and ReplicationController: spec.template, and spec.replicas where the
-// kind has it.
+// and ReplicationController: spec.template, spec.replicas where the
+// kind has it, and a StatefulSet's spec.volumeClaimTemplates.
 type wireWithTemplate struct {
 	Metadata wireMeta `json:"metadata"`
 	Spec     struct {
-		Replicas *int32        `json:"replicas"`
-		Template *wireTemplate `json:"template"`
+		Replicas             *int32                         `json:"replicas"`
+		Template             *wireTemplate                  `json:"template"`
+		VolumeClaimTemplates []corev1.PersistentVolumeClaim `json:"volumeClaimTemplates"`
 	} `json:"spec"`
 }
 

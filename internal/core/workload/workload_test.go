@@ -63,6 +63,16 @@ func TestOtherKinds(t *testing.T) {
 		`{"apiVersion":"v1","kind":"ReplicationController","metadata":{"name":"rc"},"spec":{}}`:             func(o *Object) bool { return o.Pod == nil && o.Replicas == nil },
 		`{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"s"},"spec":{"replicas":3}}`:       func(o *Object) bool { return *o.Replicas == 3 },
 		`{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"replicas":3}}`:              func(o *Object) bool { return o.Replicas == nil },
+		`{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"c"},"spec":{"storageClassName":"fast"}}`: func(o *Object) bool {
+			return o.PersistentVolumeClaim != nil && *o.PersistentVolumeClaim.Spec.StorageClassName == "fast" && o.Meta.Name == "c"
+		},
+		`{"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler","metadata":{"name":"h"},"spec":{"minReplicas":2,"maxReplicas":5}}`: func(o *Object) bool {
+			return o.HorizontalPodAutoscaler != nil && *o.HorizontalPodAutoscaler.Spec.MinReplicas == 2 && o.HorizontalPodAutoscaler.Spec.MaxReplicas == 5
+		},
+		`{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"s"},"spec":{"volumeClaimTemplates":[{"metadata":{"name":"data"},"spec":{"storageClassName":"fast"}}]}}`: func(o *Object) bool {
+			return len(o.VolumeClaimTemplates) == 1 && o.VolumeClaimTemplates[0].Name == "data" && *o.VolumeClaimTemplates[0].Spec.StorageClassName == "fast"
+		},
+		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"volumeClaimTemplates":[{"metadata":{"name":"data"}}]}}`: func(o *Object) bool { return o.VolumeClaimTemplates == nil },
 	} {
 		o, err := Decode([]byte(raw))
 		if err != nil || !check(o) {
@@ -88,10 +98,15 @@ func TestUnknownAPIVersionAndKind(t *testing.T) {
 		{"v1beta1", "ConfigMap", "v1beta1 has no kind ConfigMap that Palisade knows"},
 		{"extensions/v1beta1", "NetworkPolicy", "extensions/v1beta1 has no kind NetworkPolicy that Palisade knows"},
 		{"", "Pod", "the object has no apiVersion"},
+		{"autoscaling/v1", "HorizontalPodAutoscaler", "Palisade reads HorizontalPodAutoscaler as autoscaling/v2, not autoscaling/v1"},
+		{"autoscaling/v2beta2", "HorizontalPodAutoscaler", "Palisade reads HorizontalPodAutoscaler as autoscaling/v2, not autoscaling/v2beta2"},
+		{"apps/v1", "PersistentVolumeClaim", "Palisade reads PersistentVolumeClaim as v1, not apps/v1"},
 		// Known, or not Palisade's to judge.
 		{"apps/v1", "Deployment", ""},
 		{"v1", "ConfigMap", ""},
 		{"apps/v1", "ControllerRevision", ""},
+		{"v1", "PersistentVolumeClaim", ""},
+		{"autoscaling/v2", "HorizontalPodAutoscaler", ""},
 		{"policy/v1", "PodDisruptionBudget", ""},
 		{"serving.knative.dev/v1", "Service", ""},
 		{"gateway.networking.k8s.io/v1", "HTTPRoute", ""},
@@ -110,7 +125,7 @@ func TestUnknownAPIVersionAndKind(t *testing.T) {
 		if o.Unknown != tt.want {
 			t.Errorf("%s %s: Unknown %q, want %q", tt.apiVersion, tt.kind, o.Unknown, tt.want)
 		}
-		if tt.want != "" && (o.Pod != nil || o.Ingress != nil || o.ClusterRole != nil || o.Meta.Name != "n") {
+		if tt.want != "" && (o.Pod != nil || o.Ingress != nil || o.ClusterRole != nil || o.HorizontalPodAutoscaler != nil || o.PersistentVolumeClaim != nil || o.Meta.Name != "n") {
 			t.Errorf("%s %s: want the metadata only, got %+v", tt.apiVersion, tt.kind, o)
 		}
 	}

@@ -113,6 +113,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
 		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(), Roles: r.roles(),
 		Signatures: r.opts.Signatures, Digests: r.opts.Digests, Context: ctx,
+		OldObject: oldObject(req, compiled), UserInfo: &rules.UserInfo{Username: req.UserInfo.Username, Groups: req.UserInfo.Groups},
 	})
 	out.Findings = res.Findings
 	if len(res.Findings) == 0 {
@@ -299,6 +300,22 @@ func decodeRequest(req *admissionv1.AdmissionRequest) (*workload.Object, *rules.
 	}
 	obj, err := workload.DecodeKind(req.Object.Raw, cmp.Or(apiVersion, reqVersion), cmp.Or(kind, req.Kind.Kind))
 	return obj, nil, err
+}
+
+// oldObject is the object an UPDATE replaces, decoded only when a rule of
+// the policy reads it (serviceAccountUnchanged, cel); nil otherwise. An
+// old object that cannot be read is left out: the rules that compare then
+// find nothing, as on a CREATE, rather than refuse an update the API server
+// accepted.
+func oldObject(req *admissionv1.AdmissionRequest, compiled *engine.Compiled) *workload.Object {
+	if req.Operation != admissionv1.Update || len(req.OldObject.Raw) == 0 || !compiled.ReadsOldObject() {
+		return nil
+	}
+	old, err := workload.Decode(req.OldObject.Raw)
+	if err != nil {
+		return nil
+	}
+	return old
 }
 
 // kindMismatch is a review whose request.kind and object disagree.

@@ -26,11 +26,14 @@ var resourcesOf = []struct {
 	{rules.TargetIngress, objectRule("networking.k8s.io", "ingresses")},
 	{rules.TargetRBAC, clusterRule("rbac.authorization.k8s.io", "roles", "rolebindings", "clusterroles", "clusterrolebindings")},
 	{rules.TargetConnect, connectRule("", "pods/exec", "pods/attach", "pods/portforward")},
+	{rules.TargetPersistentVolumeClaim, objectRule("", "persistentvolumeclaims")},
+	{rules.TargetHorizontalPodAutoscaler, versioned(objectRule("autoscaling", "horizontalpodautoscalers"), "v2")},
 }
 
 // objectTargets are the targets that name objects; TargetAny (rules that
 // read any object: cel, defaultNamespace) sees every kind the agent decodes.
-const objectTargets = rules.TargetPod | rules.TargetService | rules.TargetServiceAccount | rules.TargetIngress | rules.TargetRBAC
+const objectTargets = rules.TargetPod | rules.TargetService | rules.TargetServiceAccount | rules.TargetIngress | rules.TargetRBAC |
+	rules.TargetPersistentVolumeClaim | rules.TargetHorizontalPodAutoscaler
 
 // WebhookRules is what a ValidatingWebhookConfiguration must send to the
 // agent's /validate so that every rule of the registry sees the objects it
@@ -68,7 +71,8 @@ func merge(want rules.Target) []admissionregistrationv1.RuleWithOperations {
 			continue
 		}
 		i := slices.IndexFunc(out, func(r admissionregistrationv1.RuleWithOperations) bool {
-			return r.APIGroups[0] == e.rule.APIGroups[0] && slices.Equal(r.Operations, e.rule.Operations) && *r.Scope == *e.rule.Scope
+			return r.APIGroups[0] == e.rule.APIGroups[0] && slices.Equal(r.APIVersions, e.rule.APIVersions) &&
+				slices.Equal(r.Operations, e.rule.Operations) && *r.Scope == *e.rule.Scope
 		})
 		if i < 0 {
 			r := e.rule
@@ -91,6 +95,12 @@ func clusterRule(group string, resources ...string) admissionregistrationv1.Rule
 
 func connectRule(group string, resources ...string) admissionregistrationv1.RuleWithOperations {
 	return rule(group, admissionregistrationv1.NamespacedScope, resources, admissionregistrationv1.Connect)
+}
+
+// versioned is r for another API version than v1 (autoscaling/v2).
+func versioned(r admissionregistrationv1.RuleWithOperations, version string) admissionregistrationv1.RuleWithOperations {
+	r.APIVersions = []string{version}
+	return r
 }
 
 func rule(group string, scope admissionregistrationv1.ScopeType, resources []string, ops ...admissionregistrationv1.OperationType) admissionregistrationv1.RuleWithOperations {

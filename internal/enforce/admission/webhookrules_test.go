@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,6 +34,7 @@ func TestWebhookRulesBuiltin(t *testing.T) {
   - podtemplates
   - services
   - serviceaccounts
+  - persistentvolumeclaims
   scope: Namespaced
 - apiGroups:
   - apps
@@ -91,6 +93,16 @@ func TestWebhookRulesBuiltin(t *testing.T) {
   - pods/exec
   - pods/attach
   - pods/portforward
+  scope: Namespaced
+- apiGroups:
+  - autoscaling
+  apiVersions:
+  - v2
+  operations:
+  - CREATE
+  - UPDATE
+  resources:
+  - horizontalpodautoscalers
   scope: Namespaced
 `
 	if diff := cmp.Diff(want, string(got)); diff != "" {
@@ -207,5 +219,35 @@ func TestCompareWebhookRulesWildcards(t *testing.T) {
 				t.Errorf("missing (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// hpaBounds asks for autoscaling/v2 HorizontalPodAutoscalers (a version
+// other than v1, kept apart from the group's other entries), storageClasses
+// for PersistentVolumeClaims besides the workloads.
+func TestWebhookRulesKindTargets(t *testing.T) {
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][]string{
+		"hpaBounds": {"CREATE autoscaling/v2 horizontalpodautoscalers (scope Namespaced)", "UPDATE autoscaling/v2 horizontalpodautoscalers (scope Namespaced)"},
+		"storageClasses": {"CREATE core/v1 persistentvolumeclaims (scope Namespaced)", "UPDATE core/v1 persistentvolumeclaims (scope Namespaced)",
+			"CREATE apps/v1 statefulsets (scope Namespaced)"},
+	} {
+		r, _ := reg.Get(id)
+		sub, err := rules.NewRegistry(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range expand(WebhookRules(sub)) {
+			got = append(got, a.String())
+		}
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("%s: webhook rules lack %q: %v", id, w, got)
+			}
+		}
 	}
 }

@@ -11,9 +11,11 @@ type Result struct {
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
 	Skipped   string `json:"skipped,omitempty"`
-	// NotEvaluated says why no rule was evaluated on the object: its
-	// apiVersion and kind are not ones Palisade knows ("v1" Deployment).
-	// Such an object is never reported as passing.
+	// NotEvaluated says why the rules were not evaluated on the object:
+	// its apiVersion and kind are not ones Palisade knows ("v1"
+	// Deployment). Such an object is never reported as passing; only the
+	// rules that judge any apiVersion (deprecatedAPIVersions) were
+	// evaluated, and Violations holds theirs.
 	NotEvaluated string      `json:"notEvaluated,omitempty"`
 	Violations   []Violation `json:"violations"`
 }

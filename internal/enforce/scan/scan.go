@@ -331,18 +331,12 @@ func (s *Scanner) evaluateObject(j *job, raw []byte, apiVersion, kind, itemPath 
 		j.errs = append(j.errs, s.locErr(j, itemPath, err))
 		return
 	}
-	if obj.Unknown != "" {
-		r := NotEvaluatedResult(j.doc.Source, obj)
-		r.Line = cmp.Or(j.doc.LineOf(itemPath), j.doc.Line)
-		j.results = append(j.results, r)
-		return
-	}
+	// An object whose apiVersion Palisade does not read is evaluated too:
+	// the engine runs only the rules that judge any apiVersion on it, and
+	// the report says it was not evaluated by the others.
 	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults, Roles: s.roleLookup(), Signatures: s.opts.Signatures})
 	r := NewResult(j.doc.Source, obj, &res)
-	r.Line = j.doc.LineOf(itemPath)
-	if r.Line == 0 {
-		r.Line = j.doc.Line
-	}
+	r.Line = cmp.Or(j.doc.LineOf(itemPath), j.doc.Line)
 	if s.opts.FieldLines {
 		for i := range r.Violations {
 			r.Violations[i].Line = j.doc.LineOf(dot(itemPath) + res.Findings[i].Field)

@@ -9,15 +9,16 @@ import (
 
 // NewResult is the report entry for obj, evaluated as res, read from
 // source. The caller sets the lines it knows. An object whose apiVersion
-// and kind Palisade does not know is reported as not evaluated, whatever
-// res holds.
+// and kind Palisade does not know is reported as not evaluated, with the
+// violations of the only rules the engine ran on it, those that judge any
+// apiVersion (deprecatedAPIVersions).
 func NewResult(source string, obj *workload.Object, res *engine.Result) *Result {
-	if obj.Unknown != "" {
-		return NotEvaluatedResult(source, obj)
-	}
 	r := &Result{
 		Source: source, Kind: obj.Kind, Namespace: res.Namespace, Name: obj.Meta.Name,
 		Skipped: res.Skipped, Violations: make([]Violation, 0, len(res.Findings)),
+	}
+	if obj.Unknown != "" {
+		r.Namespace, r.Skipped, r.NotEvaluated = obj.Meta.Namespace, "", obj.Unknown
 	}
 	for i := range res.Findings {
 		f := &res.Findings[i]
@@ -27,14 +28,6 @@ func NewResult(source string, obj *workload.Object, res *engine.Result) *Result 
 		})
 	}
 	return r
-}
-
-// NotEvaluatedResult is the report entry for an object whose apiVersion
-// and kind Palisade does not know (obj.Unknown says why): no rule was
-// evaluated on it.
-func NotEvaluatedResult(source string, obj *workload.Object) *Result {
-	return &Result{Source: source, Kind: obj.Kind, Namespace: obj.Meta.Namespace, Name: obj.Meta.Name,
-		NotEvaluated: obj.Unknown}
 }
 
 // count adds r to the summary.

@@ -104,7 +104,9 @@ func (j *junitWriter) Result(r *Result) error {
 			Classname: displaySource(r.Source), Name: r.Kind + " " + displayName(r), File: junitFile(r.Source), Line: r.Line,
 			Skipped: &junitSkipped{Message: "not evaluated: " + r.NotEvaluated},
 		})
-		return nil
+		if len(r.Violations) == 0 {
+			return nil
+		}
 	}
 	suite := junitSuite{
 		Name:  r.Kind + " " + displayName(r),

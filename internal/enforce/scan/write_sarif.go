@@ -194,7 +194,6 @@ func (s *sarifWriter) Result(r *Result) error {
 			Message:   sarifText{Text: r.Kind + " " + displayName(r) + " not evaluated: " + r.NotEvaluated},
 			Locations: []sarifLocation{sarifLocationAt(uri, r.Line)},
 		})
-		return nil
 	}
 	for i := range r.Violations {
 		v := &r.Violations[i]

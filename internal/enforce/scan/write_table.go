@@ -60,7 +60,9 @@ func (t *tableWriter) Result(r *Result) error {
 		t.last = partError
 		_, err := fmt.Fprintf(t.w, "warning: %s  %s %s not evaluated: %s\n",
 			termSafe(displayPos(r.Source, r.Line)), termSafe(r.Kind), termSafe(displayName(r)), termSafe(r.NotEvaluated))
-		return err
+		if err != nil {
+			return err
+		}
 	}
 	if len(r.Violations) == 0 {
 		return nil
