@@ -11,6 +11,7 @@ var readAs = map[string]string{
 	"Ingress": "networking.k8s.io/v1",
 	"Role":    "rbac.authorization.k8s.io/v1", "ClusterRole": "rbac.authorization.k8s.io/v1",
 	"RoleBinding": "rbac.authorization.k8s.io/v1", "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
+	"PodDisruptionBudget": "policy/v1",
 }
 
 // builtinKinds are the kinds of the API versions whose every kind Palisade
@@ -39,7 +40,8 @@ func set(vs ...string) map[string]bool {
 //   - the kind is one Palisade decodes (Deployment, Ingress, Role, ...)
 //     under an apiVersion of Kubernetes's own groups other than the one it
 //     reads ("v1" Deployment, "apps/v1beta1" Deployment,
-//     "networking.k8s.io/v1beta1" Ingress);
+//     "networking.k8s.io/v1beta1" Ingress, "policy/v1beta1"
+//     PodDisruptionBudget);
 //   - the group is the core group, apps, batch or extensions (removed in
 //     Kubernetes 1.22) and the version or kind is not one they serve.
 //
@@ -51,7 +53,7 @@ func unknownReason(apiVersion, group, kind string) string {
 	}
 	want, decoded := readAs[kind]
 	builtinGroup := group == "" || group == "apps" || group == "batch" || group == "extensions"
-	if decoded && apiVersion != want && (builtinGroup || strings.HasSuffix(group, ".k8s.io")) {
+	if decoded && apiVersion != want && (builtinGroup || group == "policy" || strings.HasSuffix(group, ".k8s.io")) {
 		return "Palisade reads " + kind + " as " + want + ", not " + apiVersion
 	}
 	if !builtinGroup || decoded && apiVersion == want {

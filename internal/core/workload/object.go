@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -38,6 +39,8 @@ type Object struct {
 	ClusterRole    *rbacv1.ClusterRole
 	RoleBinding    *rbacv1.RoleBinding
 	ClusterBinding *rbacv1.ClusterRoleBinding
+	// PodDisruptionBudget is set for policy/v1 PodDisruptionBudgets.
+	PodDisruptionBudget *policyv1.PodDisruptionBudget
 
 	unstructuredOnce sync.Once
 	unstructured     any
@@ -199,6 +202,9 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 	case o.Kind == "ClusterRoleBinding" && group == "rbac.authorization.k8s.io":
 		o.ClusterBinding = &rbacv1.ClusterRoleBinding{}
 		return o.into(raw, o.ClusterBinding, &o.ClusterBinding.ObjectMeta)
+	case o.Kind == "PodDisruptionBudget" && group == "policy":
+		o.PodDisruptionBudget = &policyv1.PodDisruptionBudget{}
+		return o.into(raw, o.PodDisruptionBudget, &o.PodDisruptionBudget.ObjectMeta)
 	default:
 		return o.decodeMeta(raw)
 	}
