@@ -129,6 +129,7 @@ func targetNames(t rules.Target) []string {
 		{rules.TargetPod, "workloads"}, {rules.TargetService, "Service"}, {rules.TargetIngress, "Ingress"},
 		{rules.TargetServiceAccount, "ServiceAccount"}, {rules.TargetRBAC, "RBAC"},
 		{rules.TargetConnect, "exec/attach/port-forward"}, {rules.TargetAny, "every object"},
+		{rules.TargetPodDisruptionBudget, "PodDisruptionBudget"},
 	}
 	var out []string
 	for _, n := range names {

@@ -137,7 +137,8 @@ func seed001Applies(r *Rule, obj *workload.Object) bool {
 		obj.Pod != nil && r.Targets&TargetPod != 0 ||
 		obj.Service != nil && r.Targets&TargetService != 0 ||
 		obj.Ingress != nil && r.Targets&TargetIngress != 0 ||
-		obj.ServiceAccount != nil && r.Targets&TargetServiceAccount != 0
+		obj.ServiceAccount != nil && r.Targets&TargetServiceAccount != 0 ||
+		obj.PodDisruptionBudget != nil && r.Targets&TargetPodDisruptionBudget != 0
 }
 
 func readExample(t *testing.T, name string) map[string]*workload.Object {
