@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/palisade-dev/palisade/internal/core/workload"
 )
@@ -58,9 +59,10 @@ type Workload struct {
 var replicatedKinds = []string{"Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"}
 
 // WorkloadOf is obj as a Workload; false when obj is not a replicated
-// workload with a pod template.
+// workload with a pod template, or when another controls it (a
+// Deployment's ReplicaSets): those are judged through their owner.
 func WorkloadOf(obj *workload.Object, defaultNamespace string) (Workload, bool) {
-	if obj.Pod == nil || !slices.Contains(replicatedKinds, obj.Kind) {
+	if obj.Pod == nil || !slices.Contains(replicatedKinds, obj.Kind) || metav1.GetControllerOfNoCopy(&obj.Meta) != nil {
 		return Workload{}, false
 	}
 	return Workload{Kind: obj.Kind, Namespace: obj.Namespace(defaultNamespace), Name: obj.Meta.Name,

@@ -54,6 +54,7 @@ func TestInventoryIndex(t *testing.T) {
 		`{apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: x}]}}`,
 		`{apiVersion: apps/v1, kind: DaemonSet, metadata: {name: d}, spec: {template: {spec: {containers: [{name: c, image: x}]}}}}`,
 		`{apiVersion: v1, kind: ConfigMap, metadata: {name: c}}`,
+		`{apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: web-5d9f, ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u, controller: true}]}, spec: {replicas: 2, template: {spec: {containers: [{name: c, image: x}]}}}}`,
 	} {
 		if add(m) {
 			t.Errorf("Add(%s) = true, want false", m)

@@ -28,7 +28,8 @@ func init() {
 			"disruption controller counts pods (the template requires the workload's spec.selector.matchLabels to equal the budget's, and " +
 			"ignores matchExpressions); percentages are computed as the disruption controller does, rounding up (the template flags every " +
 			"percentage minAvailable and no percentage maxUnavailable); unset replicas count as 1, as the API server defaults them (the " +
-			"template skips them); and a workload scaled to 0 has no pod to evict and is not flagged. " +
+			"template skips them); a workload scaled to 0 has no pod to evict and is not flagged; and a workload another controls " +
+			"(a Deployment's ReplicaSets) is judged through its owner. " +
 			"The workloads and budgets come from the inventory (docs/policy.md, \"Rules that read other objects\"); without one only " +
 			"maxUnavailable 0 is flagged.",
 		Sources:  []Source{{productGatekeeper, "poddisruptionbudget (K8sPodDisruptionBudget)"}},
