@@ -24,13 +24,15 @@ var resourcesOf = []struct {
 	{rules.TargetService, objectRule("", "services")},
 	{rules.TargetServiceAccount, objectRule("", "serviceaccounts")},
 	{rules.TargetIngress, objectRule("networking.k8s.io", "ingresses")},
+	{rules.TargetPodDisruptionBudget, objectRule("policy", "poddisruptionbudgets")},
 	{rules.TargetRBAC, clusterRule("rbac.authorization.k8s.io", "roles", "rolebindings", "clusterroles", "clusterrolebindings")},
 	{rules.TargetConnect, connectRule("", "pods/exec", "pods/attach", "pods/portforward")},
 }
 
 // objectTargets are the targets that name objects; TargetAny (rules that
 // read any object: cel, defaultNamespace) sees every kind the agent decodes.
-const objectTargets = rules.TargetPod | rules.TargetService | rules.TargetServiceAccount | rules.TargetIngress | rules.TargetRBAC
+const objectTargets = rules.TargetPod | rules.TargetService | rules.TargetServiceAccount | rules.TargetIngress | rules.TargetRBAC |
+	rules.TargetPodDisruptionBudget
 
 // WebhookRules is what a ValidatingWebhookConfiguration must send to the
 // agent's /validate so that every rule of the registry sees the objects it
