@@ -93,29 +93,55 @@ func NewInventoryIndex() *InventoryIndex {
 // must not change afterwards.
 func (x *InventoryIndex) Add(obj *workload.Object, defaultNamespace string) bool {
 	ns := obj.Namespace(defaultNamespace)
-	x.mu.Lock()
-	defer x.mu.Unlock()
 	switch {
 	case obj.Ingress != nil:
 		ing := *obj.Ingress
 		ing.Namespace = ns
-		x.ingresses = append(x.ingresses, &ing)
+		x.AddIngress(&ing)
 	case obj.Service != nil:
 		svc := *obj.Service
 		svc.Namespace = ns
-		x.services[ns] = append(x.services[ns], &svc)
+		x.AddService(&svc)
 	case obj.PodDisruptionBudget != nil:
 		pdb := *obj.PodDisruptionBudget
 		pdb.Namespace = ns
-		x.pdbs[ns] = append(x.pdbs[ns], &pdb)
+		x.AddPodDisruptionBudget(&pdb)
 	default:
 		w, ok := WorkloadOf(obj, defaultNamespace)
 		if !ok {
 			return false
 		}
-		x.workloads[ns] = append(x.workloads[ns], w)
+		x.AddWorkload(w)
 	}
 	return true
+}
+
+// AddIngress adds an Ingress (kept, not copied).
+func (x *InventoryIndex) AddIngress(ing *networkingv1.Ingress) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.ingresses = append(x.ingresses, ing)
+}
+
+// AddService adds a Service (kept, not copied).
+func (x *InventoryIndex) AddService(svc *corev1.Service) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.services[svc.Namespace] = append(x.services[svc.Namespace], svc)
+}
+
+// AddPodDisruptionBudget adds a PodDisruptionBudget (kept, not copied).
+func (x *InventoryIndex) AddPodDisruptionBudget(pdb *policyv1.PodDisruptionBudget) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.pdbs[pdb.Namespace] = append(x.pdbs[pdb.Namespace], pdb)
+}
+
+// AddWorkload adds a workload.
+func (x *InventoryIndex) AddWorkload(w Workload) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.workloads[w.Namespace] = append(x.workloads[w.Namespace], w)
 }
 
 // Ingresses returns every Ingress added.
