@@ -96,7 +96,7 @@ func TestPodDisruptionBudget(t *testing.T) {
 			others: []string{pdb("p", `{minAvailable: 1}`)}},
 		{name: "a Deployment's ReplicaSet is judged through its owner",
 			manifest: `{apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: web-5d9f, ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u, controller: true}]}, spec: {replicas: 1, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: x}]}}}}`,
-			others: []string{pdb("p", `{minAvailable: 1, `+sel+`}`)}},
+			others:   []string{pdb("p", `{minAvailable: 1, `+sel+`}`)}},
 		{name: "DaemonSets are not judged", manifest: `{apiVersion: apps/v1, kind: DaemonSet, metadata: {name: d}, spec: {template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: x}]}}}}`,
 			others: []string{pdb("p", `{maxUnavailable: 0, `+sel+`}`)}},
 		{name: "Pods are not judged", manifest: `{apiVersion: v1, kind: Pod, metadata: {name: p, labels: {app: web}}, spec: {containers: [{name: c, image: x}]}}`,
