@@ -165,7 +165,8 @@ type Finding struct {
 	// Where names the part of the object, as the seed's messages do:
 	// "containerSecurityContext", "podSecurityContext", "container",
 	// "image", "pod", "service", "ingress", "serviceAccount", "object",
-	// "role", "clusterRole", "roleBinding", "clusterRoleBinding".
+	// "role", "clusterRole", "roleBinding", "clusterRoleBinding",
+	// "podDisruptionBudget".
 	Where string
 	// Value is the offending value, shown in quotes.
 	Value string
