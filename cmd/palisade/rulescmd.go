@@ -130,6 +130,7 @@ func targetNames(t rules.Target) []string {
 		{rules.TargetServiceAccount, "ServiceAccount"}, {rules.TargetRBAC, "RBAC"},
 		{rules.TargetConnect, "exec/attach/port-forward"}, {rules.TargetAny, "every object"},
 		{rules.TargetPersistentVolumeClaim, "PersistentVolumeClaim"}, {rules.TargetHorizontalPodAutoscaler, "HorizontalPodAutoscaler"},
+		{rules.TargetPodDisruptionBudget, "PodDisruptionBudget"},
 	}
 	var out []string
 	for _, n := range names {

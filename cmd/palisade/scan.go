@@ -159,7 +159,7 @@ skipped when the audit had errors.`,
 				s := scan.New(scan.Options{
 					Policy: compiled, Namespace: namespace, Workers: workers,
 					Stdin: cmd.InOrStdin(), FieldLines: output == "sarif", ScanResults: results, Roles: compiled.ReadsRoles(),
-					Signatures: verifier,
+					Inventory: compiled.ReadsInventory(), Signatures: verifier,
 				})
 				sum, err = s.Run(cmd.Context(), args, counted)
 				line.Stop()

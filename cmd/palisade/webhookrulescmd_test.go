@@ -16,8 +16,8 @@ func TestWebhookRulesPrintAndCheck(t *testing.T) {
 	var printed struct {
 		Rules []map[string]any `json:"rules"`
 	}
-	if err := yaml.Unmarshal([]byte(out), &printed); err != nil || len(printed.Rules) != 7 {
-		t.Fatalf("want 7 rules, got %d (%v):\n%s", len(printed.Rules), err, out)
+	if err := yaml.Unmarshal([]byte(out), &printed); err != nil || len(printed.Rules) != 8 {
+		t.Fatalf("want 8 rules, got %d (%v):\n%s", len(printed.Rules), err, out)
 	}
 
 	// The printed rules, pasted into a webhook, pass the exact check.

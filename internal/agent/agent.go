@@ -263,8 +263,20 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	if cfg.ScanResultsByDigest {
 		digests = verifier
 	}
+	// The referential rules' objects are watched once a policy enables
+	// such a rule (onPolicy below); until then the inventory is empty.
+	inventory := newClusterInventory(func() (kubernetes.Interface, error) {
+		if cl.client != nil {
+			return cl.client, nil
+		}
+		restCfg, err := cfg.restConfig()
+		if err != nil {
+			return nil, err
+		}
+		return kubernetes.NewForConfig(restCfg)
+	}, logger.With("component", "inventory"))
 	reviewer := admission.New(admission.Options{Policy: src.Current, Sink: sink, Cluster: cfg.Cluster, ScanResults: lookup, Roles: roles, Signatures: verifier,
-		Digests: digests, Events: denials})
+		Digests: digests, Events: denials, Inventory: inventory})
 	var admissionCAs, runtimeCAs *clientcert.Bundle
 	if cfg.AdmissionClientCAFile != "" {
 		if admissionCAs, err = clientcert.Load(cfg.AdmissionClientCAFile, "--admission-client-ca-file"); err != nil {
@@ -369,6 +381,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	noScanSource := !cfg.Managed() && cfg.ScanResults == "" && !cfg.TrivyOperator
 	onPolicy := func() {
+		if c := src.Current(); c != nil && c.ReadsInventory() != 0 {
+			inventory.watch(bg, c.ReadsInventory())
+		}
 		if c := src.Current(); noScanSource && c != nil && c.ReadsScanResults() {
 			logger.Warn("the policy has scan-result rules but the agent has no scan results (--scan-results, --trivy-operator): every image counts as unscanned")
 		}

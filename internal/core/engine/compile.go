@@ -59,6 +59,15 @@ func (c *Compiled) ReadsNetworkPolicies() bool {
 	return c.anyRule(func(r *rules.Rule) bool { return r.NetworkPolicies })
 }
 
+// ReadsInventory returns the kinds of other objects the policy's
+// referential rules read (zero: none), so that an agent watches only
+// those.
+func (c *Compiled) ReadsInventory() rules.InventoryKinds {
+	var kinds rules.InventoryKinds
+	c.anyRule(func(r *rules.Rule) bool { kinds |= r.Inventory; return false })
+	return kinds
+}
+
 // ReadsRoles reports whether a rule of the policy judges RBAC objects
 // (and so reads the roles bindings reference).
 func (c *Compiled) ReadsRoles() bool {

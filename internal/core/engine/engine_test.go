@@ -317,3 +317,32 @@ func TestUndecodedObjectsRunAnyAPIVersionRulesOnly(t *testing.T) {
 		t.Errorf("networking.k8s.io/v1 Ingress: checked %d, findings %v; want 3 rules checked, defaultNamespace and cel found", r.Checked, messages(r))
 	}
 }
+
+func TestReferentialRulesReadTheInventory(t *testing.T) {
+	c := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: uniqueIngressHosts, action: block}, {rule: podDisruptionBudget, action: log}]}\n")
+	if got, want := c.ReadsInventory(), rules.InventoryIngresses|rules.InventoryPodDisruptionBudgets|rules.InventoryWorkloads; got != want {
+		t.Errorf("ReadsInventory = %b, want %b", got, want)
+	}
+	if got := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: privileged, action: block}]}\n").ReadsInventory(); got != 0 {
+		t.Errorf("a policy without referential rules: ReadsInventory = %b, want 0", got)
+	}
+	ing := func(ns, name string) string {
+		return "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: " + name + ", namespace: " + ns + "}\nspec: {rules: [{host: shop.example.com}]}\n"
+	}
+	mine := decode(t, ing("prod", "mine"))
+	if r := c.Evaluate(mine, policy.TabDeployment, Options{}); len(r.Findings) != 0 {
+		t.Errorf("without an inventory: %v", messages(r))
+	}
+	inv := rules.NewInventoryIndex()
+	inv.Add(decode(t, ing("staging", "theirs")), "default")
+	r := c.Evaluate(mine, policy.TabDeployment, Options{Inventory: inv})
+	want := []string{`ingress violates rule uniqueIngressHosts "shop.example.com": Ingress staging/theirs already uses this host (block).`}
+	if diff := cmp.Diff(want, messages(r)); diff != "" || !r.Blocked {
+		t.Errorf("with an inventory (-want +got):\n%s", diff)
+	}
+	pdb := decode(t, "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p}\nspec: {maxUnavailable: 0, selector: {matchLabels: {app: web}}}\n")
+	r = c.Evaluate(pdb, policy.TabDeployment, Options{DefaultNamespace: "prod"})
+	if r.Checked != 1 || len(r.Findings) != 1 || r.Findings[0].Rule != "podDisruptionBudget" {
+		t.Errorf("a PodDisruptionBudget is judged by the rules that target it: %+v", r)
+	}
+}

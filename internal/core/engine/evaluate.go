@@ -28,6 +28,9 @@ type Options struct {
 	// NetworkPolicies finds a namespace's NetworkPolicies (nil: not
 	// known; networkPolicyCoverage then says nothing).
 	NetworkPolicies rules.NetworkPolicies
+	// Inventory finds the other objects the referential rules compare an
+	// object with (nil: not known; those rules then find nothing).
+	Inventory rules.Inventory
 	// Signatures verifies image signatures (nil: no registry access).
 	Signatures rules.Signatures
 	// Digests resolves tags to their current digests for the scan-result
@@ -114,7 +117,7 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 		}
 	}
 	in := rules.Input{Object: obj, Namespace: ns, Connect: opts.Connect, ScanResults: opts.ScanResults, Now: opts.Now, Roles: opts.Roles, NetworkPolicies: opts.NetworkPolicies,
-		Signatures: opts.Signatures, Digests: opts.Digests, Context: opts.Context, PinDigest: opts.PinDigest,
+		Inventory: opts.Inventory, Signatures: opts.Signatures, Digests: opts.Digests, Context: opts.Context, PinDigest: opts.PinDigest,
 		OldObject: opts.OldObject, UserInfo: opts.UserInfo}
 	var scratch []*workload.Container
 	if obj.Pod != nil {
@@ -184,6 +187,8 @@ func applies(t rules.Target, obj *workload.Object, connect *rules.Connect) bool 
 	case obj.Ingress != nil && t&rules.TargetIngress != 0:
 		return true
 	case obj.ServiceAccount != nil && t&rules.TargetServiceAccount != 0:
+		return true
+	case obj.PodDisruptionBudget != nil && t&rules.TargetPodDisruptionBudget != 0:
 		return true
 	case t&rules.TargetRBAC != 0 && (obj.Role != nil || obj.ClusterRole != nil || obj.RoleBinding != nil || obj.ClusterBinding != nil):
 		return true

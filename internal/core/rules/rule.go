@@ -45,6 +45,8 @@ const (
 	TargetPersistentVolumeClaim
 	// TargetHorizontalPodAutoscaler: HorizontalPodAutoscalers.
 	TargetHorizontalPodAutoscaler
+	// TargetPodDisruptionBudget: PodDisruptionBudgets.
+	TargetPodDisruptionBudget
 )
 
 // Rule is one entry of the catalog.
@@ -72,6 +74,10 @@ type Rule struct {
 	// NetworkPolicies on those that read Input.NetworkPolicies;
 	// Signatures on those that read Input.Signatures.
 	ScanResults, NetworkPolicies, Signatures bool
+	// Inventory names the kinds of other objects the rule reads through
+	// Input.Inventory (uniqueIngressHosts, uniqueServiceSelectors,
+	// podDisruptionBudget); zero for the rules that read none.
+	Inventory InventoryKinds
 	// ContainersOnly is set on the rules that read nothing of a pod but
 	// its containers (and pod fields only as a container's effective
 	// value): such a rule is not checked on a pod whose every container
@@ -117,6 +123,11 @@ type Input struct {
 	// NetworkPolicies finds the NetworkPolicies of a namespace; nil when
 	// they are not known (at admission and in offline scans).
 	NetworkPolicies NetworkPolicies
+	// Inventory finds the other objects the referential rules compare an
+	// object with: the whole input in a scan, the agent's informer caches
+	// at admission; nil when they are not known (those rules then find
+	// nothing).
+	Inventory Inventory
 	// Signatures verifies image signatures (nil: no registry access; every
 	// image is then unverified).
 	Signatures Signatures
@@ -182,7 +193,7 @@ type Finding struct {
 	// "image", "pod", "service", "ingress", "serviceAccount", "object",
 	// "role", "clusterRole", "roleBinding", "clusterRoleBinding",
 	// "persistentVolumeClaim", "volumeClaimTemplate",
-	// "horizontalPodAutoscaler".
+	// "horizontalPodAutoscaler", "podDisruptionBudget".
 	Where string
 	// Value is the offending value, shown in quotes.
 	Value string

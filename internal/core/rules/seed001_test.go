@@ -139,7 +139,8 @@ func seed001Applies(r *Rule, obj *workload.Object) bool {
 		obj.Ingress != nil && r.Targets&TargetIngress != 0 ||
 		obj.ServiceAccount != nil && r.Targets&TargetServiceAccount != 0 ||
 		obj.PersistentVolumeClaim != nil && r.Targets&TargetPersistentVolumeClaim != 0 ||
-		obj.HorizontalPodAutoscaler != nil && r.Targets&TargetHorizontalPodAutoscaler != 0
+		obj.HorizontalPodAutoscaler != nil && r.Targets&TargetHorizontalPodAutoscaler != 0 ||
+		obj.PodDisruptionBudget != nil && r.Targets&TargetPodDisruptionBudget != 0
 }
 
 func readExample(t *testing.T, name string) map[string]*workload.Object {

@@ -12,6 +12,7 @@ var readAs = map[string]string{
 	"Role":    "rbac.authorization.k8s.io/v1", "ClusterRole": "rbac.authorization.k8s.io/v1",
 	"RoleBinding": "rbac.authorization.k8s.io/v1", "ClusterRoleBinding": "rbac.authorization.k8s.io/v1",
 	"PersistentVolumeClaim": "v1", "HorizontalPodAutoscaler": "autoscaling/v2",
+	"PodDisruptionBudget": "policy/v1",
 }
 
 // builtinKinds are the kinds of the API versions whose every kind Palisade

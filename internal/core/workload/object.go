@@ -9,6 +9,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -48,6 +49,8 @@ type Object struct {
 	// VolumeClaimTemplates is spec.volumeClaimTemplates of a StatefulSet
 	// (alongside its Pod).
 	VolumeClaimTemplates []corev1.PersistentVolumeClaim
+	// PodDisruptionBudget is set for policy/v1 PodDisruptionBudgets.
+	PodDisruptionBudget *policyv1.PodDisruptionBudget
 
 	unstructuredOnce sync.Once
 	unstructured     any
@@ -218,6 +221,9 @@ func (o *Object) decodeTyped(group string, raw []byte) error {
 	case group == "autoscaling" && o.Kind == "HorizontalPodAutoscaler":
 		o.HorizontalPodAutoscaler = &autoscalingv2.HorizontalPodAutoscaler{}
 		return o.into(raw, o.HorizontalPodAutoscaler, &o.HorizontalPodAutoscaler.ObjectMeta)
+	case o.Kind == "PodDisruptionBudget" && group == "policy":
+		o.PodDisruptionBudget = &policyv1.PodDisruptionBudget{}
+		return o.into(raw, o.PodDisruptionBudget, &o.PodDisruptionBudget.ObjectMeta)
 	default:
 		return o.decodeMeta(raw)
 	}

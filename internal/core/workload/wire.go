@@ -19,11 +19,14 @@ type wireMeta struct {
 	UID          string            `json:"uid,omitempty"`
 	Labels       map[string]string `json:"labels,omitempty"`
 	Annotations  map[string]string `json:"annotations,omitempty"`
+	// OwnerReferences tell a Deployment's ReplicaSet from a ReplicaSet of
+	// its own (podDisruptionBudget judges the former through its owner).
+	OwnerReferences []metav1.OwnerReference `json:"ownerReferences,omitempty"`
 }
 
 func (m *wireMeta) meta() metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: m.Name, GenerateName: m.GenerateName, Namespace: m.Namespace,
-		UID: typesUID(m.UID), Labels: m.Labels, Annotations: m.Annotations}
+		UID: typesUID(m.UID), Labels: m.Labels, Annotations: m.Annotations, OwnerReferences: m.OwnerReferences}
 }
 
 type wireTemplate struct {

@@ -94,6 +94,7 @@ func TestUnknownAPIVersionAndKind(t *testing.T) {
 		{"batch/v1beta1", "CronJob", "Palisade reads CronJob as batch/v1, not batch/v1beta1"},
 		{"rbac.authorization.k8s.io/v1beta1", "ClusterRole", "Palisade reads ClusterRole as rbac.authorization.k8s.io/v1, not rbac.authorization.k8s.io/v1beta1"},
 		{"apps/v1", "Pod", "Palisade reads Pod as v1, not apps/v1"},
+		{"policy/v1beta1", "PodDisruptionBudget", "Palisade reads PodDisruptionBudget as policy/v1, not policy/v1beta1"},
 		{"apps/v1", "Deploymnet", "apps/v1 has no kind Deploymnet that Palisade knows"},
 		{"v1beta1", "ConfigMap", "v1beta1 has no kind ConfigMap that Palisade knows"},
 		{"extensions/v1beta1", "NetworkPolicy", "extensions/v1beta1 has no kind NetworkPolicy that Palisade knows"},
@@ -125,7 +126,7 @@ func TestUnknownAPIVersionAndKind(t *testing.T) {
 		if o.Unknown != tt.want {
 			t.Errorf("%s %s: Unknown %q, want %q", tt.apiVersion, tt.kind, o.Unknown, tt.want)
 		}
-		if tt.want != "" && (o.Pod != nil || o.Ingress != nil || o.ClusterRole != nil || o.HorizontalPodAutoscaler != nil || o.PersistentVolumeClaim != nil || o.Meta.Name != "n") {
+		if tt.want != "" && (o.Pod != nil || o.Ingress != nil || o.ClusterRole != nil || o.HorizontalPodAutoscaler != nil || o.PersistentVolumeClaim != nil || o.PodDisruptionBudget != nil || o.Meta.Name != "n") {
 			t.Errorf("%s %s: want the metadata only, got %+v", tt.apiVersion, tt.kind, o)
 		}
 	}
@@ -190,4 +191,19 @@ func FuzzDecode(f *testing.F) {
 		}
 		_ = o.Unstructured()
 	})
+}
+
+func TestDecodePodDisruptionBudget(t *testing.T) {
+	o, err := Decode([]byte(`{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"web","namespace":"shop"},
+		"spec":{"maxUnavailable":"0%","selector":{"matchLabels":{"app":"web"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdb := o.PodDisruptionBudget
+	if pdb == nil || o.Meta.Name != "web" || o.Meta.Namespace != "shop" {
+		t.Fatalf("want a PodDisruptionBudget shop/web, got %+v", o)
+	}
+	if pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.String() != "0%" || pdb.Spec.Selector.MatchLabels["app"] != "web" {
+		t.Errorf("spec decoded as %+v", pdb.Spec)
+	}
 }

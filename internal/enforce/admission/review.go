@@ -39,6 +39,12 @@ type Options struct {
 	// Roles finds the roles RBAC bindings reference (nil: none known;
 	// bindings are then judged without them).
 	Roles *rules.RoleIndex
+	// Inventory finds the other objects the referential rules compare the
+	// object with: the agent's informer caches of the cluster, eventually
+	// consistent (nil: not known; those rules then find nothing). The
+	// object being admitted is judged as sent: its cached version, the
+	// object before this request, is never compared with it.
+	Inventory rules.Inventory
 	// Signatures verifies image signatures for imagesNotSigned (nil: no
 	// registry access; images are then unverified).
 	Signatures rules.Signatures
@@ -112,7 +118,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	}
 	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
 		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(), Roles: r.roles(),
-		Signatures: r.opts.Signatures, Digests: r.opts.Digests, Context: ctx,
+		Inventory: r.opts.Inventory, Signatures: r.opts.Signatures, Digests: r.opts.Digests, Context: ctx,
 		OldObject: oldObject(req, compiled), UserInfo: &rules.UserInfo{Username: req.UserInfo.Username, Groups: req.UserInfo.Groups},
 	})
 	out.Findings = res.Findings

@@ -24,6 +24,7 @@ var resourcesOf = []struct {
 	{rules.TargetService, objectRule("", "services")},
 	{rules.TargetServiceAccount, objectRule("", "serviceaccounts")},
 	{rules.TargetIngress, objectRule("networking.k8s.io", "ingresses")},
+	{rules.TargetPodDisruptionBudget, objectRule("policy", "poddisruptionbudgets")},
 	{rules.TargetRBAC, clusterRule("rbac.authorization.k8s.io", "roles", "rolebindings", "clusterroles", "clusterrolebindings")},
 	{rules.TargetConnect, connectRule("", "pods/exec", "pods/attach", "pods/portforward")},
 	{rules.TargetPersistentVolumeClaim, objectRule("", "persistentvolumeclaims")},
@@ -33,7 +34,7 @@ var resourcesOf = []struct {
 // objectTargets are the targets that name objects; TargetAny (rules that
 // read any object: cel, defaultNamespace) sees every kind the agent decodes.
 const objectTargets = rules.TargetPod | rules.TargetService | rules.TargetServiceAccount | rules.TargetIngress | rules.TargetRBAC |
-	rules.TargetPersistentVolumeClaim | rules.TargetHorizontalPodAutoscaler
+	rules.TargetPersistentVolumeClaim | rules.TargetHorizontalPodAutoscaler | rules.TargetPodDisruptionBudget
 
 // WebhookRules is what a ValidatingWebhookConfiguration must send to the
 // agent's /validate so that every rule of the registry sees the objects it

@@ -71,6 +71,16 @@ func TestWebhookRulesBuiltin(t *testing.T) {
   - ingresses
   scope: Namespaced
 - apiGroups:
+  - policy
+  apiVersions:
+  - v1
+  operations:
+  - CREATE
+  - UPDATE
+  resources:
+  - poddisruptionbudgets
+  scope: Namespaced
+- apiGroups:
   - rbac.authorization.k8s.io
   apiVersions:
   - v1

@@ -75,6 +75,18 @@ func Audit(ctx context.Context, l *Lister, opts Options) error {
 			eopts.NetworkPolicies = nps
 		}
 	}
+	if kinds := opts.Policy.ReadsInventory(); kinds != 0 {
+		inv, failed := l.Inventory(ctx, kinds)
+		if failed != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := inputError(failed); err != nil {
+				return err
+			}
+		}
+		eopts.Inventory = inv
+	}
 	err := l.List(ctx, func(obj *workload.Object, failed *ListError) error {
 		if failed != nil {
 			if opts.Reports != nil && failed.Name != "" {

@@ -67,6 +67,7 @@ func TestPassingSuites(t *testing.T) {
 	}{
 		{"../../../examples/tests/palisade-test.yaml", []int{8, 10}},
 		{"testdata/continuous/palisade-test.yaml", []int{9}},
+		{"testdata/referential/palisade-test.yaml", []int{7}},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			reports := runFile(t, tc.path)

@@ -115,11 +115,21 @@ func run(t *Test, reg *rules.Registry, rep *Report) ([]Case, error) {
 		}
 		roles = idx
 	}
+	var inventory rules.Inventory
+	if slices.ContainsFunc(policies, func(p *tested) bool { return p.compiled.ReadsInventory() != 0 }) {
+		idx := rules.NewInventoryIndex() // the manifests are the whole cluster, as for the roles
+		for _, o := range objects {
+			if o.obj.Unknown == "" {
+				idx.Add(o.obj, t.namespace())
+			}
+		}
+		inventory = idx
+	}
 	for _, p := range policies {
 		for _, o := range objects {
 			ev := evaluation{checked: map[string]bool{}}
 			ev.Result = p.compiled.Evaluate(o.obj, t.tab(), engine.Options{
-				DefaultNamespace: t.namespace(), ScanResults: results, Roles: roles, NetworkPolicies: nps,
+				DefaultNamespace: t.namespace(), ScanResults: results, Roles: roles, NetworkPolicies: nps, Inventory: inventory,
 				Checked: func(rule string) { ev.checked[rule] = true },
 			})
 			p.results = append(p.results, ev)

@@ -41,6 +41,12 @@ type Options struct {
 	// that the RBAC rules judge a binding with the role it references
 	// wherever that role appears in the input.
 	Roles bool
+	// Inventory, when not zero, makes the same first pass gather the
+	// objects of these kinds, which the referential rules compare each
+	// object with (uniqueIngressHosts, uniqueServiceSelectors,
+	// podDisruptionBudget): every file of the run, whichever file an
+	// object is in.
+	Inventory rules.InventoryKinds
 	// Signatures verifies image signatures for imagesNotSigned (nil: no
 	// registry access; every image is then unverified).
 	Signatures rules.Signatures
@@ -48,8 +54,9 @@ type Options struct {
 
 // Scanner runs a scan over paths and feeds a Writer in input order.
 type Scanner struct {
-	opts  Options
-	roles *rules.RoleIndex
+	opts      Options
+	roles     *rules.RoleIndex
+	inventory *rules.InventoryIndex
 }
 
 // New returns a scanner.
@@ -87,8 +94,8 @@ func (s *Scanner) Run(ctx context.Context, paths []string, w Writer) (Summary, e
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if s.opts.Roles {
-		s.roles = s.collectRoles(ctx, paths)
+	if s.opts.Roles || s.opts.Inventory != 0 {
+		s.collect(ctx, paths)
 	}
 
 	work := make(chan *job, s.opts.Workers*4)
@@ -334,7 +341,8 @@ func (s *Scanner) evaluateObject(j *job, raw []byte, apiVersion, kind, itemPath 
 	// An object whose apiVersion Palisade does not read is evaluated too:
 	// the engine runs only the rules that judge any apiVersion on it, and
 	// the report says it was not evaluated by the others.
-	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults, Roles: s.roleLookup(), Signatures: s.opts.Signatures})
+	res := s.opts.Policy.Evaluate(obj, policy.TabDeployment, engine.Options{DefaultNamespace: s.opts.Namespace, ScanResults: s.opts.ScanResults, Roles: s.roleLookup(),
+		Inventory: s.inventoryLookup(), Signatures: s.opts.Signatures})
 	r := NewResult(j.doc.Source, obj, &res)
 	r.Line = cmp.Or(j.doc.LineOf(itemPath), j.doc.Line)
 	if s.opts.FieldLines {
@@ -362,4 +370,13 @@ func (s *Scanner) roleLookup() rules.RBACRoles {
 		return nil
 	}
 	return s.roles
+}
+
+// inventoryLookup is the inventory found by the first pass; nil without
+// one.
+func (s *Scanner) inventoryLookup() rules.Inventory {
+	if s.inventory == nil {
+		return nil
+	}
+	return s.inventory
 }
