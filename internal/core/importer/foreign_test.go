@@ -5,28 +5,19 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 )
 
-// pendingRules are the rules other helpers are adding to the catalog; the
-// mapping names them already. The tests treat them as deployment-only, so
-// that the golden files stay the same once they are merged.
-var pendingRules = []string{"forbiddenHostPaths", "allowedUsersAndGroups", "flexVolumeDrivers", "storageClasses",
-	"hpaBounds", "deprecatedAPIVersions", "serviceAccountUnchanged", "uniqueIngressHosts", "uniqueServiceSelectors", "podDisruptionBudget"}
-
-// builtinContinuous is the option the command passes, the catalog's tabs,
-// the pending rules left out.
+// builtinContinuous is the option the command passes: the catalog's tabs.
 func builtinContinuous(t *testing.T) Options {
 	t.Helper()
 	reg, err := rules.Builtin()
@@ -35,7 +26,7 @@ func builtinContinuous(t *testing.T) Options {
 	}
 	return Options{Continuous: func(id string) bool {
 		r, ok := reg.Get(id)
-		return ok && slices.Contains(r.Tabs, policy.TabContinuous) && !slices.Contains(pendingRules, id)
+		return ok && slices.Contains(r.Tabs, policy.TabContinuous)
 	}}
 }
 
@@ -56,11 +47,9 @@ func mustImportAll(t *testing.T, paths ...string) *Result {
 	return res
 }
 
-// TestForeignGolden imports each Gatekeeper and Kyverno input and compares
-// the warnings and the YAML with <input>.golden.yaml. The rules other
-// helpers are adding (hpaBounds, allowedUsersAndGroups, resourceLimits'
-// resources, ...) pass pendingCatalog until they are merged; after that
-// the catalog checks their properties too.
+// TestForeignGolden imports each Gatekeeper and Kyverno input, compares
+// the warnings and the YAML with <input>.golden.yaml, and validates the
+// result against the catalog.
 func TestForeignGolden(t *testing.T) {
 	inputs, err := filepath.Glob("testdata/[gk]*/*.yaml")
 	if err != nil {
@@ -95,7 +84,7 @@ func TestForeignGolden(t *testing.T) {
 			if diff := cmp.Diff(string(want), got.String()); diff != "" {
 				t.Errorf("output differs from %s (-want +got):\n%s", golden, diff)
 			}
-			if _, err := policy.Load(golden, out, pendingResources(t)); err != nil {
+			if _, err := policy.Load(golden, out, builtin(t)); err != nil {
 				t.Errorf("imported policy does not validate:\n%v", err)
 			}
 		})
@@ -293,32 +282,6 @@ func TestImportTrendMicroThroughImport(t *testing.T) {
 	}
 }
 
-// pendingResources is pendingCatalog, and also accepts resourceLimits'
-// resources property while the catalog lacks it (another helper adds it):
-// the property is checked once the catalog has it.
-func pendingResources(t *testing.T) policy.Catalog {
-	t.Helper()
-	reg, err := rules.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pending := pendingCatalog(t)
-	r, _ := reg.Get("resourceLimits")
-	_, known := reflect.TypeOf(r.Params()).Elem().FieldByName("Resources")
-	return catalogFunc(func(rule *policy.Rule, tab policy.Tab, path *field.Path) field.ErrorList {
-		if rule.Rule == "resourceLimits" && !known {
-			var kv map[string]json.RawMessage
-			if json.Unmarshal(rule.Properties, &kv) == nil {
-				delete(kv, "resources")
-				c := *rule
-				c.Properties, _ = json.Marshal(kv)
-				rule = &c
-			}
-		}
-		return pending.CheckRule(rule, tab, path)
-	})
-}
-
 // The allowedRegistries expressions the repository templates map to accept
 // and refuse what the templates do, compared on normalised references as
 // Palisade's rule compares them.
@@ -388,4 +351,14 @@ spec:
 	}
 	wantWarning(t, res, "x.yaml:14: spec.rules[0].exclude.any[0].resources.namespaces: not carried over: this exclusion also names other filters, and Palisade can exclude only whole namespaces, so the rule applies more widely")
 	wantWarning(t, res, "x.yaml:15: spec.rules[0].exclude.any[0].resources.names: not carried over: Palisade cannot express this exclusion, so the rule applies more widely")
+}
+
+// builtin is the built-in catalog.
+func builtin(t *testing.T) policy.Catalog {
+	t.Helper()
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
 }
