@@ -67,9 +67,9 @@ spec:
 		{name: "a CREATE has no old object", allowedUsers: "bob",
 			req:  request(admissionv1.Create, deploymentKind, "deployments", "", "shop", "web", admin, nil),
 			want: allow(nil, nil)},
-		{name: "cel reads oldObject", allowedUsers: "bob",
+		{name: "cel reads oldObject: a shrink the old object did not have is refused", allowedUsers: "bob",
 			req:  request(admissionv1.Update, deploymentKind, "deployments", "", "shop", "web", shrunk, web),
-			want: allow([]string{celMsg + notEnforced}, annotations("p", "cel:block", "allowed"))},
+			want: deny("\n- "+celMsg, annotations("p", "cel:block", "denied"))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -116,16 +116,17 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 		resp.Warnings = []string{"palisade could not evaluate this request: " + err.Error()}
 		return out
 	}
-	res := compiled.Evaluate(obj, policy.TabDeployment, engine.Options{
+	opts := engine.Options{
 		DefaultNamespace: req.Namespace, Connect: connect, ScanResults: r.opts.ScanResults, Now: r.opts.Now(), Roles: r.roles(),
 		Inventory: r.opts.Inventory, Signatures: r.opts.Signatures, Digests: r.opts.Digests, Context: ctx,
 		OldObject: oldObject(req, compiled), UserInfo: &rules.UserInfo{Username: req.UserInfo.Username, Groups: req.UserInfo.Groups},
-	})
+	}
+	res := compiled.Evaluate(obj, policy.TabDeployment, opts)
 	out.Findings = res.Findings
 	if len(res.Findings) == 0 {
 		return out
 	}
-	if res.Blocked && req.Operation == admissionv1.Update && unchanged(req, obj) {
+	if res.Blocked && req.Operation == admissionv1.Update && alreadyThere(req, obj, compiled, opts, res.Findings) {
 		out.Unenforced = true
 	}
 	enforce := res.Blocked && !out.Unenforced
@@ -144,7 +145,7 @@ func (r *Reviewer) Review(ctx context.Context, req *admissionv1.AdmissionRequest
 	}
 	if out.Unenforced {
 		for _, l := range res.Lines(policy.ActionBlock) {
-			resp.Warnings = append(resp.Warnings, strings.TrimPrefix(l, "- ")+" Not enforced: this update leaves the pod template unchanged.")
+			resp.Warnings = append(resp.Warnings, strings.TrimPrefix(l, "- ")+notEnforced)
 		}
 	}
 	resp.AuditAnnotations = auditAnnotations(compiled, res.Findings, enforce)
@@ -212,7 +213,7 @@ func (r *Reviewer) events(ctx context.Context, req *admissionv1.AdmissionRequest
 		f := &fs[i]
 		action, msg := string(f.Action), f.Message()
 		if unenforced && f.Action == policy.ActionBlock {
-			action, msg = string(policy.ActionLog), msg+" Not enforced: this update leaves the pod template unchanged."
+			action, msg = string(policy.ActionLog), msg+notEnforced
 		}
 		ev := event.Event{
 			ID: event.NewID(), Time: now, Cluster: r.opts.Cluster, Namespace: req.Namespace,

@@ -29,7 +29,6 @@ import (
 const (
 	seedDenial  = "\n- containerSecurityContext violates rule privileged \"true\" in container(s) \"busybox-container\" (block)."
 	seedWarning = `containerSecurityContext violates rule privileged "true" in container(s) "busybox-container" (log).`
-	notEnforced = " Not enforced: this update leaves the pod template unchanged."
 )
 
 // Policies the cases run under, by name (the policy's metadata.name).
@@ -269,9 +268,16 @@ func TestReview(t *testing.T) {
 			events: []event.Event{ev("shop", "Deployment", "web", "web", "privileged", "log", "block", "UPDATE", webBlockMsg+notEnforced)},
 		},
 		{
-			name:   "UPDATE that changes the pod template is judged in full",
+			name:   "UPDATE that changes the image of a privileged Deployment keeps the violation it had: a warning",
 			policy: "block",
 			req:    request(admissionv1.Update, deploymentKind, "deployments", "", "shop", "web", reimaged, deployment),
+			want:   allow([]string{webBlockMsg + notEnforced}, annotations("block", "privileged:block", "allowed")),
+			events: []event.Event{ev("shop", "Deployment", "web", "web", "privileged", "log", "block", "UPDATE", webBlockMsg+notEnforced)},
+		},
+		{
+			name:   "UPDATE that brings a violation the old object did not have is denied",
+			policy: "block",
+			req:    request(admissionv1.Update, deploymentKind, "deployments", "", "shop", "web", deployment, hardened),
 			want:   deny("\n- "+webBlockMsg, annotations("block", "privileged:block", "denied")),
 			events: []event.Event{ev("shop", "Deployment", "web", "web", "privileged", "block", "block", "UPDATE", webBlockMsg)},
 		},

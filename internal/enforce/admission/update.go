@@ -2,71 +2,51 @@ package admission
 
 import (
 	admissionv1 "k8s.io/api/admission/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 
+	"github.com/palisade-dev/palisade/internal/core/engine"
+	"github.com/palisade-dev/palisade/internal/core/policy"
+	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/core/workload"
 )
 
-// unchanged reports whether an UPDATE leaves every part of the object that
-// rules read as it was, so that a violation it carries was already there:
-// scaling a Deployment, adding a label to a Pod or removing a finalizer
-// must not be refused because of a template admitted under an older
-// policy. (A changed template is judged in full.)
+// notEnforced ends the warning of a block finding an UPDATE did not bring.
+const notEnforced = " Not enforced: the object had this violation before this update."
+
+// alreadyThere reports whether every block finding of an UPDATE was
+// already a finding on the object it replaces: the update did not bring
+// the violation, so it is not refused for it. Scaling a Deployment whose
+// template an older, laxer policy admitted, adding a label to a Pod or
+// removing a finalizer must not be refused; scaling past replicaLimits,
+// changing the image or the service account is judged like any other
+// change, since the old object did not have that finding.
 //
-// What counts as "read by rules": for workloads the pod template (labels,
-// annotations and spec); for a bare Pod its spec (its labels and
-// annotations are the object's own metadata, and Kubernetes forbids
-// changing the AppArmor annotations the appArmor rule reads); for Services and Ingresses the spec; for
-// ServiceAccounts the automount setting; for RBAC objects their rules,
-// subjects and role reference; for anything else the whole object except
-// metadata and status.
-func unchanged(req *admissionv1.AdmissionRequest, obj *workload.Object) bool {
+// The old object is judged by the same policy with the same lookups, but
+// as an object of its own (no old object of its own); findings are the
+// same when their rule and every part of the finding (where, value,
+// container, field, detail) are.
+func alreadyThere(req *admissionv1.AdmissionRequest, obj *workload.Object, c *engine.Compiled, opts engine.Options, found []engine.Finding) bool {
 	if len(req.OldObject.Raw) == 0 {
 		return false
 	}
 	old, err := workload.Decode(req.OldObject.Raw)
-	if err != nil || old.Kind != obj.Kind {
+	if err != nil || old.Kind != obj.Kind || old.APIVersion != obj.APIVersion {
 		return false
 	}
-	switch {
-	case obj.Kind == "Pod" && obj.Pod != nil:
-		return old.Pod != nil && equality.Semantic.DeepEqual(old.Pod.Spec, obj.Pod.Spec)
-	case obj.Pod != nil:
-		return old.Pod != nil &&
-			equality.Semantic.DeepEqual(old.Pod.Spec, obj.Pod.Spec) &&
-			equality.Semantic.DeepEqual(old.Pod.Meta.Labels, obj.Pod.Meta.Labels) &&
-			equality.Semantic.DeepEqual(old.Pod.Meta.Annotations, obj.Pod.Meta.Annotations)
-	case obj.Service != nil:
-		return equality.Semantic.DeepEqual(old.Service.Spec, obj.Service.Spec)
-	case obj.Ingress != nil:
-		return equality.Semantic.DeepEqual(old.Ingress.Spec, obj.Ingress.Spec)
-	case obj.ServiceAccount != nil:
-		return equality.Semantic.DeepEqual(old.ServiceAccount.AutomountServiceAccountToken, obj.ServiceAccount.AutomountServiceAccountToken)
-	case obj.Role != nil:
-		return equality.Semantic.DeepEqual(old.Role.Rules, obj.Role.Rules)
-	case obj.ClusterRole != nil:
-		return equality.Semantic.DeepEqual(old.ClusterRole.Rules, obj.ClusterRole.Rules) &&
-			equality.Semantic.DeepEqual(old.ClusterRole.AggregationRule, obj.ClusterRole.AggregationRule)
-	case obj.RoleBinding != nil:
-		return equality.Semantic.DeepEqual(old.RoleBinding.Subjects, obj.RoleBinding.Subjects) &&
-			old.RoleBinding.RoleRef == obj.RoleBinding.RoleRef
-	case obj.ClusterBinding != nil:
-		return equality.Semantic.DeepEqual(old.ClusterBinding.Subjects, obj.ClusterBinding.Subjects) &&
-			old.ClusterBinding.RoleRef == obj.ClusterBinding.RoleRef
+	opts.OldObject = nil
+	before := map[findingKey]bool{}
+	for _, f := range c.Evaluate(old, policy.TabDeployment, opts).Findings {
+		before[findingKey{f.Rule, f.Finding}] = true
 	}
-	return equality.Semantic.DeepEqual(withoutMeta(old.Unstructured()), withoutMeta(obj.Unstructured()))
-}
-
-func withoutMeta(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return v
-	}
-	out := make(map[string]any, len(m))
-	for k, e := range m {
-		if k != "metadata" && k != "status" {
-			out[k] = e
+	for _, f := range found {
+		if f.Action == policy.ActionBlock && !before[findingKey{f.Rule, f.Finding}] {
+			return false
 		}
 	}
-	return out
+	return true
+}
+
+// findingKey identifies a finding across two evaluations.
+type findingKey struct {
+	rule string
+	rules.Finding
 }
