@@ -153,7 +153,7 @@ func allRules(b testing.TB, withCEL bool) *Compiled {
 	}
 	if !withCEL {
 		dep := c.clusterWide.tabs[policy.TabDeployment]
-		dep.rules = dep.rules[:len(dep.rules)-1]
+		dep.setRules(dep.rules[:len(dep.rules)-1])
 	}
 	return c
 }
@@ -297,18 +297,49 @@ func BenchmarkEachRule(b *testing.B) {
 	c := allRules(b, true)
 	dep := c.clusterWide.tabs[policy.TabDeployment]
 	all := dep.rules
-	defer func() { dep.rules = all }()
+	defer dep.setRules(all)
 	opts := Options{ScanResults: benchScanResults(b), Signatures: benchSignatures{}}
 	obj, err := workload.Decode(benchDeployments(b)["compliant"])
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, cr := range all {
-		dep.rules = []*compiledRule{cr}
+		dep.setRules([]*compiledRule{cr})
 		b.Run(cr.rule.ID, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				c.Evaluate(obj, policy.TabDeployment, opts)
+			}
+		})
+	}
+}
+
+// BenchmarkSkipByTarget evaluates a Service under the whole catalog and
+// under only the rules that apply to a Service: the two must cost the
+// same, since an object meets only the rules of its targets.
+//
+//	go test ./internal/core/engine -run x -bench SkipByTarget -benchtime 200000x -count 5
+func BenchmarkSkipByTarget(b *testing.B) {
+	c := allRules(b, true)
+	dep := c.clusterWide.tabs[policy.TabDeployment]
+	all := dep.rules
+	defer dep.setRules(all)
+	svc, err := workload.Decode([]byte(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"web","namespace":"shop","labels":{"app":"web","team":"shop"}},` +
+		`"spec":{"type":"ClusterIP","selector":{"app":"web"},"ports":[{"port":443,"targetPort":8443}]}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	mask := objectTargets(svc, nil)
+	own := append([]*compiledRule(nil), dep.rulesFor(mask)...)
+	for _, run := range []struct {
+		name  string
+		rules []*compiledRule
+	}{{"whole-catalog", all}, {"service-rules-only", own}} {
+		dep.setRules(run.rules)
+		b.Run(run.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Evaluate(svc, policy.TabDeployment, Options{})
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/palisade-dev/palisade/internal/core/image"
@@ -23,8 +24,57 @@ type definition struct {
 }
 
 type tab struct {
-	rules      []*compiledRule
+	rules []*compiledRule
+	// byTarget holds, for each single target an object can be (its bit's
+	// position; 64 for an object no specific target names, such as a
+	// ConfigMap), the rules that apply to it, in policy order: an object
+	// meets only its own rules, however many the policy holds.
+	byTarget   [65][]*compiledRule
 	exceptions []exception
+}
+
+// setRules sets the tab's rules and indexes them by target.
+func (t *tab) setRules(rs []*compiledRule) {
+	t.rules = rs
+	for i := range t.byTarget {
+		var mask rules.Target // the targets such an object meets
+		switch {
+		case i == 64:
+			mask = rules.TargetAny
+		case rules.Target(1)<<i == rules.TargetConnect:
+			mask = rules.TargetConnect
+		default:
+			mask = rules.Target(1)<<i | rules.TargetAny
+		}
+		t.byTarget[i] = nil
+		for _, cr := range rs {
+			if cr.rule.Targets&mask != 0 {
+				t.byTarget[i] = append(t.byTarget[i], cr)
+			}
+		}
+	}
+}
+
+// rulesFor returns the rules that apply to an object meeting the targets
+// of mask (objectTargets).
+func (t *tab) rulesFor(mask rules.Target) []*compiledRule {
+	specific := mask &^ rules.TargetAny
+	switch {
+	case mask == rules.TargetConnect:
+		return t.byTarget[bits.TrailingZeros64(uint64(rules.TargetConnect))]
+	case specific == 0:
+		return t.byTarget[64]
+	case specific&(specific-1) == 0:
+		return t.byTarget[bits.TrailingZeros64(uint64(specific))]
+	}
+	// An object of several targets: the rules of any of them.
+	var out []*compiledRule
+	for _, cr := range t.rules {
+		if cr.rule.Targets&mask != 0 {
+			out = append(out, cr)
+		}
+	}
+	return out
 }
 
 type compiledRule struct {
@@ -127,6 +177,7 @@ func compileDefinition(name string, d *policy.Definition, reg *rules.Registry) (
 			continue
 		}
 		ct := &tab{}
+		var rs []*compiledRule
 		for i := range rt.Rules {
 			pr := &rt.Rules[i]
 			r, check, err := reg.Build(pr)
@@ -144,8 +195,9 @@ func compileDefinition(name string, d *policy.Definition, reg *rules.Registry) (
 				}
 				cr.excludedImages = append(cr.excludedImages, pat)
 			}
-			ct.rules = append(ct.rules, cr)
+			rs = append(rs, cr)
 		}
+		ct.setRules(rs)
 		for i, e := range rt.Exceptions {
 			cond, err := image.NewCondition(e.Properties.Operator, e.Properties.Values)
 			if err != nil {

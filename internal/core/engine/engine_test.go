@@ -346,3 +346,35 @@ func TestReferentialRulesReadTheInventory(t *testing.T) {
 		t.Errorf("a PodDisruptionBudget is judged by the rules that target it: %+v", r)
 	}
 }
+
+// An object meets only the rules of its targets: a ConfigMap is judged
+// by the rules that read any object, a Service by those and the Service
+// rules, a CONNECT request by the connect rules alone, whatever the
+// policy holds besides.
+func TestRulesByTarget(t *testing.T) {
+	c := compile(t, "  clusterWide:\n    deployment: {rules: [{rule: privileged, action: block}, {rule: serviceTypes, action: log}, "+
+		"{rule: defaultNamespace, action: log}, {rule: podExec, action: block}]}\n")
+	tb := c.clusterWide.tabs[policy.TabDeployment]
+	ids := func(rs []*compiledRule) []string {
+		var out []string
+		for _, cr := range rs {
+			out = append(out, cr.rule.ID)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name string
+		mask rules.Target
+		want []string
+	}{
+		{"ConfigMap", rules.TargetAny, []string{"defaultNamespace"}},
+		{"Service", rules.TargetAny | rules.TargetService, []string{"serviceTypes", "defaultNamespace"}},
+		{"Deployment", rules.TargetAny | rules.TargetPod, []string{"privileged", "defaultNamespace"}},
+		{"CONNECT", rules.TargetConnect, []string{"podExec"}},
+		{"two targets", rules.TargetAny | rules.TargetPod | rules.TargetService, []string{"privileged", "serviceTypes", "defaultNamespace"}},
+	} {
+		if diff := cmp.Diff(tt.want, ids(tb.rulesFor(tt.mask))); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}

@@ -123,9 +123,8 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 	if obj.Pod != nil {
 		scratch = make([]*workload.Container, 0, len(obj.Pod.Containers))
 	}
-	for _, cr := range tb.rules {
-		if !applies(cr.rule.Targets, obj, opts.Connect) || slices.Contains(cr.excludedNS, ns) ||
-			(obj.Unknown != "" && !cr.rule.AnyAPIVersion) {
+	for _, cr := range tb.rulesFor(objectTargets(obj, opts.Connect)) {
+		if slices.Contains(cr.excludedNS, ns) || (obj.Unknown != "" && !cr.rule.AnyAPIVersion) {
 			continue
 		}
 		in.Containers = nil
@@ -173,29 +172,37 @@ func imageExcluded(cr *compiledRule, ct *workload.Container) bool {
 	return false
 }
 
-func applies(t rules.Target, obj *workload.Object, connect *rules.Connect) bool {
+// objectTargets is the set of targets obj meets: TargetConnect alone for
+// a kubectl exec, attach or port-forward request; otherwise TargetAny and
+// the target of what obj is.
+func objectTargets(obj *workload.Object, connect *rules.Connect) rules.Target {
 	if connect != nil {
-		return t&rules.TargetConnect != 0
+		return rules.TargetConnect
 	}
-	switch {
-	case t&rules.TargetAny != 0:
-		return true
-	case obj.Pod != nil && t&rules.TargetPod != 0:
-		return true
-	case obj.Service != nil && t&rules.TargetService != 0:
-		return true
-	case obj.Ingress != nil && t&rules.TargetIngress != 0:
-		return true
-	case obj.ServiceAccount != nil && t&rules.TargetServiceAccount != 0:
-		return true
-	case obj.PodDisruptionBudget != nil && t&rules.TargetPodDisruptionBudget != 0:
-		return true
-	case t&rules.TargetRBAC != 0 && (obj.Role != nil || obj.ClusterRole != nil || obj.RoleBinding != nil || obj.ClusterBinding != nil):
-		return true
-	case obj.PersistentVolumeClaim != nil && t&rules.TargetPersistentVolumeClaim != 0:
-		return true
-	case obj.HorizontalPodAutoscaler != nil && t&rules.TargetHorizontalPodAutoscaler != 0:
-		return true
+	t := rules.TargetAny
+	if obj.Pod != nil {
+		t |= rules.TargetPod
 	}
-	return false
+	if obj.Service != nil {
+		t |= rules.TargetService
+	}
+	if obj.Ingress != nil {
+		t |= rules.TargetIngress
+	}
+	if obj.ServiceAccount != nil {
+		t |= rules.TargetServiceAccount
+	}
+	if obj.PodDisruptionBudget != nil {
+		t |= rules.TargetPodDisruptionBudget
+	}
+	if obj.Role != nil || obj.ClusterRole != nil || obj.RoleBinding != nil || obj.ClusterBinding != nil {
+		t |= rules.TargetRBAC
+	}
+	if obj.PersistentVolumeClaim != nil {
+		t |= rules.TargetPersistentVolumeClaim
+	}
+	if obj.HorizontalPodAutoscaler != nil {
+		t |= rules.TargetHorizontalPodAutoscaler
+	}
+	return t
 }
