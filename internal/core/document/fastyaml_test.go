@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -338,4 +339,33 @@ func BenchmarkDocJSON(b *testing.B) {
 	})
 }
 
-var _ = strings.TrimSpace
+
+// TestFastYAMLMatchesLibraryOnGeneratedDocuments compares the two on
+// documents put together from manifest-like lines at random indentations,
+// which reach the parser's corners far more often than byte mutations do.
+func TestFastYAMLMatchesLibraryOnGeneratedDocuments(t *testing.T) {
+	parts := []string{
+		"a:", "b: 1", "c: x", "- d", "- e: 2", "-", "- - f", "g: |", "h: >", "i: |-", "j: >+", "k: |+",
+		"x", "  y", "# c", "", " ", "   ", "l: 'q''r'", `m: "s\tt"`, "n2: [u, 'v', 1]", "o: {}", "p: []",
+		"- |", "- >-", "q: yes", "r: ~", "s: 0.5", "t: 010", "u: a # c", "v: a#b", "w:   ", "- # c",
+		"z: 2024-01-01", "\"k y\": 1", "'k z':", "- 'a': b", "  - x", "#", "a: b: c", "aa:b", "- [x]",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 20000
+	if testing.Short() {
+		n = 2000
+	}
+	fast := 0
+	for range n {
+		var b strings.Builder
+		for range 1 + rng.IntN(8) {
+			b.WriteString(strings.Repeat(" ", rng.IntN(5)))
+			b.WriteString(parts[rng.IntN(len(parts))])
+			b.WriteByte('\n')
+		}
+		if compareWithLibrary(t, []byte(b.String())) {
+			fast++
+		}
+	}
+	t.Logf("%d of %d generated documents took the fast path", fast, n)
+}
