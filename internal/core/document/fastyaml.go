@@ -1,9 +1,11 @@
 package document
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -22,7 +24,9 @@ import (
 // flow sequences of scalars, "{}" and "[]", comments, and literal and
 // folded block scalars without an indentation indicator.
 func fastYAMLToJSON(data []byte) (out []byte, ok bool) {
-	p := fastParser{src: data}
+	p := fastParsers.Get().(*fastParser)
+	defer p.release()
+	p.src = data
 	if !p.splitLines() {
 		return nil, false
 	}
@@ -58,9 +62,22 @@ type fastParser struct {
 	lines []fastLine
 	pos   int // the next line to read
 	out   []byte
-	keys  [][]byte // the keys of the open mappings, innermost last
-	depth int
-	buf   []byte // scratch for decoded quoted keys
+	// The keys of the open mappings, innermost last: spans of keyBytes.
+	keys     [][2]int
+	keyBytes []byte
+	depth    int
+	buf      []byte // scratch for decoded quoted keys
+}
+
+// fastParsers keeps parsers' line tables and scratch for reuse.
+var fastParsers = sync.Pool{New: func() any { return new(fastParser) }}
+
+func (p *fastParser) release() {
+	if cap(p.lines) > 1<<16 || cap(p.buf) > 1<<20 || cap(p.keyBytes) > 1<<20 {
+		return // keep no huge tables around
+	}
+	*p = fastParser{lines: p.lines[:0], keys: p.keys[:0], keyBytes: p.keyBytes[:0], buf: p.buf[:0]}
+	fastParsers.Put(p)
 }
 
 // splitLines indexes the lines and refuses what the parser never handles:
@@ -69,7 +86,9 @@ type fastParser struct {
 // markers or directives.
 func (p *fastParser) splitLines() bool {
 	src := p.src
-	p.lines = make([]fastLine, 0, len(src)/24+1)
+	if n := bytes.Count(src, []byte{'\n'}) + 1; cap(p.lines) < n {
+		p.lines = make([]fastLine, 0, n)
+	}
 	start := 0
 	for i := 0; i < len(src); {
 		c := src[i]
@@ -182,8 +201,8 @@ func (p *fastParser) nested(n int, inMapping bool) bool {
 
 func (p *fastParser) mapping(n int) bool {
 	p.out = append(p.out, '{')
-	keys := len(p.keys)
-	defer func() { p.keys = p.keys[:keys] }()
+	keys, keyBytes := len(p.keys), len(p.keyBytes)
+	defer func() { p.keys, p.keyBytes = p.keys[:keys], p.keyBytes[:keyBytes] }()
 	for first := true; ; first = false {
 		i := p.nextContent()
 		if i < 0 || p.lines[i].indent < n {
@@ -198,11 +217,12 @@ func (p *fastParser) mapping(n int) bool {
 			return false
 		}
 		for _, k := range p.keys[keys:] {
-			if string(k) == string(key) {
+			if string(p.keyBytes[k[0]:k[1]]) == string(key) {
 				return false // yaml.v2 keeps the last; not worth the care
 			}
 		}
-		p.keys = append(p.keys, key)
+		p.keys = append(p.keys, [2]int{len(p.keyBytes), len(p.keyBytes) + len(key)})
+		p.keyBytes = append(p.keyBytes, key...)
 		if !first {
 			p.out = append(p.out, ',')
 		}

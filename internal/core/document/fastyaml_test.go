@@ -339,7 +339,6 @@ func BenchmarkDocJSON(b *testing.B) {
 	})
 }
 
-
 // TestFastYAMLMatchesLibraryOnGeneratedDocuments compares the two on
 // documents put together from manifest-like lines at random indentations,
 // which reach the parser's corners far more often than byte mutations do.
