@@ -21,7 +21,7 @@ import (
 //
 // The subset: block mappings and sequences (also "- key: v" and sequences
 // at their key's indentation), plain and quoted one-line scalars, one-line
-// flow sequences of scalars, "{}" and "[]", comments, and literal and
+// flow sequences and mappings of scalars, comments, and literal and
 // folded block scalars without an indentation indicator.
 func fastYAMLToJSON(data []byte) (out []byte, ok bool) {
 	p := fastParsers.Get().(*fastParser)
@@ -396,11 +396,7 @@ func (p *fastParser) inline(c []byte, n int) bool {
 	case '[':
 		return p.flowSequence(c)
 	case '{':
-		if len(c) >= 2 && c[1] == '}' && afterValue(c[2:]) {
-			p.out = append(p.out, "{}"...)
-			return true
-		}
-		return false
+		return p.flowMapping(c)
 	case '&', '*', '!', '%', '@', '`', ',', ']', '}', '?', ':', '#':
 		return false
 	case '-':
@@ -453,65 +449,6 @@ func (p *fastParser) plain(s []byte) bool {
 		return false
 	}
 	return true
-}
-
-// flowSequence reads a one-line "[a, "b", 'c']" of scalars.
-func (p *fastParser) flowSequence(c []byte) bool {
-	p.out = append(p.out, '[')
-	i := 1
-	skip := func() {
-		for i < len(c) && c[i] == ' ' {
-			i++
-		}
-	}
-	skip()
-	if i < len(c) && c[i] == ']' {
-		p.out = append(p.out, ']')
-		return afterValue(c[i+1:])
-	}
-	for first := true; ; first = false {
-		if i >= len(c) {
-			return false
-		}
-		if !first {
-			p.out = append(p.out, ',')
-		}
-		switch c[i] {
-		case '"', '\'':
-			s, end, ok := p.quoted(c[i:], true)
-			if !ok {
-				return false
-			}
-			p.out = appendJSONString(p.out, s)
-			i += end
-		default:
-			j := i
-			for j < len(c) && plainKeyByte(c[j]) {
-				j++
-			}
-			if j == i || !isPlainKeyStart(c[i]) || !p.plain(c[i:j]) {
-				return false
-			}
-			i = j
-		}
-		skip()
-		if i >= len(c) {
-			return false
-		}
-		switch c[i] {
-		case ']':
-			p.out = append(p.out, ']')
-			return afterValue(c[i+1:])
-		case ',':
-			i++
-			skip()
-			if i < len(c) && c[i] == ']' {
-				return false // a trailing comma
-			}
-		default:
-			return false
-		}
-	}
 }
 
 // quoted reads the one-line quoted scalar c starts with and returns its

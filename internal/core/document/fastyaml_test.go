@@ -146,6 +146,8 @@ func TestFastYAMLConverts(t *testing.T) {
 		{"a: 'yes'\nb: \"1\"\nc: \"null\"\n", `{"a":"yes","b":"1","c":"null"}`},
 		{"a: http://x:80/y\nb: a:b\nc: {}\nd: []\ne: [ ]\n", `{"a":"http://x:80/y","b":"a:b","c":{},"d":[],"e":[]}`},
 		{"a: [a, 'b', \"c\", 1, yes]\n", `{"a":["a","b","c",1,true]}`},
+		{"a: [a b, 'c d' ]\n", `{"a":["a b","c d"]}`},
+		{"- {type: x, 'n': 1, \"o p\": gitleaks 8.18.2, q: no}\n- { }\n", `[{"type":"x","n":1,"o p":"gitleaks 8.18.2","q":false},{}]`},
 		{"a: |\n  x\n   y\n\n  z\nb: 1\n", `{"a":"x\n y\n\nz\n","b":1}`},
 		{"a: |-\n  x\n\nb: 1\n", `{"a":"x","b":1}`},
 		{"a: |+\n  x\n\nb: 1\n", `{"a":"x\n\n","b":1}`},
@@ -177,7 +179,8 @@ var giveUps = []string{
 	"a: !!str 1\n",
 	"<<: {a: 1}\n",
 	"? a\n: b\n",
-	"a: {b: 1}\n",
+	"a: {b: {c: 1}}\n", "a: {b}\n", "a: {b: }\n", "a: {b:c}\n", "a: {b: 1,}\n", "a: {b: 1, b: 2}\n",
+	"a: {b : 1}\n", "a: {b: [c]}\n", "a: {b: 1\n", "a: {b: 1}, c\n", "a: {b: c #d}\n",
 	"a: [b, [c]]\n",
 	"a: [b,\n  c]\n",
 	"a: 0x1F\n", "a: 0o17\n", "a: 017\n", "a: 1_000\n", "a: +1\n", "a: -0\n", "a: 0b101\n",
@@ -288,7 +291,7 @@ func FuzzFastYAMLMatchesLibrary(f *testing.F) {
 		".inf", ".Inf", "-.inf", "+.INF", ".nan", ".NaN", "._1", "1_0.5",
 		"2024-01-02", "2024-01-02T03:04:05Z", "2024-1-2 3:4:5", "12:30", "1:20:30", "100m", "1Gi", "v1",
 		"<<", "=", "-", "--x", "a#b", "a #b", "'q'", `"q\x41\u00e9\U0001F600\N\_\L\P\0"`, `"\/"`, `"\ud800"`,
-		"{}", "[]", "[ ]", "{ }", "[a]", "[1, 2.5, yes]", "['a', \"b\"]", "[a,]", "&a x", "*a", "!!int 1", "? x",
+		"{}", "[]", "[ ]", "{ }", "[a]", "[1, 2.5, yes]", "['a', \"b\"]", "[a,]", "{a: b}", "{a: b, c: 'd', 'e': \"f\"}", "{a: b c}", "{a: b,c: d}", "{a:b}", "{a: 1.5, b: yes, c: ~}", "&a x", "*a", "!!int 1", "? x",
 	} {
 		f.Add([]byte("k: " + s + "\n"))
 		f.Add([]byte("- " + s + "\n"))
@@ -347,7 +350,8 @@ func TestFastYAMLMatchesLibraryOnGeneratedDocuments(t *testing.T) {
 		"a:", "b: 1", "c: x", "- d", "- e: 2", "-", "- - f", "g: |", "h: >", "i: |-", "j: >+", "k: |+",
 		"x", "  y", "# c", "", " ", "   ", "l: 'q''r'", `m: "s\tt"`, "n2: [u, 'v', 1]", "o: {}", "p: []",
 		"- |", "- >-", "q: yes", "r: ~", "s: 0.5", "t: 010", "u: a # c", "v: a#b", "w:   ", "- # c",
-		"z: 2024-01-01", "\"k y\": 1", "'k z':", "- 'a': b", "  - x", "#", "a: b: c", "aa:b", "- [x]",
+		"z: 2024-01-01", "\"k y\": 1", "- {a: b, c: 1}", "e: {f: 'g', h: i j}", "k: {l: m}", "- {n: o}", "'k z':", "- 'a': b", "  - x", "#", "a: b: c", "aa:b", "- [x]",
+		"a: {b: c, 'd': \"e f\", g: 1}", "- {a: yes , b:  x y}", "- {a: [b]}", "a: {b: c}#d", "a: {b: 08, e: 1_0}", "a: { b: c }",
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	n := 20000
