@@ -262,6 +262,9 @@ func (d *Doc) JSON() ([]byte, error) {
 			return nil, &Error{Source: d.Source, Line: line, Err: errors.New("unexpected content after the end of the document's top-level { } or [ ] (a missing \"---\"?)")}
 		}
 	}
+	if j, ok := fastYAMLToJSON(d.Data); ok {
+		return j, nil
+	}
 	j, err := yaml.YAMLToJSON(d.Data)
 	if err != nil {
 		return nil, d.errorf(err)
