@@ -3,6 +3,7 @@
 #
 #   hack/bench/compare.sh
 #   BENCH_N=2000 hack/bench/compare.sh
+#   BENCH_N=3000 BENCH_FILES=30 hack/bench/compare.sh   # 30 multi-document files
 #   PALISADE_CMD="palisade scan --preset recommended -o json" hack/bench/compare.sh
 #
 # Generates a deterministic corpus of BENCH_N (default 10000) Kubernetes
@@ -50,7 +51,9 @@ fi
 corpus="$tmp/corpus"
 
 (cd "$root" && go build -o "$tmp/gencorpus" ./hack/bench/gencorpus) || die "building gencorpus failed"
-"$tmp/gencorpus" -n "$n" -out "$corpus" || die "generating corpus failed"
+files_flag=()
+[[ -n "${BENCH_FILES:-}" ]] && files_flag=(-files "$BENCH_FILES")
+"$tmp/gencorpus" -n "$n" "${files_flag[@]}" -out "$corpus" || die "generating corpus failed"
 
 # kube-score takes files (not directories) as arguments and opens them all
 # before parsing, so pass every file in a single invocation (one process, as

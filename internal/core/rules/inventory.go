@@ -77,14 +77,31 @@ type InventoryIndex struct {
 	services  map[string][]*corev1.Service
 	pdbs      map[string][]*policyv1.PodDisruptionBudget
 	workloads map[string][]Workload
+	// byHost and bySelector answer the uniqueness rules in one lookup
+	// (IndexedInventory) where a scan of 10,000 objects would otherwise
+	// compare every Ingress and Service with every other.
+	byHost     map[string][]*networkingv1.Ingress
+	bySelector map[string][]*corev1.Service // namespace NUL selectorString
 }
 
-var _ Inventory = (*InventoryIndex)(nil)
+// IndexedInventory is an Inventory that can also find Ingresses by host
+// and Services by selector directly; the uniqueness rules use it when the
+// inventory offers it, and compare with every object otherwise.
+type IndexedInventory interface {
+	Inventory
+	// IngressesWithHost returns the Ingresses with a rule for host.
+	IngressesWithHost(host string) []*networkingv1.Ingress
+	// ServicesWithSelector returns the Services of namespace whose
+	// selector is selector, as selectorString writes it.
+	ServicesWithSelector(namespace, selector string) []*corev1.Service
+}
+
+var _ IndexedInventory = (*InventoryIndex)(nil)
 
 // NewInventoryIndex returns an empty index.
 func NewInventoryIndex() *InventoryIndex {
 	return &InventoryIndex{services: map[string][]*corev1.Service{}, pdbs: map[string][]*policyv1.PodDisruptionBudget{},
-		workloads: map[string][]Workload{}}
+		workloads: map[string][]Workload{}, byHost: map[string][]*networkingv1.Ingress{}, bySelector: map[string][]*corev1.Service{}}
 }
 
 // Add adds obj when it is of a kind the index holds, and reports whether
@@ -121,6 +138,11 @@ func (x *InventoryIndex) AddIngress(ing *networkingv1.Ingress) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.ingresses = append(x.ingresses, ing)
+	for i, r := range ing.Spec.Rules {
+		if r.Host != "" && !slices.ContainsFunc(ing.Spec.Rules[:i], func(p networkingv1.IngressRule) bool { return p.Host == r.Host }) {
+			x.byHost[r.Host] = append(x.byHost[r.Host], ing)
+		}
+	}
 }
 
 // AddService adds a Service (kept, not copied).
@@ -128,6 +150,10 @@ func (x *InventoryIndex) AddService(svc *corev1.Service) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.services[svc.Namespace] = append(x.services[svc.Namespace], svc)
+	if len(svc.Spec.Selector) > 0 {
+		k := svc.Namespace + "\x00" + selectorString(svc.Spec.Selector)
+		x.bySelector[k] = append(x.bySelector[k], svc)
+	}
 }
 
 // AddPodDisruptionBudget adds a PodDisruptionBudget (kept, not copied).
@@ -156,6 +182,21 @@ func (x *InventoryIndex) Services(namespace string) []*corev1.Service {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.services[namespace]
+}
+
+// IngressesWithHost returns the Ingresses added with a rule for host.
+func (x *InventoryIndex) IngressesWithHost(host string) []*networkingv1.Ingress {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.byHost[host]
+}
+
+// ServicesWithSelector returns the Services added in namespace whose
+// selector is selector (selectorString's form).
+func (x *InventoryIndex) ServicesWithSelector(namespace, selector string) []*corev1.Service {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.bySelector[namespace+"\x00"+selector]
 }
 
 // PodDisruptionBudgets returns the PodDisruptionBudgets added in namespace.

@@ -20,21 +20,36 @@ func inventoryCases(t *testing.T, id string, cases []inventoryCase) {
 	t.Helper()
 	check := seed001Check(t, id, "")
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			in := seed001Input(seed001Object(t, tc.manifest), "prod")
-			if tc.others != nil {
-				idx := NewInventoryIndex()
-				for _, m := range tc.others {
-					idx.Add(seed001Object(t, m), "prod")
+		// Each case runs on the index (IndexedInventory: the uniqueness
+		// rules look up by host and selector) and on the same objects
+		// behind the plain interface, as the agent's informers offer them.
+		for _, indexed := range []bool{true, false} {
+			name := tc.name
+			if !indexed {
+				name += "/plain inventory"
+			}
+			t.Run(name, func(t *testing.T) {
+				in := seed001Input(seed001Object(t, tc.manifest), "prod")
+				if tc.others != nil {
+					idx := NewInventoryIndex()
+					for _, m := range tc.others {
+						idx.Add(seed001Object(t, m), "prod")
+					}
+					in.Inventory = idx
+					if !indexed {
+						in.Inventory = plainInventory{idx}
+					}
 				}
-				in.Inventory = idx
-			}
-			if diff := seed001Diff(tc.want, check(in)); diff != "" {
-				t.Errorf("findings (-want +got):\n%s", diff)
-			}
-		})
+				if diff := seed001Diff(tc.want, check(in)); diff != "" {
+					t.Errorf("findings (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}
 }
+
+// plainInventory hides an index's lookups: only the Inventory methods.
+type plainInventory struct{ Inventory }
 
 func TestInventoryIndex(t *testing.T) {
 	idx := NewInventoryIndex()

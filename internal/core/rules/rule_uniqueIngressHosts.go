@@ -40,7 +40,11 @@ func uniqueIngressHosts(in *Input) []Finding {
 			continue
 		}
 		var users []string
-		for _, o := range others {
+		candidates := others
+		if x, ok := in.Inventory.(IndexedInventory); ok {
+			candidates = x.IngressesWithHost(r.Host)
+		}
+		for _, o := range candidates {
 			if o.Namespace == in.Namespace && o.Name == in.Object.Meta.Name {
 				continue
 			}

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // Reads: a Service's spec.selector, and the selectors of the other
@@ -32,8 +34,15 @@ func uniqueServiceSelectors(in *Input) []Finding {
 	if svc == nil || in.Inventory == nil || len(svc.Spec.Selector) == 0 {
 		return nil
 	}
+	sel := selectorString(svc.Spec.Selector)
+	var candidates []*corev1.Service
+	if x, ok := in.Inventory.(IndexedInventory); ok {
+		candidates = x.ServicesWithSelector(in.Namespace, sel)
+	} else {
+		candidates = in.Inventory.Services(in.Namespace)
+	}
 	var same []string
-	for _, o := range in.Inventory.Services(in.Namespace) {
+	for _, o := range candidates {
 		if o.Name == in.Object.Meta.Name || len(o.Spec.Selector) == 0 {
 			continue
 		}
@@ -46,7 +55,7 @@ func uniqueServiceSelectors(in *Input) []Finding {
 	}
 	slices.Sort(same)
 	same = slices.Compact(same)
-	return []Finding{{Where: "service", Value: selectorString(svc.Spec.Selector), Field: "spec.selector",
+	return []Finding{{Where: "service", Value: sel, Field: "spec.selector",
 		Detail: "Service " + strings.Join(same, ", ") + " of namespace " + in.Namespace + " has the same selector"}}
 }
 

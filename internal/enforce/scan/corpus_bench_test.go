@@ -12,7 +12,8 @@ import (
 )
 
 // BenchmarkScanCorpus scans the corpus in $PALISADE_CORPUS (made by
-// hack/bench/gencorpus) with the recommended preset, JSON output.
+// hack/bench/gencorpus) with the preset $PALISADE_PRESET (recommended when
+// unset), JSON output.
 func BenchmarkScanCorpus(b *testing.B) {
 	dir := os.Getenv("PALISADE_CORPUS")
 	if dir == "" {
@@ -22,7 +23,11 @@ func BenchmarkScanCorpus(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p, err := policy.Preset("recommended", reg)
+	preset := os.Getenv("PALISADE_PRESET")
+	if preset == "" {
+		preset = "recommended"
+	}
+	p, err := policy.Preset(preset, reg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,7 +37,7 @@ func BenchmarkScanCorpus(b *testing.B) {
 	}
 	for b.Loop() {
 		w := Formats()["json"](io.Discard, nil)
-		sum, err := New(Options{Policy: c}).Run(context.Background(), []string{dir}, w)
+		sum, err := New(Options{Policy: c, Roles: c.ReadsRoles(), Inventory: c.ReadsInventory()}).Run(context.Background(), []string{dir}, w)
 		if err != nil || sum.Errors > 0 {
 			b.Fatal(err, sum)
 		}
