@@ -74,7 +74,12 @@ type Result struct {
 	Definition string
 	Namespace  string
 	// Skipped explains why nothing was evaluated (a system namespace).
-	Skipped  string
+	Skipped string
+	// NotEvaluated says why the rules that read an object's fields did not
+	// run on it: its apiVersion or kind is not one Palisade reads
+	// (workload.Object's Unknown). Only the rules that judge any
+	// apiVersion (deprecatedAPIVersions) did; every report says so.
+	NotEvaluated string
 	Findings []Finding
 	// Blocked is true when a finding's action is block.
 	Blocked bool
@@ -99,7 +104,7 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 	if d, ok := c.namespaced[ns]; ok && ns != "" {
 		def, explicit = d, true
 	}
-	res := Result{Namespace: ns}
+	res := Result{Namespace: ns, NotEvaluated: obj.Unknown}
 	if !explicit && policy.IsSystemNamespace(ns) {
 		res.Skipped = "namespace " + ns + " is a system namespace (list it in a namespace definition to enforce there)"
 		return res

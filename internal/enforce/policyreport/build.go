@@ -104,16 +104,27 @@ func ResourceOf(obj *workload.Object) ObjectReference {
 // Objects the engine skipped (system namespaces), cluster-scoped objects
 // (they would belong in a ClusterPolicyReport) and objects no rule was
 // checked on leave no trace: a namespace gets a report only when something
-// was checked in it.
+// was checked in it. An object whose apiVersion Palisade does not read
+// (engine.Result's NotEvaluated) gets a skip result saying so.
 func (b *Builder) Add(ref ObjectReference, res *engine.Result) {
 	ns := res.Namespace
-	if ns == "" || res.Skipped != "" || (res.Checked == 0 && len(res.Findings) == 0) {
+	if ns == "" || res.Skipped != "" || (res.Checked == 0 && len(res.Findings) == 0 && res.NotEvaluated == "") {
 		return
 	}
 	if ref.Namespace == "" {
 		ref.Namespace = ns
 	}
 	p := b.pending(ns)
+	if res.NotEvaluated != "" {
+		// Only the rules that judge any apiVersion ran on it: one skip
+		// result says the others did not, and why.
+		p.summary.Skip++
+		b.push(p, Result{
+			Source: Source, Policy: b.opts.Policy, Timestamp: b.ts, Result: StatusSkip,
+			Resources: []ObjectReference{ref}, Message: truncate("not evaluated: " + res.NotEvaluated),
+			Properties: map[string]string{"tab": string(b.opts.Tab)},
+		})
+	}
 	// A rule listed twice in a tab is checked twice; its findings are
 	// consecutive runs, each one failed check.
 	failed := 0

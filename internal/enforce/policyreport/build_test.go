@@ -93,6 +93,16 @@ func TestBuild(t *testing.T) {
 			eval("quiet", "sa", 0),
 		},
 	}, {
+		name: "an object of an apiVersion Palisade does not read has a skip result saying so",
+		evals: []Evaluation{{Resource: ref("web", "old"), Result: &engine.Result{Namespace: "web",
+			NotEvaluated: "Palisade reads Ingress as networking.k8s.io/v1, not extensions/v1beta1"}}},
+		want: []PolicyReport{report("web", Summary{Skip: 1}, Result{
+			Source: "palisade", Policy: "prod", Timestamp: Timestamp{Seconds: now.Unix()}, Result: StatusSkip,
+			Resources:  []ObjectReference{ref("web", "old")},
+			Message:    "not evaluated: Palisade reads Ingress as networking.k8s.io/v1, not extensions/v1beta1",
+			Properties: map[string]string{"tab": "continuous"},
+		})},
+	}, {
 		name: "one report per namespace, sorted",
 		evals: []Evaluation{
 			eval("web", "p1", 1, privA),

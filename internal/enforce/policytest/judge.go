@@ -40,8 +40,11 @@ func judge(e *Expectation, ev *evaluation) Case {
 	switch {
 	case got != e.Result:
 		c.Detail = fmt.Sprintf("%s: expected %s, got %s", e.Rule, e.Result, got)
-		if got == Skip && ev.Skipped != "" {
+		switch {
+		case got == Skip && ev.Skipped != "":
 			c.Detail += " (" + ev.Skipped + ")"
+		case got == Skip && ev.NotEvaluated != "":
+			c.Detail += " (not evaluated: " + ev.NotEvaluated + ")"
 		}
 		if got == Fail {
 			c.Detail += listing(found)

@@ -298,3 +298,61 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// A resource whose apiVersion Palisade does not read is reported as not
+// evaluated (a warning line, a count, a JUnit skipped case): the rules
+// that read its fields are skipped on it, saying why, while
+// deprecatedAPIVersions judges it.
+func TestNotEvaluatedResources(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("old.yaml", "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec: {rules: [{http: {paths: []}}]}\n")
+	write("policy.yaml", "apiVersion: palisade.dev/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  clusterWide:\n    deployment:\n"+
+		"      rules: [{rule: deprecatedAPIVersions, action: block}, {rule: ingressHosts, action: block}]\n")
+	src := write("test.yaml", "apiVersion: palisade.dev/v1\nkind: Test\nmetadata: {name: old-apis}\nspec:\n  policies: [policy.yaml]\n  resources: [old.yaml]\n"+
+		"  results:\n    - {rule: deprecatedAPIVersions, resources: [Ingress/shop/web], result: fail}\n"+
+		"    - {rule: ingressHosts, resources: [Ingress/shop/web], result: fail}\n")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := registry(t)
+	tests, err := Load(src, data, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Run(tests[0], reg)
+	if rep.Err != nil {
+		t.Fatal(rep.Err)
+	}
+	const reason = "Palisade reads Ingress as networking.k8s.io/v1, not extensions/v1beta1"
+	if diff := cmp.Diff([]NotEvaluated{{Resource: "Ingress shop/web", Reason: reason}}, rep.NotEvaluated); diff != "" {
+		t.Errorf("not evaluated (-want +got):\n%s", diff)
+	}
+	if len(rep.Cases) != 2 || !rep.Cases[0].Pass || rep.Cases[1].Pass || rep.Cases[1].Got != "skip" ||
+		!strings.Contains(rep.Cases[1].Detail, "(not evaluated: "+reason+")") {
+		t.Errorf("cases %+v: want deprecatedAPIVersions failing as expected, ingressHosts skipped with the reason", rep.Cases)
+	}
+	var table bytes.Buffer
+	if err := WriteTable(&table, []*Report{rep}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  warning: Ingress shop/web not evaluated: " + reason + "\n", "Test summary: 1 passed, 1 failed, 0 errors, 1 not evaluated\n"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	var junit bytes.Buffer
+	if err := WriteJUnit(&junit, []*Report{rep}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(junit.String(), `skipped="1"`) || !strings.Contains(junit.String(), `<skipped message="not evaluated: `+reason+`">`) {
+		t.Errorf("junit has no skipped case:\n%s", junit.String())
+	}
+}

@@ -31,9 +31,18 @@ type Report struct {
 	// Policies are the names of the policies tested.
 	Policies []string `json:"policies,omitempty"`
 	Cases    []Case   `json:"cases"`
+	// NotEvaluated are the resources whose apiVersion or kind Palisade
+	// does not read: only the rules that judge any apiVersion ran on them.
+	NotEvaluated []NotEvaluated `json:"notEvaluated,omitempty"`
 	// Err is set when the test could not be run as written; it then has
 	// no cases.
 	Err error `json:"-"`
+}
+
+// NotEvaluated is a resource the rules that read its fields did not run on.
+type NotEvaluated struct {
+	Resource string `json:"resource"`
+	Reason   string `json:"reason"`
 }
 
 // Case is one expectation on one resource.
@@ -124,6 +133,11 @@ func run(t *Test, reg *rules.Registry, rep *Report) ([]Case, error) {
 			}
 		}
 		inventory = idx
+	}
+	for _, o := range objects {
+		if o.obj.Unknown != "" {
+			rep.NotEvaluated = append(rep.NotEvaluated, NotEvaluated{Resource: display(o), Reason: o.obj.Unknown})
+		}
 	}
 	for _, p := range policies {
 		for _, o := range objects {

@@ -20,6 +20,9 @@ type Summary struct {
 	Passed int `json:"passed"`
 	Failed int `json:"failed"`
 	Errors int `json:"errors"`
+	// NotEvaluated counts the resources whose apiVersion or kind Palisade
+	// does not read.
+	NotEvaluated int `json:"notEvaluated"`
 }
 
 // Summarize counts reports.
@@ -29,6 +32,7 @@ func Summarize(reports []*Report) Summary {
 		if r.Err != nil {
 			s.Errors++
 		}
+		s.NotEvaluated += len(r.NotEvaluated)
 		for _, c := range r.Cases {
 			if c.Pass {
 				s.Passed++
@@ -72,6 +76,9 @@ func WriteTable(w io.Writer, reports []*Report) error {
 			continue
 		}
 		fmt.Fprintf(bw, "%s: %s (%s)\n", termSafe(r.Source), termSafe(r.Name), r.Tab)
+		for _, n := range r.NotEvaluated {
+			fmt.Fprintf(bw, "  warning: %s not evaluated: %s\n", termSafe(n.Resource), termSafe(n.Reason))
+		}
 		many := len(r.Policies) > 1
 		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 		if many {
@@ -100,7 +107,11 @@ func WriteTable(w io.Writer, reports []*Report) error {
 	if len(reports) > 0 {
 		bw.WriteByte('\n')
 	}
-	fmt.Fprintf(bw, "Test summary: %d passed, %d failed, %d errors\n", s.Passed, s.Failed, s.Errors)
+	fmt.Fprintf(bw, "Test summary: %d passed, %d failed, %d errors", s.Passed, s.Failed, s.Errors)
+	if s.NotEvaluated > 0 {
+		fmt.Fprintf(bw, ", %d not evaluated", s.NotEvaluated)
+	}
+	bw.WriteByte('\n')
 	return bw.Flush()
 }
 
@@ -197,6 +208,12 @@ func WriteJUnit(w io.Writer, reports []*Report) error {
 			}
 			suite.Cases = append(suite.Cases, jc)
 		}
+		for _, n := range r.NotEvaluated {
+			suite.Tests++
+			suite.Skipped++
+			suite.Cases = append(suite.Cases, junitCase{Classname: r.Source, Name: n.Resource + " (not evaluated)", File: r.Source,
+				Skipped: &junitSkipped{Message: "not evaluated: " + n.Reason}})
+		}
 		b, err := xml.MarshalIndent(&suite, "  ", "  ")
 		if err != nil {
 			return err
@@ -220,6 +237,7 @@ type junitSuite struct {
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
 	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr,omitempty"`
 	Cases    []junitCase `xml:"testcase"`
 }
 
@@ -230,4 +248,10 @@ type junitCase struct {
 	Line      int                `xml:"line,attr,omitempty"`
 	Failure   *scan.JUnitProblem `xml:"failure,omitempty"`
 	Error     *scan.JUnitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped      `xml:"skipped,omitempty"`
+}
+
+// junitSkipped marks a resource no rule but those of any apiVersion ran on.
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }

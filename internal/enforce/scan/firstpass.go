@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/rules"
@@ -29,6 +30,22 @@ func (s *Scanner) collect(ctx context.Context, paths []string) {
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
+	// Documents are split out of their files in order, and converted and
+	// decoded on every core, as in the second pass: the indexes are safe
+	// for concurrent use, and what they hold does not depend on the order.
+	docs := make(chan document.Doc, s.opts.Workers*4)
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Go(func() {
+			for doc := range docs {
+				if raw, err := doc.JSON(); err == nil {
+					s.collectObjects(raw)
+				}
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(docs)
 	for _, p := range paths {
 		if ctx.Err() != nil {
 			return
@@ -36,7 +53,7 @@ func (s *Scanner) collect(ctx context.Context, paths []string) {
 		if p == "-" {
 			data, _ := io.ReadAll(s.opts.Stdin)
 			s.opts.Stdin = bytes.NewReader(data)
-			s.collectFrom(bytes.NewReader(data), "-", words)
+			collectFrom(bytes.NewReader(data), "-", words, docs)
 			continue
 		}
 		files, _ := listFiles(p)
@@ -45,7 +62,7 @@ func (s *Scanner) collect(ctx context.Context, paths []string) {
 			if err != nil {
 				continue
 			}
-			s.collectFrom(fh, f, words)
+			collectFrom(fh, f, words, docs)
 			fh.Close()
 		}
 	}
@@ -79,21 +96,18 @@ func firstPassWords(roles bool, inv rules.InventoryKinds) [][]byte {
 	return words
 }
 
-func (s *Scanner) collectFrom(r io.Reader, source string, words [][]byte) {
+// collectFrom sends the documents of r that may hold an object the first
+// pass gathers.
+func collectFrom(r io.Reader, source string, words [][]byte, docs chan<- document.Doc) {
 	rd := document.NewReader(r, source)
 	for {
 		doc, err := rd.Next()
 		if err != nil {
 			return // io.EOF, or an error the second pass reports
 		}
-		if !containsAny(doc.Data, words) {
-			continue
+		if containsAny(doc.Data, words) {
+			docs <- doc
 		}
-		raw, err := doc.JSON()
-		if err != nil {
-			continue
-		}
-		s.collectObjects(raw)
 	}
 }
 
