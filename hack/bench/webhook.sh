@@ -6,6 +6,7 @@
 #   BENCH_N=20000 BENCH_C=16 hack/bench/webhook.sh
 #   BENCH_EVENTS=1 hack/bench/webhook.sh     # also append events to a file
 #   BENCH_HTTP1=1 hack/bench/webhook.sh      # HTTP/1.1 keep-alive instead of HTTP/2
+#   BENCH_PRESET=log-all hack/bench/webhook.sh   # a built-in preset as the policy (log-all: every rule without a required property)
 #
 # Builds bin/palisade and the load tool, makes a self-signed ECDSA
 # certificate for 127.0.0.1 (openssl), writes a policy holding every
@@ -55,6 +56,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 preset_rules() {
 	awk '/^    deployment:/{f=1;next} /^    [a-z]+:/{f=0} f && /- \{rule:/' "$root/internal/core/policy/presets/$1.yaml"
 }
+if [[ -n "${BENCH_PRESET:-}" ]]; then
+	"$root/bin/palisade" policy preset "$BENCH_PRESET" >"$tmp/policy.yaml" || die "no preset $BENCH_PRESET"
+else
 {
 	cat <<-EOF
 	apiVersion: palisade.dev/v1
@@ -70,7 +74,8 @@ preset_rules() {
 	preset_rules recommended
 	preset_rules restricted
 } >"$tmp/policy.yaml"
-echo "policy: $(grep -c -- '- {rule:' "$tmp/policy.yaml") deployment rules"
+fi
+echo "policy: $(grep -c 'rule:' "$tmp/policy.yaml") rules"
 "$root/bin/palisade" policy validate "$tmp/policy.yaml" >/dev/null || die "the generated policy does not validate"
 
 # A free loopback port: ask the kernel for one, else probe.
