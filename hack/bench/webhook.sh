@@ -7,6 +7,7 @@
 #   BENCH_EVENTS=1 hack/bench/webhook.sh     # also append events to a file
 #   BENCH_HTTP1=1 hack/bench/webhook.sh      # HTTP/1.1 keep-alive instead of HTTP/2
 #   BENCH_PRESET=log-all hack/bench/webhook.sh   # a built-in preset as the policy (log-all: every rule without a required property)
+#   BENCH_FLOOR=1 hack/bench/webhook.sh      # hack/bench/webhookfloor instead of the agent: TLS and HTTP/2 alone
 #
 # Builds bin/palisade and the load tool, makes a self-signed ECDSA
 # certificate for 127.0.0.1 (openssl), writes a policy holding every
@@ -90,13 +91,23 @@ fi
 echo "== agent on 127.0.0.1:$port"
 events_flag=()
 [[ -n "${BENCH_EVENTS:-}" ]] && events_flag=(--events "$tmp/events.jsonl")
-"$root/bin/palisade" agent --listen "127.0.0.1:$port" \
-	--tls-cert-file "$tmp/tls.crt" --tls-key-file "$tmp/tls.key" \
-	--policy "$tmp/policy.yaml" "${events_flag[@]}" 2>"$tmp/agent.log" &
+decision_flag=()
+if [[ -n "${BENCH_FLOOR:-}" ]]; then
+	# The floor: a server that answers "allowed" without judging anything.
+	(cd "$root" && go build -o "$tmp/webhookfloor" ./hack/bench/webhookfloor) || die "building webhookfloor failed"
+	"$tmp/webhookfloor" -listen "127.0.0.1:$port" -cert "$tmp/tls.crt" -key "$tmp/tls.key" 2>"$tmp/agent.log" &
+	decision_flag=(-expect-decisions=false)
+	ready=(curl -sS -o /dev/null) # any answer: it serves
+else
+	"$root/bin/palisade" agent --listen "127.0.0.1:$port" \
+		--tls-cert-file "$tmp/tls.crt" --tls-key-file "$tmp/tls.key" \
+		--policy "$tmp/policy.yaml" "${events_flag[@]}" 2>"$tmp/agent.log" &
+	ready=(curl -fsS -o /dev/null) # /readyz answers 200 once the policy is loaded
+fi
 agent_pid=$!
 
 deadline=$((SECONDS + 30))
-until curl -fsS --cacert "$tmp/tls.crt" "https://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
+until "${ready[@]}" --cacert "$tmp/tls.crt" "https://127.0.0.1:$port/readyz" 2>/dev/null; do
 	kill -0 "$agent_pid" 2>/dev/null || { cat "$tmp/agent.log" >&2; die "the agent exited"; }
 	((SECONDS < deadline)) || die "the agent was not ready within 30s"
 	sleep 0.2
@@ -108,7 +119,7 @@ http1_flag=()
 [[ -n "${BENCH_HTTP1:-}" ]] && http1_flag=(-http1)
 status=0
 "$tmp/webhookload" -url "https://127.0.0.1:$port/validate?timeout=10s" -ca "$tmp/tls.crt" \
-	-n "$n" -c "$c" "${http1_flag[@]}" || status=$?
+	-n "$n" -c "$c" "${http1_flag[@]}" "${decision_flag[@]}" || status=$?
 
 echo "== agent"
 echo "peak RSS (VmHWM): $(awk '/^VmHWM/{print $2, $3}' "/proc/$agent_pid/status")"
