@@ -260,3 +260,50 @@ func BenchmarkValidateOverTLS(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkValidateLogAll is BenchmarkValidate under the log-all preset
+// (every rule without a required property, at log): every violation
+// becomes a warning and an audit annotation, nothing is denied.
+func BenchmarkValidateLogAll(b *testing.B) {
+	reg, err := rules.Builtin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := policy.Preset("log-all", reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := engine.Compile(p, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := NewHandler(Options{
+		Reviewer: admission.New(admission.Options{Policy: func() *engine.Compiled { return c }, Sink: event.Discard{}}),
+		Metrics:  NewMetrics(),
+	})
+	for _, compliant := range []bool{true, false} {
+		name := "Pod/violating"
+		if compliant {
+			name = "Pod/compliant"
+		}
+		body := benchReview("Pod", compliant)
+		b.Run(name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodPost, "/validate?timeout=10s", nil)
+			req.Header.Set("Content-Type", "application/json")
+			w := &discardWriter{h: http.Header{}}
+			rd := bytes.NewReader(body)
+			b.ReportAllocs()
+			for b.Loop() {
+				rd.Reset(body)
+				req.Body = io.NopCloser(rd)
+				clear(w.h)
+				w.code = 0
+				w.body.Reset()
+				h.ServeHTTP(w, req)
+			}
+			if w.code != 0 && w.code != http.StatusOK {
+				b.Fatalf("status %d", w.code)
+			}
+		})
+	}
+}
