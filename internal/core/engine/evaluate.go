@@ -80,7 +80,7 @@ type Result struct {
 	// (workload.Object's Unknown). Only the rules that judge any
 	// apiVersion (deprecatedAPIVersions) did; every report says so.
 	NotEvaluated string
-	Findings []Finding
+	Findings     []Finding
 	// Blocked is true when a finding's action is block.
 	Blocked bool
 	// Checked counts the rules that were evaluated on the object: those of
