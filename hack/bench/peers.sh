@@ -149,7 +149,7 @@ refused() {
 		timeout 30 kubectl delete -n bench pod "$(echo "$1" | sed 's/.*"name":"\(check-[a-z]*\)".*/\1/')" --wait=false >/dev/null 2>&1 || true
 		return 1
 	fi
-	echo "$out" | head -1
+	echo "$out" | tr '\n' ' ' | sed 's/^Error from server[^:]*: error when creating "STDIN": //; s/  */ /g'
 }
 
 # check_enforcing SETUP waits (up to 120 s: policies are loaded
@@ -242,6 +242,7 @@ phase_kyverno() {
 	mport=$(free_port 28000)
 	cport=$(free_port $((mport + 1)))
 	kubectl create namespace kyverno >/dev/null
+	kubectl create serviceaccount default -n kyverno >/dev/null
 	log "installing Kyverno's CRDs from $kyverno_dir/config/crds"
 	find "$kyverno_dir/config/crds" -name '*.yaml' -print0 | sort -z | xargs -0 -n1 sh -c \
 		'timeout 60 kubectl apply --server-side --force-conflicts -f "$0" >/dev/null' ||
@@ -276,6 +277,7 @@ phase_gatekeeper() {
 	port=$(free_port 30443)
 	hport=$(free_port 29090)
 	kubectl create namespace gatekeeper-system >/dev/null
+	kubectl create serviceaccount default -n gatekeeper-system >/dev/null
 	kubectl label namespace gatekeeper-system admission.gatekeeper.sh/ignore=no-self-managing >/dev/null
 	log "installing Gatekeeper's CRDs from $gk_dir/deploy/gatekeeper.yaml"
 	awk 'BEGIN { RS = "\n---\n" } /(^|\n)kind: CustomResourceDefinition\n/ { print "---"; print }' \
@@ -297,12 +299,14 @@ YAML
 	cp "$work/tls.crt" "$work/gatekeeper-certs/tls.crt"
 	cp "$work/tls.key" "$work/gatekeeper-certs/tls.key"
 	# The controller-manager Deployment's flags (deploy/gatekeeper.yaml), with
-	# the certificates from files and every address on loopback.
+	# the certificates from files and every address on loopback, plus the
+	# audit Deployment's "generate" operation, which creates each template's
+	# constraint CRD (the webhook alone only reads them).
 	POD_NAME=gatekeeper-bench POD_NAMESPACE=gatekeeper-system NAMESPACE=gatekeeper-system \
 		"$bin_dir/gatekeeper-manager" --kubeconfig "$KUBECONFIG" \
 		--port "$port" --host 127.0.0.1 --cert-dir "$work/gatekeeper-certs" --disable-cert-rotation \
 		--health-addr "127.0.0.1:$hport" --metrics-addr 0 \
-		--logtostderr --exempt-namespace=gatekeeper-system --operation=webhook --disable-opa-builtin='{http.send}' \
+		--logtostderr --exempt-namespace=gatekeeper-system --operation=webhook --operation=generate --disable-opa-builtin='{http.send}' \
 		>"$work/gatekeeper.log" 2>&1 &
 	peer_pid=$!
 	wait_for 120 "Gatekeeper's health endpoint" curl -sf "http://127.0.0.1:$hport/healthz"
