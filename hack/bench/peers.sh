@@ -17,7 +17,7 @@
 #   1. starts the webhook, waits until it is registered and enforcing;
 #   2. checks that violating pods are refused: a privileged pod must be, or
 #      the run stops (a number for a webhook that admits anything means
-#      nothing); five more violations are reported;
+#      nothing); fifteen more, one control each, are reported;
 #   3. measures BENCH_PODS creations one at a time after BENCH_WARMUP
 #      unmeasured ones, then BENCH_PODS from BENCH_CONCURRENCY workers
 #      (hack/bench/podcreate);
@@ -139,17 +139,30 @@ checks=(
 	"adds SYS_ADMIN|$(pod check-sysadmin '' '"runAsNonRoot":true,"runAsUser":1000,"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"],"add":["SYS_ADMIN"]},"seccompProfile":{"type":"RuntimeDefault"}')"
 	"runAsUser 0|$(pod check-root '' '"runAsUser":0,"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}')"
 	"no seccomp profile|$(pod check-seccomp '' '"runAsNonRoot":true,"runAsUser":1000,"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}')"
+	"hostPID|$(pod check-hostpid '"hostPID":true,' "$sc_ok")"
+	"a host port|$(pod check-hostport '' "$sc_ok"'},"ports":[{"containerPort":80,"hostPort":80}],"resources":{')"
+	"capabilities not dropped|$(pod check-nodrop '' '"runAsNonRoot":true,"runAsUser":1000,"allowPrivilegeEscalation":false,"seccompProfile":{"type":"RuntimeDefault"}')"
+	"allowPrivilegeEscalation unset|$(pod check-escalation '' '"runAsNonRoot":true,"runAsUser":1000,"capabilities":{"drop":["ALL"]},"seccompProfile":{"type":"RuntimeDefault"}')"
+	"procMount Unmasked|$(pod check-procmount '"hostUsers":false,' "$sc_ok"',"procMount":"Unmasked"')"
+	"AppArmor Unconfined|$(pod check-apparmor '' "$sc_ok"',"appArmorProfile":{"type":"Unconfined"}')"
+	"SELinux type spc_t|$(pod check-selinux '' "$sc_ok"',"seLinuxOptions":{"type":"spc_t"}')"
+	"SELinux user|$(pod check-selinuxuser '' "$sc_ok"',"seLinuxOptions":{"user":"root"}')"
+	"unsafe sysctl|$(pod check-sysctl '"securityContext":{"sysctls":[{"name":"kernel.msgmax","value":"65536"}]},' "$sc_ok")"
+	"nfs volume|$(pod check-nfs '"volumes":[{"name":"n","nfs":{"server":"127.0.0.1","path":"/"}}],' "$sc_ok")"
 )
 
-# refused JSON prints the API server's refusal, or nothing when the pod was
-# admitted (and then deletes it).
+# refused JSON prints the webhook's refusal and returns 0; it returns 1
+# when the pod was admitted (and deletes it), 2 when the API server refused
+# it for another reason (then the pod checks nothing: a bug here).
 refused() {
 	local out
 	if out="$(echo "$1" | timeout 30 kubectl create -f - 2>&1)"; then
 		timeout 30 kubectl delete -n bench pod "$(echo "$1" | sed 's/.*"name":"\(check-[a-z]*\)".*/\1/')" --wait=false >/dev/null 2>&1 || true
 		return 1
 	fi
-	echo "$out" | tr '\n' ' ' | sed 's/^Error from server[^:]*: error when creating "STDIN": //; s/  */ /g'
+	out="$(echo "$out" | tr '\n' ' ' | sed 's/^Error from server[^:]*: error when creating "STDIN": //; s/  */ /g')"
+	echo "$out"
+	[[ "$out" == *"admission webhook"*"denied the request"* ]] || return 2
 }
 
 # check_enforcing SETUP waits (up to 120 s: policies are loaded
@@ -160,19 +173,20 @@ check_enforcing() {
 	local deadline=$((SECONDS + 120))
 	json="${checks[0]#*|}"
 	until msg="$(refused "$json")"; do
-		[ "$SECONDS" -lt "$deadline" ] || die "$setup admitted a privileged pod: it does not enforce, its numbers would mean nothing"
+		[ "$SECONDS" -lt "$deadline" ] || die "$setup did not refuse a privileged pod within 120 s (${msg:-admitted}): it does not enforce, its numbers would mean nothing"
 		[ -z "$peer_pid" ] || kill -0 "$peer_pid" 2>/dev/null || die "$setup exited: $(tail -5 "$work/$peer_name.log")"
 		sleep 1
 	done
 	for c in "${checks[@]}"; do
 		what="${c%%|*}"
 		json="${c#*|}"
-		if msg="$(refused "$json")"; then
-			ok=$((ok + 1))
-			echo "  $setup refused a pod with $what: ${msg:0:220}" >&2
-		else
-			echo "  $setup ADMITTED a pod with $what" >&2
-		fi
+		local rc=0
+		msg="$(refused "$json")" || rc=$?
+		case $rc in
+		0) ok=$((ok + 1)); echo "  $setup refused a pod with $what: ${msg:0:200}" >&2 ;;
+		1) echo "  $setup ADMITTED a pod with $what" >&2 ;;
+		*) die "the check pod with $what is invalid: $msg" ;;
+		esac
 	done
 	enforced[$setup]="$ok/${#checks[@]}"
 }
@@ -252,7 +266,10 @@ phase_kyverno() {
 	# Out of cluster: --serverIP puts https://127.0.0.1:PORT in the webhook
 	# configurations Kyverno registers and in its certificate; the other flags
 	# are the Helm chart's defaults for the admission controller.
+	# The environment is the Helm chart's for the admission controller.
 	KYVERNO_NAMESPACE=kyverno KYVERNO_POD_NAME=kyverno-bench KYVERNO_SERVICEACCOUNT_NAME=kyverno-admission-controller \
+		KYVERNO_ROLE_NAME=kyverno:admission-controller KYVERNO_DEPLOYMENT=kyverno-admission-controller \
+		KYVERNO_SVC=kyverno-svc INIT_CONFIG=kyverno METRICS_CONFIG=kyverno-metrics TUF_ROOT="$work/kyverno-tuf" \
 		"$bin_dir/kyverno" --kubeconfig "$KUBECONFIG" \
 		--serverIP "127.0.0.1:$port" --webhookServerHost 127.0.0.1 --webhookServerPort "$port" \
 		--caSecretName kyverno-svc.kyverno.svc.kyverno-tls-ca --tlsSecretName kyverno-svc.kyverno.svc.kyverno-tls-pair \
