@@ -22,7 +22,9 @@
 #      unmeasured ones, then BENCH_PODS from BENCH_CONCURRENCY workers
 #      (hack/bench/podcreate);
 #   4. deletes its webhook configurations and stops the process.
-# "no webhook" is measured first and again last, to show drift.
+# "no webhook" is measured first and again last, to show drift. "floor" is
+# Palisade's agent with no rule: a webhook that judges nothing, so what it
+# adds is the API server's webhook call itself, which every webhook pays.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -36,7 +38,7 @@ die() { log "error: $*"; exit 1; }
 n="${BENCH_PODS:-1000}"
 warmup="${BENCH_WARMUP:-200}"
 conc="${BENCH_CONCURRENCY:-8}"
-setups="${BENCH_SETUPS:-none palisade kyverno gatekeeper}"
+setups="${BENCH_SETUPS:-none floor palisade kyverno gatekeeper}"
 bin_dir="${BENCH_BIN:-${PALISADE_CACHE:-$HOME/.cache/palisade}/bin}"
 export GOWORK=off
 export PALISADE_CONTROLPLANE_DIR="${PALISADE_CONTROLPLANE_DIR:-$(mktemp -d /tmp/palisade-peers-cp.XXXXXX)}"
@@ -222,12 +224,12 @@ phase_none() {
 	measure "${1:-none}"
 }
 
-phase_palisade() {
+phase_palisade() { # setup policy-file
+	local setup=$1 policy=$2 port
 	peer_name=palisade
-	local port
 	port=$(free_port 28443)
 	"$work/palisade" agent --listen "127.0.0.1:$port" --tls-cert-file "$work/tls.crt" --tls-key-file "$work/tls.key" \
-		--policy "$here/peers/palisade-pod-security.yaml" --events "$work/palisade-events.jsonl" >"$work/palisade.log" 2>&1 &
+		--policy "$policy" --events "$work/palisade-events.jsonl" >"$work/palisade.log" 2>&1 &
 	peer_pid=$!
 	wait_for 30 "Palisade's /readyz" curl -sfk "https://127.0.0.1:$port/readyz"
 	webhooks=validatingwebhookconfiguration/palisade-bench
@@ -244,8 +246,24 @@ webhooks:
   admissionReviewVersions: [v1]
   timeoutSeconds: 10
 YAML
-	check_enforcing palisade
-	measure palisade
+	if [ "$setup" = floor ]; then
+		# Enforces nothing on purpose: create the privileged pod until the
+		# agent's metrics show the API server called it, and check that it
+		# was admitted.
+		local deadline=$((SECONDS + 60)) rc
+		until curl -sk "https://127.0.0.1:$port/metrics" | grep -q '^palisade_webhook_requests_total{.*} [1-9]'; do
+			rc=0
+			msg="$(refused "${checks[0]#*|}")" || rc=$?
+			[ "$rc" -eq 1 ] || die "the floor webhook did not admit the privileged pod: $msg"
+			[ "$SECONDS" -lt "$deadline" ] || die "the API server did not call the floor webhook within 60 s"
+			sleep 0.5
+		done
+		echo "  floor admitted the privileged pod (no rule, as intended)" >&2
+		enforced[floor]="0/${#checks[@]} (by design)"
+	else
+		check_enforcing "$setup"
+	fi
+	measure "$setup"
 	stop_peer
 }
 
@@ -370,10 +388,11 @@ order=()
 for s in $setups; do
 	case "$s" in
 	none) phase_none; order+=(none) ;;
-	palisade) phase_palisade; order+=(palisade) ;;
+	floor) phase_palisade floor "$here/peers/palisade-no-rule.yaml"; order+=(floor) ;;
+	palisade) phase_palisade palisade "$here/peers/palisade-pod-security.yaml"; order+=(palisade) ;;
 	kyverno) phase_kyverno; order+=(kyverno) ;;
 	gatekeeper) phase_gatekeeper; order+=(gatekeeper) ;;
-	*) die "unknown setup $s (none, palisade, kyverno, gatekeeper)" ;;
+	*) die "unknown setup $s (none, floor, palisade, kyverno, gatekeeper)" ;;
 	esac
 done
 if [[ " $setups " == *" none "* ]]; then
