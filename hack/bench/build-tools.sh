@@ -17,7 +17,8 @@
 # Binaries land in ${PALISADE_CACHE:-$HOME/.cache/palisade}/bin with a
 # .NAME.version stamp. They are built under `nice -n 10` with `go build -p 1`
 # so a parallel developer on the same 2-core box is not starved. A first
-# build takes several minutes (gator, the manager) to half an hour (kyverno).
+# build takes several minutes (gator) to most of an hour (the manager,
+# kyverno) on a busy 2-core machine.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
