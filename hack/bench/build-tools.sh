@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Build the third-party CLIs used by compare.sh (kube-score, gator) from the
-# versions pinned in hack/bench/tools/go.mod (gator) and
-# hack/bench/tools/kubescore/go.mod (kube-score) into a cache dir.
+# Build the third-party programs the benchmarks run beside Palisade, from
+# the versions pinned in the tools modules, into a cache dir:
+#   kube-score          hack/bench/tools/kubescore/go.mod   (compare.sh)
+#   gator               hack/bench/tools/go.mod             (compare.sh)
+#   gatekeeper-manager  hack/bench/tools/go.mod, the module root's main
+#                       package: Gatekeeper's webhook/audit manager (peers.sh)
+#   kyverno             hack/bench/tools/kyverno/go.mod, cmd/kyverno: Kyverno's
+#                       admission controller (peers.sh); its own module
+#                       because it needs Kyverno's replace directives
 #
-#   hack/bench/build-tools.sh            # -> ${PALISADE_CACHE:-$HOME/.cache/palisade}/bin
+#   hack/bench/build-tools.sh                    # kube-score and gator
+#   hack/bench/build-tools.sh gatekeeper-manager kyverno
 #   BENCH_BIN=/some/dir hack/bench/build-tools.sh
 #   FORCE=1 hack/bench/build-tools.sh    # rebuild even if present
 #
-# The tools are built under `nice -n 10` with `go build -p 1` so a
-# parallel developer on the same 2-core box is not starved. First build of
-# gator takes several minutes.
+# Binaries land in ${PALISADE_CACHE:-$HOME/.cache/palisade}/bin with a
+# .NAME.version stamp. They are built under `nice -n 10` with `go build -p 1`
+# so a parallel developer on the same 2-core box is not starved. A first
+# build takes several minutes (gator) to most of an hour (the manager,
+# kyverno) on a busy 2-core machine.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,10 +47,32 @@ build() { # name module-dir pkg module version-var
 	echo "build-tools: $name built in $((SECONDS - start))s"
 }
 
-build kube-score "$tools_dir/kubescore" \
-	github.com/zegl/kube-score/cmd/kube-score github.com/zegl/kube-score main.version
-build gator "$tools_dir" \
-	github.com/open-policy-agent/gatekeeper/v3/cmd/gator github.com/open-policy-agent/gatekeeper/v3 \
-	github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version
+# A module that needs a newer Go than the machine's would have GOTOOLCHAIN
+# set here, for that build only; the pinned ones build with Go 1.26.
+one() {
+	case "$1" in
+	kube-score)
+		build kube-score "$tools_dir/kubescore" \
+			github.com/zegl/kube-score/cmd/kube-score github.com/zegl/kube-score main.version ;;
+	gator)
+		build gator "$tools_dir" \
+			github.com/open-policy-agent/gatekeeper/v3/cmd/gator github.com/open-policy-agent/gatekeeper/v3 \
+			github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version ;;
+	gatekeeper-manager)
+		build gatekeeper-manager "$tools_dir" \
+			github.com/open-policy-agent/gatekeeper/v3 github.com/open-policy-agent/gatekeeper/v3 \
+			github.com/open-policy-agent/gatekeeper/v3/pkg/version.Version ;;
+	kyverno)
+		build kyverno "$tools_dir/kyverno" \
+			github.com/kyverno/kyverno/cmd/kyverno github.com/kyverno/kyverno \
+			github.com/kyverno/kyverno/pkg/version.BuildVersion ;;
+	*)
+		echo "build-tools: unknown tool $1 (kube-score, gator, gatekeeper-manager, kyverno)" >&2
+		exit 2 ;;
+	esac
+}
+
+[ $# -gt 0 ] || set -- kube-score gator
+for t in "$@"; do one "$t"; done
 
 echo "build-tools: done; binaries in $bin_dir"

@@ -1,7 +1,9 @@
 // Command podcreate measures pod-create latency through a real API server:
-// it creates -n pods one after another (after -warmup unmeasured ones),
-// prints p50/p90/p99/max, and deletes them. hack/bench/podcreate.sh runs it
-// with and without Palisade's webhook registered.
+// it creates -n pods (after -warmup unmeasured ones) from -c workers, one
+// after another within each worker, prints p50/p90/p99/max and the creation
+// rate, and deletes them. hack/bench/podcreate.sh runs it with and without
+// Palisade's webhook registered; hack/bench/peers.sh beside Kyverno's and
+// Gatekeeper's.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -22,14 +25,19 @@ func main() {
 	ns := flag.String("namespace", "bench", "namespace to create pods in")
 	n := flag.Int("n", 2000, "measured pod creations")
 	warmup := flag.Int("warmup", 200, "unmeasured creations first")
+	workers := flag.Int("c", 1, "concurrent workers sharing the -n creations")
 	flag.Parse()
 	if *server == "" || *token == "" {
 		fmt.Fprintln(os.Stderr, "podcreate: -server and -token are required")
 		os.Exit(2)
 	}
+	if *workers < 1 || *n < *workers {
+		fmt.Fprintf(os.Stderr, "podcreate: -c must be between 1 and -n (%d), got %d\n", *n, *workers)
+		os.Exit(2)
+	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, // loopback test control plane only
-		ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 4,
+		ForceAttemptHTTP2: true, MaxIdleConnsPerHost: max(4, *workers),
 	}}
 	url := fmt.Sprintf("%s/api/v1/namespaces/%s/pods", *server, *ns)
 	body := []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"generateName":"bench-","labels":{"app":"bench"}},` +
@@ -59,15 +67,31 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	lat := make([]time.Duration, 0, *n)
+	// Each worker creates its share one after another; the rate is all
+	// measured creations over the wall time of the whole phase.
+	lat := make([]time.Duration, *n)
+	errs := make(chan error, *workers)
+	var wg sync.WaitGroup
 	start := time.Now()
-	for i := 0; i < *n; i++ {
-		d, err := create()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "podcreate:", err)
-			os.Exit(1)
-		}
-		lat = append(lat, d)
+	for w := 0; w < *workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < *n; i += *workers {
+				d, err := create()
+				if err != nil {
+					errs <- err
+					return
+				}
+				lat[i] = d
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		fmt.Fprintln(os.Stderr, "podcreate:", err)
+		os.Exit(1)
 	}
 	total := time.Since(start)
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })

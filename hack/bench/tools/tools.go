@@ -1,6 +1,7 @@
 //go:build tools
 
-// Package tools pins Gatekeeper's gator CLI used by hack/bench/compare.sh.
+// Package tools pins Gatekeeper's gator CLI (hack/bench/compare.sh) and its
+// manager, the module root's main package (hack/bench/peers.sh).
 // It is a separate module so these heavy dependencies never enter the main
 // module's go.mod. kube-score lives in the nested module ./kubescore because
 // kube-score v1.20.0 imports k8s.io/api/autoscaling/v2beta{1,2}, which no
@@ -9,5 +10,6 @@
 package tools
 
 import (
+	_ "github.com/open-policy-agent/gatekeeper/v3"
 	_ "github.com/open-policy-agent/gatekeeper/v3/cmd/gator"
 )
