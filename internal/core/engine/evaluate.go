@@ -59,6 +59,9 @@ type Finding struct {
 	Rule     string        `json:"rule"`
 	Action   policy.Action `json:"action"`
 	Severity rules.Severity
+	// Coarse is the rule's CoarseFindings: the finding does not name what
+	// offends.
+	Coarse bool `json:"-"`
 	rules.Finding
 }
 
@@ -159,7 +162,7 @@ func (c *Compiled) Evaluate(obj *workload.Object, t policy.Tab, opts Options) Re
 			res.Findings = make([]Finding, 0, max(len(found), len(tb.rules)))
 		}
 		for _, f := range found {
-			res.Findings = append(res.Findings, Finding{Rule: cr.rule.ID, Action: cr.action, Severity: cr.rule.Severity, Finding: f})
+			res.Findings = append(res.Findings, Finding{Rule: cr.rule.ID, Action: cr.action, Severity: cr.rule.Severity, Coarse: cr.rule.CoarseFindings, Finding: f})
 			if cr.action == policy.ActionBlock {
 				res.Blocked = true
 			}

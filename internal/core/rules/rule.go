@@ -95,6 +95,12 @@ type Rule struct {
 	// OldObject is set on the rules that read Input.OldObject (the object
 	// an UPDATE replaces), so that admission decodes it only for them.
 	OldObject bool
+	// CoarseFindings is set on rules whose findings do not name what
+	// offends (cel: a finding is the rule's message), so that two
+	// evaluations cannot tell a kept violation from a worse one. Admission
+	// grandfathers such a finding on UPDATE only when the object's content
+	// (all but metadata and status) is unchanged.
+	CoarseFindings bool
 }
 
 // Check evaluates one object.

@@ -40,7 +40,7 @@ func init() {
 		Description: "Evaluates a CEL expression over the object, as a Kubernetes ValidatingAdmissionPolicy validation does: " +
 			"object is the object, oldObject the object an admission UPDATE replaces (null on a CREATE, in scan and in continuous checks), request.namespace is its namespace and namespaceObject.metadata.name too (null when cluster-scoped); " +
 			"false, or an evaluation error, is a violation reported with the message.",
-		Sources: []Source{{productVAP, "validations (CEL expressions)"}}, Severity: Medium, Tabs: podTabs, Targets: TargetAny, OldObject: true,
+		Sources: []Source{{productVAP, "validations (CEL expressions)"}}, Severity: Medium, Tabs: podTabs, Targets: TargetAny, OldObject: true, CoarseFindings: true,
 		Params: func() any { return &CELParams{} },
 		New:    newCEL,
 	})

@@ -268,11 +268,11 @@ func TestReview(t *testing.T) {
 			events: []event.Event{ev("shop", "Deployment", "web", "web", "privileged", "log", "block", "UPDATE", webBlockMsg+notEnforced)},
 		},
 		{
-			name:   "UPDATE that changes the image of a privileged Deployment keeps the violation it had: a warning",
+			name:   "UPDATE that runs another image in a privileged container is judged: the violation is the new image's",
 			policy: "block",
 			req:    request(admissionv1.Update, deploymentKind, "deployments", "", "shop", "web", reimaged, deployment),
-			want:   allow([]string{webBlockMsg + notEnforced}, annotations("block", "privileged:block", "allowed")),
-			events: []event.Event{ev("shop", "Deployment", "web", "web", "privileged", "log", "block", "UPDATE", webBlockMsg+notEnforced)},
+			want:   deny("\n- "+webBlockMsg, annotations("block", "privileged:block", "denied")),
+			events: []event.Event{ev("shop", "Deployment", "web", "web", "privileged", "block", "block", "UPDATE", webBlockMsg)},
 		},
 		{
 			name:   "UPDATE that brings a violation the old object did not have is denied",
