@@ -1,8 +1,8 @@
 package rules
 
-// forbiddenHostPaths reads spec.volumes[*].hostPath.path. Allowed: a path
-// that is neither one of paths nor a directory above one, compared after
-// path.Clean.
+// forbiddenHostPaths reads spec.volumes[*].hostPath.path. Allowed: an
+// absolute path outside /proc that is neither one of paths nor a directory
+// above one, compared after path.Clean.
 
 import (
 	"path"
@@ -40,6 +40,21 @@ func (p *ForbiddenHostPathsParams) Validate(fp *field.Path) field.ErrorList {
 	return errs
 }
 
+// evasiveHostPath says why a host path reaches any forbidden path whatever
+// the list ("" when it does not): /proc and what is below it (the host's
+// /proc/1/root is its whole filesystem, /proc/1/root/run/docker.sock the
+// socket), and a path that is not absolute (the API server accepts one;
+// what it resolves to is up to the runtime).
+func evasiveHostPath(p string) string {
+	switch c := path.Clean(p); {
+	case !strings.HasPrefix(p, "/"):
+		return "mounts a path that is not absolute, which the forbidden paths cannot be compared with"
+	case c == "/proc" || strings.HasPrefix(c, "/proc/"):
+		return "mounts the host's /proc, through which /proc/1/root reaches every host path"
+	}
+	return ""
+}
+
 func init() {
 	register(&Rule{
 		ID:    "forbiddenHostPaths",
@@ -48,6 +63,7 @@ func init() {
 			"(a trailing slash, // and .. do not hide /var/run/docker.sock). " +
 			"The default paths are the Docker, containerd, CRI-O and cri-dockerd sockets under /var/run, which Kyverno's disallow-container-sock-mounts refuses by exact path, and under /run, which /var/run links to; " +
 			"a directory above them (/var/run, /run/containerd, /var, /) is refused too, since mounting it exposes the socket. " +
+			"Whatever the paths, /proc and anything below it are refused (/proc/1/root is the host's root, so /proc/1/root/run/containerd/containerd.sock is the socket), and so is a path that is not absolute. " +
 			"A container that reaches the runtime's socket can start a privileged container: it controls the node.",
 		Sources:  []Source{{productKyverno, "disallow-container-sock-mounts"}},
 		Severity: High, Tabs: podTabs, Targets: TargetPod,
@@ -60,6 +76,12 @@ func init() {
 				var out []Finding
 				for i, v := range in.Pod().Spec.Volumes {
 					if v.HostPath == nil {
+						continue
+					}
+					if detail := evasiveHostPath(v.HostPath.Path); detail != "" {
+						f := PodFinding(in, "pod", "volumes["+strconv.Itoa(i)+"].hostPath.path", v.HostPath.Path)
+						f.Detail = "hostPath volume " + strconv.Quote(v.Name) + " " + detail
+						out = append(out, f)
 						continue
 					}
 					for _, denied := range paths {

@@ -92,21 +92,25 @@ func validateResources(path *field.Path, resources []string) field.ErrorList {
 	return errs
 }
 
-// resourceBound is one resource every container must set, with its
-// maximum when there is one.
+// resourceBound is one resource with its maximum, when there is one:
+// every container must set it when it is required (named in resources),
+// and one that sets it must keep under the maximum either way.
 type resourceBound struct {
-	name   corev1.ResourceName
-	param  string // the maximum's property: maxCpu or maxMemory
-	max    resource.Quantity
-	hasMax bool
+	name     corev1.ResourceName
+	param    string // the maximum's property: maxCpu or maxMemory
+	max      resource.Quantity
+	hasMax   bool
+	required bool
 }
 
-// resourceBounds builds the bounds of resources from the maxCpu and
-// maxMemory properties ("" for no maximum).
+// resourceBounds builds the bounds from resources and the maxCpu and
+// maxMemory properties ("" for no maximum). A maximum also bounds a
+// resource resources does not require: {resources: [memory], maxCpu: 2}
+// lets a container set no CPU limit, but not a limit of 64.
 func resourceBounds(resources []string, maxCPU, maxMemory ResourceQuantity) ([]resourceBound, error) {
 	var out []resourceBound
-	for _, r := range resources {
-		b := resourceBound{name: corev1.ResourceName(r), param: "maxCpu"}
+	for _, r := range boundedResources {
+		b := resourceBound{name: corev1.ResourceName(r), param: "maxCpu", required: slices.Contains(resources, r)}
 		v := maxCPU
 		if b.name == corev1.ResourceMemory {
 			b.param, v = "maxMemory", maxMemory
@@ -118,7 +122,9 @@ func resourceBounds(resources []string, maxCPU, maxMemory ResourceQuantity) ([]r
 			}
 			b.max, b.hasMax = q, true
 		}
-		out = append(out, b)
+		if b.required || b.hasMax {
+			out = append(out, b)
+		}
 	}
 	return out, nil
 }
@@ -134,11 +140,11 @@ func resourceCheck(kind string, quantity func(*corev1.Container, corev1.Resource
 				sub := "resources." + kind + "s." + string(b.name)
 				q, ok := quantity(c.C, b.name)
 				switch {
-				case !ok:
+				case !ok && b.required:
 					f := ContainerFinding("containerResources", c, sub, "unset")
 					f.Detail = "no " + string(b.name) + " " + kind
 					out = append(out, f)
-				case b.hasMax && q.Cmp(b.max) > 0:
+				case ok && b.hasMax && q.Cmp(b.max) > 0:
 					f := ContainerFinding("containerResources", c, sub, q.String())
 					f.Detail = fmt.Sprintf("%s %s above %s %s", b.name, kind, b.param, b.max.String())
 					out = append(out, f)
@@ -160,7 +166,7 @@ func init() {
 		ID:    "resourceLimits",
 		Title: "Container CPU and memory limits are missing or too high",
 		Description: "Flags a container without a limit for a resource in resources, or with a limit above maxCpu or maxMemory. " +
-			"resources: [memory] requires only a memory limit, as Kyverno's require-requests-limits does. " +
+			"resources: [memory] requires only a memory limit, as Kyverno's require-requests-limits does; a CPU limit that is set is still held to maxCpu. " +
 			"Limits let the runtime stop one container from exhausting the node, a form of denial of service.",
 		Sources: []Source{
 			azurePolicy("Kubernetes cluster containers CPU and memory resource limits should not exceed the specified limits"),
