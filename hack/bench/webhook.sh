@@ -44,7 +44,8 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== build"
-(cd "$root" && go build -o bin/palisade ./cmd/palisade) || die "building palisade failed"
+palisade="${BENCH_PALISADE:-$root/bin/palisade}" # BENCH_PALISADE: a binary built elsewhere (another commit)
+[[ -n "${BENCH_PALISADE:-}" ]] || (cd "$root" && go build -o bin/palisade ./cmd/palisade) || die "building palisade failed"
 (cd "$root" && go build -o "$tmp/webhookload" ./hack/bench/webhookload) || die "building webhookload failed"
 
 echo "== certificate and policy"
@@ -58,7 +59,7 @@ preset_rules() {
 	awk '/^    deployment:/{f=1;next} /^    [a-z]+:/{f=0} f && /- \{rule:/' "$root/internal/core/policy/presets/$1.yaml"
 }
 if [[ -n "${BENCH_PRESET:-}" ]]; then
-	"$root/bin/palisade" policy preset "$BENCH_PRESET" >"$tmp/policy.yaml" || die "no preset $BENCH_PRESET"
+	"$palisade" policy preset "$BENCH_PRESET" >"$tmp/policy.yaml" || die "no preset $BENCH_PRESET"
 else
 {
 	cat <<-EOF
@@ -77,7 +78,7 @@ else
 } >"$tmp/policy.yaml"
 fi
 echo "policy: $(grep -c 'rule:' "$tmp/policy.yaml") rules"
-"$root/bin/palisade" policy validate "$tmp/policy.yaml" >/dev/null || die "the generated policy does not validate"
+"$palisade" policy validate "$tmp/policy.yaml" >/dev/null || die "the generated policy does not validate"
 
 # A free loopback port: ask the kernel for one, else probe.
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || true)"
@@ -101,7 +102,7 @@ if [[ -n "${BENCH_FLOOR:-}" ]]; then
 	decision_flag=(-expect-decisions=false)
 	ready=(curl -sS -o /dev/null) # any answer: it serves
 else
-	"$root/bin/palisade" agent --listen "127.0.0.1:$port" \
+	"$palisade" agent --listen "127.0.0.1:$port" \
 		--tls-cert-file "$tmp/tls.crt" --tls-key-file "$tmp/tls.key" \
 		--policy "$tmp/policy.yaml" "${events_flag[@]}" 2>"$tmp/agent.log" &
 	ready=(curl -fsS -o /dev/null) # /readyz answers 200 once the policy is loaded
