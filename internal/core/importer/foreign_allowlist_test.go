@@ -226,6 +226,12 @@ func TestKyvernoRegistryGlobs(t *testing.T) {
 		{pattern: "docker.io/*", images: map[string]bool{
 			"docker.io/library/nginx": true, "docker.io/acme/app:1": true, "quay.io/x": false,
 		}, warn: `x.yaml:6: spec.rules: restrict-image-registries: Palisade compares normalised references ("nginx" is docker.io/library/nginx:latest), so "docker.io/*" now also allows Docker Hub images written without a registry ("nginx", "acme/app")`},
+		{pattern: "index.docker.io/nginx*", images: map[string]bool{
+			"index.docker.io/nginx:1": true, "docker.io/nginxinc/x": true, "nginx": true, "quay.io/nginx": false,
+		}, warn: `x.yaml:6: spec.rules: restrict-image-registries: Palisade compares normalised references ("nginx" is docker.io/library/nginx:latest), so "index.docker.io/nginx*" now also allows Docker Hub images written without a registry ("nginx", "acme/app")`},
+		{pattern: "localhost:5000/* | ", images: map[string]bool{
+			"localhost:5000/app": true, "localhost/app": false, "nginx": false,
+		}},
 		{pattern: "*/app*", images: map[string]bool{
 			"quay.io/app": true, "acme/app:1": true,
 		}, warn: `x.yaml:6: spec.rules: restrict-image-registries: "*/app*" starts with a wildcard and is matched against normalised references ("nginx" is docker.io/library/nginx:latest): it may allow images Kyverno refused`},

@@ -444,7 +444,9 @@ func kyRegistries(c *kyCtx) []mappedRule {
 	}
 	var alts []string
 	for _, g := range strings.Split(pats[0], "|") {
-		alts = append(alts, kyImageAlts(c, strings.TrimSpace(g))...)
+		if g = strings.TrimSpace(g); g != "" {
+			alts = append(alts, kyImageAlts(c, g)...)
+		}
 	}
 	return one("allowedRegistries", map[string]any{"regex": "^(" + strings.Join(alts, "|") + ")$"})
 }
