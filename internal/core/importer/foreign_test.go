@@ -349,8 +349,8 @@ spec:
 	if r == nil || !slices.Equal(r.ExcludedNamespaces, []string{"kube-system"}) {
 		t.Fatalf("pssHostPathVolumes = %+v, want excluded namespaces [kube-system]", r)
 	}
-	wantWarning(t, res, "x.yaml:14: spec.rules[0].exclude.any[0].resources.namespaces: not carried over: this exclusion also names other filters, and Palisade can exclude only whole namespaces, so the rule applies more widely")
-	wantWarning(t, res, "x.yaml:15: spec.rules[0].exclude.any[0].resources.names: not carried over: Palisade cannot express this exclusion, so the rule applies more widely")
+	wantWarning(t, res, "x.yaml:14: spec.rules[0].exclude.any[0].resources.namespaces: not carried over: this exclusion is narrower than whole namespaces (an entry of \"all\", or it also names kinds, operations, names or selectors), and Palisade excludes only whole namespaces, so the rule applies there too")
+	wantWarning(t, res, "x.yaml:15: spec.rules[0].exclude.any[0].resources.names: not carried over: Palisade cannot express this exclusion, so the rule applies there too")
 }
 
 // builtin is the built-in catalog.

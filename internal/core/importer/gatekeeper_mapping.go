@@ -119,12 +119,28 @@ func gkHPA(c *gkCtx) []mappedRule {
 	return one("hpaBounds", kv)
 }
 
+// allowNothing is the allowedRegistries expression that matches no
+// reference (the rule's own default).
+const allowNothing = `^(.+){0}$`
+
+// allowNone warns that an allowlist template with nothing left in its
+// list refuses every image, as its Rego does (no entry satisfies "any"),
+// and returns the expression that allows nothing.
+func allowNone(c *gkCtx, name string) string {
+	c.p.d.warn(c.p.path.Child(name).String(),
+		"no image is allowed: the list is empty (or nothing in it was carried over), so every image is refused, as in Gatekeeper")
+	return allowNothing
+}
+
 // gkMappings maps each Gatekeeper library template, by its constraint
 // kind, onto Palisade rules. docs/migrating.md states the differences.
 var gkMappings = map[string]gkMapping{
 	// general/
 	"K8sAllowedRepos": {fn: func(c *gkCtx) []mappedRule {
 		repos, _ := get[[]string](c.p, "repos")
+		if len(repos) == 0 {
+			return one("allowedRegistries", map[string]any{"regex": allowNone(c, "repos")})
+		}
 		return one("allowedRegistries", map[string]any{"regex": prefixRegex(repos)})
 	}},
 	// allowedreposv2 1.0.0: exact images, or prefixes ending in "*".
@@ -142,6 +158,9 @@ var gkMappings = map[string]gkMapping{
 				alts = append(alts, regexp.QuoteMeta(image.Parse(img).Path)+"$")
 			}
 		}
+		if len(alts) == 0 {
+			return one("allowedRegistries", map[string]any{"regex": allowNone(c, "allowedImages")})
+		}
 		return one("allowedRegistries", map[string]any{"regex": "^(" + strings.Join(alts, "|") + ")"})
 	}},
 	// allowedrepos 2.0.0: repos are registries or repositories (a "/" is
@@ -158,6 +177,9 @@ var gkMappings = map[string]gkMapping{
 		}
 		for _, img := range imgs {
 			alts = append(alts, regexp.QuoteMeta(image.NormalisePrefix(img))+"[:@]")
+		}
+		if len(alts) == 0 {
+			return one("allowedRegistries", map[string]any{"regex": allowNone(c, "repos")})
 		}
 		return one("allowedRegistries", map[string]any{"regex": "^(" + strings.Join(alts, "|") + ")"})
 	}},

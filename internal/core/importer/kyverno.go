@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/palisade-dev/palisade/internal/core/image"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 )
 
@@ -48,6 +49,8 @@ type kyMapping struct {
 	reason string
 	// note states a difference that always holds, warned on each import.
 	note string
+	// reads names what fn reads from the rules' patterns, if anything.
+	reads string
 }
 
 func kyRule1(id string, kv map[string]any) kyMapping {
@@ -64,7 +67,7 @@ var kyMappings = map[string]kyMapping{
 	"disallow-host-namespaces":       kyRule1("pssHostNamespaces", nil),
 	"disallow-host-path":             kyRule1("pssHostPathVolumes", nil),
 	"disallow-host-ports":            kyRule1("pssHostPorts", nil),
-	"disallow-host-ports-range":      {fn: kyHostPortRange},
+	"disallow-host-ports-range":      {fn: kyHostPortRange, reads: "the host port range"},
 	"disallow-host-process":          kyRule1("pssWindowsHostProcess", nil),
 	"disallow-privileged-containers": kyRule1("pssPrivileged", nil),
 	"disallow-proc-mount":            kyRule1("pssProcMount", nil),
@@ -86,15 +89,15 @@ var kyMappings = map[string]kyMapping{
 	"add-rolebinding":                kyNone("Palisade does not generate resources"),
 	"add-safe-to-evict":              kyNone("Palisade does not mutate resources"),
 	"check-deprecated-apis":          kyRule1("deprecatedAPIVersions", nil),
-	"disallow-cri-sock-mount":        {fn: kySockets},
-	"disallow-container-sock-mounts": {fn: kySockets},
+	"disallow-cri-sock-mount":        {fn: kySockets, reads: "the list of forbidden hostPath paths"},
+	"disallow-container-sock-mounts": {fn: kySockets, reads: "the list of forbidden hostPath paths"},
 	"disallow-default-namespace":     kyRule1("defaultNamespace", nil),
 	"disallow-empty-ingress-host":    kyRule1("ingressHosts", map[string]any{"allowWildcardHosts": true}),
 	"disallow-helm-tiller":           kyRule1("imageName", map[string]any{"operator": "contains", "values": []string{"tiller"}}),
 	"disallow-latest-tag":            kyRule1("imageTag", map[string]any{"operator": "equals", "values": []string{"latest"}}),
 	"require-drop-all":               kyRule1("allowedCapabilities", map[string]any{"allowed": []string{"*"}, "requiredDrop": []string{"ALL"}}),
 	"require-drop-cap-net-raw":       kyRule1("allowedCapabilities", map[string]any{"allowed": []string{"*"}, "requiredDrop": []string{"NET_RAW"}}),
-	"require-labels":                 {fn: kyRequireLabels},
+	"require-labels":                 {fn: kyRequireLabels, reads: "the list of required labels"},
 	"require-requests-limits": {fn: func(*kyCtx) []mappedRule {
 		return []mappedRule{
 			{"resourceRequests", map[string]any{"resources": []string{"cpu", "memory"}}},
@@ -108,7 +111,7 @@ var kyMappings = map[string]kyMapping{
 		note: "Kyverno passes a container with any one of livenessProbe, readinessProbe or startupProbe; requiredProbes requires both livenessProbe and readinessProbe, which is stricter",
 	},
 	"require-ro-rootfs":             kyRule1("readOnlyRootFilesystem", nil),
-	"restrict-image-registries":     {fn: kyRegistries},
+	"restrict-image-registries":     {fn: kyRegistries, reads: "the allowed image pattern"},
 	"restrict-node-port":            kyRule1("serviceTypes", map[string]any{"allowedTypes": []string{"ClusterIP", "LoadBalancer", "ExternalName"}}),
 	"restrict-service-external-ips": kyRule1("serviceExternalIPs", map[string]any{"allowedIPs": []string{}}),
 	"validate-probe-timeout-period": kyNone("Palisade does not compare probe timeouts with periods"),
@@ -147,7 +150,7 @@ func (imp *foreignImporter) addKyverno(d *docCtx, j []byte) {
 	d.errs = append(d.errs, policy.ValidateName(p.Metadata.Name, field.NewPath("metadata", "name"))...)
 	label := fmt.Sprintf("Kyverno %s %s", p.Kind, p.Metadata.Name)
 	spec := newFields(d, p.Spec, field.NewPath("spec"))
-	action := kyAction(d, spec, "validationFailureAction", policy.ActionLog)
+	specAction := kyAction(d, spec, "validationFailureAction", policy.ActionLog)
 	spec.drop("validationFailureActionOverrides", "Palisade has one action per rule: namespaces needing another action need their own namespace definition")
 	audited := true
 	if bg, ok := get[bool](spec, "background"); ok {
@@ -168,6 +171,7 @@ func (imp *foreignImporter) addKyverno(d *docCtx, j []byte) {
 		namespaces = []string{ns}
 	}
 	c := &kyCtx{d: d}
+	var actions []policy.Action // each validate rule's own, or the policy's
 	var excluded []string
 	for i, raw := range rawRules {
 		rp := field.NewPath("spec", "rules").Index(i)
@@ -177,9 +181,7 @@ func (imp *foreignImporter) addKyverno(d *docCtx, j []byte) {
 		c.rules = append(c.rules, kyRule{Name: name, Validate: validate})
 		if len(validate) > 0 {
 			v := newFields(d, validate, rp.Child("validate"))
-			if a := kyAction(d, v, "failureAction", ""); a != "" {
-				action = a
-			}
+			actions = append(actions, kyAction(d, v, "failureAction", specAction))
 			v.ignore("message", "pattern", "anyPattern", "deny", "foreach", "podSecurity", "cel", "allowExistingViolations", "manifests", "assert")
 		}
 		inc, ex := kyMatch(d, rf.child("match"), rf.child("exclude"))
@@ -199,6 +201,8 @@ func (imp *foreignImporter) addKyverno(d *docCtx, j []byte) {
 		}
 		rf.rest("not a rule field Palisade reads")
 	}
+
+	action := kyStrictest(d, label, specAction, actions)
 
 	m, known := kyMappings[p.Metadata.Name]
 	var mapped []mappedRule
@@ -222,6 +226,9 @@ func (imp *foreignImporter) addKyverno(d *docCtx, j []byte) {
 	if len(mapped) == 0 {
 		return
 	}
+	if known && m.fn != nil {
+		kyByName(d, label, m, mapped)
+	}
 	var out []*foreignRule
 	for _, mr := range mapped {
 		out = append(out, &foreignRule{
@@ -231,6 +238,25 @@ func (imp *foreignImporter) addKyverno(d *docCtx, j []byte) {
 		})
 	}
 	imp.emit(label, out...)
+}
+
+// kyByName says, once per policy, that a policy recognised by its name is
+// mapped as published: its rules' patterns, which a user may have
+// customised, are not read, except what the mapping reads.
+func kyByName(d *docCtx, label string, m kyMapping, mapped []mappedRule) {
+	ids := make([]string, len(mapped))
+	for i, mr := range mapped {
+		ids[i] = mr.id
+	}
+	checks := "Palisade rule " + ids[0] + " checks"
+	if len(ids) > 1 {
+		checks = "Palisade rules " + strings.Join(ids, " and ") + " check"
+	}
+	read := "its rules' patterns are not read, " + checks
+	if m.reads != "" {
+		read = "only " + m.reads + " is read from its rules' patterns, otherwise " + checks
+	}
+	d.warn("metadata.name", "%s: recognised by its published name: %s what the published policy checks; check a customised policy by hand", label, read)
 }
 
 // kyAction maps Enforce to block and Audit to log (either case, as Kyverno
@@ -250,6 +276,23 @@ func kyAction(d *docCtx, f *fields, name string, def policy.Action) policy.Actio
 	return def
 }
 
+// kyStrictest is the one action of a policy whose validate rules have
+// actions (failureAction, or the policy's validationFailureAction): Palisade
+// maps the policy onto one rule, so rules that disagree take the strictest,
+// block, with a warning.
+func kyStrictest(d *docCtx, label string, def policy.Action, actions []policy.Action) policy.Action {
+	if len(actions) == 0 {
+		return def
+	}
+	kinds := slices.Clone(actions)
+	slices.Sort(kinds)
+	if kinds = slices.Compact(kinds); len(kinds) == 1 {
+		return kinds[0]
+	}
+	d.warn("spec.rules", "%s: the rules' failure actions differ (Enforce and Audit): the strictest, Enforce (block), is used for the whole policy", label)
+	return policy.ActionBlock
+}
+
 // kyMatch reads the namespaces of a rule's match (the rule applies only
 // there) and exclude (excluded namespaces); other filters are reported.
 func kyMatch(d *docCtx, match, exclude *fields) (namespaces, excluded []string) {
@@ -259,31 +302,43 @@ func kyMatch(d *docCtx, match, exclude *fields) (namespaces, excluded []string) 
 // kyFilters reads resources.namespaces from a match or exclude block
 // (any, all, or the legacy resources), reporting the filters Palisade
 // cannot express.
+//
+// An exclusion becomes excluded namespaces only when it excludes whole
+// namespaces: an entry of any (or the legacy resources, or the only entry
+// of all) that names nothing but namespaces. An entry of an all list of
+// several, or one that also names kinds, operations, names or selectors,
+// excludes less than its namespaces, so it is not carried over and the
+// rule applies there too (stricter, never looser).
 func kyFilters(d *docCtx, f *fields, match bool) []string {
-	var blocks []*fields
+	type block struct {
+		f     *fields
+		inAll bool // an entry of an all list of several
+	}
+	var blocks []block
 	for _, key := range []string{"any", "all"} {
 		list, _ := get[[]json.RawMessage](f, key)
 		for i, raw := range list {
-			blocks = append(blocks, newFields(d, raw, f.path.Child(key).Index(i)))
+			blocks = append(blocks, block{newFields(d, raw, f.path.Child(key).Index(i)), key == "all" && len(list) > 1})
 		}
 	}
 	if f.has("resources") || f.has("subjects") || f.has("roles") || f.has("clusterRoles") {
-		blocks = append(blocks, f)
+		blocks = append(blocks, block{f: f})
 	}
 	var out []string
 	all := false
 	for _, b := range blocks {
-		r := b.child("resources")
+		r := b.f.child("resources")
 		ns, _ := get[[]string](r, "namespaces")
-		r.ignore("kinds", "operations")
-		if !match && (narrower(r) || narrower(b, "resources")) {
+		if match {
+			r.ignore("kinds", "operations")
+		} else if b.inAll || narrower(r) || narrower(b.f, "resources") {
 			// Excluding the whole namespaces would exclude more than the
 			// block does.
 			if len(ns) > 0 {
-				d.warn(r.path.Child("namespaces").String(), "not carried over: this exclusion also names other filters, and Palisade can exclude only whole namespaces, so the rule applies more widely")
+				d.warn(r.path.Child("namespaces").String(), "not carried over: this exclusion is narrower than whole namespaces (an entry of \"all\", or it also names kinds, operations, names or selectors), and Palisade excludes only whole namespaces, so the rule applies there too")
 			}
-			r.rest("Palisade cannot express this exclusion, so the rule applies more widely")
-			b.rest("Palisade cannot express this exclusion, so the rule applies more widely")
+			r.rest("Palisade cannot express this exclusion, so the rule applies there too")
+			b.f.rest("Palisade cannot express this exclusion, so the rule applies there too")
 			continue
 		}
 		if len(ns) == 0 {
@@ -291,7 +346,7 @@ func kyFilters(d *docCtx, f *fields, match bool) []string {
 		}
 		out = append(out, namespaceList(d, ns, r.path.Child("namespaces"))...)
 		r.rest("Palisade cannot express this filter, so the rule applies more widely")
-		b.rest("Palisade cannot express this filter, so the rule applies more widely")
+		b.f.rest("Palisade cannot express this filter, so the rule applies more widely")
 	}
 	f.rest("not a filter Palisade reads")
 	if match && all {
@@ -389,9 +444,64 @@ func kyRegistries(c *kyCtx) []mappedRule {
 	}
 	var alts []string
 	for _, g := range strings.Split(pats[0], "|") {
-		alts = append(alts, strings.TrimSuffix(strings.TrimPrefix(globRegex(strings.TrimSpace(g)), "^"), "$"))
+		if g = strings.TrimSpace(g); g != "" {
+			alts = append(alts, kyImageAlts(c, g)...)
+		}
 	}
 	return one("allowedRegistries", map[string]any{"regex": "^(" + strings.Join(alts, "|") + ")$"})
+}
+
+// kyImageAlts translates one of Kyverno's image globs, which match the
+// image as written, into expressions matching the normalised references
+// Palisade compares ("nginx:1.2" is docker.io/library/nginx:1.2, "nginx"
+// docker.io/library/nginx:latest). The translation allows the images the
+// glob allows, written in any of their equivalent forms; where that cannot
+// be exact, a warning names the pattern.
+func kyImageAlts(c *kyCtx, g string) []string {
+	glob := func(s string) string { return strings.TrimSuffix(strings.TrimPrefix(globRegex(s), "^"), "$") }
+	// An image written without a tag or digest is read with tag latest.
+	tail := ""
+	if last := g[strings.LastIndex(g, "/")+1:]; !strings.HasSuffix(g, "*") && !strings.ContainsAny(last, ":@") {
+		tail = "(:latest)?"
+	}
+	stem := stemOf(g)
+	first, _, slash := strings.Cut(stem, "/")
+	host := slash && (strings.ContainsAny(first, ".:") || first == "localhost")
+	hub := func(name string) []string {
+		// A Docker Hub name: an official image (library/) when it has no
+		// organisation, else organisation/name.
+		if strings.Contains(stemOf(name), "/") {
+			return []string{`docker\.io/` + glob(name) + tail}
+		}
+		return []string{`docker\.io/library/` + glob(name) + tail, `docker\.io/` + glob(name) + tail}
+	}
+	switch {
+	case g == "*":
+		return []string{".*"}
+	case host && image.CanonicalHost(first) == "docker.io":
+		name := g[len(first)+1:]
+		c.d.warn("spec.rules", "restrict-image-registries: Palisade compares normalised references (\"nginx\" is docker.io/library/nginx:latest), so %q now also allows Docker Hub images written without a registry (\"nginx\", \"acme/app\")", g)
+		return hub(name)
+	case host:
+		return []string{regexp.QuoteMeta(image.CanonicalHost(first)) + "/" + glob(g[len(first)+1:]) + tail}
+	case stem == "":
+		c.d.warn("spec.rules", "restrict-image-registries: %q starts with a wildcard and is matched against normalised references (\"nginx\" is docker.io/library/nginx:latest): it may allow images Kyverno refused", g)
+		return []string{glob(g) + tail}
+	case slash:
+		return hub(g) // an organisation on Docker Hub: "acme/*"
+	}
+	// No registry before a wildcard ("nginx*"): a Docker Hub image, or,
+	// when the wildcard runs into a host ("nginx.example.com/app"), that
+	// registry's image as written.
+	return append([]string{glob(g) + tail}, hub(g)...)
+}
+
+// stemOf is the part of a glob before its first wildcard.
+func stemOf(g string) string {
+	if i := strings.IndexAny(g, "*?"); i >= 0 {
+		return g[:i]
+	}
+	return g
 }
 
 var portRange = regexp.MustCompile(`^(\d+)-(\d+)$`)
