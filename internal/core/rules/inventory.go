@@ -69,6 +69,19 @@ func WorkloadOf(obj *workload.Object, defaultNamespace string) (Workload, bool) 
 		Replicas: obj.Replicas, Labels: obj.Pod.Meta.Labels}, true
 }
 
+// WorkloadOfReplicated is WorkloadOf for a workload's summary
+// (workload.DecodeReplicated), as a scan's first pass reads it.
+func WorkloadOfReplicated(r *workload.Replicated, kind, defaultNamespace string) (Workload, bool) {
+	if metav1.GetControllerOfNoCopy(&r.Meta) != nil {
+		return Workload{}, false
+	}
+	ns := r.Meta.Namespace
+	if ns == "" {
+		ns = defaultNamespace
+	}
+	return Workload{Kind: kind, Namespace: ns, Name: r.Meta.Name, Replicas: r.Replicas, Labels: r.Labels}, true
+}
+
 // InventoryIndex is an Inventory held in memory: the scanner and `palisade
 // test` add every object of their input. It is safe for concurrent use.
 type InventoryIndex struct {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/palisade-dev/palisade/internal/core/workload"
@@ -94,5 +95,37 @@ func TestWorkloadOf(t *testing.T) {
 	obj := &workload.Object{Kind: "Deployment"}
 	if _, ok := WorkloadOf(obj, "prod"); ok {
 		t.Error("a Deployment without a pod template is no workload")
+	}
+}
+
+// A scan's first pass reads workloads with workload.DecodeReplicated; the
+// inventory must hold the same Workload as from a whole decode.
+func TestWorkloadOfReplicatedMatchesWorkloadOf(t *testing.T) {
+	for _, m := range []string{
+		`{apiVersion: apps/v1, kind: Deployment, metadata: {name: web, namespace: shop}, spec: {replicas: 3, template: {metadata: {labels: {app: web}}, spec: {containers: [{name: c, image: x}]}}}}`,
+		`{apiVersion: apps/v1, kind: StatefulSet, metadata: {name: db}, spec: {template: {metadata: {labels: {app: db, tier: data}}, spec: {containers: [{name: c, image: x}]}}}}`,
+		`{apiVersion: v1, kind: ReplicationController, metadata: {name: rc}, spec: {replicas: 0, template: {spec: {containers: [{name: c, image: x}]}}}}`,
+		`{apiVersion: apps/v1, kind: ReplicaSet, metadata: {name: web-5d9f, ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u, controller: true}]}, spec: {replicas: 2, template: {spec: {containers: [{name: c, image: x}]}}}}`,
+		`{apiVersion: apps/v1, kind: Deployment, metadata: {name: bare}, spec: {}}`,
+		`{apiVersion: apps/v1beta1, kind: Deployment, metadata: {name: old}, spec: {replicas: 1}}`,
+		`{apiVersion: apps/v1, kind: DaemonSet, metadata: {name: d}, spec: {template: {spec: {containers: [{name: c, image: x}]}}}}`,
+	} {
+		obj := seed001Object(t, m)
+		want, wantOK := WorkloadOf(obj, "prod")
+		if obj.Unknown != "" {
+			wantOK = false
+		}
+		r, err := workload.DecodeReplicated(obj.Raw, obj.APIVersion, obj.Kind)
+		if err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+		var got Workload
+		var gotOK bool
+		if r != nil {
+			got, gotOK = WorkloadOfReplicated(r, obj.Kind, "prod")
+		}
+		if gotOK != wantOK || (wantOK && !reflect.DeepEqual(got, want)) {
+			t.Errorf("%s:\n summary %+v %v\n whole   %+v %v", m, got, gotOK, want, wantOK)
+		}
 	}
 }

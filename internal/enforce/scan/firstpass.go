@@ -125,6 +125,21 @@ func (s *Scanner) collectObjects(raw []byte) {
 		if !s.collects(kind) {
 			return
 		}
+		if s.inventory != nil {
+			// A replicated workload: only its metadata, replicas and
+			// template labels are read (nil for any other kind, and for
+			// one without a template, which the whole decode below skips).
+			r, err := workload.DecodeReplicated(raw, apiVersion, kind)
+			if err != nil {
+				return // the second pass reports it
+			}
+			if r != nil {
+				if w, ok := rules.WorkloadOfReplicated(r, kind, s.opts.Namespace); ok {
+					s.inventory.AddWorkload(w)
+				}
+				return
+			}
+		}
 		obj, err := workload.DecodeKind(raw, apiVersion, kind)
 		if err != nil || obj.Unknown != "" {
 			return
