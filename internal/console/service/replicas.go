@@ -107,4 +107,3 @@ func (s *Service) reloadScans(ctx context.Context) {
 		s.log.Warn("could not reload scan results another console replica imported", "err", err)
 	}
 }
-
