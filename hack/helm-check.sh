@@ -163,8 +163,8 @@ expect_render_error "certificates.caBundle (base64 PEM) is required" --set certi
 expect_render_error "must be the base64 encoding of a PEM certificate" --set certificates.mode=secret --set certificates.existingSecret=x --set certificates.caBundle=bm90IGEgY2VydA==
 # The console, the bundled PostgreSQL and managed agents.
 console_pg="--set console.enabled=true --set console.insecureHttp=true --set console.database.type=postgres"
-expect_render_error "at '/console/replicaCount': value must be 1" --set console.replicaCount=2
-expect_render_error "console.replicaCount must be 1" --set console.replicaCount=2 --skip-schema-validation
+expect_render_error "at '/console/replicaCount'" --set console.replicaCount=-1
+expect_render_error "console.replicaCount above 1 needs console.database.type=postgres" --set console.enabled=true --set console.insecureHttp=true --set console.replicaCount=2
 expect_render_error "at '/console/database/type': value must be one of" --set console.database.type=mysql
 expect_render_error "console.database.type must be sqlite or postgres" --set console.database.type=mysql --skip-schema-validation
 expect_render_error "at '/agent/console/url'" --set agent.console.url=ftp://console --set agent.console.tokenSecret=t
@@ -368,7 +368,8 @@ has "$tmp/c.yaml" "console-sqlite: $console_dep" "replicas: 1" "type: Recreate" 
 	"path: /healthz" "path: /readyz" "startupProbe:" "- --metrics-bind-address=:9090" "name: metrics" "containerPort: 9090" \
 	"readOnlyRootFilesystem: true" "runAsNonRoot: true" "automountServiceAccountToken: false" \
 	"- ALL" "type: RuntimeDefault" 'image: "ghcr.io/palisade-dev/palisade:'
-hasnt "$tmp/c.yaml" "console-sqlite: $console_dep" "RollingUpdate" "initContainers:" "PALISADE_DATABASE_URL"
+hasnt "$tmp/c.yaml" "console-sqlite: $console_dep" "RollingUpdate" "initContainers:" "PALISADE_DATABASE_URL" "podAntiAffinity" "--shutdown-delay"
+[ -z "$(doc PodDisruptionBudget "$release-console" "$f")" ] || die "console-sqlite: a PodDisruptionBudget for one replica"
 [ "$(grep -c '^  replicas: ' "$tmp/c.yaml")" -eq 1 ] || die "console-sqlite: $console_dep: one replicas field expected"
 doc PersistentVolumeClaim "$release-console-data" "$f" >"$tmp/pvc.yaml"
 has "$tmp/pvc.yaml" "console-sqlite: PersistentVolumeClaim" "storage: 1Gi" "- ReadWriteOnce" "helm.sh/resource-policy: keep"
@@ -397,6 +398,7 @@ doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
 has "$tmp/c.yaml" "console-postgres-bundled: $console_dep" "replicas: 1" "initContainers:" "- name: migrate" "- migrate" \
 	"name: PALISADE_DATABASE_URL" "name: $release-postgresql" "key: url"
 hasnt "$tmp/c.yaml" "console-postgres-bundled: $console_dep" "type: Recreate" "claimName:" "--database"
+[ -z "$(doc PodDisruptionBudget "$release-console" "$f")" ] || die "console-postgres-bundled: a PodDisruptionBudget for one replica"
 doc Secret "$release-postgresql" "$f" >"$tmp/pgsecret.yaml"
 pg_password="$(field password "$tmp/pgsecret.yaml" | base64 -d)"
 [ "${#pg_password}" -ge 32 ] || die "console-postgres-bundled: generated password too short"
@@ -423,7 +425,19 @@ f="$tmp/console-postgres-external.yaml"
 doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
 has "$tmp/c.yaml" "console-postgres-external: $console_dep" "name: palisade-console-db" "key: database-url" "- name: migrate" \
 	"name: palisade-console-admin" "- --tls-cert-file=/etc/palisade/tls/tls.crt" "secretName: palisade-console-tls" "scheme: HTTPS" \
-	'image: "registry.example.com/palisade:0.2.0"' "kubernetes.io/os: linux" "name: TZ" "type: RollingUpdate"
+	'image: "registry.example.com/palisade:0.2.0"' "kubernetes.io/os: linux" "name: TZ" "type: RollingUpdate" \
+	"replicas: 2" "podAntiAffinity:" "topologyKey: kubernetes.io/hostname" "- --shutdown-delay=5s"
+doc PodDisruptionBudget "$release-console" "$f" >"$tmp/pdb.yaml"
+has "$tmp/pdb.yaml" "console-postgres-external: PodDisruptionBudget $release-console" "minAvailable: 1" \
+	"app.kubernetes.io/component: console"
+# Any number on PostgreSQL; your own affinity replaces the spread.
+"$helm" template "$release" "$chart" --namespace "$ns" $external_args --set console.replicaCount=3 \
+	--set console.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].key=pool \
+	--set console.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator=Exists \
+	>"$tmp/three.yaml"
+doc Deployment "$release-console" "$tmp/three.yaml" >"$tmp/c3.yaml"
+has "$tmp/c3.yaml" "console on PostgreSQL with replicaCount 3" "replicas: 3" "key: pool"
+hasnt "$tmp/c3.yaml" "console on PostgreSQL with replicaCount 3" "podAntiAffinity"
 hasnt "$f" "console-postgres-external render" "kind: StatefulSet" "kind: PersistentVolumeClaim" "$release-console-admin-token" \
 	"$release-postgresql" "--viewer-token-file" "--insecure-http"
 doc Deployment "$release" "$f" >"$tmp/a.yaml"

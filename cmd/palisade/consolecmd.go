@@ -19,10 +19,12 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/console/store/backend"
+	"github.com/palisade-dev/palisade/internal/console/store/sqlite"
 	"github.com/palisade-dev/palisade/internal/console/ui"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/platform/fileperm"
+	"github.com/palisade-dev/palisade/internal/platform/redact"
 )
 
 // consoleConfig is the console's typed configuration.
@@ -44,6 +46,9 @@ type consoleConfig struct {
 	// metricsListen serves /metrics (and the probes) there; "" does not
 	// serve metrics (consoleops.go).
 	metricsListen string
+	// shutdownDelay: how long to keep serving, not ready, once told to
+	// stop (a replica taken out of its Service during a rolling upgrade).
+	shutdownDelay time.Duration
 }
 
 func (c *consoleConfig) validate() error {
@@ -136,6 +141,7 @@ and printed once.`,
 	f.BoolVar(&cfg.insecureHTTP, "insecure-http", false, "serve plain HTTP on an address that is not loopback (behind a TLS-terminating proxy); warned about at every start")
 	f.StringSliceVar(&cfg.trustedProxies, "trusted-proxies", nil, "CIDR ranges of proxies trusted for X-Forwarded-Proto (https: Secure cookies, HSTS) and X-Forwarded-For (the client address of login throttling); their connections are not capped")
 	f.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", edge.DefaultPerClient, "connections one client address (an IPv6 /64) may hold; more are closed at accept; trusted proxies are not capped (0: no cap)")
+	f.DurationVar(&cfg.shutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long with /readyz failing and keep-alives off before closing the listener, while the pod is taken out of the Service (the chart sets 5s)")
 	f.StringVar(&cfg.metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (and /healthz, /readyz) on this address, plain HTTP and without a token, e.g. :9090 (default: not served)")
 	cmd.AddCommand(newConsoleMigrateCmd())
 	return cmd
@@ -204,7 +210,25 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	if err != nil {
 		return err
 	}
-	svc := service.New(service.Options{Store: st, Registry: reg})
+	if sq, ok := st.(*sqlite.Store); ok {
+		if alone, err := sq.ClaimProcess(); err != nil {
+			return err
+		} else if !alone {
+			logger.Warn("another palisade console has this SQLite database open: SQLite is the single-process store, "+
+				"so agents long-polling one process are not woken by policy changes made at the other, and scan results "+
+				"imported at one are not seen by the other; run console replicas on PostgreSQL", "database", redact.URL(cfg.database))
+		}
+	}
+	svc := service.New(service.Options{Store: st, Registry: reg, Logger: logger})
+	// Other console processes on the same PostgreSQL database tell this one
+	// about their changes (LISTEN/NOTIFY); on SQLite this only waits.
+	listening, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopListening()
+	go func() {
+		if err := svc.Listen(listening); err != nil {
+			logger.Error("console replicas' broadcasts: stopped", "err", err)
+		}
+	}()
 	n, err := svc.LoadScanResults(ctx)
 	if err != nil {
 		return err
@@ -261,6 +285,17 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if cfg.shutdownDelay > 0 {
+		// Keep answering while the endpoints controller and every node's
+		// kube-proxy take this pod out of the Service: requests still come
+		// here until they have. Without keep-alives each answer closes its
+		// connection, so an agent's next call opens one to another replica.
+		// Long polls keep waiting; Shutdown ends them after the delay.
+		ops.health.Drain()
+		srv.SetKeepAlivesEnabled(false)
+		logger.Info("console stopping: not ready, serving on until it is out of its Service", "delay", cfg.shutdownDelay)
+		time.Sleep(cfg.shutdownDelay)
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

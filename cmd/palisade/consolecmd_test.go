@@ -2,14 +2,20 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -143,4 +149,48 @@ func TestConsoleSlowUnauthenticatedClients(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// A second console on the first one's SQLite file serves, and says in its
+// log that SQLite is the single-process store.
+func TestSecondConsoleOnSQLiteSaysSo(t *testing.T) {
+	db := "sqlite://" + filepath.Join(t.TempDir(), "palisade.db")
+	startConsoleWith(t, func(c *consoleConfig) { c.database = db })
+	dir := t.TempDir()
+	cfg := consoleConfig{listen: "127.0.0.1:0", database: db, adminTokenFile: filepath.Join(dir, "admin-token")}
+	var log syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- runConsole(ctx, cfg, slog.New(slog.NewTextHandler(&log, nil)), io.Discard, ready) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("the second console did not start: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "SQLite is the single-process store") {
+		t.Errorf("the second console's log does not say SQLite is single-process:\n%s", log.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer a logger and a test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

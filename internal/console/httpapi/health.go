@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
@@ -58,7 +59,14 @@ type Health struct {
 	mu   sync.Mutex
 	last readiness
 	at   time.Time
+	// draining is set when the console is stopping: not ready from then
+	// on, whatever the database says.
+	draining atomic.Bool
 }
+
+// Drain makes Readyz answer 503 from now on: the console is stopping and
+// keeps serving only while it is taken out of its Service.
+func (h *Health) Drain() { h.draining.Store(true) }
 
 type readiness struct {
 	ok   bool
@@ -92,6 +100,9 @@ func (h *Health) Healthz(w http.ResponseWriter, _ *http.Request) {
 // current, else 503 with the reason.
 func (h *Health) Readyz(w http.ResponseWriter, r *http.Request) {
 	res := h.check(r.Context())
+	if h.draining.Load() {
+		res = readiness{body: "not ready: the console is shutting down"}
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if !res.ok {

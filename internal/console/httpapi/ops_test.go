@@ -125,6 +125,24 @@ func TestReadyzSchemaAhead(t *testing.T) {
 	}
 }
 
+// A console told to stop is not ready, however healthy its database.
+func TestReadyzDraining(t *testing.T) {
+	h := NewHealth(HealthOptions{Store: schemaFunc(func(context.Context) (store.Schema, error) {
+		return store.Schema{Applied: 6, Want: 6}, nil
+	})})
+	w := httptest.NewRecorder()
+	h.Readyz(w, httptest.NewRequest("GET", "/readyz", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("/readyz before Drain = %d %q", w.Code, w.Body)
+	}
+	h.Drain()
+	w = httptest.NewRecorder()
+	h.Readyz(w, httptest.NewRequest("GET", "/readyz", nil))
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "shutting down") {
+		t.Errorf("/readyz after Drain = %d %q", w.Code, w.Body)
+	}
+}
+
 // A database that hangs: /readyz answers within its timeout, and a flood
 // of probes queries it once at a time, not once each.
 func TestReadyzBoundedUnderLoad(t *testing.T) {

@@ -68,6 +68,7 @@ func (s *Service) ImportScanResults(ctx context.Context, name string, data []byt
 		return ImportSummary{}, errors.Join(fmt.Errorf("store scan results of %s: %w", name, err), uerr)
 	}
 	sum.Added, sum.Removed = len(ch.Added), len(ch.Removed)
+	s.broadcast(ctx, topicScans)
 	return sum, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,9 @@ type Options struct {
 	// AgentTime, so that neither a wrong clock nor a made-up date can put
 	// it on top of the trail for ever, or out of sight at the bottom.
 	EventTimeWindow time.Duration
+	// Logger reports what the service does not fail a request for (a
+	// broadcast to other replicas that did not go out); discarded when nil.
+	Logger *slog.Logger
 }
 
 // DefaultEventTimeWindow is how far from the console's clock an agent's
@@ -49,6 +53,12 @@ type Service struct {
 	now    func() time.Time
 	window time.Duration
 	notify *notifier
+	log    *slog.Logger
+	// id names this process in its broadcasts to other console processes.
+	id string
+	// listening is closed when Listen first connected.
+	listening  chan struct{}
+	listenOnce sync.Once
 
 	// scans is the scan-result index, a mirror of the store's scan images;
 	// scanMu serialises its changes (imports, loading).
@@ -68,8 +78,11 @@ func New(opts Options) *Service {
 	if opts.EventTimeWindow <= 0 {
 		opts.EventTimeWindow = DefaultEventTimeWindow
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	s := &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, window: opts.EventTimeWindow,
-		notify: newNotifier(), closing: make(chan struct{})}
+		notify: newNotifier(), log: opts.Logger, id: rand.Text(), listening: make(chan struct{}), closing: make(chan struct{})}
 	s.scans.Store(scanresult.NewIndex())
 	return s
 }
@@ -148,7 +161,7 @@ func (s *Service) UpdatePolicy(ctx context.Context, name string, body []byte, ve
 	}
 	d, err := s.store.UpdatePolicy(ctx, name, j, version)
 	if err == nil {
-		s.notify.wakeAll()
+		s.changed(ctx, "")
 	}
 	return d, err
 }
@@ -161,7 +174,7 @@ func (s *Service) CreateRuleset(ctx context.Context, body []byte) (store.Documen
 	}
 	d, err := s.store.CreateRuleset(ctx, name, j)
 	if err == nil {
-		s.notify.wakeAll() // a policy may bind it already
+		s.changed(ctx, "") // a policy may bind it already
 	}
 	return d, err
 }
@@ -177,7 +190,7 @@ func (s *Service) UpdateRuleset(ctx context.Context, name string, body []byte, v
 	}
 	d, err := s.store.UpdateRuleset(ctx, name, j, version)
 	if err == nil {
-		s.notify.wakeAll()
+		s.changed(ctx, "")
 	}
 	return d, err
 }
@@ -204,7 +217,7 @@ func (s *Service) RegisterCluster(ctx context.Context, name string) (store.Clust
 func (s *Service) AssignPolicy(ctx context.Context, cluster, policyName string) (store.Cluster, error) {
 	c, err := s.store.AssignPolicy(ctx, cluster, policyName)
 	if err == nil {
-		s.notify.wake(cluster)
+		s.changed(ctx, cluster)
 	}
 	return c, err
 }
@@ -213,7 +226,7 @@ func (s *Service) AssignPolicy(ctx context.Context, cluster, policyName string) 
 func (s *Service) DeleteCluster(ctx context.Context, name string) error {
 	err := s.store.DeleteCluster(ctx, name)
 	if err == nil {
-		s.notify.wake(name)
+		s.changed(ctx, name)
 	}
 	return err
 }

@@ -89,6 +89,41 @@ type ScanImage struct {
 	UpdatedAt time.Time
 }
 
+// Session is a logged-in browser of the console's UI.
+type Session struct {
+	// IDHash is the SHA-256 of the session ID (the cookie's value); the ID
+	// itself is never stored.
+	IDHash []byte
+	// Role is "admin" or "viewer".
+	Role string
+	// CSRF is the token the session's forms carry.
+	CSRF    string
+	Expires time.Time
+}
+
+// Broadcaster is a store that tells every console process on it about a
+// change (PostgreSQL's LISTEN/NOTIFY): a policy saved on one replica wakes
+// the agents long-polling another. A store that only one process opens
+// (SQLite) is not one.
+type Broadcaster interface {
+	// Broadcast sends topic to every process listening, this one too.
+	Broadcast(ctx context.Context, topic string) error
+	// Listen hands h each topic broadcast until ctx ends, from one
+	// goroutine, and returns ctx's error. It reconnects when its
+	// connection drops and calls h.Resync after every (re)connection:
+	// broadcasts sent while it was not connected are lost, so h must
+	// catch up by other means.
+	Listen(ctx context.Context, h Listener) error
+}
+
+// Listener receives a Broadcaster's topics.
+type Listener interface {
+	Notified(topic string)
+	Resync()
+	// ListenFailed reports a lost or failed connection (Listen retries).
+	ListenFailed(err error)
+}
+
 // Store is everything the console keeps.
 type Store interface {
 	// Policies and rulesets. Create fails with ErrExists; Update and
@@ -137,6 +172,25 @@ type Store interface {
 	// ListScanImages returns every scan image, by key.
 	ListScanImages(ctx context.Context) ([]ScanImage, error)
 
+	// UI sessions, kept in the store so that every console process on it
+	// knows a browser that logged in at any of them. CreateSession also
+	// forgets the sessions expired at now; GetSession fails with
+	// ErrNotFound for a session it does not have or that expired at now.
+	CreateSession(ctx context.Context, s Session, now time.Time) error
+	GetSession(ctx context.Context, idHash []byte, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, idHash []byte) error
+
+	// BeginLogin is the failed-login throttle, per client key, in one
+	// atomic step: it counts a login about to be checked as a failure of
+	// client at now and returns 0, or, when the client already has limit
+	// failures in its window (from its first failure, window long),
+	// returns how long until that window ends. A window that ended starts
+	// again. Concurrent logins from one client are counted one by one, on
+	// any console process. EndLogin takes back one attempt, for a login
+	// that succeeded.
+	BeginLogin(ctx context.Context, client string, now time.Time, window time.Duration, limit int) (time.Duration, error)
+	EndLogin(ctx context.Context, client string) error
+
 	// Schema reads the newest migration applied to the database, in one
 	// short query: the console's readiness check. It fails when the
 	// database cannot be reached (or the store is closed).
@@ -167,4 +221,14 @@ func (s Schema) String() string {
 		return fmt.Sprintf("database schema at migration %d is newer than this binary's %d: upgrade palisade", s.Applied, s.Want)
 	}
 	return fmt.Sprintf("database schema current (migration %d)", s.Applied)
+}
+
+// LoginWait is what BeginLogin returns for a client whose count is n
+// (capped at limit+1) in a window from start: 0 while n is within limit,
+// else the rest of the window (at least a microsecond).
+func LoginWait(n int, start, now time.Time, window time.Duration, limit int) time.Duration {
+	if n <= limit {
+		return 0
+	}
+	return max(start.Add(window).Sub(now), time.Microsecond)
 }

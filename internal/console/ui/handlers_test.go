@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/console/consoletest"
+	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
@@ -82,30 +84,62 @@ func TestSafeNext(t *testing.T) {
 
 func TestSessionsExpire(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	s := newSessions(func() time.Time { return now })
-	id, sess, err := s.create(RoleViewer)
+	svc, _, _ := consoletest.New(t)
+	s := &sessions{svc: svc, now: func() time.Time { return now }}
+	ctx := t.Context()
+	get := func(id string) *session {
+		t.Helper()
+		sess, err := s.get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sess
+	}
+	id, sess, err := s.create(ctx, RoleViewer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(id) != 43 || len(sess.csrf) != 43 || id == sess.csrf {
 		t.Fatalf("session ID %q and CSRF token %q must be distinct 256-bit values", id, sess.csrf)
 	}
-	if got := s.get(id); got != sess {
-		t.Fatal("a new session is not found")
+	if got := get(id); got == nil || *got != *sess {
+		t.Fatalf("a new session is read back as %+v, want %+v", got, sess)
 	}
-	if s.get(id+"x") != nil || s.get("") != nil {
+	if get(id+"x") != nil || get("") != nil {
 		t.Error("a wrong ID finds a session")
 	}
 	now = now.Add(SessionTTL - time.Second)
-	if s.get(id) == nil {
+	if get(id) == nil {
 		t.Error("session expired early")
 	}
 	now = now.Add(time.Second)
-	if s.get(id) != nil {
+	if get(id) != nil {
 		t.Error("session outlived its 12 hours")
 	}
 	if !sess.validCSRF(sess.csrf) || sess.validCSRF("") || sess.validCSRF(sess.csrf[1:]) {
 		t.Error("CSRF comparison")
+	}
+}
+
+// A browser logged in at one console process is logged in at every other
+// on the same store (replicas behind one Service), and logging out at one
+// logs it out everywhere.
+func TestSessionsAreSharedByConsolesOnOneStore(t *testing.T) {
+	svc, st, reg := consoletest.New(t)
+	one := newConsoleOn(t, svc, nil)
+	two := newConsoleOn(t, service.New(service.Options{Store: st, Registry: reg}), nil)
+	b := one.browser(t)
+	b.login(adminToken)
+	b.srv = two // the same cookie, sent to the other replica
+	if a := b.get("/policies"); a.status != http.StatusOK {
+		t.Fatalf("the other console answers the logged-in browser %d", a.status)
+	}
+	if a := b.post("/logout", url.Values{"csrf": {b.csrf()}}); a.status != http.StatusSeeOther {
+		t.Fatalf("logout at the other console: %d", a.status)
+	}
+	b.srv = one
+	if a := b.get("/policies"); a.status != http.StatusSeeOther {
+		t.Fatalf("after logging out at the other console, this one answers %d, want a redirect to log in", a.status)
 	}
 }
 

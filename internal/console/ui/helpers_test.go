@@ -37,7 +37,18 @@ func newConsole(t *testing.T) *consoleServer {
 // (when not nil).
 func newConsoleWith(t *testing.T, set func(*Options)) *consoleServer {
 	t.Helper()
-	svc, _, reg := consoletest.New(t)
+	svc, _, _ := consoletest.New(t)
+	return newConsoleOn(t, svc, set)
+}
+
+// newConsoleOn serves the UI and the REST API of svc (a console process),
+// with the built-in catalog.
+func newConsoleOn(t *testing.T, svc *service.Service, set func(*Options)) *consoleServer {
+	t.Helper()
+	reg, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := Options{Service: svc, Registry: reg, AdminToken: adminToken, ViewerToken: viewerToken,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	if set != nil {

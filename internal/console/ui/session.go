@@ -1,14 +1,18 @@
 package ui
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
 // Role is what a session may do.
@@ -41,24 +45,20 @@ const (
 	csrfField = "csrf"
 )
 
-// session is one logged-in browser. Sessions live in memory only, so a
-// console restart logs everybody out.
+// session is one logged-in browser. Sessions are kept in the console's
+// store, so every console process on it knows them and a restart logs
+// nobody out.
 type session struct {
 	role    Role
 	csrf    string
 	expires time.Time
 }
 
-// sessions holds the live sessions keyed by the SHA-256 of their ID, so
-// the map lookup does not compare the secret itself.
+// sessions reads and writes sessions through the service, by the SHA-256
+// of their ID: the ID (the cookie) is never stored.
 type sessions struct {
-	mu  sync.Mutex
-	m   map[[sha256.Size]byte]*session
+	svc *service.Service
 	now func() time.Time
-}
-
-func newSessions(now func() time.Time) *sessions {
-	return &sessions{m: map[[sha256.Size]byte]*session{}, now: now}
 }
 
 // randomString returns 256 random bits, URL-safe.
@@ -70,8 +70,13 @@ func randomString() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
+func idHash(id string) []byte {
+	h := sha256.Sum256([]byte(id))
+	return h[:]
+}
+
 // create starts a session for role and returns its ID (the cookie value).
-func (s *sessions) create(role Role) (string, *session, error) {
+func (s *sessions) create(ctx context.Context, role Role) (string, *session, error) {
 	id, err := randomString()
 	if err != nil {
 		return "", nil, err
@@ -82,40 +87,41 @@ func (s *sessions) create(role Role) (string, *session, error) {
 	}
 	now := s.now()
 	sess := &session{role: role, csrf: csrf, expires: now.Add(SessionTTL)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, v := range s.m { // logins are rare: sweep expired sessions here
-		if !now.Before(v.expires) {
-			delete(s.m, k)
-		}
+	st := store.Session{IDHash: idHash(id), Role: role.String(), CSRF: csrf, Expires: sess.expires}
+	if err := s.svc.CreateSession(ctx, st, now); err != nil {
+		return "", nil, err
 	}
-	s.m[sha256.Sum256([]byte(id))] = sess
 	return id, sess, nil
 }
 
-// get returns the live session with the given ID, or nil.
-func (s *sessions) get(id string) *session {
+// get returns the live session with the given ID, or nil when there is
+// none (or it expired).
+func (s *sessions) get(ctx context.Context, id string) (*session, error) {
 	if id == "" {
-		return nil
+		return nil, nil
 	}
-	k := sha256.Sum256([]byte(id))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.m[k]
-	if !ok {
-		return nil
+	st, err := s.svc.Session(ctx, idHash(id), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	if !s.now().Before(sess.expires) {
-		delete(s.m, k)
-		return nil
+	if err != nil {
+		return nil, err
 	}
-	return sess
+	role := RoleNone
+	switch st.Role {
+	case RoleAdmin.String():
+		role = RoleAdmin
+	case RoleViewer.String():
+		role = RoleViewer
+	}
+	if role == RoleNone {
+		return nil, nil
+	}
+	return &session{role: role, csrf: st.CSRF, expires: st.Expires}, nil
 }
 
-func (s *sessions) delete(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, sha256.Sum256([]byte(id)))
+func (s *sessions) delete(ctx context.Context, id string) error {
+	return s.svc.EndSession(ctx, idHash(id))
 }
 
 // validCSRF compares a submitted CSRF token with the session's in constant
@@ -124,13 +130,20 @@ func (sess *session) validCSRF(got string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(sess.csrf)) == 1
 }
 
-// sessionFrom returns the request's session, or nil.
+// sessionFrom returns the request's session, or nil. A store that cannot
+// be read is logged and taken as no session: the browser is sent to log in,
+// where the failure is shown.
 func (u *UI) sessionFrom(r *http.Request) *session {
 	c, err := r.Cookie(CookieName)
 	if err != nil {
 		return nil
 	}
-	return u.sessions.get(c.Value)
+	sess, err := u.sessions.get(r.Context(), c.Value)
+	if err != nil {
+		u.opts.Logger.Error("UI session could not be read", "err", err)
+		return nil
+	}
+	return sess
 }
 
 // roleFor resolves a login token: only the admin and viewer tokens log in

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/console/consoletest"
+	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
 )
 
@@ -57,8 +59,17 @@ func TestFailedLoginsAreThrottled(t *testing.T) {
 // successful login with one token does not forget the guesses at another.
 func TestThrottleCountsBeforeTheCheck(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
-	th := newLoginThrottle(clock.now)
-	a := edge.Key(netipFrom(1))
+	svc, _, _ := consoletest.New(t)
+	th := &loginThrottle{svc: svc, now: clock.now}
+	ctx := t.Context()
+	begin := func(a netip.Addr) time.Duration {
+		wait, err := th.begin(ctx, a)
+		if err != nil {
+			t.Error(err)
+		}
+		return wait
+	}
+	a := netipFrom(1)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	admitted := 0
@@ -66,7 +77,7 @@ func TestThrottleCountsBeforeTheCheck(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if th.begin(a) == 0 {
+			if begin(a) == 0 {
 				mu.Lock()
 				admitted++
 				mu.Unlock()
@@ -78,30 +89,43 @@ func TestThrottleCountsBeforeTheCheck(t *testing.T) {
 		t.Errorf("%d concurrent logins checked, want %d", admitted, loginFailures)
 	}
 
-	b := edge.Key(netipFrom(2))
+	b := netipFrom(2)
 	for range loginFailures - 1 {
-		th.begin(b) // wrong guesses
+		begin(b) // wrong guesses
 	}
-	th.begin(b)
-	th.succeeded(b) // the viewer's token
-	if th.begin(b) != 0 {
+	begin(b)
+	if err := th.succeeded(ctx, b); err != nil { // the viewer's token
+		t.Fatal(err)
+	}
+	if begin(b) != 0 {
 		t.Fatal("the fifth guess was refused")
 	}
-	if th.begin(b) == 0 {
+	if begin(b) == 0 {
 		t.Error("a viewer login reset the count: a sixth guess was checked")
 	}
 }
 
-func TestThrottleMemoryIsBounded(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
-	th := newLoginThrottle(clock.now)
-	for i := range maxThrottled + 50 {
-		a := edge.Key(netipFrom(i))
-		th.begin(a)
+// Two console processes on one store count a client's failures together:
+// guesses spread over replicas are throttled as if sent to one.
+func TestThrottleIsSharedByConsolesOnOneStore(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	svc, st, reg := consoletest.New(t)
+	other := service.New(service.Options{Store: st, Registry: reg})
+	one := newConsoleOn(t, svc, func(o *Options) { o.Now = clock.now })
+	two := newConsoleOn(t, other, func(o *Options) { o.Now = clock.now })
+	for i := range loginFailures {
+		s := []*consoleServer{one, two}[i%2]
+		if a := s.browser(t).post("/login", url.Values{"token": {"wrong-token-guess"}}); a.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, a.status)
+		}
 	}
-	if n := len(th.m); n > maxThrottled {
-		t.Fatalf("%d addresses remembered, want at most %d", n, maxThrottled)
+	for _, s := range []*consoleServer{one, two} {
+		if a := s.browser(t).post("/login", url.Values{"token": {adminToken}}); a.status != http.StatusTooManyRequests {
+			t.Fatalf("after %d failures spread over two consoles: %d, want 429", loginFailures, a.status)
+		}
 	}
+	clock.add(loginWindow)
+	one.browser(t).login(adminToken)
 }
 
 // Behind a trusted proxy that says the browser came over HTTPS the session

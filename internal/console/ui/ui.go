@@ -77,8 +77,8 @@ func New(opts Options) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{opts: opts, reg: reg, pages: pages, sessions: newSessions(opts.Now),
-		logins: newLoginThrottle(opts.Now), mux: http.NewServeMux()}
+	u := &UI{opts: opts, reg: reg, pages: pages, sessions: &sessions{svc: opts.Service, now: opts.Now},
+		logins: &loginThrottle{svc: opts.Service, now: opts.Now}, mux: http.NewServeMux()}
 	u.routes()
 	// Cross-origin form posts are refused before they reach a handler;
 	// the CSRF token is the second line of defence.
@@ -325,7 +325,12 @@ type loginData struct {
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	client := u.opts.Proxies.Client(r)
-	if wait := u.logins.begin(client); wait > 0 {
+	wait, err := u.logins.begin(r.Context(), client)
+	if err != nil {
+		u.internal(w, r, &page{Title: "Log in"}, err)
+		return
+	}
+	if wait > 0 {
 		if u.opts.LoginThrottled != nil {
 			u.opts.LoginThrottled()
 		}
@@ -348,8 +353,11 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 			Error: "That token is not the console's admin or viewer token.", Data: loginData{Next: next}})
 		return
 	}
-	u.logins.succeeded(client)
-	id, _, err := u.sessions.create(role)
+	if err := u.logins.succeeded(r.Context(), client); err != nil {
+		u.internal(w, r, &page{Title: "Log in"}, err)
+		return
+	}
+	id, _, err := u.sessions.create(r.Context(), role)
 	if err != nil {
 		u.internal(w, r, &page{}, err)
 		return
@@ -375,7 +383,10 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 			"This form has expired or did not come from this console. Go back, reload the page and try again.")
 		return
 	}
-	u.sessions.delete(c.Value)
+	if err := u.sessions.delete(r.Context(), c.Value); err != nil {
+		u.internal(w, r, &page{Role: sess.role, CSRF: sess.csrf}, err)
+		return
+	}
 	http.SetCookie(w, u.sessionCookie(r, "", -1))
 	http.Redirect(w, r, "/login?msg=logged-out", http.StatusSeeOther)
 }

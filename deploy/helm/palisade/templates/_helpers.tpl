@@ -237,8 +237,8 @@ label (63 characters at most) with a hash suffix.
 {{- if not (has $c.database.type (list "sqlite" "postgres")) }}
 {{- fail (printf "console.database.type must be sqlite or postgres (got %q)" $c.database.type) }}
 {{- end }}
-{{- if and (hasKey $c "replicaCount") (ne (int $c.replicaCount) 1) }}
-{{- fail "console.replicaCount must be 1: long-poll wake-ups and web sessions live in the console's memory, and SQLite must not be opened by two pods" }}
+{{- if and (ne $c.database.type "postgres") (gt (int (include "palisade.consoleReplicas" .)) 1) }}
+{{- fail "console.replicaCount above 1 needs console.database.type=postgres: SQLite is the single-process store (one pod opens the file)" }}
 {{- end }}
 {{- if .Values.postgresql.enabled }}
 {{- if not $c.enabled }}
@@ -305,4 +305,18 @@ values, without it.
 */}}
 {{- define "palisade.shutdownDelay" -}}
 {{- if hasKey .Values.agent "shutdownDelaySeconds" }}{{ .Values.agent.shutdownDelaySeconds }}{{ else }}5{{ end }}
+{{- end }}
+
+{{/*
+The console's replica count: console.replicaCount, or when it is 0, 2 on an
+external PostgreSQL and 1 otherwise (SQLite, or the bundled single-pod
+PostgreSQL meant for evaluation).
+*/}}
+{{- define "palisade.consoleReplicas" -}}
+{{- $c := .Values.console -}}
+{{- $n := int ($c.replicaCount | default 0) -}}
+{{- if eq $n 0 -}}
+{{- $n = ternary 2 1 (and (eq $c.database.type "postgres") (not .Values.postgresql.enabled)) -}}
+{{- end -}}
+{{- $n -}}
 {{- end }}

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ScanImages", testScanImages},
 		{"ScanImagesReplaceAtomically", testScanImagesAtomic},
+		{"Sessions", testSessions},
+		{"LoginThrottle", testLoginThrottle},
 		{"Schema", testSchema},
 	}
 	for _, tc := range tests {

@@ -24,6 +24,8 @@ const migrationLock int64 = 0x70616c6973616465
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+	// channel is where Broadcast and Listen talk (notifyChannel).
+	channel string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -68,7 +70,12 @@ func open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	return &Store{pool: pool}, nil
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT COALESCE(current_schema(), '')`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &Store{pool: pool, channel: notifyChannel(schema)}, nil
 }
 
 // Close implements store.Store.

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 
 	// The pure-Go SQLite driver, registered as "sqlite".
@@ -51,6 +52,9 @@ type Store struct {
 	r *sql.DB
 	// app merges concurrent AppendEvents into one transaction.
 	app appender
+	// claim holds the file's process lock (ClaimProcess), nil when not
+	// claimed.
+	claim *os.File
 }
 
 var _ store.Store = (*Store)(nil)
@@ -124,7 +128,38 @@ func open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) Close() error {
 	// The writer closes last: closing the last connection checkpoints the
 	// WAL into the database file and removes it.
-	return errors.Join(s.r.Close(), s.w.Close())
+	err := errors.Join(s.r.Close(), s.w.Close())
+	if s.claim != nil {
+		err = errors.Join(err, s.claim.Close()) // releases the lock
+	}
+	return err
+}
+
+// ClaimProcess marks the database as served by this process, for as long
+// as the store is open, and reports whether it is alone: false when
+// another process (another `palisade console`) claimed it first. SQLite is
+// the single-process store: a second console on the same file reads and
+// writes it safely, but neither wakes the other's long polls. The mark is
+// an advisory flock(2) on the database file, which SQLite's own locks
+// (fcntl) do not see; the kernel drops it when the process ends, however
+// it ends.
+func (s *Store) ClaimProcess() (alone bool, err error) {
+	if s.claim != nil {
+		return true, nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return false, fmt.Errorf("claim sqlite database %q: %w", s.path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil
+		}
+		return false, fmt.Errorf("claim sqlite database %q: %w", s.path, err)
+	}
+	s.claim = f
+	return true, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in one

@@ -175,3 +175,30 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 		t.Errorf("new event = %+v; want agent time %v", e, agent)
 	}
 }
+
+// The first store to claim a database is alone; a second on the same file
+// is told it is not, until the first closes.
+func TestClaimProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	open := func() *Store {
+		s, err := Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first, second := open(), open()
+	defer second.Close()
+	if alone, err := first.ClaimProcess(); err != nil || !alone {
+		t.Fatalf("first claim = %v, %v; want alone", alone, err)
+	}
+	if alone, err := second.ClaimProcess(); err != nil || alone {
+		t.Fatalf("second claim while the first is open = %v, %v; want not alone", alone, err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if alone, err := second.ClaimProcess(); err != nil || !alone {
+		t.Fatalf("claim after the first closed = %v, %v; want alone", alone, err)
+	}
+}

@@ -69,6 +69,19 @@ func Backends(tb testing.TB) []Backend {
 	return bs
 }
 
+// PostgresURL returns the URL of a fresh schema on the test server
+// (dropped at the end of the test), for tests that open it more than once,
+// as console replicas do; it skips the test when PALISADE_TEST_POSTGRES_URL
+// is not set.
+func PostgresURL(tb testing.TB) string {
+	base := os.Getenv("PALISADE_TEST_POSTGRES_URL")
+	if base == "" {
+		tb.Skip("PALISADE_TEST_POSTGRES_URL is not set: no PostgreSQL to test against (hack/test.sh starts one with hack/postgres.sh)")
+	}
+	u, _ := freshSchema(tb, base)
+	return u
+}
+
 // freshSchema makes a schema dropped at the end of the test and returns a
 // URL that uses it.
 func freshSchema(tb testing.TB, base string) (string, string) {

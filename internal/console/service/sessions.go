@@ -1,0 +1,41 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/console/store"
+)
+
+// UI sessions and the failed-login throttle are kept in the store, so any
+// console process on it serves a browser logged in at another, and a
+// client guessing tokens is counted once whichever replica it reaches.
+// The UI keeps the clock (now): it decides when its sessions expire.
+
+// CreateSession stores a UI session.
+func (s *Service) CreateSession(ctx context.Context, sess store.Session, now time.Time) error {
+	return s.store.CreateSession(ctx, sess, now.UTC())
+}
+
+// Session returns the live UI session whose ID hashes to idHash;
+// store.ErrNotFound when there is none.
+func (s *Service) Session(ctx context.Context, idHash []byte, now time.Time) (store.Session, error) {
+	return s.store.GetSession(ctx, idHash, now.UTC())
+}
+
+// EndSession forgets a UI session (logout).
+func (s *Service) EndSession(ctx context.Context, idHash []byte) error {
+	return s.store.DeleteSession(ctx, idHash)
+}
+
+// BeginLogin counts a login about to be checked as a failure of client
+// and returns 0, or how long the client must wait when it already has
+// limit failures in window (store.Store.BeginLogin).
+func (s *Service) BeginLogin(ctx context.Context, client string, now time.Time, window time.Duration, limit int) (time.Duration, error) {
+	return s.store.BeginLogin(ctx, client, now.UTC(), window, limit)
+}
+
+// EndLogin takes back the attempt BeginLogin counted: the login succeeded.
+func (s *Service) EndLogin(ctx context.Context, client string) error {
+	return s.store.EndLogin(ctx, client)
+}
