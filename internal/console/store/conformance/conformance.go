@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClusterTokens", testClusterTokens},
 		{"AssignPolicy", testAssignPolicy},
 		{"SeeAgent", testSeeAgent},
+		{"RotateToken", testRotateToken},
 		{"AppendEventsIdempotent", testAppendIdempotent},
 		{"AppendEventsRejectsMissingID", testAppendMissingID},
 		{"EventRoundTrip", testEventRoundTrip},
@@ -36,6 +37,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"ScanImages", testScanImages},
 		{"ScanImagesReplaceAtomically", testScanImagesAtomic},
+		{"AuditRoundTrip", testAuditRoundTrip},
+		{"AuditFiltersAndPaging", testAuditFiltersAndPaging},
+		{"AuditLimits", testAuditLimits},
 		{"Schema", testSchema},
 	}
 	for _, tc := range tests {

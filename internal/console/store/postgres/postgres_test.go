@@ -134,17 +134,17 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to migration 0003, with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', '2026-01-01T00:00:00Z', 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
+	// Back to migration 0003 (0005 undone too), with one event.
+	for _, q := range append(undo0005, "ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
+		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', '2026-01-01T00:00:00Z', 'Pod', 'p', 'deployment', 'privileged', 'log')") {
 		if _, err := s.pool.Exec(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), u)
-	if err != nil || len(applied) != 1 || applied[0] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time", applied, err)
+	if err != nil || len(applied) != 2 || applied[0] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time, 0005_audit", applied, err)
 	}
 	s, err = Open(t.Context(), u)
 	if err != nil {
@@ -165,5 +165,49 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 	}
 	if e := p.Events[0]; e.ID != "new" || !e.AgentTime.Equal(agent) {
 		t.Errorf("new event = %+v; want agent time %v", e, agent)
+	}
+}
+
+// undo0005 takes a database back to before migration 0005.
+var undo0005 = []string{"DROP TABLE audit", "DROP INDEX clusters_prev_token_hash",
+	"ALTER TABLE clusters DROP COLUMN prev_token_hash, DROP COLUMN prev_token_expires",
+	"DELETE FROM schema_migrations WHERE version = 5"}
+
+// A cluster registered before migration 0005 keeps its token, with no
+// previous one, and can have it rotated; the audit log starts empty.
+func TestMigrateAddsAuditAndTokenRotation(t *testing.T) {
+	u := testURL(t)
+	if _, err := Migrate(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append(undo0005, `INSERT INTO clusters (name, token_hash, created_at) VALUES ('old', '\x01', '2026-01-01T00:00:00Z')`) {
+		if _, err := s.pool.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	applied, err := Migrate(t.Context(), u)
+	if err != nil || len(applied) != 1 || applied[0] != "0005_audit" {
+		t.Fatalf("Migrate applied %v, %v; want 0005_audit", applied, err)
+	}
+	s, err = Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.ClusterByTokenHash(t.Context(), []byte{1})
+	if err != nil || c.Name != "old" || c.PrevTokenHash != nil || !c.PrevTokenExpires.IsZero() {
+		t.Fatalf("the old cluster by its token = %+v, %v; want it, with no previous token", c, err)
+	}
+	until := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if c, err = s.RotateToken(t.Context(), "old", []byte{2}, until); err != nil || string(c.PrevTokenHash) != "\x01" {
+		t.Fatalf("rotate the old cluster's token = %+v, %v", c, err)
+	}
+	if p, err := s.ListAudit(t.Context(), store.AuditFilter{}); err != nil || len(p.Entries) != 0 {
+		t.Errorf("audit log after the migration = %+v, %v; want it empty", p, err)
 	}
 }
