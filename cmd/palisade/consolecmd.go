@@ -49,6 +49,9 @@ type consoleConfig struct {
 	// shutdownDelay: how long to keep serving, not ready, once told to
 	// stop (a replica taken out of its Service during a rolling upgrade).
 	shutdownDelay time.Duration
+	// tokenOverlap is how long a rotated agent token keeps working (0:
+	// service.DefaultTokenOverlap).
+	tokenOverlap time.Duration
 }
 
 func (c *consoleConfig) validate() error {
@@ -76,6 +79,9 @@ func (c *consoleConfig) validate() error {
 	c.proxies = proxies
 	if c.maxConnsPerClient < 0 {
 		errs = append(errs, errors.New("--max-conns-per-client must be 0 (no cap) or more"))
+	}
+	if c.tokenOverlap < 0 || c.tokenOverlap > service.MaxTokenOverlap {
+		errs = append(errs, fmt.Errorf("--token-rotation-overlap must be more than 0 and at most %v", service.MaxTokenOverlap))
 	}
 	if _, _, err := backend.Parse(c.database); err != nil {
 		errs = append(errs, fmt.Errorf("--database: %w", err))
@@ -118,6 +124,12 @@ and printed once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.database = databaseURL(cmd, cfg.database)
+			if cmd.Flags().Changed("token-rotation-overlap") && cfg.tokenOverlap == 0 {
+				// 0 in the configuration is the default; asked for, it
+				// would look like "no overlap" and be 24 hours.
+				return badInput(errors.New("--token-rotation-overlap must be more than 0 " +
+					"(to stop an old token at once, rotate with no overlap: the Clusters page, or {\"overlap\": \"0s\"})"))
+			}
 			if err := cfg.validate(); err != nil {
 				return badInput(err)
 			}
@@ -139,9 +151,10 @@ and printed once.`,
 	f.StringVar(&cfg.tlsCertFile, "tls-cert-file", "", "serve HTTPS with this certificate (required beyond loopback unless --insecure-http); answers carry Strict-Transport-Security")
 	f.StringVar(&cfg.tlsKeyFile, "tls-key-file", "", "the certificate's key")
 	f.BoolVar(&cfg.insecureHTTP, "insecure-http", false, "serve plain HTTP on an address that is not loopback (behind a TLS-terminating proxy); warned about at every start")
-	f.StringSliceVar(&cfg.trustedProxies, "trusted-proxies", nil, "CIDR ranges of proxies trusted for X-Forwarded-Proto (https: Secure cookies, HSTS) and X-Forwarded-For (the client address of login throttling); their connections are not capped")
+	f.StringSliceVar(&cfg.trustedProxies, "trusted-proxies", nil, "CIDR ranges of proxies trusted for X-Forwarded-Proto (https: Secure cookies, HSTS) and X-Forwarded-For (the client address of login throttling and the audit log); their connections are not capped")
 	f.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", edge.DefaultPerClient, "connections one client address (an IPv6 /64) may hold; more are closed at accept; trusted proxies are not capped (0: no cap)")
 	f.DurationVar(&cfg.shutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long with /readyz failing and keep-alives off before closing the listener, while the pod is taken out of the Service (the chart sets 5s)")
+	f.DurationVar(&cfg.tokenOverlap, "token-rotation-overlap", service.DefaultTokenOverlap, "how long an agent token keeps working after it is rotated, for its agent to be given the new one; at most 720h (a rotation may still stop the old token at once)")
 	f.StringVar(&cfg.metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (and /healthz, /readyz) on this address, plain HTTP and without a token, e.g. :9090 (default: not served)")
 	cmd.AddCommand(newConsoleMigrateCmd())
 	return cmd
@@ -219,7 +232,7 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 				"imported at one are not seen by the other; run console replicas on PostgreSQL", "database", redact.URL(cfg.database))
 		}
 	}
-	svc := service.New(service.Options{Store: st, Registry: reg, Logger: logger})
+	svc := service.New(service.Options{Store: st, Registry: reg, TokenOverlap: cfg.tokenOverlap, Logger: logger})
 	// Other console processes on the same PostgreSQL database tell this one
 	// about their changes (LISTEN/NOTIFY); on SQLite this only waits.
 	listening, stopListening := context.WithCancel(context.WithoutCancel(ctx))
@@ -241,7 +254,8 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: svc, AdminToken: admin, ViewerToken: viewer, Logger: logger, Metrics: ops.metrics}))
+	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: svc, AdminToken: admin, ViewerToken: viewer, Logger: logger,
+		Metrics: ops.metrics, Proxies: cfg.proxies}))
 	mux.Handle("/", web)
 	ops.probes(mux)
 	srv := edge.NewServer(edge.HSTS(ops.metrics.Instrument(mux), cfg.proxies), logger)

@@ -70,6 +70,9 @@ func TestConsoleListenNeedsTLSOrInsecureHTTP(t *testing.T) {
 			c.listen, c.tlsCertFile, c.tlsKeyFile, c.insecureHTTP = ":8443", "c", "k", true
 		}, "exclude each other"},
 		{"bad proxy", func(c *consoleConfig) { c.listen, c.trustedProxies = "127.0.0.1:1", []string{"10.0.0.0/99"} }, "--trusted-proxies"},
+		{"token overlap", func(c *consoleConfig) { c.listen, c.tokenOverlap = "127.0.0.1:1", 48*time.Hour }, ""},
+		{"negative token overlap", func(c *consoleConfig) { c.listen, c.tokenOverlap = "127.0.0.1:1", -time.Hour }, "--token-rotation-overlap"},
+		{"token overlap beyond 30 days", func(c *consoleConfig) { c.listen, c.tokenOverlap = "127.0.0.1:1", 721*time.Hour }, "at most 720h"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := base

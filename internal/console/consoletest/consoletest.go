@@ -18,6 +18,13 @@ import (
 // test ends, with the store and the catalog it uses.
 func New(tb testing.TB) (*service.Service, store.Store, *rules.Registry) {
 	tb.Helper()
+	return NewWith(tb, nil)
+}
+
+// NewWith is New with the service's options changed by set first (when
+// not nil): a clock, a token overlap window.
+func NewWith(tb testing.TB, set func(*service.Options)) (*service.Service, store.Store, *rules.Registry) {
+	tb.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "palisade.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -27,7 +34,11 @@ func New(tb testing.TB) (*service.Service, store.Store, *rules.Registry) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	svc := service.New(service.Options{Store: st, Registry: reg})
+	opts := service.Options{Store: st, Registry: reg}
+	if set != nil {
+		set(&opts)
+	}
+	svc := service.New(opts)
 	if _, err := svc.LoadScanResults(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -38,7 +39,7 @@ func (a *API) routes() {
 			},
 			func(r *http.Request, n string) (store.Document, error) { return s.Store().GetPolicy(r.Context(), n) },
 			func(r *http.Request) ([]store.Document, error) { return s.Store().ListPolicies(r.Context()) },
-			func(r *http.Request, n string) error { return s.Store().DeletePolicy(r.Context(), n) }},
+			func(r *http.Request, n string) error { return s.DeletePolicy(r.Context(), n) }},
 		{"rulesets", "RuntimeRuleset",
 			func(r *http.Request, b []byte) (store.Document, error) { return s.CreateRuleset(r.Context(), b) },
 			func(r *http.Request, n string, b []byte, v int64) (store.Document, error) {
@@ -46,7 +47,7 @@ func (a *API) routes() {
 			},
 			func(r *http.Request, n string) (store.Document, error) { return s.Store().GetRuleset(r.Context(), n) },
 			func(r *http.Request) ([]store.Document, error) { return s.Store().ListRulesets(r.Context()) },
-			func(r *http.Request, n string) error { return s.Store().DeleteRuleset(r.Context(), n) }},
+			func(r *http.Request, n string) error { return s.DeleteRuleset(r.Context(), n) }},
 	}
 	for _, d := range docs {
 		base := "/api/v1/" + d.path
@@ -114,6 +115,7 @@ func (a *API) routes() {
 	}
 	a.clusterRoutes()
 	a.eventRoutes()
+	a.auditRoutes()
 	a.scanResultRoutes()
 	a.agentRoutes()
 }
@@ -152,7 +154,11 @@ type clusterJSON struct {
 	CreatedAt   time.Time  `json:"createdAt"`
 	LastSeen    *time.Time `json:"lastSeen"`
 	AgentPolicy string     `json:"agentPolicy,omitempty"`
-	// Token is shown once, in the response that registers the cluster.
+	// PreviousTokenExpires is when the token the cluster had before its
+	// last rotation stops (or stopped) working; absent when none is kept.
+	PreviousTokenExpires *time.Time `json:"previousTokenExpires,omitempty"`
+	// Token is shown once, in the response that registers the cluster or
+	// rotates its token.
 	Token string `json:"token,omitempty"`
 }
 
@@ -161,6 +167,10 @@ func toClusterJSON(c store.Cluster) clusterJSON {
 	if !c.LastSeen.IsZero() {
 		t := c.LastSeen.UTC()
 		out.LastSeen = &t
+	}
+	if !c.PrevTokenExpires.IsZero() {
+		t := c.PrevTokenExpires.UTC()
+		out.PreviousTokenExpires = &t
 	}
 	return out
 }
@@ -241,6 +251,39 @@ func (a *API) clusterRoutes() {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+	})
+	a.handle("POST /api/v1/clusters/{name}/token", RoleAdmin, func(w http.ResponseWriter, r *http.Request, _ principal) {
+		body, ok := readBody(w, r)
+		if !ok {
+			return
+		}
+		overlap := s.TokenOverlap()
+		if len(bytes.TrimSpace(body)) > 0 {
+			var req struct {
+				Overlap *string `json:"overlap"`
+			}
+			if err := json.Unmarshal(body, &req); err != nil {
+				writeError(w, http.StatusBadRequest, `body must be empty or {"overlap": DURATION} ("0s": the old token stops at once)`)
+				return
+			}
+			if req.Overlap != nil {
+				d, err := time.ParseDuration(*req.Overlap)
+				if err != nil {
+					writeError(w, http.StatusBadRequest, "overlap: "+err.Error())
+					return
+				}
+				overlap = d
+			}
+		}
+		c, token, err := s.RotateToken(r.Context(), r.PathValue("name"), overlap)
+		if err != nil {
+			a.storeError(w, err)
+			return
+		}
+		out := toClusterJSON(c)
+		out.Token = token
+		w.Header().Set("Cache-Control", "no-store") // the agent token, shown once
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 

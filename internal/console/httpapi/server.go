@@ -34,6 +34,9 @@ type Options struct {
 	Logger      *slog.Logger
 	// Metrics, when not nil, counts ingested events and held long polls.
 	Metrics *Metrics
+	// Proxies are the peers trusted to say, in X-Forwarded-For, which
+	// client they forward: the address the audit log records.
+	Proxies edge.Proxies
 }
 
 // MaxBodyBytes bounds request bodies (documents, event batches).
@@ -75,6 +78,29 @@ type principal struct {
 	unavailable bool
 }
 
+// actor names the principal in the audit log: "token:admin",
+// "token:viewer" or "agent:CLUSTER".
+func (p principal) actor() string {
+	switch p.role {
+	case RoleAdmin:
+		return "token:admin"
+	case RoleViewer:
+		return "token:viewer"
+	case RoleAgent:
+		return "agent:" + p.cluster
+	}
+	return service.ActorAnonymous
+}
+
+// client is the request's client address: the peer, or the client a
+// trusted proxy forwards.
+func (a *API) client(r *http.Request) string {
+	if c := a.opts.Proxies.Client(r); c.IsValid() {
+		return c.String()
+	}
+	return r.RemoteAddr
+}
+
 // authenticate resolves the bearer token. Tokens are compared in constant
 // time and never logged.
 func (a *API) authenticate(r *http.Request) principal {
@@ -92,6 +118,11 @@ func (a *API) authenticate(r *http.Request) principal {
 	switch {
 	case err == nil:
 		return principal{role: RoleAgent, cluster: c.Name}
+	case errors.Is(err, service.ErrTokenExpired):
+		// Refused as any unknown token, but worth telling the operator:
+		// the agent was not given its cluster's new token in time.
+		a.opts.Logger.Warn("an agent called with its cluster's previous token after the overlap window ended: "+
+			"give the agent the token the rotation issued", "error", err, "remote", a.client(r))
 	case !errors.Is(err, store.ErrNotFound):
 		// A database outage is not a bad token: agents must not be told
 		// their token was refused.
@@ -111,6 +142,8 @@ func (a *API) handle(pattern string, want Role, h func(w http.ResponseWriter, r 
 		p := a.authenticate(r)
 		code, msg := refusal(p, want)
 		if code == 0 {
+			// Who asks, for the audit log of the changes the service makes.
+			r = r.WithContext(service.WithActor(r.Context(), service.Actor{Name: p.actor(), Remote: a.client(r)}))
 			h(w, r, p)
 			return
 		}

@@ -68,6 +68,8 @@ func (s *Service) ImportScanResults(ctx context.Context, name string, data []byt
 		return ImportSummary{}, errors.Join(fmt.Errorf("store scan results of %s: %w", name, err), uerr)
 	}
 	sum.Added, sum.Removed = len(ch.Added), len(ch.Removed)
+	s.audit(ctx, AuditScanResultsImport, name, fmt.Sprintf("%s report: %d images, %d added, %d removed, %d warnings",
+		sum.Format, sum.Images, sum.Added, sum.Removed, len(sum.Warnings)))
 	s.broadcast(ctx, topicScans)
 	return sum, nil
 }

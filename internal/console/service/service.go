@@ -37,8 +37,13 @@ type Options struct {
 	// AgentTime, so that neither a wrong clock nor a made-up date can put
 	// it on top of the trail for ever, or out of sight at the bottom.
 	EventTimeWindow time.Duration
-	// Logger reports what the service does not fail a request for (a
-	// broadcast to other replicas that did not go out); discarded when nil.
+	// TokenOverlap is how long an agent token keeps working after it is
+	// rotated, unless the rotation says otherwise (DefaultTokenOverlap
+	// when zero).
+	TokenOverlap time.Duration
+	// Logger receives what the service cannot return or fail a request
+	// for: an audit entry it could not write, a broadcast to other
+	// replicas that did not go out; discarded when nil.
 	Logger *slog.Logger
 }
 
@@ -52,8 +57,10 @@ type Service struct {
 	reg    *rules.Registry
 	now    func() time.Time
 	window time.Duration
-	notify *notifier
-	log    *slog.Logger
+	// overlap is the default TokenOverlap.
+	overlap time.Duration
+	log     *slog.Logger
+	notify  *notifier
 	// id names this process in its broadcasts to other console processes.
 	id string
 	// listening is closed when Listen first connected.
@@ -78,11 +85,15 @@ func New(opts Options) *Service {
 	if opts.EventTimeWindow <= 0 {
 		opts.EventTimeWindow = DefaultEventTimeWindow
 	}
+	if opts.TokenOverlap <= 0 {
+		opts.TokenOverlap = DefaultTokenOverlap
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, window: opts.EventTimeWindow,
-		notify: newNotifier(), log: opts.Logger, id: rand.Text(), listening: make(chan struct{}), closing: make(chan struct{})}
+		overlap: opts.TokenOverlap, log: opts.Logger, notify: newNotifier(), id: rand.Text(), listening: make(chan struct{}),
+		closing: make(chan struct{})}
 	s.scans.Store(scanresult.NewIndex())
 	return s
 }
@@ -146,7 +157,12 @@ func (s *Service) CreatePolicy(ctx context.Context, body []byte) (store.Document
 	if err != nil {
 		return store.Document{}, err
 	}
-	return s.store.CreatePolicy(ctx, name, j)
+	d, err := s.store.CreatePolicy(ctx, name, j)
+	if err != nil {
+		return store.Document{}, err
+	}
+	s.audit(ctx, AuditPolicyCreate, d.Name, documentDiff(store.Document{}, d))
+	return d, nil
 }
 
 // UpdatePolicy validates and replaces policy name; version 0 updates
@@ -159,11 +175,27 @@ func (s *Service) UpdatePolicy(ctx context.Context, name string, body []byte, ve
 	if got != name {
 		return store.Document{}, &InvalidError{Err: fmt.Errorf("metadata.name %q does not match the policy %q in the path", got, name)}
 	}
-	d, err := s.store.UpdatePolicy(ctx, name, j, version)
-	if err == nil {
-		s.changed(ctx, "")
+	old, d, err := s.replace(ctx, s.store.GetPolicy, s.store.UpdatePolicy, name, j, version)
+	if err != nil {
+		return store.Document{}, err
 	}
-	return d, err
+	s.changed(ctx, "")
+	s.audit(ctx, AuditPolicyUpdate, name, documentDiff(old, d))
+	return d, nil
+}
+
+// DeletePolicy deletes policy name; it fails with store.ErrInUse while a
+// cluster is assigned it.
+func (s *Service) DeletePolicy(ctx context.Context, name string) error {
+	old, err := s.store.GetPolicy(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeletePolicy(ctx, name); err != nil {
+		return err
+	}
+	s.audit(ctx, AuditPolicyDelete, name, documentDiff(old, store.Document{}))
+	return nil
 }
 
 // CreateRuleset validates and stores a new runtime ruleset.
@@ -173,10 +205,12 @@ func (s *Service) CreateRuleset(ctx context.Context, body []byte) (store.Documen
 		return store.Document{}, err
 	}
 	d, err := s.store.CreateRuleset(ctx, name, j)
-	if err == nil {
-		s.changed(ctx, "") // a policy may bind it already
+	if err != nil {
+		return store.Document{}, err
 	}
-	return d, err
+	s.changed(ctx, "") // a policy may bind it already
+	s.audit(ctx, AuditRulesetCreate, d.Name, documentDiff(store.Document{}, d))
+	return d, nil
 }
 
 // UpdateRuleset validates and replaces ruleset name.
@@ -188,11 +222,57 @@ func (s *Service) UpdateRuleset(ctx context.Context, name string, body []byte, v
 	if got != name {
 		return store.Document{}, &InvalidError{Err: fmt.Errorf("metadata.name %q does not match the ruleset %q in the path", got, name)}
 	}
-	d, err := s.store.UpdateRuleset(ctx, name, j, version)
-	if err == nil {
-		s.changed(ctx, "")
+	old, d, err := s.replace(ctx, s.store.GetRuleset, s.store.UpdateRuleset, name, j, version)
+	if err != nil {
+		return store.Document{}, err
 	}
-	return d, err
+	s.changed(ctx, "")
+	s.audit(ctx, AuditRulesetUpdate, name, documentDiff(old, d))
+	return d, nil
+}
+
+// DeleteRuleset deletes ruleset name. Agents are woken: a policy that
+// binds it now binds one of their built-in rulesets, or none.
+func (s *Service) DeleteRuleset(ctx context.Context, name string) error {
+	old, err := s.store.GetRuleset(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteRuleset(ctx, name); err != nil {
+		return err
+	}
+	s.changed(ctx, "")
+	s.audit(ctx, AuditRulesetDelete, name, documentDiff(old, store.Document{}))
+	return nil
+}
+
+// replaceAttempts bounds how often an unconditional update is retried when
+// another update comes between reading the document and replacing it.
+const replaceAttempts = 5
+
+// replace updates a stored document and returns the version it replaced
+// with the new one, so that the audit log's diff is exactly between them:
+// the update is made conditional on the version read (version 0, an
+// unconditional update, is retried when another update came in between).
+func (s *Service) replace(ctx context.Context,
+	get func(ctx context.Context, name string) (store.Document, error),
+	update func(ctx context.Context, name string, body []byte, version int64) (store.Document, error),
+	name string, body []byte, version int64,
+) (old, updated store.Document, err error) {
+	for attempt := 1; ; attempt++ {
+		if old, err = get(ctx, name); err != nil {
+			return store.Document{}, store.Document{}, err
+		}
+		want := version
+		if want == 0 {
+			want = old.Version
+		}
+		updated, err = update(ctx, name, body, want)
+		if errors.Is(err, store.ErrConflict) && version == 0 && attempt < replaceAttempts {
+			continue
+		}
+		return old, updated, err
+	}
 }
 
 // RegisterCluster creates a cluster and returns its agent token, which is
@@ -209,6 +289,8 @@ func (s *Service) RegisterCluster(ctx context.Context, name string) (store.Clust
 	if err != nil {
 		return store.Cluster{}, "", err
 	}
+	s.audit(ctx, AuditClusterCreate, name, "")
+	s.audit(ctx, AuditTokenIssue, name, "agent token issued at registration")
 	return c, token, nil
 }
 
@@ -216,19 +298,26 @@ func (s *Service) RegisterCluster(ctx context.Context, name string) (store.Clust
 // agent.
 func (s *Service) AssignPolicy(ctx context.Context, cluster, policyName string) (store.Cluster, error) {
 	c, err := s.store.AssignPolicy(ctx, cluster, policyName)
-	if err == nil {
-		s.changed(ctx, cluster)
+	if err != nil {
+		return store.Cluster{}, err
 	}
-	return c, err
+	s.changed(ctx, cluster)
+	detail := fmt.Sprintf("policy %q assigned", policyName)
+	if policyName == "" {
+		detail = "assignment cleared: no policy"
+	}
+	s.audit(ctx, AuditClusterAssign, cluster, detail)
+	return c, nil
 }
 
-// DeleteCluster removes a cluster; its token stops working at once.
+// DeleteCluster removes a cluster; its tokens stop working at once.
 func (s *Service) DeleteCluster(ctx context.Context, name string) error {
-	err := s.store.DeleteCluster(ctx, name)
-	if err == nil {
-		s.changed(ctx, name)
+	if err := s.store.DeleteCluster(ctx, name); err != nil {
+		return err
 	}
-	return err
+	s.changed(ctx, name)
+	s.audit(ctx, AuditClusterDelete, name, "")
+	return nil
 }
 
 // Store gives read access to what the service keeps.
@@ -247,11 +336,6 @@ func NewToken() (string, error) {
 func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
-}
-
-// ClusterForToken authenticates an agent token.
-func (s *Service) ClusterForToken(ctx context.Context, token string) (store.Cluster, error) {
-	return s.store.ClusterByTokenHash(ctx, HashToken(token))
 }
 
 // IngestEvents stores events an agent pushed, stamped with the agent's own

@@ -1,11 +1,16 @@
 package service
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
 // MinTokenLength is the shortest admin or viewer token the console takes:
@@ -44,4 +49,65 @@ func LoadOrCreateToken(path string) (token string, created bool, err error) {
 		return "", false, fmt.Errorf("write token file: %w", err)
 	}
 	return token, true, f.Close()
+}
+
+// Agent token rotation: a rotated token keeps working for an overlap
+// window, long enough to give the agent the new one and restart it, then
+// stops.
+const (
+	DefaultTokenOverlap = 24 * time.Hour
+	// MaxTokenOverlap bounds a window, so that a typo cannot keep an old
+	// token alive for years.
+	MaxTokenOverlap = 30 * 24 * time.Hour
+)
+
+// ErrTokenExpired is a cluster's previous agent token used after its
+// overlap window ended. It wraps store.ErrNotFound: the token is refused
+// as any unknown token is.
+var ErrTokenExpired = fmt.Errorf("the previous agent token's overlap window has ended: %w", store.ErrNotFound)
+
+// ClusterForToken authenticates an agent token: a cluster's token, or its
+// previous token until its overlap window ends (then ErrTokenExpired).
+func (s *Service) ClusterForToken(ctx context.Context, token string) (store.Cluster, error) {
+	h := HashToken(token)
+	c, err := s.store.ClusterByTokenHash(ctx, h)
+	if err != nil {
+		return store.Cluster{}, err
+	}
+	if !bytes.Equal(c.TokenHash, h) && !s.now().Before(c.PrevTokenExpires) {
+		return store.Cluster{}, fmt.Errorf("cluster %q: %w", c.Name, ErrTokenExpired)
+	}
+	return c, nil
+}
+
+// TokenOverlap is how long a rotated agent token keeps working unless a
+// rotation says otherwise (Options.TokenOverlap).
+func (s *Service) TokenOverlap() time.Duration { return s.overlap }
+
+// RotateToken issues the cluster a new agent token, returned once (only
+// its hash is kept). The token it had keeps working for overlap (0: it
+// stops at once, as for a token that leaked); a token rotated away before
+// and still in its window stops at once.
+func (s *Service) RotateToken(ctx context.Context, cluster string, overlap time.Duration) (store.Cluster, string, error) {
+	if overlap < 0 || overlap > MaxTokenOverlap {
+		return store.Cluster{}, "", &InvalidError{Err: fmt.Errorf("overlap %v: want 0 (the old token stops at once) up to %v", overlap, MaxTokenOverlap)}
+	}
+	token, err := NewToken()
+	if err != nil {
+		return store.Cluster{}, "", err
+	}
+	var until time.Time
+	if overlap > 0 {
+		until = s.now().UTC().Add(overlap)
+	}
+	c, err := s.store.RotateToken(ctx, cluster, HashToken(token), until)
+	if err != nil {
+		return store.Cluster{}, "", err
+	}
+	detail := "agent token rotated; the previous token stopped working at once"
+	if overlap > 0 {
+		detail = fmt.Sprintf("agent token rotated; the previous token works until %s (%v)", c.PrevTokenExpires.Format(time.RFC3339), overlap)
+	}
+	s.audit(ctx, AuditTokenRotate, cluster, detail)
+	return c, token, nil
 }

@@ -48,6 +48,12 @@ type Cluster struct {
 	// AgentPolicy is the policy version the agent reports enforcing
 	// (its ETag), "" before the first report.
 	AgentPolicy string
+	// PrevTokenHash is the SHA-256 of the token the cluster had before its
+	// token was last rotated (nil: none kept). It is still found by
+	// ClusterByTokenHash; whether it still works is the caller's to decide
+	// from PrevTokenExpires, when its overlap window ends.
+	PrevTokenHash    []byte
+	PrevTokenExpires time.Time
 }
 
 // EventFilter selects events; zero fields match everything.
@@ -65,7 +71,7 @@ type EventFilter struct {
 	Cursor string
 }
 
-// Page sizes for ListEvents.
+// Page sizes for ListEvents and ListAudit.
 const (
 	DefaultPageSize = 100
 	MaxPageSize     = 1000
@@ -74,6 +80,44 @@ const (
 // EventPage is one page of events, newest first.
 type EventPage struct {
 	Events []event.Event
+	// Next is the cursor of the following page, "" on the last page.
+	Next string
+}
+
+// AuditEntry is one change made through the console, or a login: who,
+// when, from where, what and to what.
+type AuditEntry struct {
+	// ID is given by the store; it grows with every entry.
+	ID   int64
+	Time time.Time
+	// Actor is who did it: "ui:admin", "token:admin", "agent:prod", or
+	// "anonymous" for a failed login.
+	Actor string
+	// Remote is the client address the request came from.
+	Remote string
+	// Action is what was done: "policy.update", "cluster.assign",
+	// "login.failed", ...
+	Action string
+	// Target names what it was done to: a policy, ruleset or cluster name,
+	// the role of a login.
+	Target string
+	// Detail says more: a document's diff, a token's overlap window.
+	Detail string
+}
+
+// AuditFilter selects audit entries; zero fields match everything.
+type AuditFilter struct {
+	Action string
+	Target string
+	// Limit bounds a page (capped at MaxPageSize; 0 means DefaultPageSize).
+	Limit int
+	// Cursor continues from a previous page's Next.
+	Cursor string
+}
+
+// AuditPage is one page of the audit log, newest first.
+type AuditPage struct {
+	Entries []AuditEntry
 	// Next is the cursor of the following page, "" on the last page.
 	Next string
 }
@@ -147,6 +191,10 @@ type Store interface {
 	// the assignment).
 	CreateCluster(ctx context.Context, c Cluster) (Cluster, error)
 	GetCluster(ctx context.Context, name string) (Cluster, error)
+	// ClusterByTokenHash finds the cluster whose token or previous token
+	// has the hash, its current token first. It does not check
+	// PrevTokenExpires: a caller compares hash with TokenHash and, when it
+	// is the previous token, decides whether its window is still open.
 	ClusterByTokenHash(ctx context.Context, hash []byte) (Cluster, error)
 	ListClusters(ctx context.Context) ([]Cluster, error)
 	AssignPolicy(ctx context.Context, cluster, policy string) (Cluster, error)
@@ -154,6 +202,13 @@ type Store interface {
 	// given policy version.
 	SeeAgent(ctx context.Context, cluster string, t time.Time, agentPolicy string) error
 	DeleteCluster(ctx context.Context, name string) error
+	// RotateToken gives the cluster the token of the given hash and keeps
+	// the one it had as its previous token until prevExpires (a zero
+	// prevExpires keeps none); a previous token it kept before is
+	// forgotten. It fails with ErrNotFound for an unknown cluster, with
+	// ErrExists when hash is another cluster's token, and with ErrInvalid
+	// for an empty hash.
+	RotateToken(ctx context.Context, cluster string, hash []byte, prevExpires time.Time) (Cluster, error)
 
 	// AppendEvents stores events, skipping any whose ID is already stored
 	// (agents retry), and returns how many were new. Events must have IDs.
@@ -161,6 +216,13 @@ type Store interface {
 	// ListEvents returns events matching f, newest first (by time, then
 	// by arrival), paged by an opaque cursor.
 	ListEvents(ctx context.Context, f EventFilter) (EventPage, error)
+
+	// AppendAudit stores an audit entry and returns it with its ID (a zero
+	// Time is set to now). An entry without an Action is ErrInvalid.
+	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
+	// ListAudit returns the entries matching f, newest first (by time,
+	// then by arrival), paged by an opaque cursor as ListEvents.
+	ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 
 	// ReplaceScanImages deletes the scan images whose keys are in remove,
 	// then writes those of add (inserting, or replacing the row of the

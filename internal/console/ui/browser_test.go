@@ -126,10 +126,13 @@ func setValue(sel, v string) chromedp.Action[chromedp.Void] {
 // TestBrowserClickThrough drives the real console in headless chromium
 // the way an operator would: log in, create a policy through the form
 // (fixing a validation error shown next to its field), register a
-// cluster, assign the policy, and follow an event the cluster's agent
-// pushes from the trail to its detail page.
+// cluster, assign the policy, follow an event the cluster's agent pushes
+// from the trail to its detail page, and read what was done in the audit
+// log.
 func TestBrowserClickThrough(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// A bound against a hung browser, not a speed check: on a loaded
+	// machine one step can take half a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s := newConsole(t)
 	b := &tab{t: t, ctx: newBrowser(t, ctx)}
@@ -267,6 +270,19 @@ func TestBrowserClickThrough(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantFields, gotFields); diff != "" {
 		t.Errorf("event detail (-want +got):\n%s", diff)
+	}
+
+	b.do("audit log", clickLoads("#nav-audit"), visible("#audit"))
+	actions, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#audit td.action")).map(e => e.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"cluster.assign", "token.issue", "cluster.create", "policy.create", "login"}, actions); diff != "" {
+		t.Errorf("audit log, newest first (-want +got):\n%s", diff)
+	}
+	b.do("open the policy's diff", click("#audit details summary"), visible("#audit pre.diff"))
+	if diff := b.text("#audit pre.diff"); !strings.Contains(diff, "+++ prod (version 1)") || !strings.Contains(diff, "+      - action: block\n+        rule: privileged") {
+		t.Errorf("the policy's diff: %q", diff)
 	}
 	t.Logf("click-through took %v", time.Since(began).Round(time.Millisecond))
 }

@@ -23,6 +23,7 @@ func (u *UI) clusterRoutes() {
 	})
 	u.post("/clusters/{name}", u.assignPolicy)
 	u.post("/clusters/{name}/delete", u.deleteCluster)
+	u.post("/clusters/{name}/token", u.rotateToken)
 }
 
 // Sync states of a cluster's agent.
@@ -45,6 +46,9 @@ type clusterItem struct {
 	// CurrentVersion is the assigned policy's document version (0: none).
 	CurrentVersion int64
 	Sync           string
+	// PrevTokenExpires is when the token rotated away last stops working,
+	// zero when none is kept or it has stopped.
+	PrevTokenExpires time.Time
 }
 
 // SyncClass names the CSS class of the sync badge.
@@ -67,6 +71,9 @@ func (u *UI) clusterItems(r *http.Request, cs []store.Cluster) ([]clusterItem, [
 	for _, c := range cs {
 		it := clusterItem{Name: c.Name, Policy: c.Policy, CreatedAt: c.CreatedAt, LastSeen: c.LastSeen,
 			LastSeenAgo: ago(now, c.LastSeen), AgentPolicy: c.AgentPolicy, Current: service.NoPolicyETag}
+		if now.Before(c.PrevTokenExpires) {
+			it.PrevTokenExpires = c.PrevTokenExpires
+		}
 		if d, ok := byName[c.Policy]; ok {
 			rulesets, err := u.opts.Service.BoundRulesets(r.Context(), d)
 			if err != nil {
@@ -133,7 +140,8 @@ func (u *UI) renderClusters(w http.ResponseWriter, r *http.Request, p *page, sta
 	u.render(w, r, status, "clusters", p)
 }
 
-// tokenData is the page that shows a new cluster's agent token, once.
+// tokenData is the page that shows a new agent token, once: a new
+// cluster's, or a rotated one.
 type tokenData struct {
 	Cluster string
 	Token   string
@@ -141,6 +149,10 @@ type tokenData struct {
 	// AssignError is set when the cluster was registered but the policy
 	// could not be assigned.
 	AssignError string
+	// Rotated is set for a rotation; PrevExpires is when the token it
+	// replaced stops working (zero: it stopped at once).
+	Rotated     bool
+	PrevExpires time.Time
 }
 
 // registerCluster registers a cluster and shows its token in the answer
@@ -191,6 +203,21 @@ type clusterData struct {
 	Cluster  clusterItem
 	Policies []string
 	Assign   input
+	// TokenOverlap is how long a rotated token keeps working ("24h").
+	TokenOverlap string
+}
+
+// shortDuration writes d without its zero minutes and seconds ("24h",
+// "1h30m").
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func (u *UI) renderCluster(w http.ResponseWriter, r *http.Request, p *page, status int, name string, assign *input) {
@@ -208,7 +235,8 @@ func (u *UI) renderCluster(w http.ResponseWriter, r *http.Request, p *page, stat
 		u.internal(w, r, p, err)
 		return
 	}
-	d := &clusterData{Cluster: items[0], Policies: policies, Assign: input{Key: "policy", Value: c.Policy}}
+	d := &clusterData{Cluster: items[0], Policies: policies, Assign: input{Key: "policy", Value: c.Policy},
+		TokenOverlap: shortDuration(u.opts.Service.TokenOverlap())}
 	if assign != nil {
 		d.Assign = *assign
 	}
@@ -244,4 +272,28 @@ func (u *UI) deleteCluster(w http.ResponseWriter, r *http.Request, p *page) {
 	default:
 		u.internal(w, r, p, err)
 	}
+}
+
+// rotateToken issues the cluster a new agent token and shows it in the
+// answer itself, as registration does. The old token keeps working for
+// the console's overlap window, or stops at once when the form says it
+// leaked.
+func (u *UI) rotateToken(w http.ResponseWriter, r *http.Request, p *page) {
+	name := r.PathValue("name")
+	overlap := u.opts.Service.TokenOverlap()
+	if r.PostForm.Get("now") != "" {
+		overlap = 0
+	}
+	c, token, err := u.opts.Service.RotateToken(r.Context(), name, overlap)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		u.fail(w, r, p, http.StatusNotFound, fmt.Sprintf("There is no cluster %q.", name))
+		return
+	case err != nil:
+		u.internal(w, r, p, err)
+		return
+	}
+	d := &tokenData{Cluster: c.Name, Token: token, Command: agentCommand(r, u.opts.Proxies, token), Rotated: true, PrevExpires: c.PrevTokenExpires}
+	p.Title, p.Nav, p.Data = "New agent token for "+c.Name, "clusters", d
+	u.render(w, r, http.StatusOK, "token", p)
 }

@@ -1,8 +1,11 @@
 // Package ui is the console's server-rendered web UI: policies (the
 // three-tab editor with namespace definitions), clusters (registration,
-// assignment, agent sync state) and the event trail. Pages are html/template
+// assignment, agent token rotation, agent sync state), the event trail and,
+// for admins, the audit log. Pages are html/template
 // with plain forms; a small embedded script only enhances them (tabs, copy
 // buttons). Users log in with the console's admin or viewer token and get an
 // in-memory session with a CSRF token; every change goes through the same
-// console.Service methods the REST API uses.
+// console.Service methods the REST API uses, with the session's role and
+// the browser's address as its audit actor ("ui:admin"). Logins, failed
+// ones included, are audited too.
 package ui

@@ -186,7 +186,8 @@ func TestViewerCanLookButNotChange(t *testing.T) {
 		if a.status != http.StatusOK || !strings.Contains(a.body, `role-viewer">viewer</span>`) {
 			t.Errorf("viewer GET %s: %d", path, a.status)
 		}
-		if strings.Contains(a.body, `id="register-form"`) || strings.Contains(a.body, `id="assign-form"`) || strings.Contains(a.body, `id="save"`) {
+		if strings.Contains(a.body, `id="register-form"`) || strings.Contains(a.body, `id="assign-form"`) || strings.Contains(a.body, `id="save"`) ||
+			strings.Contains(a.body, `id="rotate-form"`) {
 			t.Errorf("viewer page %s offers a change", path)
 		}
 	}
@@ -197,6 +198,7 @@ func TestViewerCanLookButNotChange(t *testing.T) {
 		"/clusters/new":         {"name": {"west"}},
 		"/clusters/east":        {"policy": {""}},
 		"/clusters/east/delete": {},
+		"/clusters/east/token":  {},
 		"/policies/prod/delete": {},
 		"/policies/prod":        {"op": {"add-ns"}},
 		"/policies/prod/yaml":   {"yaml": {""}},

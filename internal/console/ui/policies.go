@@ -202,7 +202,7 @@ func policyProblem(f *policyForm, fields paths, err error) (status int, shown bo
 
 func (u *UI) deletePolicy(w http.ResponseWriter, r *http.Request, p *page) {
 	name := r.PathValue("name")
-	err := u.opts.Service.Store().DeletePolicy(r.Context(), name)
+	err := u.opts.Service.DeletePolicy(r.Context(), name)
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/policies?msg=deleted", http.StatusSeeOther)

@@ -206,7 +206,7 @@ func (u *UI) get(pattern string, h handlerFunc) {
 		}
 		w.Header().Set("Cache-Control", "no-store")
 		p := &page{Role: sess.role, CSRF: sess.csrf, Flash: flashes[r.URL.Query().Get("msg")]}
-		h(w, r, p)
+		h(w, u.withActor(r, sess.role), p)
 	})
 }
 
@@ -235,8 +235,23 @@ func (u *UI) post(pattern string, h handlerFunc) {
 			u.fail(w, r, p, http.StatusForbidden, "You are logged in as a viewer: you can look at everything but change nothing. Log in with the admin token to make changes.")
 			return
 		}
-		h(w, r, p)
+		h(w, u.withActor(r, sess.role), p)
 	})
+}
+
+// withActor returns r carrying who asks (the session's role, "ui:admin")
+// and from where, for the audit log of the changes the service makes.
+func (u *UI) withActor(r *http.Request, role Role) *http.Request {
+	return r.WithContext(service.WithActor(r.Context(), service.Actor{Name: "ui:" + role.String(), Remote: u.client(r)}))
+}
+
+// client is the request's client address: the peer, or the client a
+// trusted proxy forwards.
+func (u *UI) client(r *http.Request) string {
+	if c := u.opts.Proxies.Client(r); c.IsValid() {
+		return c.String()
+	}
+	return r.RemoteAddr
 }
 
 // maxFormBytes bounds a form submission.
@@ -300,6 +315,7 @@ func (u *UI) routes() {
 	u.policyRoutes()
 	u.clusterRoutes()
 	u.eventRoutes()
+	u.auditRoutes()
 	u.get("/", func(w http.ResponseWriter, r *http.Request, p *page) {
 		u.fail(w, r, p, http.StatusNotFound, "There is no page at "+r.URL.Path+".")
 	})
@@ -349,6 +365,8 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	role := u.roleFor(strings.TrimSpace(r.PostForm.Get("token")))
 	if role == RoleNone {
 		u.opts.Logger.Info("UI login refused", "remote", r.RemoteAddr, "client", client.String())
+		// Recorded without anything typed: not the token, not its length.
+		u.opts.Service.RecordFailedLogin(service.WithActor(r.Context(), service.Actor{Name: service.ActorAnonymous, Remote: u.client(r)}))
 		u.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Log in",
 			Error: "That token is not the console's admin or viewer token.", Data: loginData{Next: next}})
 		return
@@ -363,6 +381,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.opts.Logger.Info("UI login", "role", role.String(), "remote", r.RemoteAddr)
+	u.opts.Service.RecordLogin(u.withActor(r, role).Context(), role.String())
 	http.SetCookie(w, u.sessionCookie(r, id, int(SessionTTL/time.Second)))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

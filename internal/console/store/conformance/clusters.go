@@ -162,3 +162,83 @@ func testSeeAgent(t *testing.T, s store.Store) {
 	}
 	wantErr(t, "see the agent of an unknown cluster", s.SeeAgent(c, "nope", later, ""), store.ErrNotFound)
 }
+
+func testRotateToken(t *testing.T, s store.Store) {
+	c := ctx(t)
+	for _, n := range []string{"a", "b"} {
+		_, err := s.CreateCluster(c, store.Cluster{Name: n, TokenHash: hash(n + "1")})
+		must(t, "create "+n, err)
+	}
+	// byToken checks which cluster a token finds, and as what.
+	byToken := func(what, token, wantCluster string, wantPrev bool) {
+		t.Helper()
+		cl, err := s.ClusterByTokenHash(c, hash(token))
+		if wantCluster == "" {
+			wantErr(t, what, err, store.ErrNotFound)
+			return
+		}
+		must(t, what, err)
+		if cl.Name != wantCluster {
+			t.Errorf("%s: cluster %q, want %q", what, cl.Name, wantCluster)
+		}
+		if prev := string(cl.TokenHash) != string(hash(token)); prev != wantPrev || (prev && string(cl.PrevTokenHash) != string(hash(token))) {
+			t.Errorf("%s: found as the previous token %v, want %v (%+v)", what, prev, wantPrev, cl)
+		}
+	}
+
+	until := time.Date(2033, 4, 5, 6, 7, 8, 999999999, time.FixedZone("UTC-3", -3*3600))
+	rot, err := s.RotateToken(c, "a", hash("a2"), until)
+	must(t, "rotate a", err)
+	if rot.Name != "a" || string(rot.TokenHash) != string(hash("a2")) || string(rot.PrevTokenHash) != string(hash("a1")) {
+		t.Errorf("rotate a returned %+v", rot)
+	}
+	sameInstant(t, "PrevTokenExpires", rot.PrevTokenExpires, until)
+	got, err := s.GetCluster(c, "a")
+	must(t, "get a", err)
+	if diff := cmp.Diff(rot, got); diff != "" {
+		t.Errorf("get a differs from what rotate returned (-rotate +get):\n%s", diff)
+	}
+	byToken("the new token", "a2", "a", false)
+	byToken("the previous token", "a1", "a", true)
+	byToken("b's token", "b1", "b", false)
+
+	// A second rotation forgets the first previous token.
+	until2 := until.Add(time.Hour)
+	rot, err = s.RotateToken(c, "a", hash("a3"), until2)
+	must(t, "rotate a again", err)
+	sameInstant(t, "PrevTokenExpires after the second rotation", rot.PrevTokenExpires, until2)
+	byToken("the first token after two rotations", "a1", "", false)
+	byToken("the second token", "a2", "a", true)
+	byToken("the third token", "a3", "a", false)
+
+	// A zero expiry keeps no previous token.
+	rot, err = s.RotateToken(c, "a", hash("a4"), time.Time{})
+	must(t, "rotate a with no overlap", err)
+	if rot.PrevTokenHash != nil || !rot.PrevTokenExpires.IsZero() {
+		t.Errorf("rotation without overlap kept %x until %v", rot.PrevTokenHash, rot.PrevTokenExpires)
+	}
+	byToken("the token rotated away without overlap", "a3", "", false)
+	byToken("the token after it", "a4", "a", false)
+
+	_, err = s.RotateToken(c, "nope", hash("x"), until)
+	wantErr(t, "rotate an unknown cluster", err, store.ErrNotFound)
+	_, err = s.RotateToken(c, "a", hash("b1"), until)
+	wantErr(t, "rotate to another cluster's token", err, store.ErrExists)
+	_, err = s.RotateToken(c, "a", nil, until)
+	wantErr(t, "rotate to an empty token", err, store.ErrInvalid)
+	byToken("a's token after refused rotations", "a4", "a", false)
+	byToken("b's token after refused rotations", "b1", "b", false)
+
+	cs, err := s.ListClusters(c)
+	must(t, "list", err)
+	if len(cs) != 2 || string(cs[0].TokenHash) != string(hash("a4")) || cs[0].PrevTokenHash != nil || cs[1].PrevTokenHash != nil {
+		t.Errorf("listed clusters after rotations: %+v", cs)
+	}
+
+	// Deleting the cluster ends both tokens at once.
+	_, err = s.RotateToken(c, "b", hash("b2"), until)
+	must(t, "rotate b", err)
+	must(t, "delete b", s.DeleteCluster(c, "b"))
+	byToken("deleted b's token", "b2", "", false)
+	byToken("deleted b's previous token", "b1", "", false)
+}

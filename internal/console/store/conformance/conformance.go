@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClusterTokens", testClusterTokens},
 		{"AssignPolicy", testAssignPolicy},
 		{"SeeAgent", testSeeAgent},
+		{"RotateToken", testRotateToken},
 		{"AppendEventsIdempotent", testAppendIdempotent},
 		{"AppendEventsRejectsMissingID", testAppendMissingID},
 		{"EventRoundTrip", testEventRoundTrip},
@@ -38,6 +39,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScanImagesReplaceAtomically", testScanImagesAtomic},
 		{"Sessions", testSessions},
 		{"LoginThrottle", testLoginThrottle},
+		{"AuditRoundTrip", testAuditRoundTrip},
+		{"AuditFiltersAndPaging", testAuditFiltersAndPaging},
+		{"AuditLimits", testAuditLimits},
 		{"Schema", testSchema},
 	}
 	for _, tc := range tests {

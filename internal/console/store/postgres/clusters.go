@@ -11,17 +11,20 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
-const clusterColumns = `name, COALESCE(policy, ''), token_hash, created_at, last_seen, agent_policy`
+const clusterColumns = `name, COALESCE(policy, ''), token_hash, created_at, last_seen, agent_policy, prev_token_hash, prev_token_expires`
 
 func scanCluster(row interface{ Scan(...any) error }) (store.Cluster, error) {
 	var c store.Cluster
-	var seen *time.Time
-	if err := row.Scan(&c.Name, &c.Policy, &c.TokenHash, &c.CreatedAt, &seen, &c.AgentPolicy); err != nil {
+	var seen, prevExpires *time.Time
+	if err := row.Scan(&c.Name, &c.Policy, &c.TokenHash, &c.CreatedAt, &seen, &c.AgentPolicy, &c.PrevTokenHash, &prevExpires); err != nil {
 		return store.Cluster{}, err
 	}
 	c.CreatedAt = c.CreatedAt.UTC()
 	if seen != nil {
 		c.LastSeen = seen.UTC()
+	}
+	if prevExpires != nil {
+		c.PrevTokenExpires = prevExpires.UTC()
 	}
 	return c, nil
 }
@@ -60,6 +63,7 @@ func (s *Store) CreateCluster(ctx context.Context, c store.Cluster) (store.Clust
 		c.LastSeen = stored(c.LastSeen)
 	}
 	c.TokenHash = append([]byte(nil), c.TokenHash...)
+	c.PrevTokenHash, c.PrevTokenExpires = nil, time.Time{} // only RotateToken keeps one
 	tag, err := s.pool.Exec(ctx, `INSERT INTO clusters (name, policy, token_hash, created_at, last_seen, agent_policy)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 		c.Name, nullString(c.Policy), nullBytes(c.TokenHash), c.CreatedAt, nullTime(c.LastSeen), c.AgentPolicy)
@@ -92,7 +96,8 @@ func (s *Store) ClusterByTokenHash(ctx context.Context, hash []byte) (store.Clus
 	if len(hash) == 0 {
 		return store.Cluster{}, fmt.Errorf("cluster by token: %w", store.ErrNotFound)
 	}
-	c, err := scanCluster(s.pool.QueryRow(ctx, `SELECT `+clusterColumns+` FROM clusters WHERE token_hash = $1`, hash))
+	c, err := scanCluster(s.pool.QueryRow(ctx, `SELECT `+clusterColumns+` FROM clusters
+		WHERE token_hash = $1 OR prev_token_hash = $1 ORDER BY token_hash = $1 DESC LIMIT 1`, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -154,4 +159,28 @@ func (s *Store) DeleteCluster(ctx context.Context, name string) error {
 		return fmt.Errorf("delete cluster %q: %w", name, err)
 	}
 	return nil
+}
+
+// RotateToken implements store.Store, in one statement.
+func (s *Store) RotateToken(ctx context.Context, cluster string, hash []byte, prevExpires time.Time) (store.Cluster, error) {
+	if len(hash) == 0 {
+		return store.Cluster{}, fmt.Errorf("rotate the token of cluster %q: empty token hash: %w", cluster, store.ErrInvalid)
+	}
+	// SET reads the row as it was: the old token becomes the previous one.
+	prev := "token_hash"
+	if prevExpires.IsZero() {
+		prev = "NULL"
+	}
+	c, err := scanCluster(s.pool.QueryRow(ctx, `UPDATE clusters SET prev_token_hash = `+prev+`, prev_token_expires = $1, token_hash = $2
+		WHERE name = $3 RETURNING `+clusterColumns, nullTime(prevExpires), hash, cluster))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		err = store.ErrNotFound
+	case isCode(err, uniqueViolation):
+		err = fmt.Errorf("%w (the token)", store.ErrExists)
+	}
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("rotate the token of cluster %q: %w", cluster, err)
+	}
+	return c, nil
 }

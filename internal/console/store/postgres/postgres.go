@@ -146,6 +146,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 // SQLSTATE codes the store maps to its sentinels.
 const (
 	foreignKeyViolation = "23503"
+	uniqueViolation     = "23505"
 )
 
 func isCode(err error, code string) bool {

@@ -10,18 +10,21 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
-const clusterColumns = `name, COALESCE(policy, ''), token_hash, created_at, last_seen, agent_policy`
+const clusterColumns = `name, COALESCE(policy, ''), token_hash, created_at, last_seen, agent_policy, prev_token_hash, prev_token_expires`
 
 func scanCluster(row interface{ Scan(...any) error }) (store.Cluster, error) {
 	var c store.Cluster
 	var created int64
-	var seen sql.NullInt64
-	if err := row.Scan(&c.Name, &c.Policy, &c.TokenHash, &created, &seen, &c.AgentPolicy); err != nil {
+	var seen, prevExpires sql.NullInt64
+	if err := row.Scan(&c.Name, &c.Policy, &c.TokenHash, &created, &seen, &c.AgentPolicy, &c.PrevTokenHash, &prevExpires); err != nil {
 		return store.Cluster{}, err
 	}
 	c.CreatedAt = fromMicros(created)
 	if seen.Valid {
 		c.LastSeen = fromMicros(seen.Int64)
+	}
+	if prevExpires.Valid {
+		c.PrevTokenExpires = fromMicros(prevExpires.Int64)
 	}
 	return c, nil
 }
@@ -50,6 +53,7 @@ func (s *Store) CreateCluster(ctx context.Context, c store.Cluster) (store.Clust
 	c.CreatedAt = c.CreatedAt.UTC().Truncate(time.Microsecond)
 	c.LastSeen = c.LastSeen.UTC().Truncate(time.Microsecond)
 	c.TokenHash = append([]byte(nil), c.TokenHash...)
+	c.PrevTokenHash, c.PrevTokenExpires = nil, time.Time{} // only RotateToken keeps one
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		if err := policyExists(ctx, tx, c.Policy); err != nil {
 			return err
@@ -97,12 +101,17 @@ func (s *Store) GetCluster(ctx context.Context, name string) (store.Cluster, err
 	return c, nil
 }
 
+// clusterByToken finds a cluster by its token or previous token (the
+// current first), searching the index of each.
+const clusterByToken = `SELECT ` + clusterColumns + ` FROM clusters
+	WHERE token_hash = ? OR prev_token_hash = ? ORDER BY token_hash = ? DESC LIMIT 1`
+
 // ClusterByTokenHash implements store.Store.
 func (s *Store) ClusterByTokenHash(ctx context.Context, hash []byte) (store.Cluster, error) {
 	if len(hash) == 0 {
 		return store.Cluster{}, fmt.Errorf("cluster by token: %w", store.ErrNotFound)
 	}
-	c, err := scanCluster(s.r.QueryRowContext(ctx, `SELECT `+clusterColumns+` FROM clusters WHERE token_hash = ?`, hash))
+	c, err := scanCluster(s.r.QueryRowContext(ctx, clusterByToken, hash, hash, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
 	}
@@ -183,4 +192,37 @@ func (s *Store) DeleteCluster(ctx context.Context, name string) error {
 		return fmt.Errorf("delete cluster %q: %w", name, err)
 	}
 	return nil
+}
+
+// RotateToken implements store.Store.
+func (s *Store) RotateToken(ctx context.Context, cluster string, hash []byte, prevExpires time.Time) (store.Cluster, error) {
+	var c store.Cluster
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if len(hash) == 0 {
+			return fmt.Errorf("empty token hash: %w", store.ErrInvalid)
+		}
+		var other string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM clusters WHERE token_hash = ?`, hash).Scan(&other)
+		switch {
+		case err == nil:
+			return fmt.Errorf("%w (the token)", store.ErrExists)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		// SET reads the row as it was: the old token becomes the previous one.
+		prev := "token_hash"
+		if prevExpires.IsZero() {
+			prev = "NULL"
+		}
+		c, err = scanCluster(tx.QueryRowContext(ctx, `UPDATE clusters SET prev_token_hash = `+prev+`, prev_token_expires = ?, token_hash = ?
+			WHERE name = ? RETURNING `+clusterColumns, nullTime(prevExpires), hash, cluster))
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return store.Cluster{}, fmt.Errorf("rotate the token of cluster %q: %w", cluster, err)
+	}
+	return c, nil
 }

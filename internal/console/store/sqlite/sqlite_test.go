@@ -1,13 +1,16 @@
 package sqlite
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/conformance"
+	"github.com/palisade-dev/palisade/internal/console/store/migration"
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
@@ -107,18 +110,18 @@ func TestMigrateAddsEventCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to migration 0002 (0004 undone too), with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "ALTER TABLE events DROP COLUMN caller",
-		"DELETE FROM schema_migrations WHERE version >= 3",
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
+	// Back to migration 0002, with one event.
+	back, want := backTo(t, 2)
+	for _, q := range append(back,
+		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')") {
 		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), path)
-	if err != nil || len(applied) != 2 || applied[0] != "0003_event_caller" || applied[1] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0003_event_caller, 0004_event_agent_time", applied, err)
+	if err != nil || !slices.Equal(applied, want) {
+		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
 	}
 	s, err = Open(t.Context(), path)
 	if err != nil {
@@ -143,16 +146,17 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to migration 0003, with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action, caller) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log', 'authenticated')"} {
+	back, want := backTo(t, 3)
+	for _, q := range append(back,
+		"INSERT INTO events (id, ts, kind, name, tab, rule, action, caller) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log', 'authenticated')") {
 		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), path)
-	if err != nil || len(applied) != 1 || applied[0] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time", applied, err)
+	if err != nil || !slices.Equal(applied, want) {
+		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
 	}
 	s, err = Open(t.Context(), path)
 	if err != nil {
@@ -201,4 +205,77 @@ func TestClaimProcess(t *testing.T) {
 	if alone, err := second.ClaimProcess(); err != nil || !alone {
 		t.Fatalf("claim after the first closed = %v, %v; want alone", alone, err)
 	}
+}
+
+// A cluster registered before migration 0006 keeps its token, with no
+// previous one, and can have it rotated; the audit log starts empty.
+func TestMigrateAddsAuditAndTokenRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	if _, err := Migrate(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, want := backTo(t, 5)
+	for _, q := range append(back, "INSERT INTO clusters (name, token_hash, created_at) VALUES ('old', x'01', 1)") {
+		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	applied, err := Migrate(t.Context(), path)
+	if err != nil || !slices.Equal(applied, want) {
+		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
+	}
+	s, err = Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := s.ClusterByTokenHash(t.Context(), []byte{1})
+	if err != nil || c.Name != "old" || c.PrevTokenHash != nil || !c.PrevTokenExpires.IsZero() {
+		t.Fatalf("the old cluster by its token = %+v, %v; want it, with no previous token", c, err)
+	}
+	until := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if c, err = s.RotateToken(t.Context(), "old", []byte{2}, until); err != nil || string(c.PrevTokenHash) != "\x01" {
+		t.Fatalf("rotate the old cluster's token = %+v, %v", c, err)
+	}
+	if p, err := s.ListAudit(t.Context(), store.AuditFilter{}); err != nil || len(p.Entries) != 0 {
+		t.Errorf("audit log after the migration = %+v, %v; want it empty", p, err)
+	}
+}
+
+// undo holds, for each migration from 0003 on, the statements that take a
+// database back to before it. Every new migration adds its own.
+var undo = map[int][]string{
+	3: {"ALTER TABLE events DROP COLUMN caller"},
+	4: {"ALTER TABLE events DROP COLUMN agent_ts"},
+	5: {"DROP TABLE ui_sessions", "DROP TABLE login_failures"},
+	6: {"DROP TABLE audit", "DROP INDEX clusters_prev_token_hash",
+		"ALTER TABLE clusters DROP COLUMN prev_token_hash", "ALTER TABLE clusters DROP COLUMN prev_token_expires"},
+}
+
+// backTo returns the statements that take a database at this binary's
+// newest migration back to migration n (newest undone first), and the
+// names of the migrations Migrate then applies again.
+func backTo(t *testing.T, n int) (statements, again []string) {
+	t.Helper()
+	ms, err := migration.Load(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := len(ms); v > n; v-- {
+		u, ok := undo[v]
+		if !ok {
+			t.Fatalf("no statements undo migration %s: add them to undo", ms[v-1].Name)
+		}
+		statements = append(statements, u...)
+	}
+	statements = append(statements, fmt.Sprintf("DELETE FROM schema_migrations WHERE version > %d", n))
+	for _, m := range ms[n:] {
+		again = append(again, m.Name)
+	}
+	return statements, again
 }
