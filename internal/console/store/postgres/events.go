@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,22 +14,35 @@ import (
 )
 
 // insertEvents inserts a batch as columns of arrays in one statement;
-// unnest keeps the batch order, so seq follows it, and DO NOTHING skips IDs
-// stored before or earlier in the batch.
+// unnest keeps the batch order, so seq follows it. The trail is
+// partitioned by day, so its unique key is (id, ts): DO NOTHING skips an
+// event stored before with the same ID and time, which is what an agent's
+// retry is. An event whose time the console rewrote (agent_ts set) has a
+// new time at each retry, so it is also skipped when its ID is stored at
+// any time: looked up in every partition's key, which is cheap for the
+// few such events and costs nothing for the others.
 const insertEvents = `INSERT INTO events
 	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
 	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
 		$16::timestamptz[])
-	ON CONFLICT (id) DO NOTHING`
+		AS u(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
+	WHERE u.agent_ts IS NULL OR NOT EXISTS (SELECT 1 FROM events e WHERE e.id = u.id)
+	ON CONFLICT (id, ts) DO NOTHING`
 
-// AppendEvents implements store.Store, in one statement.
+// AppendEvents implements store.Store, in one statement. What it cannot
+// tell apart: an event the console rewrote at one push (dated more than
+// the console's time window from its clock) and kept at another (the
+// clock caught up with it), and two pushes of one rewritten event in
+// flight at once; each is stored twice. Both need an agent's clock a day
+// off (the window's default) and then a retry.
 func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, error) {
 	for i := range events {
 		if events[i].ID == "" {
 			return 0, fmt.Errorf("append events: events[%d] has no id: %w", i, store.ErrInvalid)
 		}
 	}
+	events = firstOfEachID(events)
 	if len(events) == 0 {
 		return 0, nil
 	}
@@ -56,6 +70,27 @@ func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, er
 		return 0, fmt.Errorf("append events: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// firstOfEachID returns events without the later copies of an ID given
+// twice (the key is (id, ts), and the copies may differ in time); events
+// itself when it has none.
+func firstOfEachID(events []event.Event) []event.Event {
+	seen := make(map[string]struct{}, len(events))
+	for i := range events {
+		if _, dup := seen[events[i].ID]; dup {
+			out := slices.Clone(events[:i])
+			for _, e := range events[i+1:] {
+				if _, dup := seen[e.ID]; !dup {
+					seen[e.ID] = struct{}{}
+					out = append(out, e)
+				}
+			}
+			return out
+		}
+		seen[events[i].ID] = struct{}{}
+	}
+	return events
 }
 
 // ListEvents implements store.Store.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/conformance"
+	"github.com/palisade-dev/palisade/internal/console/store/migration"
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
@@ -123,28 +124,37 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// atMigration returns a store on the database at u with its first n
+// migrations applied: a database of an older palisade.
+func atMigration(t *testing.T, u string, n int) *Store {
+	t.Helper()
+	ms, err := migration.Load(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.migrate(t.Context(), ms[:n]); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s
+}
+
 // A trail stored before migration 0004 keeps its events, none with an
 // agent time; an event stored after it keeps its own.
 func TestMigrateAddsEventAgentTime(t *testing.T) {
 	u := testURL(t)
-	if _, err := Migrate(t.Context(), u); err != nil {
+	s := atMigration(t, u, 3)
+	if _, err := s.pool.Exec(t.Context(), "INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', '2026-01-01T00:00:00Z', 'Pod', 'p', 'deployment', 'privileged', 'log')"); err != nil {
 		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Back to migration 0003, with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', '2026-01-01T00:00:00Z', 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
-		if _, err := s.pool.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), u)
-	if err != nil || len(applied) != 1 || applied[0] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time", applied, err)
+	if err != nil || len(applied) < 1 || applied[0] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time first", applied, err)
 	}
 	s, err = Open(t.Context(), u)
 	if err != nil {

@@ -51,6 +51,8 @@ type Store struct {
 	r *sql.DB
 	// app merges concurrent AppendEvents into one transaction.
 	app appender
+	// deleteBatch is DeleteEventsBefore's batch (tests make it small).
+	deleteBatch int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -117,7 +119,7 @@ func open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{path: path, w: w, r: r}, nil
+	return &Store{path: path, w: w, r: r, deleteBatch: deleteBatch}, nil
 }
 
 // Close implements store.Store.
