@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
+	"github.com/palisade-dev/palisade/internal/console/retention"
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/console/store/backend"
 	"github.com/palisade-dev/palisade/internal/console/ui"
@@ -44,6 +45,8 @@ type consoleConfig struct {
 	// metricsListen serves /metrics (and the probes) there; "" does not
 	// serve metrics (consoleops.go).
 	metricsListen string
+	// eventRetention is how long events are kept (0: for ever).
+	eventRetention time.Duration
 }
 
 func (c *consoleConfig) validate() error {
@@ -74,6 +77,10 @@ func (c *consoleConfig) validate() error {
 	}
 	if _, _, err := backend.Parse(c.database); err != nil {
 		errs = append(errs, fmt.Errorf("--database: %w", err))
+	}
+	if c.eventRetention != 0 && c.eventRetention < retention.MinRetention {
+		errs = append(errs, fmt.Errorf("--event-retention %v: want 0 (keep every event) or at least %v (events expire by whole days)",
+			c.eventRetention, retention.MinRetention))
 	}
 	return errors.Join(errs...)
 }
@@ -137,7 +144,8 @@ and printed once.`,
 	f.StringSliceVar(&cfg.trustedProxies, "trusted-proxies", nil, "CIDR ranges of proxies trusted for X-Forwarded-Proto (https: Secure cookies, HSTS) and X-Forwarded-For (the client address of login throttling); their connections are not capped")
 	f.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", edge.DefaultPerClient, "connections one client address (an IPv6 /64) may hold; more are closed at accept; trusted proxies are not capped (0: no cap)")
 	f.StringVar(&cfg.metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (and /healthz, /readyz) on this address, plain HTTP and without a token, e.g. :9090 (default: not served)")
-	cmd.AddCommand(newConsoleMigrateCmd())
+	f.DurationVar(&cfg.eventRetention, "event-retention", retention.DefaultRetention, "delete events older than this, by whole UTC days, checked at start and hourly (0: keep every event)")
+	cmd.AddCommand(newConsoleMigrateCmd(), newConsoleBackupCmd())
 	return cmd
 }
 
@@ -182,6 +190,44 @@ func newConsoleMigrateCmd() *cobra.Command {
 	return cmd
 }
 
+func newConsoleBackupCmd() *cobra.Command {
+	var database, out string
+	cmd := &cobra.Command{
+		Use:   "backup --out FILE",
+		Short: "Copy the console's SQLite database to a new file, while the console runs",
+		Long: `Write a consistent copy of the console's SQLite database to FILE, a new
+file (mode 0600): one transaction's view, taken while the console keeps
+serving. To restore, stop the console, put the copy in the database's place
+(removing the old file's -wal and -shm beside it), and start the console.
+
+PostgreSQL is backed up with its own tools: pg_dump -Fc, and pg_restore into
+an empty database (docs/operations.md, "Backup and restore").`,
+		Example: `  palisade console backup --database sqlite:///var/lib/palisade/palisade.db --out /backup/palisade-$(date +%F).db`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return badInput(errors.New("--out is required"))
+			}
+			url := databaseURL(cmd, database)
+			kind, _, err := backend.Parse(url)
+			if err != nil {
+				return badInput(fmt.Errorf("--database: %w", err))
+			}
+			if kind != backend.SQLite {
+				return badInput(backend.ErrNoBackup)
+			}
+			if err := backend.Backup(cmd.Context(), url, out); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "backed up to", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&database, "database", backend.DefaultURL, "sqlite:///path/palisade.db (default: $PALISADE_DATABASE_URL when set)")
+	cmd.Flags().StringVar(&out, "out", "", "the new file to write the copy to (never overwritten)")
+	return cmd
+}
+
 // runConsole serves until ctx ends. ready, when not nil, receives the bound
 // address.
 func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out interface{ Write([]byte) (int, error) }, ready chan<- net.Addr) error {
@@ -211,6 +257,20 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	}
 	logger.Info("scan results loaded", "images", n)
 	ops := newConsoleOps(st, logger)
+	// Retention works on the store until the console stops, and is done
+	// before the store closes.
+	keeper := retention.New(retention.Options{Store: st, Retention: cfg.eventRetention, Logger: logger,
+		Passed: ops.metrics.RetentionPassed})
+	keeping, stopKeeping := context.WithCancel(ctx)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		keeper.Run(keeping)
+	}()
+	defer func() {
+		stopKeeping()
+		<-kept
+	}()
 	web, err := ui.New(ui.Options{Service: svc, Registry: reg, AdminToken: admin, ViewerToken: viewer, Logger: logger,
 		Proxies: cfg.proxies, LoginThrottled: ops.metrics.LoginThrottled})
 	if err != nil {
