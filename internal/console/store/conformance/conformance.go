@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteEventsBefore", testDeleteEventsBefore},
 		{"DeleteManyEvents", testDeleteManyEvents},
 		{"PrepareEventsKeepsEarlierEvents", testPrepareEventsKeepsEarlierEvents},
+		{"ListEventsAcrossDays", testListEventsAcrossDays},
 		{"ScanImages", testScanImages},
 		{"ScanImagesReplaceAtomically", testScanImagesAtomic},
 		{"Schema", testSchema},

@@ -164,3 +164,44 @@ func testAppendRewrittenRetry(t *testing.T, s store.Store) {
 		t.Errorf("stored %v; want the rewritten event once and three new ones", got)
 	}
 }
+
+// testListEventsAcrossDays lists a trail of three weeks up to now, each
+// day prepared as it came, with events of far-off dates beside: pages
+// come in order across days, whatever the filter matches (much, little,
+// nothing, only old events).
+func testListEventsAcrossDays(t *testing.T, s store.Store) {
+	c := ctx(t)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	r := rand.New(rand.NewPCG(25, 26))
+	evs := genEvents(r, "days", 1500, 1)
+	for i := range evs {
+		// Oldest first, as they arrive; a few at the same instant.
+		evs[i].Time = now.Add(-21 * 24 * time.Hour).Add(time.Duration(i/3) * time.Hour)
+		if i%72 == 0 { // a day
+			must(t, "prepare events", s.PrepareEvents(c, evs[i].Time))
+		}
+	}
+	// Only old events match these.
+	for i := range 20 {
+		evs[i].Rule = "retired-rule"
+	}
+	far := []event.Event{dayEvent("far-past", time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)),
+		dayEvent("far-future", now.AddDate(3, 0, 0)), dayEvent("tomorrow", now.Add(20*time.Hour))}
+	evs = append(evs, far...)
+	appendAll(t, s, evs, 250)
+	m := model(evs)
+	for _, f := range []store.EventFilter{
+		{Limit: 7}, {}, {Limit: store.MaxPageSize},
+		{Cluster: "prod", Limit: 50},
+		{Rule: "retired-rule", Limit: 3},
+		{Cluster: "prod", Namespace: "web", Limit: 1000},
+		{Since: now.Add(-3 * 24 * time.Hour), Limit: 30},
+		{Since: now.Add(-10 * 24 * time.Hour), Limit: 100},
+		{Cluster: "nowhere"},
+	} {
+		want := m.list(f)
+		if diff := cmp.Diff(want, pageAll(t, s, f, len(want)), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("ListEvents(%+v) over three weeks (-want +got):\n%s", f, diff)
+		}
+	}
+}

@@ -93,14 +93,43 @@ func firstOfEachID(events []event.Event) []event.Event {
 	return events
 }
 
-// ListEvents implements store.Store.
+// ListEvents implements store.Store. A query over the whole trail plans
+// every day's partition and starts a scan of each (1.3 ms of planning for
+// 30 days, where a page read from one partition takes 0.3 ms in all),
+// though a page (100 events) rarely reaches past the newest day or two.
+// So it first asks for the events since the day before its reference day
+// (the cursor's, else today's), which the planner prunes to those days,
+// the days ahead and the default partition; only when that does not fill
+// the page does it ask again with no bound. A window that fills the page
+// (one event more than the page, to know there is a next) gives the page
+// exactly: every event it leaves out is older than all of those in it. A
+// filter that matches few events costs the windowed query more.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.EventPage, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = store.DefaultPageSize
 	}
 	limit = min(limit, store.MaxPageSize)
+	ref := time.Now()
+	if f.Cursor != "" {
+		us, _, err := cursor.Decode(f.Cursor)
+		if err != nil {
+			return store.EventPage{}, fmt.Errorf("list events: %w", err)
+		}
+		ref = time.UnixMicro(us)
+	}
+	if since := day(ref).AddDate(0, 0, -1); f.Since.Before(since) {
+		page, err := s.listEvents(ctx, f, limit, since)
+		if err != nil || page.Next != "" {
+			return page, err
+		}
+	}
+	return s.listEvents(ctx, f, limit, time.Time{})
+}
 
+// listEvents returns the page of events matching f, and since, if not
+// zero.
+func (s *Store) listEvents(ctx context.Context, f store.EventFilter, limit int, since time.Time) (store.EventPage, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -116,6 +145,9 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "ts >= "+arg(f.Since))
+	}
+	if !since.IsZero() {
+		where = append(where, "ts >= "+arg(since))
 	}
 	if f.Cursor != "" {
 		us, seq, err := cursor.Decode(f.Cursor)
