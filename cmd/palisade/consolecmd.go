@@ -190,44 +190,6 @@ func newConsoleMigrateCmd() *cobra.Command {
 	return cmd
 }
 
-func newConsoleBackupCmd() *cobra.Command {
-	var database, out string
-	cmd := &cobra.Command{
-		Use:   "backup --out FILE",
-		Short: "Copy the console's SQLite database to a new file, while the console runs",
-		Long: `Write a consistent copy of the console's SQLite database to FILE, a new
-file (mode 0600): one transaction's view, taken while the console keeps
-serving. To restore, stop the console, put the copy in the database's place
-(removing the old file's -wal and -shm beside it), and start the console.
-
-PostgreSQL is backed up with its own tools: pg_dump -Fc, and pg_restore into
-an empty database (docs/operations.md, "Backup and restore").`,
-		Example: `  palisade console backup --database sqlite:///var/lib/palisade/palisade.db --out /backup/palisade-$(date +%F).db`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
-				return badInput(errors.New("--out is required"))
-			}
-			url := databaseURL(cmd, database)
-			kind, _, err := backend.Parse(url)
-			if err != nil {
-				return badInput(fmt.Errorf("--database: %w", err))
-			}
-			if kind != backend.SQLite {
-				return badInput(backend.ErrNoBackup)
-			}
-			if err := backend.Backup(cmd.Context(), url, out); err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "backed up to", out)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&database, "database", backend.DefaultURL, "sqlite:///path/palisade.db (default: $PALISADE_DATABASE_URL when set)")
-	cmd.Flags().StringVar(&out, "out", "", "the new file to write the copy to (never overwritten)")
-	return cmd
-}
-
 // runConsole serves until ctx ends. ready, when not nil, receives the bound
 // address.
 func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out interface{ Write([]byte) (int, error) }, ready chan<- net.Addr) error {

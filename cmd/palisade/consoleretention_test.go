@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,6 +92,26 @@ func TestConsoleBackup(t *testing.T) {
 	}
 	defer restored.Close()
 	conformance.SameContents(t, original, restored)
+
+	// To standard output, through a file beside the database that is
+	// removed.
+	code, stdout, stderr = palisade(t, "", "console", "backup", "--database", "sqlite://"+db, "--out", "-")
+	if code != exitOK {
+		t.Fatalf("backup to stdout: exit %d\n%s", code, stderr)
+	}
+	piped := filepath.Join(t.TempDir(), "piped.db")
+	if err := os.WriteFile(piped, []byte(stdout), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fromPipe, err := sqlite.Open(t.Context(), piped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fromPipe.Close()
+	conformance.SameContents(t, original, fromPipe)
+	if left, _ := filepath.Glob(filepath.Join(dir, ".palisade-backup-*")); len(left) != 0 {
+		t.Errorf("backup to stdout left %v", left)
+	}
 
 	code, _, stderr = palisade(t, "", "console", "backup", "--database", "sqlite://"+db, "--out", out)
 	if code == exitOK || !strings.Contains(stderr, "exists") {

@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The events table is partitioned by day (migrations/0005_events_partitioned.sql):
+// The events table is partitioned by day (migrations/*_events_partitioned.sql):
 // events_YYYYMMDD holds the events of one UTC day, events_default every
 // other one. Partitions are made ahead of the days' events by
 // PrepareEvents, and expire whole: DeleteEventsBefore drops them.

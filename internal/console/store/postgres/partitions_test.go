@@ -32,12 +32,13 @@ func TestPartitionNames(t *testing.T) {
 	}
 }
 
-// Migration 0005 keeps every event of a trail stored before it: each in
-// the partition of its day, or the default one for a date far off; in the
-// same order (time, then arrival), and still recognised when retried.
+// The events_partitioned migration keeps every event of a trail stored
+// before it: each in the partition of its day, or the default one for a
+// date far off; in the same order (time, then arrival), and still
+// recognised when retried.
 func TestMigratePartitionsEvents(t *testing.T) {
 	u := testURL(t)
-	s := atMigration(t, u, 4)
+	s := atMigration(t, u, migrationNumber(t, "events_partitioned")-1)
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	r := rand.New(rand.NewPCG(1, 2))
 	var evs []event.Event
@@ -82,7 +83,7 @@ func TestMigratePartitionsEvents(t *testing.T) {
 		i = j
 	}
 	if diff := cmp.Diff(ids(want), listIDs(t, s, store.EventFilter{Limit: 7})); diff != "" {
-		t.Errorf("events after migration 0005 (-want +got):\n%s", diff)
+		t.Errorf("events after the events_partitioned migration (-want +got):\n%s", diff)
 	}
 
 	days, err := s.dayPartitions(t.Context())

@@ -124,6 +124,23 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// migrationNumber is the number of the migration whose name ends in
+// suffix.
+func migrationNumber(t *testing.T, suffix string) int {
+	t.Helper()
+	ms, err := migration.Load(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if strings.HasSuffix(m.Name, "_"+suffix) {
+			return m.Version
+		}
+	}
+	t.Fatalf("no migration named *_%s", suffix)
+	return 0
+}
+
 // atMigration returns a store on the database at u with its first n
 // migrations applied: a database of an older palisade.
 func atMigration(t *testing.T, u string, n int) *Store {

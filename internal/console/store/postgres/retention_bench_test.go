@@ -42,9 +42,10 @@ func benchN(t *testing.T) int {
 // TestRetentionCost loads three days of events and deletes the first,
 // then the second, side by side: DeleteEventsBefore on the partitioned
 // trail (a partition dropped) and, on a copy in an unpartitioned table
-// with the indexes the trail had before migration 0005, the DELETE a
-// retention would have run there and the VACUUM that must follow it. It
-// reports time and WAL written, and asserts nothing about them.
+// with the indexes the trail had before the events_partitioned migration,
+// the DELETE a retention would have run there and the VACUUM that must
+// follow it. It reports time and WAL written, and asserts nothing about
+// them.
 func TestRetentionCost(t *testing.T) {
 	n := benchN(t)
 	u := testURL(t)
