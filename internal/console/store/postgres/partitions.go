@@ -78,9 +78,10 @@ func partitionExists(ctx context.Context, q interface {
 
 // addPartition creates the partition of the day d unless it exists. The
 // default partition may hold events of that day (stored before it was
-// made): they move into it, in the same transaction. Attaching takes a
-// lock that lets the trail be read and written meanwhile; only the
-// default partition is locked, for the time the move takes.
+// made): they move into it, in the same transaction. Attaching locks the
+// events table only against other changes of its partitions; the default
+// partition is locked whole (attaching needs it so), for the time the
+// move and the attach take: milliseconds when it has nothing to move.
 func (s *Store) addPartition(ctx context.Context, d time.Time) error {
 	name := partitionName(d)
 	if ok, err := partitionExists(ctx, s.pool, name); err != nil || ok {
