@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
+	"github.com/palisade-dev/palisade/internal/console/retention"
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/console/store/backend"
 	"github.com/palisade-dev/palisade/internal/console/store/sqlite"
@@ -52,6 +53,8 @@ type consoleConfig struct {
 	// tokenOverlap is how long a rotated agent token keeps working (0:
 	// service.DefaultTokenOverlap).
 	tokenOverlap time.Duration
+	// eventRetention is how long events are kept (0: for ever).
+	eventRetention time.Duration
 }
 
 func (c *consoleConfig) validate() error {
@@ -85,6 +88,10 @@ func (c *consoleConfig) validate() error {
 	}
 	if _, _, err := backend.Parse(c.database); err != nil {
 		errs = append(errs, fmt.Errorf("--database: %w", err))
+	}
+	if c.eventRetention != 0 && c.eventRetention < retention.MinRetention {
+		errs = append(errs, fmt.Errorf("--event-retention %v: want 0 (keep every event) or at least %v (events expire by whole days)",
+			c.eventRetention, retention.MinRetention))
 	}
 	return errors.Join(errs...)
 }
@@ -156,7 +163,8 @@ and printed once.`,
 	f.DurationVar(&cfg.shutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long with /readyz failing and keep-alives off before closing the listener, while the pod is taken out of the Service (the chart sets 5s)")
 	f.DurationVar(&cfg.tokenOverlap, "token-rotation-overlap", service.DefaultTokenOverlap, "how long an agent token keeps working after it is rotated, for its agent to be given the new one; at most 720h (a rotation may still stop the old token at once)")
 	f.StringVar(&cfg.metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (and /healthz, /readyz) on this address, plain HTTP and without a token, e.g. :9090 (default: not served)")
-	cmd.AddCommand(newConsoleMigrateCmd())
+	f.DurationVar(&cfg.eventRetention, "event-retention", retention.DefaultRetention, "delete events older than this, by whole UTC days, checked at start and hourly (0: keep every event)")
+	cmd.AddCommand(newConsoleMigrateCmd(), newConsoleBackupCmd())
 	return cmd
 }
 
@@ -248,6 +256,20 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	}
 	logger.Info("scan results loaded", "images", n)
 	ops := newConsoleOps(st, logger)
+	// Retention works on the store until the console stops, and is done
+	// before the store closes.
+	keeper := retention.New(retention.Options{Store: st, Retention: cfg.eventRetention, Logger: logger,
+		Passed: ops.metrics.RetentionPassed})
+	keeping, stopKeeping := context.WithCancel(ctx)
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		keeper.Run(keeping)
+	}()
+	defer func() {
+		stopKeeping()
+		<-kept
+	}()
 	web, err := ui.New(ui.Options{Service: svc, Registry: reg, AdminToken: admin, ViewerToken: viewer, Logger: logger,
 		Proxies: cfg.proxies, LoginThrottled: ops.metrics.LoginThrottled})
 	if err != nil {

@@ -53,6 +53,7 @@ func startConsoleWith(t *testing.T, set func(*consoleConfig)) (string, string) {
 	case addr := <-ready:
 		return scheme + addr.String(), cfg.adminTokenFile
 	case err := <-done:
+		done <- err // for the clean-up
 		t.Fatalf("console did not start: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("console did not start in 30 s")

@@ -50,6 +50,9 @@ type Metrics struct {
 	longPolls prometheus.Gauge
 	refused   prometheus.Counter
 	throttled prometheus.Counter
+	// Event retention (package console/retention).
+	expired         prometheus.Counter
+	retentionPassed prometheus.Gauge
 }
 
 // NewMetrics registers the metrics (and Go and process collectors).
@@ -87,10 +90,18 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 			Name: "palisade_console_logins_throttled_total",
 			Help: "Web UI logins answered 429 because their client address failed too many in a row.",
 		}),
+		expired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "palisade_console_events_deleted_total",
+			Help: "Events deleted because they were older than --event-retention.",
+		}),
+		retentionPassed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palisade_console_event_retention_last_success_timestamp_seconds",
+			Help: "When the event retention pass (preparing the coming days, deleting the expired ones) last succeeded, in Unix seconds; 0 before the first.",
+		}),
 	}
 	m.events.WithLabelValues("stored")
 	m.events.WithLabelValues("duplicate")
-	m.reg.MustRegister(m.requests, m.latency, m.events, m.longPolls, m.refused, m.throttled,
+	m.reg.MustRegister(m.requests, m.latency, m.events, m.longPolls, m.refused, m.throttled, m.expired, m.retentionPassed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if opts.Clusters != nil {
 		m.reg.MustRegister(&agentsCollector{opts: opts})
@@ -157,6 +168,19 @@ func (m *Metrics) ConnRefused() {
 func (m *Metrics) LoginThrottled() {
 	if m != nil {
 		m.throttled.Inc()
+	}
+}
+
+// RetentionPassed records an event retention pass
+// (retention.Options.Passed): the events it deleted, and its time when it
+// succeeded.
+func (m *Metrics) RetentionPassed(deleted int64, err error) {
+	if m == nil {
+		return
+	}
+	m.expired.Add(float64(deleted))
+	if err == nil {
+		m.retentionPassed.SetToCurrentTime()
 	}
 }
 

@@ -234,6 +234,8 @@ func TestMetricsCountRequests(t *testing.T) {
 		`palisade_console_events_ingested_total{result="stored"} 0`,
 		`palisade_console_long_polls 0`,
 		`palisade_console_clusters 0`,
+		`palisade_console_events_deleted_total 0`,
+		`palisade_console_event_retention_last_success_timestamp_seconds 0`,
 	} {
 		if !strings.Contains(after, want+"\n") {
 			t.Errorf("metrics lack %s", want)
@@ -242,6 +244,21 @@ func TestMetricsCountRequests(t *testing.T) {
 	// Labels are patterns, never what the client asked for.
 	if strings.Contains(after, "abc123") {
 		t.Error("a requested path became a label value")
+	}
+}
+
+func TestMetricsRetention(t *testing.T) {
+	m := NewMetrics(MetricsOptions{})
+	m.RetentionPassed(5, nil)
+	m.RetentionPassed(3, errors.New("database down"))
+	(*Metrics)(nil).RetentionPassed(1, nil)
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(w.Body.String(), "palisade_console_events_deleted_total 8\n") {
+		t.Errorf("deleted events not counted:\n%s", w.Body)
+	}
+	if strings.Contains(w.Body.String(), "palisade_console_event_retention_last_success_timestamp_seconds 0\n") {
+		t.Error("a successful pass left the last-success time at 0")
 	}
 }
 

@@ -210,12 +210,28 @@ type Store interface {
 	// for an empty hash.
 	RotateToken(ctx context.Context, cluster string, hash []byte, prevExpires time.Time) (Cluster, error)
 
-	// AppendEvents stores events, skipping any whose ID is already stored
-	// (agents retry), and returns how many were new. Events must have IDs.
+	// AppendEvents stores events, skipping those already stored, and
+	// returns how many were new. Events must have IDs. An agent retries an
+	// event as it was, ID and time, so an event is already stored when one
+	// of the same ID and Time is; or, for an event whose time the console
+	// rewrote (AgentTime set: its Time is when it arrived, which differs
+	// from one retry to the next), one of the same ID at any time. An ID
+	// given twice in a batch is stored once, the first copy. (SQLite skips
+	// any ID already stored; PostgreSQL, whose trail is partitioned by
+	// day, keys events on ID and time: see its AppendEvents.)
 	AppendEvents(ctx context.Context, events []event.Event) (int, error)
 	// ListEvents returns events matching f, newest first (by time, then
 	// by arrival), paged by an opaque cursor.
 	ListEvents(ctx context.Context, f EventFilter) (EventPage, error)
+	// PrepareEvents readies the trail for the events of the days around
+	// now: PostgreSQL creates the day partitions from the day before
+	// now's to two days after it; SQLite has nothing to do. The console
+	// calls it at start and hourly; events of a day not prepared are
+	// stored all the same.
+	PrepareEvents(ctx context.Context, now time.Time) error
+	// DeleteEventsBefore deletes the events whose Time is before t (at
+	// microsecond precision) and returns how many it deleted.
+	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
 
 	// AppendAudit stores an audit entry and returns it with its ID (a zero
 	// Time is set to now). An entry without an Action is ErrInvalid.

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -65,4 +66,23 @@ func Migrate(ctx context.Context, url string) ([]string, error) {
 		return sqlite.Migrate(ctx, target)
 	}
 	return postgres.Migrate(ctx, target)
+}
+
+// ErrNoBackup: `palisade console backup` copies SQLite databases only.
+var ErrNoBackup = errors.New("palisade console backup copies a SQLite database; back up PostgreSQL with pg_dump " +
+	`(pg_dump -Fc -f palisade.dump "$PALISADE_DATABASE_URL"; restore with pg_restore into an empty database: ` +
+	`docs/operations.md, "Backup and restore")`)
+
+// Backup writes a consistent copy of the SQLite database url names to
+// the new file out, while consoles use it (sqlite.Backup); for a
+// PostgreSQL URL it returns ErrNoBackup.
+func Backup(ctx context.Context, url, out string) error {
+	kind, target, err := Parse(url)
+	if err != nil {
+		return err
+	}
+	if kind != SQLite {
+		return ErrNoBackup
+	}
+	return sqlite.Backup(ctx, target, out)
 }

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +76,29 @@ func TestOpenUnknown(t *testing.T) {
 	}
 	if _, err := Migrate(t.Context(), "redis://localhost"); err == nil {
 		t.Error("want an error")
+	}
+}
+
+func TestBackup(t *testing.T) {
+	dir := t.TempDir()
+	db, out := filepath.Join(dir, "p.db"), filepath.Join(dir, "backup.db")
+	s, err := Open(t.Context(), "sqlite://"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := Backup(t.Context(), "sqlite://"+db, out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("no backup: %v", err)
+	}
+	// PostgreSQL is refused before any connection, pointing to pg_dump.
+	err = Backup(t.Context(), "postgres://u:hunter2@db.invalid/palisade", filepath.Join(dir, "pg.db"))
+	if !errors.Is(err, ErrNoBackup) || !strings.Contains(err.Error(), "pg_dump -Fc") {
+		t.Errorf("backup of PostgreSQL = %v; want ErrNoBackup, naming pg_dump", err)
+	}
+	if err := Backup(t.Context(), "redis://localhost", out); err == nil {
+		t.Error("backup of an unknown URL: want an error")
 	}
 }

@@ -139,12 +139,14 @@ func testAppendIdempotent(t *testing.T, s store.Store) {
 		t.Fatalf("append the same batch again = %d, %v; want 0", n, err)
 	}
 	// Three new events, two already stored (changed: the stored copy
-	// stays), and the first new one twice in the batch.
+	// stays), and the first new one twice in the batch (at another time:
+	// the first copy is stored, once).
 	fresh := genEvents(rand.New(rand.NewPCG(3, 4)), "fresh", 3, 100)
 	resent := evs[2]
 	resent.Message = "changed on retry"
 	dup := fresh[0]
 	dup.Message = "second copy in the batch"
+	dup.Time = dup.Time.Add(72 * time.Hour)
 	n, err = s.AppendEvents(c, []event.Event{fresh[0], resent, fresh[1], evs[5], dup, fresh[2]})
 	if err != nil || n != 3 {
 		t.Fatalf("append 3 new among repeats = %d, %v; want 3", n, err)
@@ -381,6 +383,14 @@ func testInvalidCursor(t *testing.T, s store.Store) {
 	}
 }
 
+// sharedEvent is the k-th event every writer of testConcurrentAppends
+// sends in its batch b: the same ID and time, as a retry has.
+func sharedEvent(b, k int) event.Event {
+	e := genEvents(rand.New(rand.NewPCG(uint64(b), uint64(k))), "", 1, 30)[0]
+	e.ID = fmt.Sprintf("shared-b%d-%d", b, k)
+	return e
+}
+
 func testConcurrentAppends(t *testing.T, s store.Store) {
 	const writers, batches, perBatch, shared = 6, 8, 50, 10
 	var (
@@ -399,7 +409,7 @@ func testConcurrentAppends(t *testing.T, s store.Store) {
 				// Every writer also sends the same few events, as agents
 				// retrying through several console replicas would.
 				for k := range shared {
-					evs[k].ID = fmt.Sprintf("shared-b%d-%d", b, k)
+					evs[k] = sharedEvent(b, k)
 				}
 				n, err := s.AppendEvents(ctx(t), evs)
 				mu.Lock()

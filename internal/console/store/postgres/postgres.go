@@ -31,14 +31,19 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open connects to the database at url (postgres://user@host:port/db?...;
-// other parameters, such as search_path, are sent to the server) and
-// applies any pending migrations.
+// other parameters, such as search_path, are sent to the server), applies
+// any pending migrations and prepares the event trail for the days around
+// now (PrepareEvents).
 func Open(ctx context.Context, url string) (*Store, error) {
 	s, err := open(ctx, url)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.PrepareEvents(ctx, time.Now()); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -105,8 +110,14 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.migrate(ctx, ms)
+}
+
+// migrate applies those of ms the database lacks (tests pass the first
+// few, to make a database of an older schema).
+func (s *Store) migrate(ctx context.Context, ms []migration.Migration) ([]string, error) {
 	var applied []string
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
 			return err
 		}

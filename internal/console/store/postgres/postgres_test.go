@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -126,29 +124,54 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// migrationNumber is the number of the migration whose name ends in
+// suffix.
+func migrationNumber(t *testing.T, suffix string) int {
+	t.Helper()
+	ms, err := migration.Load(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if strings.HasSuffix(m.Name, "_"+suffix) {
+			return m.Version
+		}
+	}
+	t.Fatalf("no migration named *_%s", suffix)
+	return 0
+}
+
+// atMigration returns a store on the database at u with its first n
+// migrations applied: a database of an older palisade.
+func atMigration(t *testing.T, u string, n int) *Store {
+	t.Helper()
+	ms, err := migration.Load(migrationFS, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.migrate(t.Context(), ms[:n]); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s
+}
+
 // A trail stored before migration 0004 keeps its events, none with an
 // agent time; an event stored after it keeps its own.
 func TestMigrateAddsEventAgentTime(t *testing.T) {
 	u := testURL(t)
-	if _, err := Migrate(t.Context(), u); err != nil {
+	s := atMigration(t, u, 3)
+	if _, err := s.pool.Exec(t.Context(), "INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', '2026-01-01T00:00:00Z', 'Pod', 'p', 'deployment', 'privileged', 'log')"); err != nil {
 		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Back to migration 0003, with one event.
-	back, want := backTo(t, 3)
-	for _, q := range append(back,
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', '2026-01-01T00:00:00Z', 'Pod', 'p', 'deployment', 'privileged', 'log')") {
-		if _, err := s.pool.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), u)
-	if err != nil || !slices.Equal(applied, want) {
-		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
+	if err != nil || len(applied) < 1 || applied[0] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time first", applied, err)
 	}
 	s, err = Open(t.Context(), u)
 	if err != nil {
@@ -176,23 +199,14 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 // previous one, and can have it rotated; the audit log starts empty.
 func TestMigrateAddsAuditAndTokenRotation(t *testing.T) {
 	u := testURL(t)
-	if _, err := Migrate(t.Context(), u); err != nil {
+	s := atMigration(t, u, 5)
+	if _, err := s.pool.Exec(t.Context(), `INSERT INTO clusters (name, token_hash, created_at) VALUES ('old', '\x01', '2026-01-01T00:00:00Z')`); err != nil {
 		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, want := backTo(t, 5)
-	for _, q := range append(back, `INSERT INTO clusters (name, token_hash, created_at) VALUES ('old', '\x01', '2026-01-01T00:00:00Z')`) {
-		if _, err := s.pool.Exec(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), u)
-	if err != nil || !slices.Equal(applied, want) {
-		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
+	if err != nil || len(applied) < 1 || applied[0] != "0006_audit" {
+		t.Fatalf("Migrate applied %v, %v; want 0006_audit first", applied, err)
 	}
 	s, err = Open(t.Context(), u)
 	if err != nil {
@@ -210,37 +224,4 @@ func TestMigrateAddsAuditAndTokenRotation(t *testing.T) {
 	if p, err := s.ListAudit(t.Context(), store.AuditFilter{}); err != nil || len(p.Entries) != 0 {
 		t.Errorf("audit log after the migration = %+v, %v; want it empty", p, err)
 	}
-}
-
-// undo holds, for each migration from 0003 on, the statements that take a
-// database back to before it. Every new migration adds its own.
-var undo = map[int][]string{
-	3: {"ALTER TABLE events DROP COLUMN caller"},
-	4: {"ALTER TABLE events DROP COLUMN agent_ts"},
-	5: {"DROP TABLE ui_sessions", "DROP TABLE login_failures"},
-	6: {"DROP TABLE audit", "DROP INDEX clusters_prev_token_hash",
-		"ALTER TABLE clusters DROP COLUMN prev_token_hash, DROP COLUMN prev_token_expires"},
-}
-
-// backTo returns the statements that take a database at this binary's
-// newest migration back to migration n (newest undone first), and the
-// names of the migrations Migrate then applies again.
-func backTo(t *testing.T, n int) (statements, again []string) {
-	t.Helper()
-	ms, err := migration.Load(migrationFS, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for v := len(ms); v > n; v-- {
-		u, ok := undo[v]
-		if !ok {
-			t.Fatalf("no statements undo migration %s: add them to undo", ms[v-1].Name)
-		}
-		statements = append(statements, u...)
-	}
-	statements = append(statements, fmt.Sprintf("DELETE FROM schema_migrations WHERE version > %d", n))
-	for _, m := range ms[n:] {
-		again = append(again, m.Name)
-	}
-	return statements, again
 }

@@ -55,6 +55,8 @@ type Store struct {
 	// claim holds the file's process lock (ClaimProcess), nil when not
 	// claimed.
 	claim *os.File
+	// deleteBatch is DeleteEventsBefore's batch (tests make it small).
+	deleteBatch int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -121,7 +123,7 @@ func open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{path: path, w: w, r: r}, nil
+	return &Store{path: path, w: w, r: r, deleteBatch: deleteBatch}, nil
 }
 
 // Close implements store.Store.
