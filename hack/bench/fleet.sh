@@ -83,7 +83,7 @@ if [ -n "$kill_signal" ]; then
 fi
 status=0
 pid_list=$(IFS=,; echo "${pids[*]}")
-"$work/fleet" -consoles "$consoles" -pids "$pid_list" -admin-token-file "$work/admin-token" -database "$url" "${kill_args[@]}" "$@" || status=$?
+"$work/fleet" -consoles "$consoles" -pids "$pid_list" -postgres-pid "$(head -1 "$PALISADE_POSTGRES_DIR/data/postmaster.pid")" -admin-token-file "$work/admin-token" -database "$url" "${kill_args[@]}" "$@" || status=$?
 
 for i in "${!pids[@]}"; do
 	p=${pids[$i]}

@@ -62,9 +62,11 @@ func newSimAgent(cluster, token, stateDir string, opts *agentOptions) (*simAgent
 	if err != nil {
 		return nil, err
 	}
-	// The queue's own defaults, as the agent opens it; its segment files
-	// and delivery position live under stateDir.
-	q, err := eventqueue.Open(filepath.Join(stateDir, cluster, "events"), eventqueue.Options{})
+	// The queue as the agent opens it, but for the read buffer: the
+	// queue reads up to BatchBytes (4 MiB) at a time, ten thousand such
+	// buffers would not fit this machine, and a batch of 500 of these
+	// events is about 230 KB, so batches are the same with 512 KiB.
+	q, err := eventqueue.Open(filepath.Join(stateDir, cluster, "events"), eventqueue.Options{BatchBytes: 512 << 10})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cluster, err)
 	}
@@ -157,20 +159,20 @@ func (a *simAgent) deliver(ctx context.Context) {
 	})
 }
 
-// generate records about perTick events every tick (the fraction carried
-// over) until ctx ends, starting after a random part of a tick so that the
-// fleet's records spread over time.
-func (a *simAgent) generate(ctx context.Context, tick time.Duration, perTick float64, shapes *eventShapes) {
+// generate records perSecond events a second (on average) until ctx
+// ends, in a burst every tick, starting after a random part of a tick so
+// that the fleet's bursts spread over time. Each burst holds the events
+// due since the last, so a late tick does not lower the rate.
+func (a *simAgent) generate(ctx context.Context, tick time.Duration, perSecond float64, shapes *eventShapes) {
 	if !backoff.Sleep(ctx, time.Duration(rand.Int64N(int64(tick)))) {
 		return
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	carry := 0.0
+	last, due := time.Now(), perSecond*tick.Seconds()
 	for {
-		carry += perTick
-		if n := int(carry); n > 0 {
-			carry -= float64(n)
+		if n := int(due); n > 0 {
+			due -= float64(n)
 			evs := shapes.events(a.cluster, n)
 			if err := a.queue.Record(ctx, evs); err != nil {
 				// A queue that refuses is a finding of the run: say so.
@@ -183,7 +185,9 @@ func (a *simAgent) generate(ctx context.Context, tick time.Duration, perTick flo
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
+			due += perSecond * now.Sub(last).Seconds()
+			last = now
 		}
 	}
 }

@@ -61,8 +61,10 @@ type config struct {
 	drainTimeout   time.Duration
 	probeEvery     time.Duration
 
-	// pids are the replicas' processes, watched during the load phase.
-	pids []int
+	// pids are the replicas' processes, postgresPID the postmaster,
+	// watched during the load phase.
+	pids        []int
+	postgresPID int
 
 	killPID    int
 	killSignal string
@@ -130,6 +132,7 @@ func main() {
 	flag.DurationVar(&cfg.probeEvery, "probe-every", time.Second, "the modelled Service's readiness probe period (3 failures take a replica out)")
 	var pids string
 	flag.StringVar(&pids, "pids", "", "the replicas' process IDs, in -consoles order, to report their CPU, descriptors and memory")
+	flag.IntVar(&cfg.postgresPID, "postgres-pid", 0, "the PostgreSQL postmaster's process ID, to report the CPU it and its backends use")
 	flag.IntVar(&cfg.killPID, "kill-pid", 0, "a console replica's process to signal during the load phase (not the first replica: the admin's)")
 	flag.StringVar(&cfg.killSignal, "kill-signal", "KILL", "KILL, or TERM (a rolling upgrade: start the replica with --shutdown-delay)")
 	flag.DurationVar(&cfg.killAfter, "kill-replica-after", 0, "when in the load phase to signal -kill-pid")

@@ -12,15 +12,19 @@ import (
 
 // processes watches the console replicas' processes (Linux /proc) during
 // the load phase: the CPU they used, and their peak descriptors and
-// resident memory. The simulator watches itself too.
+// resident memory. The simulator watches itself too, and PostgreSQL's CPU
+// (the postmaster and its backends) when given its pid.
 type processes struct {
 	mu    sync.Mutex
 	procs []*watched
 }
 
 type watched struct {
-	name           string
-	pid            int
+	name string
+	pid  int
+	// tree adds the CPU of the process's children (PostgreSQL's backends);
+	// descriptors and memory are not followed for it.
+	tree           bool
 	cpu0, cpu1     time.Duration
 	peakFDs        int
 	peakRSSKiB     int64
@@ -28,10 +32,13 @@ type watched struct {
 	started, ended time.Time
 }
 
-func newProcesses(pids []int) *processes {
+func newProcesses(replicas []int, postgres int) *processes {
 	p := &processes{}
-	for i, pid := range pids {
+	for i, pid := range replicas {
 		p.procs = append(p.procs, &watched{name: fmt.Sprintf("replica %d", i+1), pid: pid})
+	}
+	if postgres != 0 {
+		p.procs = append(p.procs, &watched{name: "PostgreSQL", pid: postgres, tree: true})
 	}
 	p.procs = append(p.procs, &watched{name: "simulator", pid: os.Getpid()})
 	return p
@@ -66,10 +73,16 @@ func (p *processes) sample(first bool) {
 			w.gone = true
 			continue
 		}
+		if w.tree {
+			cpu += childrenCPU(w.pid)
+		}
 		if first {
 			w.cpu0, w.started = cpu, now
 		}
 		w.cpu1, w.ended = cpu, now
+		if w.tree {
+			continue
+		}
 		if entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", w.pid)); err == nil {
 			w.peakFDs = max(w.peakFDs, len(entries))
 		}
@@ -87,7 +100,9 @@ func (p *processes) String() string {
 		if span > 0 {
 			line += fmt.Sprintf("CPU %.2f cores over %s, ", (w.cpu1-w.cpu0).Seconds()/span.Seconds(), round(span))
 		}
-		line += fmt.Sprintf("peak %d descriptors, peak RSS %d MiB", w.peakFDs, w.peakRSSKiB/1024)
+		if !w.tree {
+			line += fmt.Sprintf("peak %d descriptors, peak RSS %d MiB", w.peakFDs, w.peakRSSKiB/1024)
+		}
 		if w.gone {
 			line += " (gone before the end)"
 		}
@@ -96,28 +111,63 @@ func (p *processes) String() string {
 	return strings.Join(lines, "\n  ")
 }
 
-// cpuTime is the user and system CPU time pid has used (/proc/PID/stat,
-// in clock ticks of 1/100 s).
+// cpuTime is the user and system CPU time pid has used.
 func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	st, err := readStat(pid)
 	if err != nil {
 		return 0, err
+	}
+	if st.state == "Z" || st.state == "X" {
+		return 0, fmt.Errorf("pid %d has exited", pid)
+	}
+	return st.cpu, nil
+}
+
+// childrenCPU is the CPU time used by the live children of pid.
+func childrenCPU(pid int) time.Duration {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := readStat(child); err == nil && st.ppid == pid {
+			sum += st.cpu
+		}
+	}
+	return sum
+}
+
+type procStat struct {
+	state string
+	ppid  int
+	cpu   time.Duration
+}
+
+// readStat reads /proc/PID/stat: the state, the parent, and the user and
+// system CPU time (in clock ticks of 1/100 s).
+func readStat(pid int) (procStat, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procStat{}, err
 	}
 	// The command name, field 2, may hold spaces: count from after it.
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(f) < 13 {
-		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
+		return procStat{}, fmt.Errorf("/proc/%d/stat: too few fields", pid)
 	}
-	if f[0] == "Z" || f[0] == "X" {
-		return 0, fmt.Errorf("pid %d has exited", pid)
+	ppid, err1 := strconv.Atoi(f[1])
+	utime, err2 := strconv.ParseInt(f[11], 10, 64)
+	stime, err3 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: unreadable", pid)
 	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%d/stat: bad CPU times", pid)
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	return procStat{state: f[0], ppid: ppid, cpu: time.Duration(utime+stime) * 10 * time.Millisecond}, nil
 }
 
 func rssKiB(pid int) int64 {

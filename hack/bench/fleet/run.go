@@ -39,8 +39,7 @@ func run(ctx context.Context, cfg config) error {
 	shapes := newEventShapes()
 	fmt.Printf("fleet: %d agents, %d console replicas (%s), machine load %s\n", cfg.agents, len(cfg.replicas), strings.Join(cfg.replicas, ", "), loadavg())
 
-	edit := 0
-	if err := adm.putPolicy(ctx, edit); err != nil {
+	if err := adm.putPolicy(ctx, 0); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -85,14 +84,14 @@ func run(ctx context.Context, cfg config) error {
 	}
 	fmt.Printf("all %d agents long-polling after %s\n", len(agents), round(time.Since(start)))
 
-	edit++
-	idle, err := propagate(ctx, adm, agents, edit, cfg.roundTimeout)
+	ed := &editor{adm: adm, agents: agents, timeout: cfg.roundTimeout}
+	idle, err := ed.propagate(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("policy edit, fleet idle: %s\n", idle)
 
-	load, err := runLoad(ctx, cfg, svc, adm, agents, counters, shapes, names, token, &edit)
+	load, err := runLoad(ctx, cfg, svc, ed, counters, shapes, names, token)
 	if err != nil {
 		return err
 	}
@@ -135,21 +134,22 @@ type loadResult struct {
 // runLoad records events at cfg.rate, asks queries and edits the policy
 // every cfg.propagateEvery for cfg.duration; with cfg.killPID it signals
 // that replica at cfg.killAfter.
-func runLoad(ctx context.Context, cfg config, svc *service, adm *admin, agents []*simAgent, counters *fleetCounters,
-	shapes *eventShapes, names []string, token string, edit *int) (*loadResult, error) {
+func runLoad(ctx context.Context, cfg config, svc *service, ed *editor, counters *fleetCounters,
+	shapes *eventShapes, names []string, token string) (*loadResult, error) {
+	agents := ed.agents
 	res := &loadResult{start: time.Now()}
 	loading, stop := context.WithTimeout(ctx, cfg.duration)
 	defer stop()
-	var wg sync.WaitGroup
-	perTick := cfg.rate * cfg.eventEvery.Seconds() / float64(len(agents))
+	var generators, wg sync.WaitGroup
+	perAgent := cfg.rate / float64(len(agents))
 	for _, a := range agents {
-		wg.Add(1)
-		go func() { defer wg.Done(); a.generate(loading, cfg.eventEvery, perTick, shapes) }()
+		generators.Add(1)
+		go func() { defer generators.Done(); a.generate(loading, cfg.eventEvery, perAgent, shapes) }()
 	}
 	// A UI user reaches the console through the Service too.
 	viewer := &admin{base: "http://" + serviceHost, token: token, hc: &http.Client{Timeout: 30 * time.Second, Transport: svc.transport()}}
 	res.queries = newQueryLoad(viewer, names, shapes)
-	res.procs = newProcesses(cfg.pids)
+	res.procs = newProcesses(cfg.pids, cfg.postgresPID)
 	wg.Add(3)
 	go func() { defer wg.Done(); res.queries.run(ctx, loading, cfg.queryRate) }()
 	go func() { defer wg.Done(); res.procs.watch(loading) }()
@@ -165,24 +165,40 @@ func runLoad(ctx context.Context, cfg config, svc *service, adm *admin, agents [
 			res.killed = killAfter(loading, cfg.killPID, cfg.killSignal, cfg.killAfter)
 		}()
 	}
-	for next := cfg.propagateEvery; cfg.propagateEvery > 0 && next < cfg.duration; next += cfg.propagateEvery {
+	edits := make(chan error, 1)
+	go func() { edits <- ed.every(ctx, loading, res, cfg.propagateEvery) }()
+	generators.Wait()
+	res.took = time.Since(res.start)
+	res.recorded, res.accepted = counters.recorded.Load()-recorded0, counters.accepted.Load()-accepted0
+	wg.Wait()
+	if err := <-edits; err != nil {
+		return nil, err
+	}
+	return res, ctx.Err()
+}
+
+// every edits the policy every period from the start of the load phase
+// until loading ends, waiting for each edit to reach the fleet (or time
+// out) before the next.
+func (e *editor) every(ctx, loading context.Context, res *loadResult, period time.Duration) error {
+	if period <= 0 {
+		return nil
+	}
+	for next := period; ; next += period {
 		select {
 		case <-loading.Done():
 		case <-time.After(time.Until(res.start.Add(next))):
-			*edit++
-			r, err := propagate(ctx, adm, agents, *edit, cfg.roundTimeout)
-			if err != nil {
-				return nil, err
-			}
-			r.at = time.Since(res.start) - r.took
-			res.rounds = append(res.rounds, r)
 		}
+		if loading.Err() != nil {
+			return nil
+		}
+		r, err := e.propagate(ctx)
+		if err != nil {
+			return err
+		}
+		r.at = r.t0.Sub(res.start)
+		res.rounds = append(res.rounds, r)
 	}
-	<-loading.Done()
-	wg.Wait()
-	res.took = time.Since(res.start)
-	res.recorded, res.accepted = counters.recorded.Load()-recorded0, counters.accepted.Load()-accepted0
-	return res, ctx.Err()
 }
 
 func (r *loadResult) String() string {
@@ -209,12 +225,12 @@ func (r *loadResult) String() string {
 
 // roundResult is one policy edit's propagation.
 type roundResult struct {
-	at   time.Duration // into the load phase
-	put  time.Duration // the admin's PUT
-	took time.Duration // until every agent had it, or the timeout
-	lat  summary
-	got  int
-	all  int
+	t0  time.Time
+	at  time.Duration // T0, into the load phase
+	put time.Duration // the admin's PUT
+	lat summary
+	got int
+	all int
 	// versions counts the distinct new versions the agents got (1).
 	versions int
 }
@@ -223,35 +239,44 @@ func (r roundResult) String() string {
 	return fmt.Sprintf("%d of %d agents got it (%d version); PUT %s; T0→agent %s", r.got, r.all, r.versions, round(r.put), r.lat)
 }
 
+// editor edits the policy every fleet cluster shares, at one replica, and
+// measures how each edit reaches the agents.
+type editor struct {
+	adm     *admin
+	agents  []*simAgent
+	timeout time.Duration
+	edits   int
+}
+
 // propagate edits the fleet policy at T0 and waits until every agent's
 // long poll has returned a version other than the one it had, up to
 // timeout; the latencies are from T0 to each agent's return.
-func propagate(ctx context.Context, adm *admin, agents []*simAgent, edit int, timeout time.Duration) (roundResult, error) {
-	old := make([]string, len(agents))
-	for i, a := range agents {
+func (e *editor) propagate(ctx context.Context) (roundResult, error) {
+	old := make([]string, len(e.agents))
+	for i, a := range e.agents {
 		old[i], _ = a.version()
 	}
+	e.edits++
 	t0 := time.Now()
-	if err := adm.putPolicy(ctx, edit); err != nil {
+	if err := e.adm.putPolicy(ctx, e.edits); err != nil {
 		return roundResult{}, fmt.Errorf("policy edit: %w", err)
 	}
-	res := roundResult{put: time.Since(t0), all: len(agents)}
+	res := roundResult{t0: t0, put: time.Since(t0), all: len(e.agents)}
 	for {
 		moved := 0
-		for i, a := range agents {
+		for i, a := range e.agents {
 			if v, _ := a.version(); v != old[i] {
 				moved++
 			}
 		}
-		if moved == len(agents) || time.Since(t0) > timeout || ctx.Err() != nil {
+		if moved == len(e.agents) || time.Since(t0) > e.timeout || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	res.took = time.Since(t0)
 	var lat []time.Duration
 	versions := map[string]bool{}
-	for i, a := range agents {
+	for i, a := range e.agents {
 		if v, since := a.version(); v != old[i] {
 			lat = append(lat, since.Sub(t0))
 			versions[v] = true

@@ -44,7 +44,9 @@ func newService(replicas []string, sources int) *service {
 	}
 	for i := range max(sources, 1) {
 		ip := net.IPv4(127, 0, 0, byte(1+i))
-		s.dialers = append(s.dialers, &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second,
+		// http.DefaultTransport's dialer, which the agent's client has,
+		// with a source address.
+		s.dialers = append(s.dialers, &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second,
 			LocalAddr: &net.TCPAddr{IP: ip}})
 	}
 	return s

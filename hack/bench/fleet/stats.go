@@ -185,11 +185,22 @@ func errorKind(err error) string {
 	var ne net.Error
 	switch {
 	case errors.As(err, &se):
-		return fmt.Sprintf("HTTP %d", se.Code)
+		msg := se.Msg
+		if len(msg) > 60 {
+			msg = msg[:60] + "..."
+		}
+		return fmt.Sprintf("HTTP %d %q", se.Code, msg)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset"
+	case errors.Is(err, syscall.EPIPE):
+		return "broken pipe"
+	case errors.Is(err, net.ErrClosed):
+		return "connection closed while writing"
+	case strings.Contains(err.Error(), "server closed idle connection"):
+		// net/http's errServerClosedIdle, not exported.
+		return "server closed idle connection"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed (EOF)"
 	case errors.Is(err, syscall.EADDRNOTAVAIL):

@@ -97,7 +97,10 @@ func TestErrorKindDropsAddresses(t *testing.T) {
 		{opErr(syscall.ECONNRESET), "connection reset"},
 		{opErr(syscall.EADDRNOTAVAIL), "no local port left (EADDRNOTAVAIL)"},
 		{fmt.Errorf("Post x: %w", io.EOF), "connection closed (EOF)"},
-		{&agentclient.StatusError{Code: 503, Msg: "database unavailable"}, "HTTP 503"},
+		{&agentclient.StatusError{Code: 503, Msg: "database unavailable"}, `HTTP 503 "database unavailable"`},
+		{fmt.Errorf("Post x: write tcp 127.0.0.1:3->127.0.0.1:4: %w", &net.OpError{Op: "write", Err: net.ErrClosed}), "connection closed while writing"},
+		{opErr(syscall.EPIPE), "broken pipe"},
+		{errors.New(`Get "http://x/": http: server closed idle connection`), "server closed idle connection"},
 		{errors.New("something else"), "something else"},
 	} {
 		if got := errorKind(tc.err); got != tc.expected {
