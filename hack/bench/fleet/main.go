@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,7 +60,9 @@ type config struct {
 	scanImages     int
 	preload        int
 	drainTimeout   time.Duration
-	probeEvery     time.Duration
+	// The modelled readiness probe (the chart's: 5s, 3s, 3).
+	probePeriod, probeTimeout time.Duration
+	probeFailures             int
 
 	// pids are the replicas' processes, postgresPID the postmaster,
 	// watched during the load phase.
@@ -88,8 +91,8 @@ func (c *config) validate() error {
 	if c.sources < 1 || c.sources > 250 {
 		errs = append(errs, errors.New("-sources must be 1 to 250"))
 	}
-	if c.duration <= 0 || c.eventEvery <= 0 || c.wait <= 0 || c.roundTimeout <= 0 || c.probeEvery <= 0 {
-		errs = append(errs, errors.New("-d, -event-every, -wait, -round-timeout and -probe-every must be positive"))
+	if c.duration <= 0 || c.eventEvery <= 0 || c.wait <= 0 || c.roundTimeout <= 0 || c.probePeriod <= 0 || c.probeTimeout <= 0 || c.probeFailures < 1 {
+		errs = append(errs, errors.New("-d, -event-every, -wait, -round-timeout, -probe-period, -probe-timeout and -probe-failures must be positive"))
 	}
 	if c.rate < 0 || c.queryRate < 0 {
 		errs = append(errs, errors.New("-rate and -query-rate must not be negative"))
@@ -103,6 +106,9 @@ func (c *config) validate() error {
 		}
 		if c.killAfter <= 0 || c.killAfter >= c.duration {
 			errs = append(errs, errors.New("-kill-replica-after must be within the load phase (-d)"))
+		}
+		if i := slices.Index(c.pids, c.killPID); i < 1 {
+			errs = append(errs, errors.New("-kill-pid must be one of -pids, not the first"))
 		}
 	}
 	return errors.Join(errs...)
@@ -129,12 +135,14 @@ func main() {
 	flag.IntVar(&cfg.scanImages, "scan-images", 20, "images each scan-result sync asks about")
 	flag.IntVar(&cfg.preload, "preload", 0, "events stored through the console's store before the run, dated over the last 30 days")
 	flag.DurationVar(&cfg.drainTimeout, "drain-timeout", 2*time.Minute, "how long the queues may take to deliver what is left after the load phase")
-	flag.DurationVar(&cfg.probeEvery, "probe-every", time.Second, "the modelled Service's readiness probe period (3 failures take a replica out)")
+	flag.DurationVar(&cfg.probePeriod, "probe-period", 5*time.Second, "the replicas' readiness probe period, as the chart sets it")
+	flag.DurationVar(&cfg.probeTimeout, "probe-timeout", 3*time.Second, "the readiness probe's timeout, as the chart sets it")
+	flag.IntVar(&cfg.probeFailures, "probe-failures", 3, "failed probes in a row that take a replica out of the Service, as the chart sets it")
 	var pids string
 	flag.StringVar(&pids, "pids", "", "the replicas' process IDs, in -consoles order, to report their CPU, descriptors and memory")
 	flag.IntVar(&cfg.postgresPID, "postgres-pid", 0, "the PostgreSQL postmaster's process ID, to report the CPU it and its backends use")
-	flag.IntVar(&cfg.killPID, "kill-pid", 0, "a console replica's process to signal during the load phase (not the first replica: the admin's)")
-	flag.StringVar(&cfg.killSignal, "kill-signal", "KILL", "KILL, or TERM (a rolling upgrade: start the replica with --shutdown-delay)")
+	flag.IntVar(&cfg.killPID, "kill-pid", 0, "a console replica's process (one of -pids, not the first: the admin's) to signal during the load phase")
+	flag.StringVar(&cfg.killSignal, "kill-signal", "KILL", "KILL (a crash), or TERM (a rolling upgrade: its pod is deleted, so it leaves the Service at once; start the replica with --shutdown-delay)")
 	flag.DurationVar(&cfg.killAfter, "kill-replica-after", 0, "when in the load phase to signal -kill-pid")
 	flag.Parse()
 	for _, r := range strings.Split(consoles, ",") {

@@ -27,7 +27,7 @@ func run(ctx context.Context, cfg config) error {
 	}
 	probing, stopProbing := context.WithCancel(ctx)
 	defer stopProbing()
-	svc.probe(probing, cfg.probeEvery, 3)
+	svc.probe(probing, cfg.probePeriod, cfg.probeTimeout, cfg.probeFailures)
 
 	adminTransport := http.DefaultTransport.(*http.Transport).Clone()
 	adminTransport.MaxIdleConnsPerHost = cfg.registerConcur
@@ -162,7 +162,7 @@ func runLoad(ctx context.Context, cfg config, svc *service, ed *editor, counters
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res.killed = killAfter(loading, cfg.killPID, cfg.killSignal, cfg.killAfter)
+			res.killed = killAfter(loading, cfg, svc)
 		}()
 	}
 	edits := make(chan error, 1)
@@ -322,22 +322,25 @@ func sampleRate(ctx context.Context, n interface{ Load() int64 }) []int64 {
 	}
 }
 
-// killAfter signals pid with sig ("KILL" or "TERM") after d, unless ctx
-// ends first, and says what it did.
-func killAfter(ctx context.Context, pid int, sig string, d time.Duration) string {
+// killAfter signals the replica cfg.killPID with cfg.killSignal after
+// cfg.killAfter, unless ctx ends first, and says what it did. SIGTERM
+// stands for deleting the replica's pod, which takes it out of the
+// Service at the same time.
+func killAfter(ctx context.Context, cfg config, svc *service) string {
 	select {
 	case <-ctx.Done():
 		return ""
-	case <-time.After(d):
+	case <-time.After(cfg.killAfter):
 	}
-	s := syscall.SIGKILL
-	if sig == "TERM" {
-		s = syscall.SIGTERM
+	sig := syscall.SIGKILL
+	if cfg.killSignal == "TERM" {
+		sig = syscall.SIGTERM
+		svc.deleted(slices.Index(cfg.pids, cfg.killPID))
 	}
-	if err := syscall.Kill(pid, s); err != nil {
-		return fmt.Sprintf("could not signal replica pid %d: %v", pid, err)
+	if err := syscall.Kill(cfg.killPID, sig); err != nil {
+		return fmt.Sprintf("could not signal replica pid %d: %v", cfg.killPID, err)
 	}
-	return fmt.Sprintf("replica pid %d sent SIG%s at %s", pid, sig, round(d))
+	return fmt.Sprintf("replica pid %d sent SIG%s at %s (%s)", cfg.killPID, cfg.killSignal, round(cfg.killAfter), time.Now().Format("15:04:05.000"))
 }
 
 // checkClusters reads GET /api/v1/clusters: every fleet cluster should

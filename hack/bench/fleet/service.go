@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -15,30 +17,43 @@ import (
 // there: service.dial sends each connection to a replica.
 const serviceHost = "console.fleet.invalid:80"
 
+// errNoEndpoints is a connection to the Service while no replica is
+// ready: kube-proxy rejects it.
+var errNoEndpoints = errors.New("no ready console replica (the Service has no endpoints)")
+
 // service plays the Kubernetes Service in front of the console replicas.
 // Each new connection goes to the next ready replica, round robin (kube-
 // proxy too picks per connection, and an HTTP connection stays with its
-// replica). A replica is ready while its /readyz answers (see probe; the
-// endpoints update is modelled as instant), and stops being ready at once
-// when a connection to it is refused: that attempt fails, the next goes
-// elsewhere. In a cluster a dead replica's endpoint goes only after the
-// probe's failure threshold, and connections meanwhile may be refused;
-// the model is the quick end of that.
+// replica). The endpoints update is modelled as instant. A replica leaves
+// the endpoints:
+//   - when its readiness probe fails (probe, with the chart's timings);
+//   - when it is deleted (deleted: the signal of a rolling upgrade);
+//   - when a connection to it is refused (a crash), until a probe passes:
+//     that attempt fails, the next goes elsewhere. A kube-proxy Service
+//     would keep sending new connections to a crashed replica until its
+//     probe failed, so this is the best case of a Service: what a proxy
+//     with passive health checks gives.
 //
 // Connections leave from sources (loopback addresses) in turn, so that the
 // fleet's connections are not bounded by one address's ephemeral ports.
 type service struct {
 	replicas []string // host:port
 	ready    []atomic.Bool
+	gone     []atomic.Bool // deleted: never ready again
 	next     atomic.Uint64
 	dialers  []*net.Dialer
 	source   atomic.Uint64
 	// dials counts connections opened per replica.
 	dials []atomic.Int64
+
+	mu sync.Mutex
+	// changes are the replicas' endpoint changes, as they happened.
+	changes []string
 }
 
 func newService(replicas []string, sources int) *service {
-	s := &service{replicas: replicas, ready: make([]atomic.Bool, len(replicas)), dials: make([]atomic.Int64, len(replicas))}
+	s := &service{replicas: replicas, ready: make([]atomic.Bool, len(replicas)), gone: make([]atomic.Bool, len(replicas)),
+		dials: make([]atomic.Int64, len(replicas))}
 	for i := range s.ready {
 		s.ready[i].Store(true)
 	}
@@ -52,9 +67,32 @@ func newService(replicas []string, sources int) *service {
 	return s
 }
 
-// pick returns the next ready replica, or the next one at all when none
-// is ready (its connection will fail, as a Service without endpoints
-// refuses).
+// setReady puts replica i in the endpoints or takes it out, noting why
+// when that changes it.
+func (s *service) setReady(i int, ready bool, why string) {
+	if ready && s.gone[i].Load() {
+		return
+	}
+	if s.ready[i].Swap(ready) == ready {
+		return
+	}
+	state := "out of the endpoints"
+	if ready {
+		state = "back in the endpoints"
+	}
+	s.mu.Lock()
+	s.changes = append(s.changes, fmt.Sprintf("%s %s: %s %s", time.Now().Format("15:04:05.000"), s.replicas[i], state, why))
+	s.mu.Unlock()
+}
+
+// deleted takes replica i out of the endpoints for good, as deleting its
+// pod does.
+func (s *service) deleted(i int) {
+	s.gone[i].Store(true)
+	s.setReady(i, false, "(deleted)")
+}
+
+// pick returns the next ready replica, or -1 when none is.
 func (s *service) pick() int {
 	n := uint64(len(s.replicas))
 	start := s.next.Add(1)
@@ -63,7 +101,7 @@ func (s *service) pick() int {
 			return i
 		}
 	}
-	return int(start % n)
+	return -1
 }
 
 // dial is an http.Transport's DialContext for connections to serviceHost;
@@ -74,10 +112,13 @@ func (s *service) dial(ctx context.Context, network, addr string) (net.Conn, err
 		return d.DialContext(ctx, network, addr)
 	}
 	i := s.pick()
+	if i < 0 {
+		return nil, errNoEndpoints
+	}
 	conn, err := d.DialContext(ctx, network, s.replicas[i])
 	if err != nil {
 		if ctx.Err() == nil {
-			s.ready[i].Store(false)
+			s.setReady(i, false, "(a connection was refused)")
 		}
 		return nil, err
 	}
@@ -105,22 +146,23 @@ func (s *service) install() {
 	tr.Proxy = nil
 }
 
-// probe checks each replica's /readyz every period until ctx ends, as
-// the chart's readiness probe does (3 s timeout): failureThreshold
-// failures in a row take the replica out, one success puts it back.
-func (s *service) probe(ctx context.Context, period time.Duration, failureThreshold int) {
-	hc := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+// probe checks each replica's /readyz every period until ctx ends, as a
+// readiness probe does: an answer other than 200 within timeout is a
+// failure; threshold failures in a row take the replica out, one success
+// puts it back.
+func (s *service) probe(ctx context.Context, period, timeout time.Duration, threshold int) {
+	hc := &http.Client{Timeout: timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	for i, r := range s.replicas {
 		go func() {
 			t := time.NewTicker(period)
 			defer t.Stop()
 			failures := 0
 			for {
-				if readyz(ctx, hc, r) == nil {
+				if err := readyz(ctx, hc, r); err == nil {
 					failures = 0
-					s.ready[i].Store(true)
-				} else if failures++; failures >= failureThreshold {
-					s.ready[i].Store(false)
+					s.setReady(i, true, "(probe passed)")
+				} else if failures++; failures >= threshold && ctx.Err() == nil {
+					s.setReady(i, false, fmt.Sprintf("(%d probes failed, the last: %v)", failures, errorKind(err)))
 				}
 				select {
 				case <-ctx.Done():
@@ -184,6 +226,11 @@ func (s *service) String() string {
 			state = "not ready"
 		}
 		out += fmt.Sprintf("%s: %d connections, %s", r, s.dials[i].Load(), state)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.changes) > 0 {
+		out += "\n  endpoint changes:\n    " + strings.Join(s.changes, "\n    ")
 	}
 	return out
 }

@@ -190,6 +190,8 @@ func errorKind(err error) string {
 			msg = msg[:60] + "..."
 		}
 		return fmt.Sprintf("HTTP %d %q", se.Code, msg)
+	case errors.Is(err, errNoEndpoints):
+		return "no ready replica"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET):
