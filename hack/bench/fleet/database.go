@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/palisade-dev/palisade/internal/console/store/backend"
 	"github.com/palisade-dev/palisade/internal/core/event"
@@ -68,11 +68,13 @@ func preload(ctx context.Context, databaseURL string, clusters []string, shapes 
 // delivered (preloaded events are older). It also returns the number of
 // events in the table.
 func storedSince(ctx context.Context, databaseURL string, since time.Time) (map[string]int64, int64, error) {
-	conn, err := pgx.Connect(ctx, databaseURL)
+	// A pool, as the console opens it, so that the URL's pool_ settings
+	// are understood.
+	conn, err := pgxpool.New(ctx, databaseURL)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer conn.Close(ctx)
+	defer conn.Close()
 	rows, err := conn.Query(ctx, `SELECT cluster, count(*) FROM events WHERE ts >= $1 GROUP BY cluster`, since)
 	if err != nil {
 		return nil, 0, err

@@ -375,7 +375,7 @@ func checkClusters(ctx context.Context, adm *admin, names []string, latest strin
 // countEvents compares what every agent recorded with what the database
 // holds for its cluster since the load phase began.
 func countEvents(ctx context.Context, databaseURL string, agents []*simAgent, c *fleetCounters, since time.Time) error {
-	fmt.Printf("events: recorded %d, sent %d (%d more than once: retried batches), acknowledged %d\n",
+	fmt.Printf("events: recorded %d; in delivery attempts %d (%d in attempts that failed, retried); acknowledged %d\n",
 		c.recorded.Load(), c.sent.Load(), c.sent.Load()-c.accepted.Load(), c.accepted.Load())
 	if databaseURL == "" {
 		fmt.Println("events stored: not counted (no -database)")
