@@ -23,6 +23,9 @@ type loadResult struct {
 	queries   *queryLoad
 	killed    string
 	procs     *processes
+	// generatorsLate is how long after the end the last generator
+	// stopped (a starved simulator).
+	generatorsLate time.Duration
 }
 
 // runLoad records events at cfg.rate, asks queries and edits the policy
@@ -31,6 +34,7 @@ type loadResult struct {
 func runLoad(ctx context.Context, cfg config, svc *service, ed *editor, counters *fleetCounters,
 	shapes *eventShapes, names []string, token string) (*loadResult, error) {
 	agents := ed.agents
+	recorded0, accepted0 := counters.recorded.Load(), counters.accepted.Load()
 	res := &loadResult{start: time.Now()}
 	loading, stop := context.WithTimeout(ctx, cfg.duration)
 	defer stop()
@@ -47,7 +51,6 @@ func runLoad(ctx context.Context, cfg config, svc *service, ed *editor, counters
 	wg.Add(3)
 	go func() { defer wg.Done(); res.queries.run(ctx, loading, cfg.queryRate) }()
 	go func() { defer wg.Done(); res.procs.watch(loading) }()
-	recorded0, accepted0 := counters.recorded.Load(), counters.accepted.Load()
 	go func() {
 		defer wg.Done()
 		res.perSecond = sampleRate(loading, &counters.accepted)
@@ -61,9 +64,14 @@ func runLoad(ctx context.Context, cfg config, svc *service, ed *editor, counters
 	}
 	edits := make(chan error, 1)
 	go func() { edits <- ed.every(ctx, loading, res, cfg.propagateEvery, cfg.duration) }()
-	generators.Wait()
+	<-loading.Done()
 	res.took = time.Since(res.start)
-	res.recorded, res.accepted = counters.recorded.Load()-recorded0, counters.accepted.Load()-accepted0
+	res.accepted = counters.accepted.Load() - accepted0
+	// A generator records what was due up to the end, so the count is
+	// the rate's whatever the delay.
+	generators.Wait()
+	res.generatorsLate = time.Since(res.start) - res.took
+	res.recorded = counters.recorded.Load() - recorded0
 	wg.Wait()
 	if err := <-edits; err != nil {
 		return nil, err
@@ -101,6 +109,9 @@ func (r *loadResult) String() string {
 	secs := r.took.Seconds()
 	fmt.Fprintf(&b, "load phase: %s; machine load %s\n", round(r.took), loadavg())
 	fmt.Fprintf(&b, "  events recorded: %d (%.0f/s); accepted by the console: %d (%.0f/s)\n", r.recorded, float64(r.recorded)/secs, r.accepted, float64(r.accepted)/secs)
+	if r.generatorsLate > time.Second {
+		fmt.Fprintf(&b, "  (the simulator was starved: its last generator stopped %s late)\n", round(r.generatorsLate))
+	}
 	if s := perSecondSummary(r.perSecond); s != "" {
 		fmt.Fprintf(&b, "  accepted per second: %s\n", s)
 	}

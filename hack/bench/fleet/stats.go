@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -178,6 +179,9 @@ func (t *tally) String() string {
 	return " (" + strings.Join(parts, ", ") + ")"
 }
 
+// addrPort matches the addresses and ports in error messages.
+var addrPort = regexp.MustCompile(`\d+\.\d+\.\d+\.\d+:\d+`)
+
 // errorKind names what went wrong without the addresses and ports that
 // make every error message different.
 func errorKind(err error) string {
@@ -185,7 +189,7 @@ func errorKind(err error) string {
 	var ne net.Error
 	switch {
 	case errors.As(err, &se):
-		msg := se.Msg
+		msg := addrPort.ReplaceAllString(se.Msg, "ADDR")
 		if len(msg) > 60 {
 			msg = msg[:60] + "..."
 		}

@@ -98,6 +98,7 @@ func TestErrorKindDropsAddresses(t *testing.T) {
 		{opErr(syscall.EADDRNOTAVAIL), "no local port left (EADDRNOTAVAIL)"},
 		{fmt.Errorf("Post x: %w", io.EOF), "connection closed (EOF)"},
 		{&agentclient.StatusError{Code: 503, Msg: "database unavailable"}, `HTTP 503 "database unavailable"`},
+		{&agentclient.StatusError{Code: 400, Msg: "read body: read tcp 127.0.0.1:18081->127.0.0.5:48783: i/o timeout"}, `HTTP 400 "read body: read tcp ADDR->ADDR: i/o timeout"`},
 		{fmt.Errorf("Post x: write tcp 127.0.0.1:3->127.0.0.1:4: %w", &net.OpError{Op: "write", Err: net.ErrClosed}), "connection closed while writing"},
 		{opErr(syscall.EPIPE), "broken pipe"},
 		{errors.New(`Get "http://x/": http: server closed idle connection`), "server closed idle connection"},
