@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -65,7 +64,7 @@ func newSimAgent(cluster, token, stateDir string, opts *agentOptions) (*simAgent
 	// The queue as the agent opens it, but for the read buffer: the
 	// queue reads up to BatchBytes (4 MiB) at a time, ten thousand such
 	// buffers would not fit this machine, and a batch of 500 of these
-	// events is about 230 KB, so batches are the same with 512 KiB.
+	// events is about 200 KB, so batches are the same with 512 KiB.
 	q, err := eventqueue.Open(filepath.Join(stateDir, cluster, "events"), eventqueue.Options{BatchBytes: 512 << 10})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cluster, err)
@@ -271,9 +270,6 @@ func (s *eventShapes) events(cluster string, n int) []event.Event {
 	return evs
 }
 
-// errQueueBusy is returned by waitDrained when queues still hold events.
-var errQueueBusy = errors.New("events still queued")
-
 // waitDrained waits until no agent's queue holds undelivered events, up
 // to timeout.
 func waitDrained(ctx context.Context, agents []*simAgent, timeout time.Duration) (time.Duration, error) {
@@ -289,7 +285,7 @@ func waitDrained(ctx context.Context, agents []*simAgent, timeout time.Duration)
 			return time.Since(start), nil
 		}
 		if time.Since(start) > timeout || ctx.Err() != nil {
-			return time.Since(start), fmt.Errorf("%w: %d agents' queues after %s", errQueueBusy, busy, timeout)
+			return time.Since(start), fmt.Errorf("events still queued in %d agents' queues after %s", busy, timeout)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
