@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -96,6 +97,35 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// undo takes each migration after 0002 back, for the tests that upgrade an
+// old database: a new migration adds its own.
+var undo = map[int][]string{
+	3: {"ALTER TABLE events DROP COLUMN caller"},
+	4: {"ALTER TABLE events DROP COLUMN agent_ts"},
+	5: {"DROP TABLE login_failures", "DROP TABLE ui_sessions"},
+	6: {"DROP TABLE oidc_logins", "ALTER TABLE ui_sessions DROP COLUMN user_name", "ALTER TABLE ui_sessions DROP COLUMN subject"},
+}
+
+// rollBack takes the migrated store s back to migration version.
+func rollBack(t *testing.T, s *Store, version int) {
+	t.Helper()
+	sc, err := s.Schema(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := sc.Applied; v > version; v-- {
+		qs, ok := undo[v]
+		if !ok {
+			t.Fatalf("migration %d has no undo statements: add them to undo", v)
+		}
+		for _, q := range append(qs, fmt.Sprintf("DELETE FROM schema_migrations WHERE version = %d", v)) {
+			if _, err := s.w.ExecContext(t.Context(), q); err != nil {
+				t.Fatalf("undo migration %d: %s: %v", v, q, err)
+			}
+		}
+	}
+}
+
 // A trail stored before migration 0003 keeps its events, their caller
 // unknown (empty).
 func TestMigrateAddsEventCaller(t *testing.T) {
@@ -107,18 +137,15 @@ func TestMigrateAddsEventCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to migration 0002 (0004 undone too), with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "ALTER TABLE events DROP COLUMN caller",
-		"DELETE FROM schema_migrations WHERE version >= 3",
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
-		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+	// Back to migration 0002, with one event.
+	rollBack(t, s, 2)
+	if _, err := s.w.ExecContext(t.Context(), "INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')"); err != nil {
+		t.Fatal(err)
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), path)
-	if err != nil || len(applied) != 2 || applied[0] != "0003_event_caller" || applied[1] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0003_event_caller, 0004_event_agent_time", applied, err)
+	if err != nil || len(applied) != len(undo) || applied[0] != "0003_event_caller" || applied[1] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0003_event_caller, 0004_event_agent_time and the later ones", applied, err)
 	}
 	s, err = Open(t.Context(), path)
 	if err != nil {
@@ -143,16 +170,14 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to migration 0003, with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action, caller) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log', 'authenticated')"} {
-		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+	rollBack(t, s, 3)
+	if _, err := s.w.ExecContext(t.Context(), "INSERT INTO events (id, ts, kind, name, tab, rule, action, caller) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log', 'authenticated')"); err != nil {
+		t.Fatal(err)
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), path)
-	if err != nil || len(applied) != 1 || applied[0] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time", applied, err)
+	if err != nil || len(applied) != len(undo)-1 || applied[0] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time and the later ones", applied, err)
 	}
 	s, err = Open(t.Context(), path)
 	if err != nil {
@@ -173,6 +198,36 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 	}
 	if e := p.Events[0]; e.ID != "new" || !e.AgentTime.Equal(agent) {
 		t.Errorf("new event = %+v; want agent time %v", e, agent)
+	}
+}
+
+// A session stored before migration 0006 (a token login) keeps working,
+// with no user.
+func TestMigrateAddsSessionUser(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	if _, err := Migrate(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rollBack(t, s, 5)
+	if _, err := s.w.ExecContext(t.Context(), "INSERT INTO ui_sessions (id_hash, role, csrf, expires) VALUES (x'01', 'admin', 'c', 2)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if applied, err := Migrate(t.Context(), path); err != nil || len(applied) != len(undo)-3 || applied[0] != "0006_oidc" {
+		t.Fatalf("Migrate applied %v, %v; want 0006_oidc and the later ones", applied, err)
+	}
+	s, err = Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sess, err := s.GetSession(t.Context(), []byte{1}, time.UnixMicro(1))
+	if err != nil || sess.Role != "admin" || sess.Subject != "" || sess.User != "" {
+		t.Fatalf("GetSession = %+v, %v; want the old admin session, no user", sess, err)
 	}
 }
 
