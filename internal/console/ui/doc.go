@@ -2,7 +2,9 @@
 // three-tab editor with namespace definitions), clusters (registration,
 // assignment, agent sync state) and the event trail. Pages are html/template
 // with plain forms; a small embedded script only enhances them (tabs, copy
-// buttons). Users log in with the console's admin or viewer token and get an
-// in-memory session with a CSRF token; every change goes through the same
-// console.Service methods the REST API uses.
+// buttons). Users log in with the console's admin or viewer token, or
+// through single sign-on with an OpenID Connect provider whose groups map
+// to those roles (oidc.go; the protocol is package sso), and get a session
+// kept in the console's store with a CSRF token; every change goes through
+// the same console.Service methods the REST API uses.
 package ui
