@@ -60,8 +60,11 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Problems lists what is wrong with c, each phrased with name(field)
-// (a flag or a values key, as the caller calls it), nil when nothing is.
+// Problems lists what is wrong with c, nil when nothing is. Each problem
+// names its field by name(key), the key being one of issuer-url,
+// client-id, client-secret, redirect-url, scopes, groups-claim,
+// admin-groups and viewer-groups: the caller says what its users call it
+// (a flag, a values key).
 func (c Config) Problems(name func(field string) string) []error {
 	var errs []error
 	for _, u := range []struct {
@@ -81,7 +84,7 @@ func (c Config) Problems(name func(field string) string) []error {
 		errs = append(errs, fmt.Errorf("%s is required", name("client-id")))
 	}
 	if c.ClientSecret == "" {
-		errs = append(errs, fmt.Errorf("%s is required (the file is empty)", name("client-secret-file")))
+		errs = append(errs, fmt.Errorf("%s is required", name("client-secret")))
 	}
 	if !slices.Contains(c.Scopes, oidc.ScopeOpenID) {
 		errs = append(errs, fmt.Errorf("%s must include %q", name("scopes"), oidc.ScopeOpenID))

@@ -15,7 +15,12 @@ func validConfig() Config {
 }
 
 func TestProblems(t *testing.T) {
-	flag := func(f string) string { return "--oidc-" + f }
+	flag := func(f string) string {
+		if f == "client-secret" {
+			return "--oidc-client-secret-file"
+		}
+		return "--oidc-" + f
+	}
 	if errs := validConfig().Problems(flag); len(errs) != 0 {
 		t.Fatalf("a valid config: %v", errs)
 	}
@@ -26,7 +31,7 @@ func TestProblems(t *testing.T) {
 	}{
 		{"empty", func(c *Config) { *c = Config{} }, []string{
 			"--oidc-issuer-url is required", "--oidc-redirect-url is required", "--oidc-client-id is required",
-			"--oidc-client-secret-file is required (the file is empty)", `--oidc-scopes must include "openid"`,
+			"--oidc-client-secret-file is required", `--oidc-scopes must include "openid"`,
 			"--oidc-groups-claim is required", "--oidc-admin-groups or --oidc-viewer-groups is required: without them nobody can log in"}},
 		{"issuer not a URL", func(c *Config) { c.IssuerURL = "dex.example.com" }, []string{`--oidc-issuer-url "dex.example.com" is not an http(s) URL`}},
 		{"redirect elsewhere", func(c *Config) { c.RedirectURL = "https://palisade.example.com/callback" }, []string{
