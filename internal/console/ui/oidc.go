@@ -59,9 +59,7 @@ func (u *UI) startOIDC(w http.ResponseWriter, r *http.Request) {
 	verifier := oauth2.GenerateVerifier()
 	to, err := u.opts.SSO.AuthCodeURL(r.Context(), state, nonce, verifier)
 	if err != nil {
-		u.opts.Logger.Warn("UI single sign-on unavailable", "issuer", u.opts.SSO.IssuerURL(), "err", err)
-		u.loginError(w, r, http.StatusServiceUnavailable, next, "Single sign-on is unavailable: the console cannot reach the identity provider at "+
-			u.opts.SSO.IssuerURL()+". Try again in a moment, or log in with a token.")
+		u.ssoFailed(w, r, next, err)
 		return
 	}
 	// Counted once the provider is known to be there: a client is not
