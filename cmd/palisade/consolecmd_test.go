@@ -325,3 +325,18 @@ func TestConsoleOIDCCAFile(t *testing.T) {
 		t.Errorf("a CA file without a certificate: %v", err)
 	}
 }
+
+// The chart passes each group as its own flag, quoted as a CSV field, so
+// that a group holding a comma (an LDAP DN) stays one group.
+func TestConsoleOIDCGroupsHoldingCommas(t *testing.T) {
+	cmd := newConsoleCmd()
+	if err := cmd.ParseFlags([]string{`--oidc-admin-groups="cn=palisade admins,ou=groups,dc=example,dc=com"`,
+		`--oidc-admin-groups="sec-admins"`, "--oidc-viewer-groups=a,b"}); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := cmd.Flags().GetStringSlice("oidc-admin-groups")
+	viewer, _ := cmd.Flags().GetStringSlice("oidc-viewer-groups")
+	if strings.Join(admin, "|") != "cn=palisade admins,ou=groups,dc=example,dc=com|sec-admins" || strings.Join(viewer, "|") != "a|b" {
+		t.Errorf("admin groups %q, viewer groups %q", admin, viewer)
+	}
+}

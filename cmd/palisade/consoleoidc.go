@@ -43,7 +43,7 @@ func (o *oidcFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&o.redirectURL, "oidc-redirect-url", "", "the console's external URL + "+sso.CallbackPath+", as registered at the provider")
 	f.StringSliceVar(&o.scopes, "oidc-scopes", []string{"openid", "profile", "email"}, "scopes requested at login (add groups for Dex)")
 	f.StringVar(&o.groupsClaim, "oidc-groups-claim", "groups", "the claim listing the user's groups (read from the ID token, else from the userinfo endpoint)")
-	f.StringSliceVar(&o.adminGroups, "oidc-admin-groups", nil, "groups whose members log in as admins (exact names)")
+	f.StringSliceVar(&o.adminGroups, "oidc-admin-groups", nil, `groups whose members log in as admins (exact names, comma-separated; quote one holding a comma as in CSV: '"cn=admins,dc=example"')`)
 	f.StringSliceVar(&o.viewerGroups, "oidc-viewer-groups", nil, "groups whose members log in as viewers, unless also in an admin group")
 	f.StringVar(&o.providerName, "oidc-provider-name", "SSO", `the provider's name on the login page ("Log in with <name>")`)
 	f.StringVar(&o.caFile, "oidc-ca-file", "", "PEM CA certificates that sign the provider's HTTPS certificate (default: the system roots)")
