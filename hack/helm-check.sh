@@ -183,6 +183,17 @@ expect_render_error "existingPolicyConfigMap is for a standalone agent" --set ag
 expect_render_error "agent.console.caSecret is only used by a managed agent" --set agent.console.caSecret=ca
 expect_render_error "agent.console.caSecret needs an https:// console URL" --set agent.console.url=http://console.example.com --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
 expect_render_error "agent.console.caSecret needs an https:// console URL" --set console.enabled=true --set console.insecureHttp=true --set agent.console.tokenSecret=t --set agent.console.caSecret=ca
+# Single sign-on for the console's UI.
+console_sso="--set console.enabled=true --set console.insecureHttp=true --set console.oidc.enabled=true"
+# shellcheck disable=SC2086
+expect_render_error "console.oidc.enabled needs console.oidc.issuerURL" $console_sso
+sso_ok="--set console.oidc.issuerURL=https://dex.example.com --set console.oidc.clientID=palisade --set console.oidc.clientSecret.existingSecret=oidc --set console.oidc.redirectURL=https://palisade.example.com/login/oidc/callback"
+# shellcheck disable=SC2086
+expect_render_error "console.oidc.enabled needs console.oidc.adminGroups or console.oidc.viewerGroups" $console_sso $sso_ok
+# shellcheck disable=SC2086
+expect_render_error "console.oidc.redirectURL must be the console's external URL + /login/oidc/callback" $console_sso $sso_ok --set console.oidc.adminGroups[0]=a --set console.oidc.redirectURL=https://palisade.example.com/
+# shellcheck disable=SC2086
+expect_render_error "console.oidc.scopes must include openid" $console_sso $sso_ok --set console.oidc.adminGroups[0]=a --set console.oidc.scopes[0]=email
 # Metrics, NetworkPolicies, probes.
 expect_render_error "at '/metrics/port'" --set metrics.port=0
 expect_render_error "at '/console/metrics/serviceMonitor/interval'" --set console.metrics.serviceMonitor.interval=often
@@ -479,7 +490,17 @@ doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
 # HTTPS probes on the UI/API port; metrics stay plain HTTP on their port.
 has "$tmp/c.yaml" "ci-postgres-external: $console_dep" "scheme: HTTPS" "path: /readyz" "- --metrics-bind-address=:9090" \
 	"- --tls-cert-file=/etc/palisade/tls/tls.crt" "key: database-url"
+hasnt "$tmp/c.yaml" "ci-postgres-external: $console_dep" "--oidc-" "name: oidc"
 f="$tmp/ci-everything.yaml"
+# Single sign-on: the flags, each group its own CSV-quoted flag, the client
+# secret and the provider's CA from Secrets as files.
+doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
+has "$tmp/c.yaml" "ci-everything: $console_dep" '- "--oidc-issuer-url=https://dex.example.com"' '- "--oidc-client-id=palisade"' \
+	"- --oidc-client-secret-file=/etc/palisade/oidc/client-secret" \
+	'- "--oidc-redirect-url=https://palisade.example.com/login/oidc/callback"' '- "--oidc-scopes=openid,profile,email,groups"' \
+	'- "--oidc-admin-groups=\"cn=palisade admins,ou=groups,dc=example,dc=com\""' '- "--oidc-viewer-groups=\"sec-team\""' \
+	'- "--oidc-provider-name=Dex"' "- --oidc-ca-file=/etc/palisade/oidc/ca.crt" "mountPath: /etc/palisade/oidc" \
+	"name: palisade-oidc" "path: client-secret" "name: dex-ca"
 [ "$(count_kind ServiceMonitor "$f")" -eq 2 ] || die "ci-everything: want 2 ServiceMonitors (agent, console)"
 [ "$(count_kind NetworkPolicy "$f")" -eq 3 ] || die "ci-everything: want 3 NetworkPolicies (agent, console, postgresql)"
 doc ServiceMonitor "$release" "$f" >"$tmp/sm.yaml"

@@ -55,6 +55,8 @@ type consoleConfig struct {
 	tokenOverlap time.Duration
 	// eventRetention is how long events are kept (0: for ever).
 	eventRetention time.Duration
+	// oidc is single sign-on for the UI (consoleoidc.go).
+	oidc oidcFlags
 }
 
 func (c *consoleConfig) validate() error {
@@ -93,6 +95,7 @@ func (c *consoleConfig) validate() error {
 		errs = append(errs, fmt.Errorf("--event-retention %v: want 0 (keep every event) or at least %v (events expire by whole days)",
 			c.eventRetention, retention.MinRetention))
 	}
+	errs = append(errs, c.oidc.problems()...)
 	return errors.Join(errs...)
 }
 
@@ -117,8 +120,10 @@ func newConsoleCmd() *cobra.Command {
 		Use:   "console",
 		Short: "The central console: web UI, REST API and storage for policies, clusters and the event trail",
 		Long: `Serve the console: the web UI at the root URL (log in with the admin or the
-viewer token; sessions are kept in memory, so a restart logs everyone out)
-and the REST API under /api/v1 (described at /api/v1/openapi.yaml).
+viewer token, or through single sign-on with an OpenID Connect provider
+(--oidc-*), whose groups map to admin and viewer; sessions are kept in the
+database, so every console process on it knows them) and the REST API under
+/api/v1 (described at /api/v1/openapi.yaml), which takes the tokens only.
 
 Storage is a SQLite file by default (created on first start) or PostgreSQL
 (--database postgres://...). The admin token is read from --admin-token-file;
@@ -127,7 +132,11 @@ and printed once.`,
 		Example: `  palisade console                                        # SQLite in the working folder, http://127.0.0.1:8080
   palisade console --listen 0.0.0.0:8443 --tls-cert-file tls.crt --tls-key-file tls.key \
     --database sqlite:///var/lib/palisade/palisade.db --admin-token-file /var/lib/palisade/admin-token
-  PALISADE_DATABASE_URL=postgres://palisade@db/palisade palisade console`,
+  PALISADE_DATABASE_URL=postgres://palisade@db/palisade palisade console
+  palisade console ... --oidc-issuer-url https://dex.example.com --oidc-client-id palisade \
+    --oidc-client-secret-file /etc/palisade/oidc/client-secret \
+    --oidc-redirect-url https://palisade.example.com/login/oidc/callback \
+    --oidc-scopes openid,profile,email,groups --oidc-admin-groups sec-admins --oidc-viewer-groups sec-team`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.database = databaseURL(cmd, cfg.database)
@@ -162,6 +171,7 @@ and printed once.`,
 	f.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", edge.DefaultPerClient, "connections one client address (an IPv6 /64) may hold; more are closed at accept; trusted proxies are not capped (0: no cap)")
 	f.DurationVar(&cfg.shutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long with /readyz failing and keep-alives off before closing the listener, while the pod is taken out of the Service (the chart sets 5s)")
 	f.DurationVar(&cfg.tokenOverlap, "token-rotation-overlap", service.DefaultTokenOverlap, "how long an agent token keeps working after it is rotated, for its agent to be given the new one; at most 720h (a rotation may still stop the old token at once)")
+	cfg.oidc.add(f)
 	f.StringVar(&cfg.metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (and /healthz, /readyz) on this address, plain HTTP and without a token, e.g. :9090 (default: not served)")
 	f.DurationVar(&cfg.eventRetention, "event-retention", retention.DefaultRetention, "delete events older than this, by whole UTC days, checked at start and hourly (0: keep every event)")
 	cmd.AddCommand(newConsoleMigrateCmd(), newConsoleBackupCmd())
@@ -270,8 +280,12 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 		stopKeeping()
 		<-kept
 	}()
+	single, err := cfg.oidc.client(ctx, logger)
+	if err != nil {
+		return err
+	}
 	web, err := ui.New(ui.Options{Service: svc, Registry: reg, AdminToken: admin, ViewerToken: viewer, Logger: logger,
-		Proxies: cfg.proxies, LoginThrottled: ops.metrics.LoginThrottled})
+		Proxies: cfg.proxies, LoginThrottled: ops.metrics.LoginThrottled, SSO: single})
 	if err != nil {
 		return err
 	}

@@ -6,12 +6,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,4 +198,148 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestConsoleOIDCFlags(t *testing.T) {
+	base := consoleConfig{listen: "127.0.0.1:8080", database: "sqlite://x.db", adminTokenFile: "t"}
+	sso := func(c *consoleConfig) {
+		c.oidc = oidcFlags{issuerURL: "https://dex.example.com", clientID: "palisade", clientSecretFile: "secret",
+			redirectURL: "https://palisade.example.com/login/oidc/callback", scopes: []string{"openid"}, groupsClaim: "groups",
+			adminGroups: []string{"sec-admins"}}
+	}
+	for _, tc := range []struct {
+		name string
+		set  func(*consoleConfig)
+		want []string // in the error; none for no error
+	}{
+		{"no single sign-on", func(*consoleConfig) {}, nil},
+		{"single sign-on", sso, nil},
+		{"a client without an issuer", func(c *consoleConfig) { c.oidc.clientID = "palisade" }, []string{"the --oidc-* flags need --oidc-issuer-url"}},
+		{"an issuer alone", func(c *consoleConfig) {
+			c.oidc.issuerURL, c.oidc.scopes, c.oidc.groupsClaim = "https://dex.example.com", []string{"openid"}, "groups"
+		},
+			[]string{"--oidc-client-id is required", "--oidc-client-secret-file is required", "--oidc-redirect-url is required",
+				"--oidc-admin-groups or --oidc-viewer-groups is required"}},
+		{"scopes without openid", func(c *consoleConfig) { sso(c); c.oidc.scopes = []string{"email"} }, []string{`--oidc-scopes must include "openid"`}},
+		{"a redirect elsewhere", func(c *consoleConfig) { sso(c); c.oidc.redirectURL = "https://palisade.example.com/" },
+			[]string{"--oidc-redirect-url", "must end in /login/oidc/callback"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.set(&cfg)
+			err := cfg.validate()
+			if len(tc.want) == 0 && err != nil {
+				t.Fatalf("validate() = %v", err)
+			}
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("validate() = %v, want it to say %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// A console whose identity provider is down starts and serves: its login
+// page offers single sign-on, says the provider cannot be reached when it
+// is clicked, and token logins work. The client secret is in no log.
+func TestConsoleStartsWhileItsIdentityProviderIsDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there
+	secretFile := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(secretFile, []byte("the-client-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var log syncBuffer
+	url, tokenFile := startConsoleLogging(t, slog.New(slog.NewTextHandler(&log, nil)), func(c *consoleConfig) {
+		c.oidc = oidcFlags{issuerURL: issuer, clientID: "palisade", clientSecretFile: secretFile,
+			redirectURL: "http://127.0.0.1:1/login/oidc/callback", scopes: []string{"openid"}, groupsClaim: "groups",
+			viewerGroups: []string{"team"}, providerName: "Dex"}
+	})
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) (int, string) {
+		resp, err := client.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := get("/login"); status != http.StatusOK || !strings.Contains(body, "Log in with Dex") {
+		t.Fatalf("login page: %d, want the single sign-on link", status)
+	}
+	if status, body := get("/login/oidc"); status != http.StatusServiceUnavailable || !strings.Contains(body, "cannot reach the identity provider at "+issuer) {
+		t.Fatalf("single sign-on with the provider down: %d\n%s", status, body)
+	}
+	token, _ := os.ReadFile(tokenFile)
+	resp, err := client.PostForm(url+"/login", map[string][]string{"token": {strings.TrimSpace(string(token))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("token login: %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(log.String(), "single sign-on: the identity provider cannot be reached yet") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(log.String(), "cannot be reached yet") {
+		t.Errorf("the start does not warn that the provider is down:\n%s", log.String())
+	}
+	if strings.Contains(log.String(), "the-client-secret") {
+		t.Error("the client secret is in the log")
+	}
+}
+
+// --oidc-ca-file is what the console trusts the provider's certificate
+// with; without it, the system roots (which do not sign a private CA).
+func TestConsoleOIDCCAFile(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		caFile string
+		ok     bool
+	}{{caFile, true}, {"", false}} {
+		client, err := (&oidcFlags{caFile: tc.caFile}).httpClient()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Get(srv.URL)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if (err == nil) != tc.ok {
+			t.Errorf("CA file %q: %v", tc.caFile, err)
+		}
+	}
+	notPEM := filepath.Join(t.TempDir(), "ca.crt")
+	os.WriteFile(notPEM, []byte("nothing"), 0o644)
+	if _, err := (&oidcFlags{caFile: notPEM}).httpClient(); err == nil || !strings.Contains(err.Error(), "holds no PEM certificate") {
+		t.Errorf("a CA file without a certificate: %v", err)
+	}
+}
+
+// The chart passes each group as its own flag, quoted as a CSV field, so
+// that a group holding a comma (an LDAP DN) stays one group.
+func TestConsoleOIDCGroupsHoldingCommas(t *testing.T) {
+	cmd := newConsoleCmd()
+	if err := cmd.ParseFlags([]string{`--oidc-admin-groups="cn=palisade admins,ou=groups,dc=example,dc=com"`,
+		`--oidc-admin-groups="sec-admins"`, "--oidc-viewer-groups=a,b"}); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := cmd.Flags().GetStringSlice("oidc-admin-groups")
+	viewer, _ := cmd.Flags().GetStringSlice("oidc-viewer-groups")
+	if strings.Join(admin, "|") != "cn=palisade admins,ou=groups,dc=example,dc=com|sec-admins" || strings.Join(viewer, "|") != "a|b" {
+		t.Errorf("admin groups %q, viewer groups %q", admin, viewer)
+	}
 }

@@ -26,6 +26,12 @@ func startConsole(t *testing.T) (string, string) {
 // first (when not nil); a console serving TLS has an https:// URL.
 func startConsoleWith(t *testing.T, set func(*consoleConfig)) (string, string) {
 	t.Helper()
+	return startConsoleLogging(t, slog.New(slog.DiscardHandler), set)
+}
+
+// startConsoleLogging is startConsoleWith logging to logger.
+func startConsoleLogging(t *testing.T, logger *slog.Logger, set func(*consoleConfig)) (string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := consoleConfig{listen: "127.0.0.1:0", database: "sqlite://" + filepath.Join(dir, "palisade.db"),
 		adminTokenFile: filepath.Join(dir, "admin-token")}
@@ -42,7 +48,7 @@ func startConsoleWith(t *testing.T, set func(*consoleConfig)) (string, string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
-	go func() { done <- runConsole(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard, ready) }()
+	go func() { done <- runConsole(ctx, cfg, logger, io.Discard, ready) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

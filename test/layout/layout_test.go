@@ -143,6 +143,15 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 		}
+		// zitadel/oidc serves the UI's tests an identity provider on
+		// loopback; the binary signs users in with go-oidc and never links
+		// a provider.
+		for _, d := range p.Deps {
+			if under(d, "github.com/zitadel") {
+				fail("%s links %s: zitadel/oidc is the tests' identity provider, not the console's", path, d)
+				break
+			}
+		}
 		// Only the command and the store's backend chooser pick a storage
 		// backend (the console's tests build one through consoletest).
 		if !under(path, "cmd", "internal/console/store", "internal/console/consoletest") {

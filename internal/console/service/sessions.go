@@ -7,9 +7,11 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
-// UI sessions and the failed-login throttle are kept in the store, so any
-// console process on it serves a browser logged in at another, and a
-// client guessing tokens is counted once whichever replica it reaches.
+// UI sessions, single sign-on logins under way and the failed-login
+// throttle are kept in the store, so any console process on it serves a
+// browser logged in at another (or sent to the identity provider by
+// another), and a client guessing tokens is counted once whichever replica
+// it reaches.
 // The UI keeps the clock (now): it decides when its sessions expire.
 
 // CreateSession stores a UI session.
@@ -26,6 +28,19 @@ func (s *Service) Session(ctx context.Context, idHash []byte, now time.Time) (st
 // EndSession forgets a UI session (logout).
 func (s *Service) EndSession(ctx context.Context, idHash []byte) error {
 	return s.store.DeleteSession(ctx, idHash)
+}
+
+// StartOIDCLogin stores a single sign-on login sent to the identity
+// provider, so that any console process on the store can finish it.
+func (s *Service) StartOIDCLogin(ctx context.Context, l store.OIDCLogin, now time.Time) error {
+	return s.store.CreateOIDCLogin(ctx, l, now.UTC())
+}
+
+// TakeOIDCLogin returns the single sign-on login whose state hashes to
+// stateHash and forgets it, so a callback is honoured once;
+// store.ErrNotFound when there is none (taken already, or expired).
+func (s *Service) TakeOIDCLogin(ctx context.Context, stateHash []byte, now time.Time) (store.OIDCLogin, error) {
+	return s.store.TakeOIDCLogin(ctx, stateHash, now.UTC())
 }
 
 // BeginLogin counts a login about to be checked as a failure of client

@@ -143,6 +143,26 @@ type Session struct {
 	// CSRF is the token the session's forms carry.
 	CSRF    string
 	Expires time.Time
+	// Subject and User say who logged in through single sign-on: the
+	// identity provider's subject (sub) and a name to show (an email
+	// address, else a username). Both are empty for a token login.
+	Subject string
+	User    string
+}
+
+// OIDCLogin is a single sign-on login sent to the identity provider and
+// not yet back.
+type OIDCLogin struct {
+	// StateHash is the SHA-256 of the login's state parameter; the state
+	// itself is never stored.
+	StateHash []byte
+	// Verifier is the PKCE code verifier the code is exchanged with.
+	Verifier string
+	// Nonce is the nonce the ID token must carry.
+	Nonce string
+	// Next is the console path to go to once logged in.
+	Next    string
+	Expires time.Time
 }
 
 // Broadcaster is a store that tells every console process on it about a
@@ -257,6 +277,15 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session, now time.Time) error
 	GetSession(ctx context.Context, idHash []byte, now time.Time) (Session, error)
 	DeleteSession(ctx context.Context, idHash []byte) error
+
+	// Single sign-on logins under way, kept in the store so that a login
+	// one console process sent to the identity provider can come back to
+	// another. CreateOIDCLogin also forgets the logins expired at now.
+	// TakeOIDCLogin deletes the login and returns it, so it is taken once:
+	// ErrNotFound when the store does not have it (or no longer: taken
+	// already, or expired at now).
+	CreateOIDCLogin(ctx context.Context, l OIDCLogin, now time.Time) error
+	TakeOIDCLogin(ctx context.Context, stateHash []byte, now time.Time) (OIDCLogin, error)
 
 	// BeginLogin is the failed-login throttle, per client key, in one
 	// atomic step: it counts a login about to be checked as a failure of

@@ -95,7 +95,7 @@ func TestSessionsExpire(t *testing.T) {
 		}
 		return sess
 	}
-	id, sess, err := s.create(ctx, RoleViewer)
+	id, sess, err := s.create(ctx, RoleViewer, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,23 +45,33 @@ func newConsoleWith(t *testing.T, set func(*Options)) *consoleServer {
 // with the built-in catalog.
 func newConsoleOn(t *testing.T, svc *service.Service, set func(*Options)) *consoleServer {
 	t.Helper()
+	return newConsoleAt(t, svc, func(o *Options, _ string) {
+		if set != nil {
+			set(o)
+		}
+	})
+}
+
+// newConsoleAt is newConsoleOn for options that need the console's URL
+// (set is given it).
+func newConsoleAt(t *testing.T, svc *service.Service, set func(o *Options, url string)) *consoleServer {
+	t.Helper()
 	reg, err := rules.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}
+	mux := http.NewServeMux()
+	srv := httptest.NewUnstartedServer(mux)
 	opts := Options{Service: svc, Registry: reg, AdminToken: adminToken, ViewerToken: viewerToken,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))}
-	if set != nil {
-		set(&opts)
-	}
+	set(&opts, "http://"+srv.Listener.Addr().String())
 	web, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
 	mux.Handle("/api/", httpapi.New(httpapi.Options{Service: svc, AdminToken: adminToken, ViewerToken: viewerToken}))
 	mux.Handle("/", web)
-	srv := httptest.NewServer(mux)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &consoleServer{Server: srv, svc: svc, reg: reg}
 }

@@ -52,6 +52,8 @@ type session struct {
 	role    Role
 	csrf    string
 	expires time.Time
+	// user is who logged in through single sign-on ("" for a token).
+	user string
 }
 
 // sessions reads and writes sessions through the service, by the SHA-256
@@ -75,8 +77,10 @@ func idHash(id string) []byte {
 	return h[:]
 }
 
-// create starts a session for role and returns its ID (the cookie value).
-func (s *sessions) create(ctx context.Context, role Role) (string, *session, error) {
+// create starts a session for role and returns its ID (the cookie value);
+// subject and user say who logged in through single sign-on ("" for a
+// token login).
+func (s *sessions) create(ctx context.Context, role Role, subject, user string) (string, *session, error) {
 	id, err := randomString()
 	if err != nil {
 		return "", nil, err
@@ -86,8 +90,8 @@ func (s *sessions) create(ctx context.Context, role Role) (string, *session, err
 		return "", nil, err
 	}
 	now := s.now()
-	sess := &session{role: role, csrf: csrf, expires: now.Add(SessionTTL)}
-	st := store.Session{IDHash: idHash(id), Role: role.String(), CSRF: csrf, Expires: sess.expires}
+	sess := &session{role: role, csrf: csrf, expires: now.Add(SessionTTL), user: user}
+	st := store.Session{IDHash: idHash(id), Role: role.String(), CSRF: csrf, Expires: sess.expires, Subject: subject, User: user}
 	if err := s.svc.CreateSession(ctx, st, now); err != nil {
 		return "", nil, err
 	}
@@ -107,17 +111,22 @@ func (s *sessions) get(ctx context.Context, id string) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	role := RoleNone
-	switch st.Role {
-	case RoleAdmin.String():
-		role = RoleAdmin
-	case RoleViewer.String():
-		role = RoleViewer
-	}
+	role := roleNamed(st.Role)
 	if role == RoleNone {
 		return nil, nil
 	}
-	return &session{role: role, csrf: st.CSRF, expires: st.Expires}, nil
+	return &session{role: role, csrf: st.CSRF, expires: st.Expires, user: st.User}, nil
+}
+
+// roleNamed is the role a session stores as name (RoleNone for any other).
+func roleNamed(name string) Role {
+	switch name {
+	case RoleAdmin.String():
+		return RoleAdmin
+	case RoleViewer.String():
+		return RoleViewer
+	}
+	return RoleNone
 }
 
 func (s *sessions) delete(ctx context.Context, id string) error {

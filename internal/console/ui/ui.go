@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/sso"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
@@ -41,6 +42,9 @@ type Options struct {
 	Proxies edge.Proxies
 	// LoginThrottled, when not nil, is called for each login answered 429.
 	LoginThrottled func()
+	// SSO, when not nil, adds single sign-on with an OpenID Connect
+	// provider next to the token login (oidc.go).
+	SSO *sso.Client
 }
 
 // UI serves the web UI. Mount it at the root of the console's mux, next to
@@ -181,8 +185,10 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type page struct {
 	Title string
 	// Nav is the highlighted menu entry.
-	Nav   string
-	Role  Role
+	Nav  string
+	Role Role
+	// User is who logged in through single sign-on ("" for a token).
+	User  string
 	CSRF  string
 	Flash string
 	// Error is a message for the top of the page.
@@ -205,7 +211,7 @@ func (u *UI) get(pattern string, h handlerFunc) {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		p := &page{Role: sess.role, CSRF: sess.csrf, Flash: flashes[r.URL.Query().Get("msg")]}
+		p := &page{Role: sess.role, User: sess.user, CSRF: sess.csrf, Flash: flashes[r.URL.Query().Get("msg")]}
 		h(w, u.withActor(r, sess.role), p)
 	})
 }
@@ -221,7 +227,7 @@ func (u *UI) post(pattern string, h handlerFunc) {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		p := &page{Role: sess.role, CSRF: sess.csrf}
+		p := &page{Role: sess.role, User: sess.user, CSRF: sess.csrf}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
 			u.fail(w, r, p, http.StatusBadRequest, "The form could not be read: "+err.Error())
@@ -232,7 +238,7 @@ func (u *UI) post(pattern string, h handlerFunc) {
 			return
 		}
 		if sess.role != RoleAdmin {
-			u.fail(w, r, p, http.StatusForbidden, "You are logged in as a viewer: you can look at everything but change nothing. Log in with the admin token to make changes.")
+			u.fail(w, r, p, http.StatusForbidden, "You are logged in as a viewer: you can look at everything but change nothing. Log in with the admin token (or as a member of an admin group) to make changes.")
 			return
 		}
 		h(w, u.withActor(r, sess.role), p)
@@ -305,6 +311,10 @@ func (u *UI) routes() {
 	u.mux.HandleFunc("GET /login", u.loginPage)
 	u.mux.HandleFunc("POST /login", u.login)
 	u.mux.HandleFunc("POST /logout", u.logout)
+	if u.opts.SSO != nil {
+		u.mux.HandleFunc("GET /login/oidc", u.startOIDC)
+		u.mux.HandleFunc("GET "+sso.CallbackPath, u.oidcCallback)
+	}
 	u.get("/logout", func(w http.ResponseWriter, r *http.Request, p *page) {
 		p.Title = "Log out"
 		u.render(w, r, http.StatusOK, "logout", p)
@@ -329,11 +339,25 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	u.render(w, r, http.StatusOK, "login", &page{Title: "Log in", Flash: flashes[r.URL.Query().Get("msg")], Data: loginData{Next: next}})
+	u.render(w, r, http.StatusOK, "login", &page{Title: "Log in", Flash: flashes[r.URL.Query().Get("msg")], Data: u.loginData(next)})
 }
 
+// loginData is what the login page shows: the token form, and the single
+// sign-on link when there is a provider.
 type loginData struct {
 	Next string
+	// SSOName and SSOPath name the provider and start a login with it
+	// ("" without single sign-on).
+	SSOName string
+	SSOPath string
+}
+
+func (u *UI) loginData(next string) loginData {
+	d := loginData{Next: next}
+	if u.opts.SSO != nil {
+		d.SSOName, d.SSOPath = u.opts.SSO.Name(), ssoPath(next)
+	}
+	return d
 }
 
 // login checks the token and starts a session. The token is never logged
@@ -353,12 +377,12 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		edge.RefuseUnread(w, r)
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		u.render(w, r, http.StatusTooManyRequests, "login", &page{Title: "Log in",
-			Error: "Too many failed logins from your address: wait a minute and try again.", Data: loginData{Next: safeNext("")}})
+			Error: "Too many failed logins from your address: wait a minute and try again.", Data: u.loginData(safeNext(""))})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
-		u.render(w, r, http.StatusBadRequest, "login", &page{Title: "Log in", Error: "The form could not be read."})
+		u.render(w, r, http.StatusBadRequest, "login", &page{Title: "Log in", Error: "The form could not be read.", Data: u.loginData(safeNext(""))})
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"))
@@ -368,19 +392,19 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		// Recorded without anything typed: not the token, not its length.
 		u.opts.Service.RecordFailedLogin(service.WithActor(r.Context(), service.Actor{Name: service.ActorAnonymous, Remote: u.client(r)}))
 		u.render(w, r, http.StatusUnauthorized, "login", &page{Title: "Log in",
-			Error: "That token is not the console's admin or viewer token.", Data: loginData{Next: next}})
+			Error: "That token is not the console's admin or viewer token.", Data: u.loginData(next)})
 		return
 	}
 	if err := u.logins.succeeded(r.Context(), client); err != nil {
 		u.internal(w, r, &page{Title: "Log in"}, err)
 		return
 	}
-	id, _, err := u.sessions.create(r.Context(), role)
+	id, _, err := u.sessions.create(r.Context(), role, "", "")
 	if err != nil {
 		u.internal(w, r, &page{}, err)
 		return
 	}
-	u.opts.Logger.Info("UI login", "role", role.String(), "remote", r.RemoteAddr)
+	u.opts.Logger.Info("UI login", "role", role.String(), "method", "token", "remote", r.RemoteAddr)
 	u.opts.Service.RecordLogin(u.withActor(r, role).Context(), role.String())
 	http.SetCookie(w, u.sessionCookie(r, id, int(SessionTTL/time.Second)))
 	http.Redirect(w, r, next, http.StatusSeeOther)

@@ -191,6 +191,16 @@ label (63 characters at most) with a hash suffix.
 {{- end }}
 {{- end }}
 
+{{/*
+A group list as --oidc-*-groups flags, one group each, quoted as a CSV
+field (the flag splits on commas; an LDAP DN holds some).
+*/}}
+{{- define "palisade.oidcGroupArgs" -}}
+{{- range .groups }}
+- {{ printf "--oidc-%s-groups=\"%s\"" $.role (replace "\"" "\"\"" .) | quote }}
+{{- end }}
+{{- end }}
+
 {{/* Fails the render on contradictory values. */}}
 {{- define "palisade.validate" -}}
 {{- $modes := list "helm" "certManager" "secret" }}
@@ -264,6 +274,26 @@ label (63 characters at most) with a hash suffix.
 {{- end }}
 {{- if and $c.enabled (not $c.tls.existingSecret) (not $c.insecureHttp) }}
 {{- fail "the console needs console.tls.existingSecret (a kubernetes.io/tls Secret: it serves HTTPS), or console.insecureHttp=true to serve plain HTTP (inside the cluster, or behind a TLS-terminating Ingress: then set console.trustedProxies)" }}
+{{- end }}
+{{- $oidc := $c.oidc | default dict }}
+{{- if and $c.enabled $oidc.enabled }}
+{{- $_ := required "console.oidc.enabled needs console.oidc.issuerURL: the provider's issuer URL" $oidc.issuerURL }}
+{{- $_ := required "console.oidc.enabled needs console.oidc.clientID: the console's client ID at the provider" $oidc.clientID }}
+{{- $_ := required "console.oidc.enabled needs console.oidc.clientSecret.existingSecret: a Secret holding the client secret" $oidc.clientSecret.existingSecret }}
+{{- $_ := required "console.oidc.clientSecret.key must not be empty" $oidc.clientSecret.key }}
+{{- $_ := required "console.oidc.enabled needs console.oidc.redirectURL: the console's external URL + /login/oidc/callback" $oidc.redirectURL }}
+{{- if not (regexMatch "^https?://[^/]+" $oidc.issuerURL) }}
+{{- fail (printf "console.oidc.issuerURL must be an http:// or https:// URL (got %q)" $oidc.issuerURL) }}
+{{- end }}
+{{- if not (regexMatch "^https?://[^/]+/login/oidc/callback$" $oidc.redirectURL) }}
+{{- fail (printf "console.oidc.redirectURL must be the console's external URL + /login/oidc/callback (got %q)" $oidc.redirectURL) }}
+{{- end }}
+{{- if not (has "openid" $oidc.scopes) }}
+{{- fail "console.oidc.scopes must include openid" }}
+{{- end }}
+{{- if and (empty $oidc.adminGroups) (empty $oidc.viewerGroups) }}
+{{- fail "console.oidc.enabled needs console.oidc.adminGroups or console.oidc.viewerGroups: without them nobody can log in with single sign-on" }}
+{{- end }}
 {{- end }}
 {{- if and (include "palisade.sensorEnabled" .) (not .Values.runtime.enabled) }}
 {{- fail "sensor.enabled needs runtime.enabled=true: the sensor posts its alerts to the agent's /falco, which only the runtime intake serves" }}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScanImages", testScanImages},
 		{"ScanImagesReplaceAtomically", testScanImagesAtomic},
 		{"Sessions", testSessions},
+		{"OIDCLogins", testOIDCLogins},
 		{"LoginThrottle", testLoginThrottle},
 		{"AuditRoundTrip", testAuditRoundTrip},
 		{"AuditFiltersAndPaging", testAuditFiltersAndPaging},

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -17,17 +18,22 @@ func hashOf(s string) []byte {
 
 func testSessions(t *testing.T, s store.Store) {
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	a := store.Session{IDHash: hashOf("a"), Role: "admin", CSRF: "csrf-a", Expires: now.Add(time.Hour)}
+	a := store.Session{IDHash: hashOf("a"), Role: "admin", CSRF: "csrf-a", Expires: now.Add(time.Hour),
+		Subject: "248289761001", User: "jane@example.com"}
 	b := store.Session{IDHash: hashOf("b"), Role: "viewer", CSRF: "csrf-b", Expires: now.Add(2 * time.Hour)}
 	must(t, "create a", s.CreateSession(ctx(t), a, now))
 	must(t, "create b", s.CreateSession(ctx(t), b, now))
 
 	got, err := s.GetSession(ctx(t), hashOf("a"), now)
 	must(t, "get a", err)
-	if !bytes.Equal(got.IDHash, a.IDHash) || got.Role != "admin" || got.CSRF != "csrf-a" {
+	if !bytes.Equal(got.IDHash, a.IDHash) || got.Role != "admin" || got.CSRF != "csrf-a" ||
+		got.Subject != a.Subject || got.User != a.User {
 		t.Errorf("session a read back as %+v", got)
 	}
 	sameInstant(t, "a expires", got.Expires, a.Expires)
+	if got, err := s.GetSession(ctx(t), hashOf("b"), now); err != nil || got.Subject != "" || got.User != "" {
+		t.Errorf("session b (a token login) read back as %+v, %v", got, err)
+	}
 
 	_, err = s.GetSession(ctx(t), hashOf("unknown"), now)
 	wantErr(t, "an unknown session", err, store.ErrNotFound)
@@ -49,6 +55,62 @@ func testSessions(t *testing.T, s store.Store) {
 	must(t, "delete b again", s.DeleteSession(ctx(t), hashOf("b")))
 	if _, err := s.GetSession(ctx(t), hashOf("c"), a.Expires); err != nil {
 		t.Errorf("c: %v", err)
+	}
+}
+
+func testOIDCLogins(t *testing.T, s store.Store) {
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	a := store.OIDCLogin{StateHash: hashOf("a"), Verifier: "verifier-a", Nonce: "nonce-a", Next: "/events?rule=x", Expires: now.Add(10 * time.Minute)}
+	b := store.OIDCLogin{StateHash: hashOf("b"), Verifier: "verifier-b", Nonce: "nonce-b", Next: "/policies", Expires: now.Add(20 * time.Minute)}
+	must(t, "create a", s.CreateOIDCLogin(ctx(t), a, now))
+	must(t, "create b", s.CreateOIDCLogin(ctx(t), b, now))
+
+	got, err := s.TakeOIDCLogin(ctx(t), hashOf("a"), now)
+	must(t, "take a", err)
+	if !bytes.Equal(got.StateHash, a.StateHash) || got.Verifier != a.Verifier || got.Nonce != a.Nonce || got.Next != a.Next {
+		t.Errorf("login a read back as %+v", got)
+	}
+	sameInstant(t, "a expires", got.Expires, a.Expires)
+	_, err = s.TakeOIDCLogin(ctx(t), hashOf("a"), now)
+	wantErr(t, "a login taken twice", err, store.ErrNotFound)
+	_, err = s.TakeOIDCLogin(ctx(t), hashOf("unknown"), now)
+	wantErr(t, "an unknown login", err, store.ErrNotFound)
+	_, err = s.TakeOIDCLogin(ctx(t), hashOf("b"), b.Expires)
+	wantErr(t, "a login at its expiry", err, store.ErrNotFound)
+
+	// A later login sweeps expired ones away.
+	c := store.OIDCLogin{StateHash: hashOf("c"), Verifier: "v", Nonce: "n", Next: "/", Expires: now.Add(time.Hour)}
+	d := store.OIDCLogin{StateHash: hashOf("d"), Verifier: "v", Nonce: "n", Next: "/", Expires: now.Add(time.Hour)}
+	must(t, "create c", s.CreateOIDCLogin(ctx(t), c, now))
+	must(t, "create d", s.CreateOIDCLogin(ctx(t), d, c.Expires))
+	_, err = s.TakeOIDCLogin(ctx(t), hashOf("c"), now) // asked with an old clock
+	wantErr(t, "an expired login after a sweep", err, store.ErrNotFound)
+
+	// Callbacks at once with one state: one takes the login.
+	e := store.OIDCLogin{StateHash: hashOf("e"), Verifier: "v", Nonce: "n", Next: "/", Expires: now.Add(time.Hour)}
+	must(t, "create e", s.CreateOIDCLogin(ctx(t), e, now))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.TakeOIDCLogin(ctx(t), hashOf("e"), now)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				t.Error(err)
+				return
+			}
+			if err == nil {
+				mu.Lock()
+				taken++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if taken != 1 {
+		t.Errorf("a login taken %d times at once, want once", taken)
 	}
 }
 

@@ -225,3 +225,26 @@ func TestMigrateAddsAuditAndTokenRotation(t *testing.T) {
 		t.Errorf("audit log after the migration = %+v, %v; want it empty", p, err)
 	}
 }
+
+// A session stored before migration 0008 (a token login) keeps working,
+// with no user.
+func TestMigrateAddsSessionUser(t *testing.T) {
+	u := testURL(t)
+	s := atMigration(t, u, migrationNumber(t, "oidc")-1)
+	if _, err := s.pool.Exec(t.Context(), `INSERT INTO ui_sessions (id_hash, role, csrf, expires) VALUES ('\x01', 'admin', 'c', '2026-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if applied, err := Migrate(t.Context(), u); err != nil || len(applied) < 1 || applied[0] != "0008_oidc" {
+		t.Fatalf("Migrate applied %v, %v; want 0008_oidc first", applied, err)
+	}
+	s, err := Open(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sess, err := s.GetSession(t.Context(), []byte{1}, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || sess.Role != "admin" || sess.Subject != "" || sess.User != "" {
+		t.Fatalf("GetSession = %+v, %v; want the old admin session, no user", sess, err)
+	}
+}

@@ -17,8 +17,8 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, now time.
 		if _, err := tx.Exec(ctx, `DELETE FROM ui_sessions WHERE expires <= $1`, now); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO ui_sessions (id_hash, role, csrf, expires) VALUES ($1, $2, $3, $4)`,
-			sess.IDHash, sess.Role, sess.CSRF, sess.Expires)
+		_, err := tx.Exec(ctx, `INSERT INTO ui_sessions (id_hash, role, csrf, expires, subject, user_name) VALUES ($1, $2, $3, $4, $5, $6)`,
+			sess.IDHash, sess.Role, sess.CSRF, sess.Expires, sess.Subject, sess.User)
 		return err
 	})
 	if err != nil {
@@ -30,8 +30,8 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, now time.
 // GetSession implements store.Store.
 func (s *Store) GetSession(ctx context.Context, idHash []byte, now time.Time) (store.Session, error) {
 	sess := store.Session{IDHash: append([]byte(nil), idHash...)}
-	err := s.pool.QueryRow(ctx, `SELECT role, csrf, expires FROM ui_sessions WHERE id_hash = $1 AND expires > $2`,
-		idHash, now).Scan(&sess.Role, &sess.CSRF, &sess.Expires)
+	err := s.pool.QueryRow(ctx, `SELECT role, csrf, expires, subject, user_name FROM ui_sessions WHERE id_hash = $1 AND expires > $2`,
+		idHash, now).Scan(&sess.Role, &sess.CSRF, &sess.Expires, &sess.Subject, &sess.User)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Session{}, store.ErrNotFound
 	}
@@ -49,6 +49,42 @@ func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
 		return fmt.Errorf("delete UI session: %w", err)
 	}
 	return nil
+}
+
+// CreateOIDCLogin implements store.Store.
+func (s *Store) CreateOIDCLogin(ctx context.Context, l store.OIDCLogin, now time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM oidc_logins WHERE expires <= $1`, now); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO oidc_logins (state_hash, verifier, nonce, next, expires) VALUES ($1, $2, $3, $4, $5)`,
+			l.StateHash, l.Verifier, l.Nonce, l.Next, l.Expires)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create single sign-on login: %w", err)
+	}
+	return nil
+}
+
+// TakeOIDCLogin implements store.Store: one DELETE ... RETURNING, which
+// PostgreSQL runs under the row's lock, so two callbacks with one state
+// (at one replica or two) cannot both take it.
+func (s *Store) TakeOIDCLogin(ctx context.Context, stateHash []byte, now time.Time) (store.OIDCLogin, error) {
+	l := store.OIDCLogin{StateHash: append([]byte(nil), stateHash...)}
+	err := s.pool.QueryRow(ctx, `DELETE FROM oidc_logins WHERE state_hash = $1 RETURNING verifier, nonce, next, expires`,
+		stateHash).Scan(&l.Verifier, &l.Nonce, &l.Next, &l.Expires)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.OIDCLogin{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.OIDCLogin{}, fmt.Errorf("take single sign-on login: %w", err)
+	}
+	l.Expires = l.Expires.UTC()
+	if !l.Expires.After(now) {
+		return store.OIDCLogin{}, store.ErrNotFound
+	}
+	return l, nil
 }
 
 // BeginLogin implements store.Store: one upsert, which PostgreSQL runs

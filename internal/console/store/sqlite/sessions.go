@@ -16,8 +16,8 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, now time.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM ui_sessions WHERE expires <= ?`, now.UnixMicro()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO ui_sessions (id_hash, role, csrf, expires) VALUES (?, ?, ?, ?)`,
-			sess.IDHash, sess.Role, sess.CSRF, sess.Expires.UnixMicro())
+		_, err := tx.ExecContext(ctx, `INSERT INTO ui_sessions (id_hash, role, csrf, expires, subject, user_name) VALUES (?, ?, ?, ?, ?, ?)`,
+			sess.IDHash, sess.Role, sess.CSRF, sess.Expires.UnixMicro(), sess.Subject, sess.User)
 		return err
 	})
 	if err != nil {
@@ -30,8 +30,8 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, now time.
 func (s *Store) GetSession(ctx context.Context, idHash []byte, now time.Time) (store.Session, error) {
 	sess := store.Session{IDHash: append([]byte(nil), idHash...)}
 	var expires int64
-	err := s.r.QueryRowContext(ctx, `SELECT role, csrf, expires FROM ui_sessions WHERE id_hash = ? AND expires > ?`,
-		idHash, now.UnixMicro()).Scan(&sess.Role, &sess.CSRF, &expires)
+	err := s.r.QueryRowContext(ctx, `SELECT role, csrf, expires, subject, user_name FROM ui_sessions WHERE id_hash = ? AND expires > ?`,
+		idHash, now.UnixMicro()).Scan(&sess.Role, &sess.CSRF, &expires, &sess.Subject, &sess.User)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Session{}, store.ErrNotFound
 	}
@@ -49,6 +49,45 @@ func (s *Store) DeleteSession(ctx context.Context, idHash []byte) error {
 		return fmt.Errorf("delete UI session: %w", err)
 	}
 	return nil
+}
+
+// CreateOIDCLogin implements store.Store.
+func (s *Store) CreateOIDCLogin(ctx context.Context, l store.OIDCLogin, now time.Time) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oidc_logins WHERE expires <= ?`, now.UnixMicro()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO oidc_logins (state_hash, verifier, nonce, next, expires) VALUES (?, ?, ?, ?, ?)`,
+			l.StateHash, l.Verifier, l.Nonce, l.Next, l.Expires.UnixMicro())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create single sign-on login: %w", err)
+	}
+	return nil
+}
+
+// TakeOIDCLogin implements store.Store: one DELETE ... RETURNING on the
+// only writer connection, so two callbacks with one state cannot both
+// take it.
+func (s *Store) TakeOIDCLogin(ctx context.Context, stateHash []byte, now time.Time) (store.OIDCLogin, error) {
+	l := store.OIDCLogin{StateHash: append([]byte(nil), stateHash...)}
+	var expires int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `DELETE FROM oidc_logins WHERE state_hash = ? RETURNING verifier, nonce, next, expires`,
+			stateHash).Scan(&l.Verifier, &l.Nonce, &l.Next, &expires)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.OIDCLogin{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.OIDCLogin{}, fmt.Errorf("take single sign-on login: %w", err)
+	}
+	l.Expires = fromMicros(expires)
+	if !l.Expires.After(now) {
+		return store.OIDCLogin{}, store.ErrNotFound
+	}
+	return l, nil
 }
 
 // BeginLogin implements store.Store: one upsert, on the only writer

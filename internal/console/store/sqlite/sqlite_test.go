@@ -180,6 +180,38 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 	}
 }
 
+// A session stored before migration 0007 (a token login) keeps working,
+// with no user.
+func TestMigrateAddsSessionUser(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	if _, err := Migrate(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, want := backTo(t, 6)
+	for _, q := range append(back, "INSERT INTO ui_sessions (id_hash, role, csrf, expires) VALUES (x'01', 'admin', 'c', 2)") {
+		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	if applied, err := Migrate(t.Context(), path); err != nil || !slices.Equal(applied, want) {
+		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
+	}
+	s, err = Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sess, err := s.GetSession(t.Context(), []byte{1}, time.UnixMicro(1))
+	if err != nil || sess.Role != "admin" || sess.Subject != "" || sess.User != "" {
+		t.Fatalf("GetSession = %+v, %v; want the old admin session, no user", sess, err)
+	}
+}
+
 // The first store to claim a database is alone; a second on the same file
 // is told it is not, until the first closes.
 func TestClaimProcess(t *testing.T) {
@@ -255,6 +287,7 @@ var undo = map[int][]string{
 	5: {"DROP TABLE ui_sessions", "DROP TABLE login_failures"},
 	6: {"DROP TABLE audit", "DROP INDEX clusters_prev_token_hash",
 		"ALTER TABLE clusters DROP COLUMN prev_token_hash", "ALTER TABLE clusters DROP COLUMN prev_token_expires"},
+	7: {"DROP TABLE oidc_logins", "ALTER TABLE ui_sessions DROP COLUMN user_name", "ALTER TABLE ui_sessions DROP COLUMN subject"},
 }
 
 // backTo returns the statements that take a database at this binary's
