@@ -9,14 +9,16 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
+// The overview's counts live in three tables of counts per hour (see
+// migrations/0005_overview.sql); insertEvents adds to them.
+
 // CountEventsByHour implements store.Store.
 func (s *Store) CountEventsByHour(ctx context.Context, h store.Hours) ([]store.HourCount, error) {
 	if err := h.Check(); err != nil {
 		return nil, fmt.Errorf("count events by hour: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT date_trunc('hour', ts, 'UTC') AS hour, action, COUNT(*)
-		FROM events WHERE ts >= $1 AND ts < $2
-		GROUP BY hour, action ORDER BY hour, action COLLATE "C"`, h.From, h.To)
+	rows, err := s.pool.Query(ctx, `SELECT hour, action, n FROM event_hours
+		WHERE hour >= $1 AND hour < $2 ORDER BY hour, action COLLATE "C"`, h.From, h.To)
 	if err != nil {
 		return nil, fmt.Errorf("count events by hour: %w", err)
 	}
@@ -37,8 +39,8 @@ func (s *Store) TopRules(ctx context.Context, action string, h store.Hours, limi
 	if err := checkTop(h, limit); err != nil {
 		return nil, fmt.Errorf("top rules: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT rule, COUNT(*) AS n FROM events
-		WHERE action = $1 AND ts >= $2 AND ts < $3 GROUP BY rule ORDER BY n DESC, rule COLLATE "C" LIMIT $4`,
+	rows, err := s.pool.Query(ctx, `SELECT rule, SUM(n)::bigint AS total FROM event_rule_hours
+		WHERE action = $1 AND hour >= $2 AND hour < $3 GROUP BY rule ORDER BY total DESC, rule COLLATE "C" LIMIT $4`,
 		action, h.From, h.To, limit)
 	if err != nil {
 		return nil, fmt.Errorf("top rules: %w", err)
@@ -58,9 +60,9 @@ func (s *Store) TopNamespaces(ctx context.Context, action string, h store.Hours,
 	if err := checkTop(h, limit); err != nil {
 		return nil, fmt.Errorf("top namespaces: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT cluster, namespace, COUNT(*) AS n FROM events
-		WHERE action = $1 AND ts >= $2 AND ts < $3 AND namespace <> '' GROUP BY cluster, namespace
-		ORDER BY n DESC, cluster COLLATE "C", namespace COLLATE "C" LIMIT $4`,
+	rows, err := s.pool.Query(ctx, `SELECT cluster, namespace, SUM(n)::bigint AS total FROM event_namespace_hours
+		WHERE action = $1 AND hour >= $2 AND hour < $3 GROUP BY cluster, namespace
+		ORDER BY total DESC, cluster COLLATE "C", namespace COLLATE "C" LIMIT $4`,
 		action, h.From, h.To, limit)
 	if err != nil {
 		return nil, fmt.Errorf("top namespaces: %w", err)

@@ -134,8 +134,8 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to migration 0003, with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
+	// Back to migration 0003 (0005 undone too), with one event.
+	for _, q := range []string{undoOverview, "ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version >= 4",
 		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', '2026-01-01T00:00:00Z', 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
 		if _, err := s.pool.Exec(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -143,8 +143,8 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), u)
-	if err != nil || len(applied) != 1 || applied[0] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time", applied, err)
+	if err != nil || len(applied) != 2 || applied[0] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time, 0005_overview", applied, err)
 	}
 	s, err = Open(t.Context(), u)
 	if err != nil {

@@ -2,40 +2,123 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
-// hourMicros is an hour in the stores' unit of time.
-const hourMicros = 3_600_000_000
+// The overview's counts live in three tables of counts per hour (see
+// migrations/0005_overview.sql). AppendEvents adds a tally of the events
+// it stored to them in the same transaction.
+
+type hourKey struct {
+	hour   int64
+	action string
+}
+
+type ruleKey struct {
+	hourKey
+	rule string
+}
+
+type namespaceKey struct {
+	hourKey
+	cluster, namespace string
+}
+
+// tally counts the events one transaction stores, per hour.
+type tally struct {
+	hours      map[hourKey]int64
+	rules      map[ruleKey]int64
+	namespaces map[namespaceKey]int64
+}
+
+func newTally() *tally {
+	return &tally{hours: map[hourKey]int64{}, rules: map[ruleKey]int64{}, namespaces: map[namespaceKey]int64{}}
+}
+
+// add counts an event that was new to the store.
+func (t *tally) add(e *event.Event) {
+	h := hourKey{e.Time.Truncate(time.Hour).UnixMicro(), e.Action}
+	t.hours[h]++
+	t.rules[ruleKey{h, e.Rule}]++
+	if e.Namespace != "" {
+		t.namespaces[namespaceKey{h, e.Cluster, e.Namespace}]++
+	}
+}
+
+// The upserts that add a tally to the stored counts.
+const (
+	addHour = `INSERT INTO event_hours (hour, action, n) VALUES (?, ?, ?)
+		ON CONFLICT (hour, action) DO UPDATE SET n = n + excluded.n`
+	addRule = `INSERT INTO event_rule_hours (action, hour, rule, n) VALUES (?, ?, ?, ?)
+		ON CONFLICT (action, hour, rule) DO UPDATE SET n = n + excluded.n`
+	addNamespace = `INSERT INTO event_namespace_hours (action, hour, cluster, namespace, n) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (action, hour, cluster, namespace) DO UPDATE SET n = n + excluded.n`
+)
+
+// write adds the tally to the stored counts, in tx.
+func (t *tally) write(ctx context.Context, tx *sql.Tx) error {
+	upserts := []struct {
+		q    string
+		rows [][]any
+	}{{q: addHour}, {q: addRule}, {q: addNamespace}}
+	for k, n := range t.hours {
+		upserts[0].rows = append(upserts[0].rows, []any{k.hour, k.action, n})
+	}
+	for k, n := range t.rules {
+		upserts[1].rows = append(upserts[1].rows, []any{k.action, k.hour, k.rule, n})
+	}
+	for k, n := range t.namespaces {
+		upserts[2].rows = append(upserts[2].rows, []any{k.action, k.hour, k.cluster, k.namespace, n})
+	}
+	for _, u := range upserts {
+		if len(u.rows) == 0 {
+			continue
+		}
+		stmt, err := tx.PrepareContext(ctx, u.q)
+		if err != nil {
+			return fmt.Errorf("add to the overview's counts: %w", err)
+		}
+		for _, args := range u.rows {
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				stmt.Close()
+				return fmt.Errorf("add to the overview's counts: %w", err)
+			}
+		}
+		stmt.Close()
+	}
+	return nil
+}
+
+// The overview's reads, each a range of one count table's primary key.
+const (
+	countByHour = `SELECT hour, action, n FROM event_hours WHERE hour >= ? AND hour < ? ORDER BY hour, action`
+	topRules    = `SELECT rule, SUM(n) AS total FROM event_rule_hours
+		WHERE action = ? AND hour >= ? AND hour < ? GROUP BY rule ORDER BY total DESC, rule LIMIT ?`
+	topNamespaces = `SELECT cluster, namespace, SUM(n) AS total FROM event_namespace_hours
+		WHERE action = ? AND hour >= ? AND hour < ? GROUP BY cluster, namespace
+		ORDER BY total DESC, cluster, namespace LIMIT ?`
+)
 
 // CountEventsByHour implements store.Store.
 func (s *Store) CountEventsByHour(ctx context.Context, h store.Hours) ([]store.HourCount, error) {
 	if err := h.Check(); err != nil {
 		return nil, fmt.Errorf("count events by hour: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT ts - ((ts % ?1) + ?1) % ?1 AS hour, action, COUNT(*)
-		FROM events INDEXED BY events_ts_action WHERE ts >= ?2 AND ts < ?3
-		GROUP BY hour, action ORDER BY hour, action`, hourMicros, h.From.UnixMicro(), h.To.UnixMicro())
+	rows, err := s.r.QueryContext(ctx, countByHour, h.From.UnixMicro(), h.To.UnixMicro())
 	if err != nil {
 		return nil, fmt.Errorf("count events by hour: %w", err)
 	}
-	defer rows.Close()
-	var out []store.HourCount
-	for rows.Next() {
-		var c store.HourCount
+	return collect(rows, "count events by hour", func(c *store.HourCount) error {
 		var us int64
-		if err := rows.Scan(&us, &c.Action, &c.Count); err != nil {
-			return nil, fmt.Errorf("count events by hour: %w", err)
-		}
+		err := rows.Scan(&us, &c.Action, &c.Count)
 		c.Hour = fromMicros(us)
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count events by hour: %w", err)
-	}
-	return out, nil
+		return err
+	})
 }
 
 // TopRules implements store.Store.
@@ -43,25 +126,11 @@ func (s *Store) TopRules(ctx context.Context, action string, h store.Hours, limi
 	if err := checkTop(h, limit); err != nil {
 		return nil, fmt.Errorf("top rules: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT rule, COUNT(*) AS n FROM events INDEXED BY events_action_cover
-		WHERE action = ? AND ts >= ? AND ts < ? GROUP BY rule ORDER BY n DESC, rule LIMIT ?`,
-		action, h.From.UnixMicro(), h.To.UnixMicro(), limit)
+	rows, err := s.r.QueryContext(ctx, topRules, action, h.From.UnixMicro(), h.To.UnixMicro(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("top rules: %w", err)
 	}
-	defer rows.Close()
-	var out []store.RuleCount
-	for rows.Next() {
-		var c store.RuleCount
-		if err := rows.Scan(&c.Rule, &c.Count); err != nil {
-			return nil, fmt.Errorf("top rules: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("top rules: %w", err)
-	}
-	return out, nil
+	return collect(rows, "top rules", func(c *store.RuleCount) error { return rows.Scan(&c.Rule, &c.Count) })
 }
 
 // TopNamespaces implements store.Store.
@@ -69,24 +138,28 @@ func (s *Store) TopNamespaces(ctx context.Context, action string, h store.Hours,
 	if err := checkTop(h, limit); err != nil {
 		return nil, fmt.Errorf("top namespaces: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT cluster, namespace, COUNT(*) AS n FROM events INDEXED BY events_action_cover
-		WHERE action = ? AND ts >= ? AND ts < ? AND namespace <> '' GROUP BY cluster, namespace
-		ORDER BY n DESC, cluster, namespace LIMIT ?`,
-		action, h.From.UnixMicro(), h.To.UnixMicro(), limit)
+	rows, err := s.r.QueryContext(ctx, topNamespaces, action, h.From.UnixMicro(), h.To.UnixMicro(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("top namespaces: %w", err)
 	}
+	return collect(rows, "top namespaces", func(c *store.NamespaceCount) error {
+		return rows.Scan(&c.Cluster, &c.Namespace, &c.Count)
+	})
+}
+
+// collect reads every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, what string, scan func(*T) error) ([]T, error) {
 	defer rows.Close()
-	var out []store.NamespaceCount
+	var out []T
 	for rows.Next() {
-		var c store.NamespaceCount
-		if err := rows.Scan(&c.Cluster, &c.Namespace, &c.Count); err != nil {
-			return nil, fmt.Errorf("top namespaces: %w", err)
+		var v T
+		if err := scan(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		out = append(out, c)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("top namespaces: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
 }

@@ -107,8 +107,8 @@ func TestMigrateAddsEventCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to migration 0002 (0004 undone too), with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "ALTER TABLE events DROP COLUMN caller",
+	// Back to migration 0002 (0004 and 0005 undone too), with one event.
+	for _, q := range []string{undoOverview, "ALTER TABLE events DROP COLUMN agent_ts", "ALTER TABLE events DROP COLUMN caller",
 		"DELETE FROM schema_migrations WHERE version >= 3",
 		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')"} {
 		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
@@ -117,8 +117,8 @@ func TestMigrateAddsEventCaller(t *testing.T) {
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), path)
-	if err != nil || len(applied) != 2 || applied[0] != "0003_event_caller" || applied[1] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0003_event_caller, 0004_event_agent_time", applied, err)
+	if err != nil || len(applied) != 3 || applied[0] != "0003_event_caller" || applied[1] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0003_event_caller, 0004_event_agent_time, 0005_overview", applied, err)
 	}
 	s, err = Open(t.Context(), path)
 	if err != nil {
@@ -142,8 +142,8 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to migration 0003, with one event.
-	for _, q := range []string{"ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version = 4",
+	// Back to migration 0003 (0005 undone too), with one event.
+	for _, q := range []string{undoOverview, "ALTER TABLE events DROP COLUMN agent_ts", "DELETE FROM schema_migrations WHERE version >= 4",
 		"INSERT INTO events (id, ts, kind, name, tab, rule, action, caller) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log', 'authenticated')"} {
 		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -151,8 +151,8 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 	}
 	s.Close()
 	applied, err := Migrate(t.Context(), path)
-	if err != nil || len(applied) != 1 || applied[0] != "0004_event_agent_time" {
-		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time", applied, err)
+	if err != nil || len(applied) != 2 || applied[0] != "0004_event_agent_time" {
+		t.Fatalf("Migrate applied %v, %v; want 0004_event_agent_time, 0005_overview", applied, err)
 	}
 	s, err = Open(t.Context(), path)
 	if err != nil {

@@ -1,4 +1,36 @@
--- The overview's counts (a first measurement: plain GROUP BY over covering
--- indexes).
-CREATE INDEX events_ts_action ON events (ts, action);
-CREATE INDEX events_action_cover ON events (action, ts, rule, cluster, namespace);
+-- The console overview's counts, per hour (hour: the hour's start, UTC):
+-- events by action; by action and rule; by action, cluster and namespace
+-- (namespaced events only). AppendEvents adds to them in the statement
+-- that stores the events, counting only events new to the store, so a
+-- retried event counts once. A week of counts is a few thousand rows
+-- however long the trail (docs/performance.md).
+CREATE TABLE event_hours (
+	hour   timestamptz NOT NULL,
+	action text NOT NULL,
+	n      bigint NOT NULL,
+	PRIMARY KEY (hour, action)
+);
+CREATE TABLE event_rule_hours (
+	action text NOT NULL,
+	hour   timestamptz NOT NULL,
+	rule   text NOT NULL,
+	n      bigint NOT NULL,
+	PRIMARY KEY (action, hour, rule)
+);
+CREATE TABLE event_namespace_hours (
+	action    text NOT NULL,
+	hour      timestamptz NOT NULL,
+	cluster   text NOT NULL,
+	namespace text NOT NULL,
+	n         bigint NOT NULL,
+	PRIMARY KEY (action, hour, cluster, namespace)
+);
+
+-- The trail stored so far.
+INSERT INTO event_hours (hour, action, n)
+	SELECT date_trunc('hour', ts, 'UTC') AS h, action, COUNT(*) FROM events GROUP BY h, action;
+INSERT INTO event_rule_hours (action, hour, rule, n)
+	SELECT action, date_trunc('hour', ts, 'UTC') AS h, rule, COUNT(*) FROM events GROUP BY action, h, rule;
+INSERT INTO event_namespace_hours (action, hour, cluster, namespace, n)
+	SELECT action, date_trunc('hour', ts, 'UTC') AS h, cluster, namespace, COUNT(*)
+	FROM events WHERE namespace <> '' GROUP BY action, h, cluster, namespace;

@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/palisade-dev/palisade/internal/console/store"
+)
+
+// undoOverview takes a database back to before migration 0005.
+const undoOverview = "DROP TABLE event_hours; DROP TABLE event_rule_hours; DROP TABLE event_namespace_hours; " +
+	"DELETE FROM schema_migrations WHERE version >= 5"
+
+// A trail stored before migration 0005 is counted by it: the overview
+// shows the events stored before the upgrade.
+func TestMigrateCountsStoredEvents(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hour := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	for _, q := range []string{undoOverview,
+		// Two in one hour (one on its last microsecond), one in the next
+		// hour, one before 1970 (the hour rounds down), one without a
+		// namespace.
+		`INSERT INTO events (id, ts, cluster, namespace, kind, name, tab, rule, action) VALUES
+			('a', ` + micros(hour) + `, 'prod', 'web', 'Pod', 'p', 'deployment', 'privileged', 'block'),
+			('b', ` + micros(hour.Add(time.Hour-time.Microsecond)) + `, 'prod', 'web', 'Pod', 'p', 'deployment', 'privileged', 'block'),
+			('c', ` + micros(hour.Add(time.Hour)) + `, 'prod', '', 'Node', 'n', 'runtime', 'shell', 'log'),
+			('d', ` + micros(time.Date(1969, 12, 31, 23, 30, 0, 0, time.UTC)) + `, 'dev', 'x', 'Pod', 'p', 'runtime', 'shell', 'block')`,
+	} {
+		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	applied, err := Migrate(t.Context(), path)
+	if err != nil || len(applied) != 1 || applied[0] != "0005_overview" {
+		t.Fatalf("Migrate applied %v, %v; want 0005_overview", applied, err)
+	}
+	s, err = Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.CountEventsByHour(t.Context(), store.Hours{From: time.Unix(-3600, 0), To: hour.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.HourCount{
+		{Hour: time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), Action: "block", Count: 1},
+		{Hour: hour, Action: "block", Count: 2},
+		{Hour: hour.Add(time.Hour), Action: "log", Count: 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("counts after the migration (-want +got):\n%s", diff)
+	}
+	nss, err := s.TopNamespaces(t.Context(), "block", store.Hours{From: hour, To: hour.Add(2 * time.Hour)}, 10)
+	if err != nil || len(nss) != 1 || nss[0] != (store.NamespaceCount{Cluster: "prod", Namespace: "web", Count: 2}) {
+		t.Errorf("top namespaces after the migration = %v, %v", nss, err)
+	}
+}
+
+func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+
+// TestCountPlans checks that the overview's counts read the count tables
+// by their primary keys, never the events table.
+func TestCountPlans(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, q := range []string{countByHour, topRules, topNamespaces} {
+		args := []any{"block", 1, 2, 10}
+		if q == countByHour {
+			args = args[1:3]
+		}
+		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.HasPrefix(p, "SEARCH event_") || !strings.Contains(p, "USING PRIMARY KEY (") {
+			t.Errorf("%s\nplan %q; want a search of the count table's primary key", q, p)
+		}
+	}
+}
