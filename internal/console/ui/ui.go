@@ -129,6 +129,19 @@ var funcs = template.FuncMap{
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
 	"opts": options,
+	// The overview's: counts with thousands separators, an action's
+	// colour class, SVG coordinates, an hour, a duration in seconds.
+	"count": formatCount,
+	"class": actionClass,
+	"num":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"add":   func(a, b float64) float64 { return a + b },
+	"hour":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
+	"duration": func(seconds int64) string {
+		if seconds%60 == 0 {
+			return strconv.FormatInt(seconds/60, 10) + " minutes"
+		}
+		return strconv.FormatInt(seconds, 10) + " seconds"
+	},
 	"utc": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -294,9 +307,7 @@ func (u *UI) routes() {
 		p.Title = "Log out"
 		u.render(w, r, http.StatusOK, "logout", p)
 	})
-	u.get("/{$}", func(w http.ResponseWriter, r *http.Request, _ *page) {
-		http.Redirect(w, r, "/policies", http.StatusSeeOther)
-	})
+	u.get("/{$}", u.overview)
 	u.policyRoutes()
 	u.clusterRoutes()
 	u.eventRoutes()
@@ -385,10 +396,10 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 func safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) ||
 		strings.ContainsAny(next, "\r\n\\") || strings.HasPrefix(next, "/login") {
-		return "/policies"
+		return "/"
 	}
 	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
-		return "/policies"
+		return "/"
 	}
 	return next
 }
