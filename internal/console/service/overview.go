@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/core/policy"
 )
@@ -106,61 +108,82 @@ type ClusterState struct {
 // them.
 var knownActions = []string{string(policy.ActionLog), string(policy.ActionBlock), string(policy.ActionIsolate), string(policy.ActionTerminate)}
 
-// Overview computes the overview at the service's clock.
+// Overview computes the overview at the service's clock. Its reads run
+// at once, each on its own connection: the page waits for the slowest,
+// not for their sum.
 func (s *Service) Overview(ctx context.Context) (Overview, error) {
 	now := s.now().UTC()
 	next := now.Truncate(time.Hour).Add(time.Hour)
 	o := Overview{Now: now, SilentAfter: int64(SilentAfter / time.Second)}
-	var err error
-	if o.Day, err = s.activity(ctx, store.Hours{From: next.Add(-24 * time.Hour), To: next}); err != nil {
+	var day, week counts
+	g, gctx := errgroup.WithContext(ctx)
+	day.read(gctx, g, s.store, store.Hours{From: next.Add(-24 * time.Hour), To: next})
+	week.read(gctx, g, s.store, store.Hours{From: next.Add(-7 * 24 * time.Hour), To: next})
+	g.Go(func() (err error) {
+		o.Clusters, err = s.clusterStates(gctx, now)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return Overview{}, err
 	}
-	if o.Week, err = s.activity(ctx, store.Hours{From: next.Add(-7 * 24 * time.Hour), To: next}); err != nil {
-		return Overview{}, err
-	}
-	if o.Clusters, err = s.clusterStates(ctx, now); err != nil {
-		return Overview{}, err
-	}
+	o.Day, o.Week = day.activity(), week.activity()
 	return o, nil
 }
 
-// activity reads the counts of h.
-func (s *Service) activity(ctx context.Context, h store.Hours) (Activity, error) {
-	counts, err := s.store.CountEventsByHour(ctx, h)
-	if err != nil {
-		return Activity{}, err
-	}
-	rules, err := s.store.TopRules(ctx, string(policy.ActionBlock), h, TopN)
-	if err != nil {
-		return Activity{}, err
-	}
-	nss, err := s.store.TopNamespaces(ctx, string(policy.ActionBlock), h, TopN)
-	if err != nil {
-		return Activity{}, err
-	}
-	a := Activity{From: h.From.UTC(), To: h.To.UTC(), Totals: map[string]int64{},
-		TopRules: make([]RuleCount, 0, len(rules)), TopNamespaces: make([]NamespaceCount, 0, len(nss))}
+// counts are the store's answers for one range.
+type counts struct {
+	hours      store.Hours
+	byHour     []store.HourCount
+	rules      []store.RuleCount
+	namespaces []store.NamespaceCount
+}
+
+// read starts the range's three reads in g.
+func (c *counts) read(ctx context.Context, g *errgroup.Group, st store.Store, h store.Hours) {
+	c.hours = h
+	block := string(policy.ActionBlock)
+	g.Go(func() (err error) {
+		c.byHour, err = st.CountEventsByHour(ctx, h)
+		return err
+	})
+	g.Go(func() (err error) {
+		c.rules, err = st.TopRules(ctx, block, h, TopN)
+		return err
+	})
+	g.Go(func() (err error) {
+		c.namespaces, err = st.TopNamespaces(ctx, block, h, TopN)
+		return err
+	})
+}
+
+// activity lays the counts out hour by hour.
+func (c *counts) activity() Activity {
+	a := Activity{From: c.hours.From.UTC(), To: c.hours.To.UTC(), Totals: map[string]int64{},
+		TopRules: make([]RuleCount, 0, len(c.rules)), TopNamespaces: make([]NamespaceCount, 0, len(c.namespaces))}
 	for t := a.From; t.Before(a.To); t = t.Add(time.Hour) {
 		a.Hours = append(a.Hours, HourActivity{Hour: t, Counts: map[string]int64{}})
 	}
-	for _, c := range counts {
-		i := int(c.Hour.Sub(a.From) / time.Hour)
-		a.Hours[i].Counts[c.Action] += c.Count
-		a.Hours[i].Total += c.Count
-		a.Totals[c.Action] += c.Count
-		a.Total += c.Count
+	for _, n := range c.byHour {
+		i := int(n.Hour.Sub(a.From) / time.Hour)
+		if i < 0 || i >= len(a.Hours) {
+			continue // not the store's answer to this range
+		}
+		a.Hours[i].Counts[n.Action] += n.Count
+		a.Hours[i].Total += n.Count
+		a.Totals[n.Action] += n.Count
+		a.Total += n.Count
 	}
 	for action := range a.Totals {
 		a.Actions = append(a.Actions, action)
 	}
 	slices.SortFunc(a.Actions, compareActions)
-	for _, r := range rules {
+	for _, r := range c.rules {
 		a.TopRules = append(a.TopRules, RuleCount{Rule: r.Rule, Count: r.Count})
 	}
-	for _, n := range nss {
+	for _, n := range c.namespaces {
 		a.TopNamespaces = append(a.TopNamespaces, NamespaceCount{Cluster: n.Cluster, Namespace: n.Namespace, Count: n.Count})
 	}
-	return a, nil
+	return a
 }
 
 // compareActions orders the known actions first, in their order, then
