@@ -98,6 +98,26 @@ func (h Hours) Check() error {
 
 func onTheHour(t time.Time) bool { return t.Equal(t.Truncate(time.Hour)) }
 
+// Day is a UTC day, the unit of the stores' daily counts.
+const Day = 24 * time.Hour
+
+// SplitDays cuts h at UTC midnights into the hours before its first
+// whole day, its whole days and the hours after them, for stores that
+// keep daily counts beside hourly ones (a week's hours are then two
+// partial days and six days, not 168 hours). An empty part has From ==
+// To: a range nothing is in. Without a whole day, all of h is head.
+func (h Hours) SplitDays() (head, days, tail Hours) {
+	first := h.From.Truncate(Day)
+	if first.Before(h.From) {
+		first = first.Add(Day)
+	}
+	last := h.To.Truncate(Day)
+	if !first.Before(last) {
+		return h, Hours{From: h.To, To: h.To}, Hours{From: h.To, To: h.To}
+	}
+	return Hours{From: h.From, To: first}, Hours{From: first, To: last}, Hours{From: last, To: h.To}
+}
+
 // HourCount is the number of events of one action dated in one hour.
 type HourCount struct {
 	// Hour is the hour's start, UTC.

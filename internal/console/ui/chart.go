@@ -80,8 +80,9 @@ func actionClass(action string) string {
 	return "act-other"
 }
 
-// newBarChart lays out a's hours; labelEvery is how many hours apart the
-// hour labels are, and label formats one.
+// newBarChart lays out a's hours. The hours whose hour of the day (UTC)
+// is a multiple of labelEvery get a label, which label formats: 3 labels
+// 00:00, 03:00, ...; 24 labels each midnight.
 func newBarChart(id string, a service.Activity, labelEvery int, label func(time.Time) string) barChart {
 	c := barChart{ID: id, Width: chartWidth, Height: chartHeight,
 		Plot: rect{X: chartLeft, Y: chartTop, W: chartWidth - chartLeft - chartRight, H: chartHeight - chartTop - chartBottom}}
@@ -113,7 +114,7 @@ func newBarChart(id string, a service.Activity, labelEvery int, label func(time.
 				Title: fmt.Sprintf("%s: %s %s", hourRange(h.Hour), formatCount(n), action)})
 		}
 		c.Bars = append(c.Bars, b)
-		if i%labelEvery == 0 {
+		if h.Hour.UTC().Hour()%labelEvery == 0 {
 			c.XTicks = append(c.XTicks, tick{Pos: x + slot/2, Label: label(h.Hour)})
 		}
 	}

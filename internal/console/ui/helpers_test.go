@@ -28,14 +28,14 @@ type consoleServer struct {
 	reg *rules.Registry
 }
 
-func newConsole(t *testing.T) *consoleServer {
+func newConsole(t testing.TB) *consoleServer {
 	t.Helper()
 	return newConsoleWith(t, nil)
 }
 
 // newConsoleWith is newConsole with the UI's options changed by set first
 // (when not nil).
-func newConsoleWith(t *testing.T, set func(*Options)) *consoleServer {
+func newConsoleWith(t testing.TB, set func(*Options)) *consoleServer {
 	t.Helper()
 	svc, _, reg := consoletest.New(t)
 	opts := Options{Service: svc, Registry: reg, AdminToken: adminToken, ViewerToken: viewerToken,
@@ -58,12 +58,12 @@ func newConsoleWith(t *testing.T, set func(*Options)) *consoleServer {
 // browser is a cookie-keeping client that does not follow redirects, so
 // tests see each answer.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *consoleServer
 	http *http.Client
 }
 
-func (s *consoleServer) browser(t *testing.T) *browser {
+func (s *consoleServer) browser(t testing.TB) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -157,7 +157,7 @@ func TestBarChartLayout(t *testing.T) {
 			{Hour: h0.Add(2 * time.Hour), Counts: map[string]int64{"block": 1}, Total: 1},
 		}}
 	c := newBarChart("c", a, 2, func(t time.Time) string { return t.Format("15") })
-	if len(c.Bars) != 3 || len(c.Bars[0].Segments) != 2 || len(c.Bars[1].Segments) != 0 || len(c.XTicks) != 2 {
+	if len(c.Bars) != 3 || len(c.Bars[0].Segments) != 2 || len(c.Bars[1].Segments) != 0 || len(c.XTicks) != 2 || c.XTicks[1].Label != "02" {
 		t.Fatalf("bars %+v, x ticks %+v", c.Bars, c.XTicks)
 	}
 	log, block := c.Bars[0].Segments[0], c.Bars[0].Segments[1]

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListEventsInvalidCursor", testInvalidCursor},
 		{"ConcurrentAppends", testConcurrentAppends},
 		{"Counts", testCounts},
+		{"CountsDays", testCountsDays},
 		{"CountsTies", testCountsTies},
 		{"CountsDedupe", testCountsDedupe},
 		{"CountsRange", testCountsRange},

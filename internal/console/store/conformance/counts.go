@@ -1,15 +1,14 @@
 package conformance
 
 import (
-	"cmp"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
-	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
@@ -35,7 +34,10 @@ func (m model) byHour(h store.Hours) []store.HourCount {
 		out = append(out, store.HourCount{Hour: k.hour, Action: k.action, Count: c})
 	}
 	slices.SortFunc(out, func(a, b store.HourCount) int {
-		return cmp.Or(a.Hour.Compare(b.Hour), cmp.Compare(a.Action, b.Action))
+		if c := a.Hour.Compare(b.Hour); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Action, b.Action)
 	})
 	return out
 }
@@ -52,7 +54,10 @@ func (m model) topRules(action string, h store.Hours, limit int) []store.RuleCou
 		out = append(out, store.RuleCount{Rule: r, Count: c})
 	}
 	slices.SortFunc(out, func(a, b store.RuleCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Rule, b.Rule))
+		if a.Count != b.Count {
+			return int(b.Count - a.Count)
+		}
+		return strings.Compare(a.Rule, b.Rule)
 	})
 	return out[:min(limit, len(out))]
 }
@@ -66,11 +71,17 @@ func (m model) topNamespaces(action string, h store.Hours, limit int) []store.Na
 		}
 	}
 	var out []store.NamespaceCount
-	for _, k := range slices.Collect(maps.Keys(n)) {
-		out = append(out, store.NamespaceCount{Cluster: k.cluster, Namespace: k.namespace, Count: n[k]})
+	for k, c := range n {
+		out = append(out, store.NamespaceCount{Cluster: k.cluster, Namespace: k.namespace, Count: c})
 	}
 	slices.SortFunc(out, func(a, b store.NamespaceCount) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace))
+		if a.Count != b.Count {
+			return int(b.Count - a.Count)
+		}
+		if c := strings.Compare(a.Cluster, b.Cluster); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Namespace, b.Namespace)
 	})
 	return out[:min(limit, len(out))]
 }
@@ -93,7 +104,7 @@ func checkCounts(t *testing.T, s store.Store, m model, h store.Hours, what strin
 	t.Helper()
 	got, err := s.CountEventsByHour(ctx(t), h)
 	must(t, what+": count events by hour", err)
-	if diff := gocmp.Diff(m.byHour(h), got, cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff(m.byHour(h), got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("%s: CountEventsByHour(%v to %v) (-want +got):\n%s", what, h.From, h.To, diff)
 	}
 	for _, c := range got {
@@ -105,12 +116,12 @@ func checkCounts(t *testing.T, s store.Store, m model, h store.Hours, what strin
 		for _, limit := range []int{1, 3, 100} {
 			rules, err := s.TopRules(ctx(t), action, h, limit)
 			must(t, what+": top rules", err)
-			if diff := gocmp.Diff(m.topRules(action, h, limit), rules, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(m.topRules(action, h, limit), rules, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("%s: TopRules(%s, %d) (-want +got):\n%s", what, action, limit, diff)
 			}
 			nss, err := s.TopNamespaces(ctx(t), action, h, limit)
 			must(t, what+": top namespaces", err)
-			if diff := gocmp.Diff(m.topNamespaces(action, h, limit), nss, cmpopts.EquateEmpty()); diff != "" {
+			if diff := cmp.Diff(m.topNamespaces(action, h, limit), nss, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("%s: TopNamespaces(%s, %d) (-want +got):\n%s", what, action, limit, diff)
 			}
 		}
@@ -175,6 +186,30 @@ func (m model) in(h store.Hours) []event.Event {
 	return out
 }
 
+// testCountsDays: ranges over several days (which a store may count
+// from daily counts and the hours around them) match the events, with
+// events on the first and last microsecond of a day.
+func testCountsDays(t *testing.T, s store.Store) {
+	r := rand.New(rand.NewPCG(25, 26))
+	evs := genEvents(r, "days", 800, 4*24*3600)
+	midnight := base.Truncate(24 * time.Hour).Add(24 * time.Hour)
+	for i := range 4 {
+		evs[i].Time = midnight.Add(time.Duration(i) * 24 * time.Hour)
+		evs[4+i].Time = midnight.Add(time.Duration(i)*24*time.Hour - time.Microsecond)
+	}
+	appendAll(t, s, evs, 128)
+	m := model(evs)
+	for _, h := range []store.Hours{
+		{From: base.Truncate(time.Hour), To: base.Truncate(time.Hour).Add(4 * 24 * time.Hour)},
+		{From: midnight, To: midnight.Add(2 * 24 * time.Hour)},
+		{From: midnight.Add(-time.Hour), To: midnight.Add(24*time.Hour + time.Hour)},
+		{From: midnight.Add(-3 * time.Hour), To: midnight.Add(5 * time.Hour)},
+		{From: midnight.Add(time.Hour), To: midnight.Add(3*24*time.Hour - time.Hour)},
+	} {
+		checkCounts(t, s, m, h, fmt.Sprintf("hours %v to %v", h.From.Format(time.DateTime), h.To.Format(time.DateTime)))
+	}
+}
+
 // testCountsTies: equal counts are ordered by name (byte order, as Go
 // compares strings), and block counts only count blocks.
 func testCountsTies(t *testing.T, s store.Store) {
@@ -198,7 +233,7 @@ func testCountsTies(t *testing.T, s store.Store) {
 	must(t, "top rules", err)
 	rc := func(rule string, n int64) store.RuleCount { return store.RuleCount{Rule: rule, Count: n} }
 	wantRules := []store.RuleCount{rc("Zeta", 3), rc("alpha", 3), rc("beta", 3), rc("_under", 2), rc("cluster-scoped", 1)}
-	if diff := gocmp.Diff(wantRules, rules); diff != "" {
+	if diff := cmp.Diff(wantRules, rules); diff != "" {
 		t.Errorf("TopRules(block) (-want +got):\n%s", diff)
 	}
 	nss, err := s.TopNamespaces(ctx(t), "block", h, 3)
@@ -207,7 +242,7 @@ func testCountsTies(t *testing.T, s store.Store) {
 		return store.NamespaceCount{Cluster: cluster, Namespace: ns, Count: n}
 	}
 	wantNS := []store.NamespaceCount{nc("dev", "web", 3), nc("prod", "Web", 3), nc("prod", "web", 3)}
-	if diff := gocmp.Diff(wantNS, nss); diff != "" {
+	if diff := cmp.Diff(wantNS, nss); diff != "" {
 		t.Errorf("TopNamespaces(block, 3) (-want +got):\n%s", diff)
 	}
 	none, err := s.TopRules(ctx(t), "terminate", h, 10)

@@ -9,8 +9,8 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store"
 )
 
-// The overview's counts live in three tables of counts per hour (see
-// migrations/0005_overview.sql); insertEvents adds to them.
+// The overview's counts live in tables of counts per hour, and per day for
+// namespaces (see migrations/0005_overview.sql); insertEvents adds to them.
 
 // CountEventsByHour implements store.Store.
 func (s *Store) CountEventsByHour(ctx context.Context, h store.Hours) ([]store.HourCount, error) {
@@ -60,10 +60,17 @@ func (s *Store) TopNamespaces(ctx context.Context, action string, h store.Hours,
 	if err := checkTop(h, limit); err != nil {
 		return nil, fmt.Errorf("top namespaces: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT cluster, namespace, SUM(n)::bigint AS total FROM event_namespace_hours
-		WHERE action = $1 AND hour >= $2 AND hour < $3 GROUP BY cluster, namespace
-		ORDER BY total DESC, cluster COLLATE "C", namespace COLLATE "C" LIMIT $4`,
-		action, h.From, h.To, limit)
+	// The whole days of the range from the daily counts, the hours before
+	// and after them from the hourly ones.
+	head, days, tail := h.SplitDays()
+	rows, err := s.pool.Query(ctx, `SELECT cluster, namespace, SUM(n)::bigint AS total FROM (
+			SELECT cluster, namespace, n FROM event_namespace_hours WHERE action = $1 AND hour >= $2 AND hour < $3
+			UNION ALL
+			SELECT cluster, namespace, n FROM event_namespace_days WHERE action = $1 AND day >= $4 AND day < $5
+			UNION ALL
+			SELECT cluster, namespace, n FROM event_namespace_hours WHERE action = $1 AND hour >= $6 AND hour < $7) AS c
+		GROUP BY cluster, namespace ORDER BY total DESC, cluster COLLATE "C", namespace COLLATE "C" LIMIT $8`,
+		action, head.From, head.To, days.From, days.To, tail.From, tail.To, limit)
 	if err != nil {
 		return nil, fmt.Errorf("top namespaces: %w", err)
 	}

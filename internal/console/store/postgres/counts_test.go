@@ -10,7 +10,7 @@ import (
 )
 
 // undoOverview takes a database back to before migration 0005.
-const undoOverview = "DROP TABLE event_hours, event_rule_hours, event_namespace_hours; " +
+const undoOverview = "DROP TABLE event_hours, event_rule_hours, event_namespace_hours, event_namespace_days; " +
 	"DELETE FROM schema_migrations WHERE version >= 5"
 
 // A trail stored before migration 0005 is counted by it: the overview
@@ -53,8 +53,11 @@ func TestMigrateCountsStoredEvents(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("counts after the migration (-want +got):\n%s", diff)
 	}
-	nss, err := s.TopNamespaces(t.Context(), "block", store.Hours{From: hour, To: hour.Add(2 * time.Hour)}, 10)
-	if err != nil || len(nss) != 1 || nss[0] != (store.NamespaceCount{Cluster: "prod", Namespace: "web", Count: 2}) {
-		t.Errorf("top namespaces after the migration = %v, %v", nss, err)
+	// Over the hours, and over the day (the daily counts).
+	for _, h := range []store.Hours{{From: hour, To: hour.Add(2 * time.Hour)}, {From: hour.Add(-11 * time.Hour), To: hour.Add(15 * time.Hour)}} {
+		nss, err := s.TopNamespaces(t.Context(), "block", h, 10)
+		if err != nil || len(nss) != 1 || nss[0] != (store.NamespaceCount{Cluster: "prod", Namespace: "web", Count: 2}) {
+			t.Errorf("top namespaces from %v to %v after the migration = %v, %v", h.From, h.To, nss, err)
+		}
 	}
 }

@@ -15,8 +15,8 @@ import (
 // insertEvents inserts a batch as columns of arrays in one statement;
 // unnest keeps the batch order, so seq follows it, and DO NOTHING skips IDs
 // stored before or earlier in the batch. The events it stored (RETURNING
-// gives only those) are added to the overview's counts per hour in the
-// same statement, so a retried event counts once. Each table's rows are
+// gives only those) are added to the overview's counts per hour (and per
+// day for namespaces) in the same statement, so a retried event counts once. Each table's rows are
 // upserted in key order, and the tables always in the same order, so that
 // concurrent appends wait for each other's rows instead of deadlocking.
 const insertEvents = `WITH stored AS (
@@ -26,7 +26,7 @@ const insertEvents = `WITH stored AS (
 			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
 			$16::timestamptz[])
 		ON CONFLICT (id) DO NOTHING
-		RETURNING date_trunc('hour', ts, 'UTC') AS hour, action, rule, cluster, namespace
+		RETURNING date_trunc('hour', ts, 'UTC') AS hour, date_trunc('day', ts, 'UTC') AS day, action, rule, cluster, namespace
 ), hours AS (
 	INSERT INTO event_hours AS c (hour, action, n)
 		SELECT hour, action, COUNT(*) FROM stored GROUP BY hour, action ORDER BY hour, action
@@ -40,6 +40,11 @@ const insertEvents = `WITH stored AS (
 		SELECT action, hour, cluster, namespace, COUNT(*) FROM stored WHERE namespace <> ''
 		GROUP BY action, hour, cluster, namespace ORDER BY action, hour, cluster, namespace
 		ON CONFLICT (action, hour, cluster, namespace) DO UPDATE SET n = c.n + excluded.n
+), namespace_days AS (
+	INSERT INTO event_namespace_days AS c (action, day, cluster, namespace, n)
+		SELECT action, day, cluster, namespace, COUNT(*) FROM stored WHERE namespace <> ''
+		GROUP BY action, day, cluster, namespace ORDER BY action, day, cluster, namespace
+		ON CONFLICT (action, day, cluster, namespace) DO UPDATE SET n = c.n + excluded.n
 )
 SELECT COUNT(*) FROM stored`
 

@@ -10,9 +10,9 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
-// The overview's counts live in three tables of counts per hour (see
-// migrations/0005_overview.sql). AppendEvents adds a tally of the events
-// it stored to them in the same transaction.
+// The overview's counts live in tables of counts per hour, and per day for
+// namespaces (see migrations/0005_overview.sql). AppendEvents adds a tally
+// of the events it stored to them in the same transaction.
 
 type hourKey struct {
 	hour   int64
@@ -29,15 +29,18 @@ type namespaceKey struct {
 	cluster, namespace string
 }
 
-// tally counts the events one transaction stores, per hour.
+// tally counts the events one transaction stores, per hour (namespaces
+// per day too: their hourKey's hour is then the day's start).
 type tally struct {
-	hours      map[hourKey]int64
-	rules      map[ruleKey]int64
-	namespaces map[namespaceKey]int64
+	hours         map[hourKey]int64
+	rules         map[ruleKey]int64
+	namespaces    map[namespaceKey]int64
+	namespaceDays map[namespaceKey]int64
 }
 
 func newTally() *tally {
-	return &tally{hours: map[hourKey]int64{}, rules: map[ruleKey]int64{}, namespaces: map[namespaceKey]int64{}}
+	return &tally{hours: map[hourKey]int64{}, rules: map[ruleKey]int64{}, namespaces: map[namespaceKey]int64{},
+		namespaceDays: map[namespaceKey]int64{}}
 }
 
 // add counts an event that was new to the store.
@@ -47,6 +50,7 @@ func (t *tally) add(e *event.Event) {
 	t.rules[ruleKey{h, e.Rule}]++
 	if e.Namespace != "" {
 		t.namespaces[namespaceKey{h, e.Cluster, e.Namespace}]++
+		t.namespaceDays[namespaceKey{hourKey{e.Time.Truncate(store.Day).UnixMicro(), e.Action}, e.Cluster, e.Namespace}]++
 	}
 }
 
@@ -58,6 +62,8 @@ const (
 		ON CONFLICT (action, hour, rule) DO UPDATE SET n = n + excluded.n`
 	addNamespace = `INSERT INTO event_namespace_hours (action, hour, cluster, namespace, n) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (action, hour, cluster, namespace) DO UPDATE SET n = n + excluded.n`
+	addNamespaceDay = `INSERT INTO event_namespace_days (action, day, cluster, namespace, n) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (action, day, cluster, namespace) DO UPDATE SET n = n + excluded.n`
 )
 
 // write adds the tally to the stored counts, in tx.
@@ -65,7 +71,7 @@ func (t *tally) write(ctx context.Context, tx *sql.Tx) error {
 	upserts := []struct {
 		q    string
 		rows [][]any
-	}{{q: addHour}, {q: addRule}, {q: addNamespace}}
+	}{{q: addHour}, {q: addRule}, {q: addNamespace}, {q: addNamespaceDay}}
 	for k, n := range t.hours {
 		upserts[0].rows = append(upserts[0].rows, []any{k.hour, k.action, n})
 	}
@@ -74,6 +80,9 @@ func (t *tally) write(ctx context.Context, tx *sql.Tx) error {
 	}
 	for k, n := range t.namespaces {
 		upserts[2].rows = append(upserts[2].rows, []any{k.action, k.hour, k.cluster, k.namespace, n})
+	}
+	for k, n := range t.namespaceDays {
+		upserts[3].rows = append(upserts[3].rows, []any{k.action, k.hour, k.cluster, k.namespace, n})
 	}
 	for _, u := range upserts {
 		if len(u.rows) == 0 {
@@ -99,9 +108,16 @@ const (
 	countByHour = `SELECT hour, action, n FROM event_hours WHERE hour >= ? AND hour < ? ORDER BY hour, action`
 	topRules    = `SELECT rule, SUM(n) AS total FROM event_rule_hours
 		WHERE action = ? AND hour >= ? AND hour < ? GROUP BY rule ORDER BY total DESC, rule LIMIT ?`
-	topNamespaces = `SELECT cluster, namespace, SUM(n) AS total FROM event_namespace_hours
-		WHERE action = ? AND hour >= ? AND hour < ? GROUP BY cluster, namespace
-		ORDER BY total DESC, cluster, namespace LIMIT ?`
+	// topNamespaces reads the whole days of the range from the daily
+	// counts, the hours before and after them from the hourly ones
+	// (store.Hours.SplitDays).
+	topNamespaces = `SELECT cluster, namespace, SUM(n) AS total FROM (
+			SELECT cluster, namespace, n FROM event_namespace_hours WHERE action = ?1 AND hour >= ?2 AND hour < ?3
+			UNION ALL
+			SELECT cluster, namespace, n FROM event_namespace_days WHERE action = ?1 AND day >= ?4 AND day < ?5
+			UNION ALL
+			SELECT cluster, namespace, n FROM event_namespace_hours WHERE action = ?1 AND hour >= ?6 AND hour < ?7)
+		GROUP BY cluster, namespace ORDER BY total DESC, cluster, namespace LIMIT ?8`
 )
 
 // CountEventsByHour implements store.Store.
@@ -138,7 +154,9 @@ func (s *Store) TopNamespaces(ctx context.Context, action string, h store.Hours,
 	if err := checkTop(h, limit); err != nil {
 		return nil, fmt.Errorf("top namespaces: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, topNamespaces, action, h.From.UnixMicro(), h.To.UnixMicro(), limit)
+	head, days, tail := h.SplitDays()
+	rows, err := s.r.QueryContext(ctx, topNamespaces, action, head.From.UnixMicro(), head.To.UnixMicro(),
+		days.From.UnixMicro(), days.To.UnixMicro(), tail.From.UnixMicro(), tail.To.UnixMicro(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("top namespaces: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 // undoOverview takes a database back to before migration 0005.
 const undoOverview = "DROP TABLE event_hours; DROP TABLE event_rule_hours; DROP TABLE event_namespace_hours; " +
+	"DROP TABLE event_namespace_days; " +
 	"DELETE FROM schema_migrations WHERE version >= 5"
 
 // A trail stored before migration 0005 is counted by it: the overview
@@ -61,32 +62,40 @@ func TestMigrateCountsStoredEvents(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("counts after the migration (-want +got):\n%s", diff)
 	}
-	nss, err := s.TopNamespaces(t.Context(), "block", store.Hours{From: hour, To: hour.Add(2 * time.Hour)}, 10)
-	if err != nil || len(nss) != 1 || nss[0] != (store.NamespaceCount{Cluster: "prod", Namespace: "web", Count: 2}) {
-		t.Errorf("top namespaces after the migration = %v, %v", nss, err)
+	// Over the hours, and over the day (the daily counts).
+	for _, h := range []store.Hours{{From: hour, To: hour.Add(2 * time.Hour)}, {From: hour.Add(-11 * time.Hour), To: hour.Add(15 * time.Hour)}} {
+		nss, err := s.TopNamespaces(t.Context(), "block", h, 10)
+		if err != nil || len(nss) != 1 || nss[0] != (store.NamespaceCount{Cluster: "prod", Namespace: "web", Count: 2}) {
+			t.Errorf("top namespaces from %v to %v after the migration = %v, %v", h.From, h.To, nss, err)
+		}
 	}
 }
 
 func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
 // TestCountPlans checks that the overview's counts read the count tables
-// by their primary keys, never the events table.
+// by their primary keys, never the events table, and scan no table.
 func TestCountPlans(t *testing.T) {
 	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for _, q := range []string{countByHour, topRules, topNamespaces} {
-		args := []any{"block", 1, 2, 10}
-		if q == countByHour {
-			args = args[1:3]
-		}
-		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+	for _, q := range []struct {
+		sql      string
+		args     []any
+		searches int
+	}{
+		{countByHour, []any{1, 2}, 1},
+		{topRules, []any{"block", 1, 2, 10}, 1},
+		{topNamespaces, []any{"block", 1, 2, 2, 3, 3, 4, 10}, 3},
+	} {
+		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var plan []string
+		searches := 0
 		for rows.Next() {
 			var id, parent, unused int
 			var detail string
@@ -94,10 +103,13 @@ func TestCountPlans(t *testing.T) {
 				t.Fatal(err)
 			}
 			plan = append(plan, detail)
+			if strings.HasPrefix(detail, "SEARCH event_") && strings.Contains(detail, "USING PRIMARY KEY (") {
+				searches++
+			}
 		}
 		rows.Close()
-		if p := strings.Join(plan, "; "); !strings.HasPrefix(p, "SEARCH event_") || !strings.Contains(p, "USING PRIMARY KEY (") {
-			t.Errorf("%s\nplan %q; want a search of the count table's primary key", q, p)
+		if p := strings.Join(plan, "; "); searches != q.searches || strings.Contains(p, "SCAN event") {
+			t.Errorf("%s\nplan %q; want %d searches of a count table's primary key and no scan", q.sql, p, q.searches)
 		}
 	}
 }

@@ -1,9 +1,12 @@
 -- The console overview's counts, per hour (hour: the hour's start, UTC):
 -- events by action; by action and rule; by action, cluster and namespace
--- (namespaced events only). AppendEvents adds to them in the statement
--- that stores the events, counting only events new to the store, so a
--- retried event counts once. A week of counts is a few thousand rows
--- however long the trail (docs/performance.md).
+-- (namespaced events only), and the last per UTC day too (day: the day's
+-- start), since namespaces are the dimension that grows (a week of them is
+-- then two partial days of hours and six days, not 168 hours).
+-- AppendEvents adds to them in the statement that stores the events,
+-- counting only events new to the store, so a retried event counts once. A
+-- week of counts is a few thousand rows however long the trail
+-- (docs/performance.md).
 CREATE TABLE event_hours (
 	hour   timestamptz NOT NULL,
 	action text NOT NULL,
@@ -25,6 +28,14 @@ CREATE TABLE event_namespace_hours (
 	n         bigint NOT NULL,
 	PRIMARY KEY (action, hour, cluster, namespace)
 );
+CREATE TABLE event_namespace_days (
+	action    text NOT NULL,
+	day       timestamptz NOT NULL,
+	cluster   text NOT NULL,
+	namespace text NOT NULL,
+	n         bigint NOT NULL,
+	PRIMARY KEY (action, day, cluster, namespace)
+);
 
 -- The trail stored so far.
 INSERT INTO event_hours (hour, action, n)
@@ -34,3 +45,6 @@ INSERT INTO event_rule_hours (action, hour, rule, n)
 INSERT INTO event_namespace_hours (action, hour, cluster, namespace, n)
 	SELECT action, date_trunc('hour', ts, 'UTC') AS h, cluster, namespace, COUNT(*)
 	FROM events WHERE namespace <> '' GROUP BY action, h, cluster, namespace;
+INSERT INTO event_namespace_days (action, day, cluster, namespace, n)
+	SELECT action, date_trunc('day', ts, 'UTC') AS d, cluster, namespace, COUNT(*)
+	FROM events WHERE namespace <> '' GROUP BY action, d, cluster, namespace;
