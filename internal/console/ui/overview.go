@@ -25,6 +25,28 @@ type rangeView struct {
 	Since string // the events page's since filter that covers the range
 	service.Activity
 	Chart barChart
+	// Table is the chart's numbers, hour by hour, written out.
+	Table []tableRow
+}
+
+// tableRow is one hour of a chart's table: its counts per action (in the
+// order of Actions) and its total.
+type tableRow struct {
+	Time, Hour string
+	Cells      []string
+}
+
+func newRangeView(name string, a service.Activity, chart barChart) rangeView {
+	r := rangeView{Name: name, Since: a.From.Format(time.RFC3339), Activity: a, Chart: chart}
+	for _, h := range a.Hours {
+		cells := make([]string, 0, len(a.Actions)+1)
+		for _, action := range a.Actions {
+			cells = append(cells, formatCount(h.Counts[action]))
+		}
+		r.Table = append(r.Table, tableRow{Time: h.Hour.Format(time.RFC3339), Hour: h.Hour.Format("2006-01-02 15:04"),
+			Cells: append(cells, formatCount(h.Total))})
+	}
+	return r
 }
 
 // clusterView is a cluster's row.
@@ -61,10 +83,9 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request, p *page) {
 		return
 	}
 	d := &overviewData{Overview: &o,
-		Day: rangeView{Name: "day", Activity: o.Day, Since: o.Day.From.Format(time.RFC3339),
-			Chart: newBarChart("chart-day", o.Day, 3, func(t time.Time) string { return t.Format("15:04") })},
-		Week: rangeView{Name: "week", Activity: o.Week, Since: o.Week.From.Format(time.RFC3339),
-			Chart: newBarChart("chart-week", o.Week, 24, func(t time.Time) string { return t.Format("Mon 02") })},
+		Day: newRangeView("day", o.Day, newBarChart("chart-day", o.Day, 3, func(t time.Time) string { return t.Format("15:04") })),
+		Week: newRangeView("week", o.Week,
+			newBarChart("chart-week", o.Week, 24, func(t time.Time) string { return t.Format("Mon 02") })),
 	}
 	for _, c := range o.Clusters {
 		d.Clusters = append(d.Clusters, clusterView{ClusterState: c, LastSeenAgo: ago(o.Now, c.LastSeen)})

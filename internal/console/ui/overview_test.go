@@ -176,4 +176,16 @@ func TestBarChartLayout(t *testing.T) {
 	if got := fmt.Sprintf("%s %s", c.Legend[0].Action, c.Legend[1].Action); got != "log block" {
 		t.Errorf("legend %s", got)
 	}
+	svg := string(c.BarsSVG())
+	if n := strings.Count(svg, "<rect "); n != 3 || !strings.Contains(svg, `<rect class="bar act-log" data-action="log" data-count="6" x="`) ||
+		!strings.Contains(svg, `<title>2026-01-01 00:00–01:00 UTC: 6 log</title>`) {
+		t.Errorf("bars as SVG:\n%s", svg)
+	}
+	// An action is the agent's word: it is escaped, and not a colour class.
+	a.Actions = []string{`x"><script>`}
+	a.Hours[0].Counts = map[string]int64{`x"><script>`: 1}
+	svg = string(newBarChart("c", a, 2, func(t time.Time) string { return "" }).BarsSVG())
+	if strings.Contains(svg, "<script>") || !strings.Contains(svg, `class="bar act-other" data-action="x&#34;&gt;&lt;script&gt;"`) {
+		t.Errorf("an odd action as SVG:\n%s", svg)
+	}
 }

@@ -130,12 +130,11 @@ var funcs = template.FuncMap{
 	},
 	"opts": options,
 	// The overview's: counts with thousands separators, an action's
-	// colour class, SVG coordinates, an hour, a duration in seconds.
+	// colour class, SVG coordinates, a duration in seconds.
 	"count": formatCount,
 	"class": actionClass,
 	"num":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	"add":   func(a, b float64) float64 { return a + b },
-	"hour":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") },
 	"duration": func(seconds int64) string {
 		if seconds%60 == 0 {
 			return strconv.FormatInt(seconds/60, 10) + " minutes"
