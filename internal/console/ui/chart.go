@@ -143,7 +143,7 @@ func newBarChart(id string, a service.Activity, labelEvery int, label func(time.
 // The only text from the trail, an action's name, is escaped.
 func (c barChart) BarsSVG() template.HTML {
 	var b strings.Builder
-	num := func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+	num := svgNum
 	for _, bar := range c.Bars {
 		for _, s := range bar.Segments {
 			action := html.EscapeString(s.Action)
@@ -154,6 +154,9 @@ func (c barChart) BarsSVG() template.HTML {
 	}
 	return template.HTML(b.String())
 }
+
+// svgNum writes a coordinate of the charts' viewBox, to a tenth.
+func svgNum(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
 
 // timeFormat is how the overview writes a time: UTC, to the minute.
 const timeFormat = "2006-01-02 15:04 UTC"

@@ -133,7 +133,7 @@ var funcs = template.FuncMap{
 	// colour class, SVG coordinates, a duration in seconds.
 	"count": formatCount,
 	"class": actionClass,
-	"num":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"num":   svgNum,
 	"add":   func(a, b float64) float64 { return a + b },
 	"duration": func(seconds int64) string {
 		if seconds%60 == 0 {
