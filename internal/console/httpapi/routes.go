@@ -288,6 +288,14 @@ func (a *API) clusterRoutes() {
 }
 
 func (a *API) eventRoutes() {
+	a.handle("GET /api/v1/overview", RoleViewer, func(w http.ResponseWriter, r *http.Request, _ principal) {
+		o, err := a.opts.Service.Overview(r.Context())
+		if err != nil {
+			a.storeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, o)
+	})
 	a.handle("GET /api/v1/events", RoleViewer, func(w http.ResponseWriter, r *http.Request, _ principal) {
 		q := r.URL.Query()
 		f := store.EventFilter{Cluster: q.Get("cluster"), Namespace: q.Get("namespace"), Rule: q.Get("rule"),

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/storetest"
 	"github.com/palisade-dev/palisade/internal/core/event"
@@ -25,9 +26,10 @@ import (
 //	export PALISADE_TEST_POSTGRES_URL=$(hack/postgres.sh up)   # optional
 //	go test -run '^$' -bench AppendEvents -benchtime 2000x ./internal/console/store/
 //	PALISADE_BENCH_EVENTS=1 go test -run EventQueryLatency -v -timeout 60m ./internal/console/store/
+//	PALISADE_BENCH_EVENTS=1 go test -run OverviewQueryLatency -v -timeout 60m ./internal/console/store/
 //	hack/postgres.sh down
 //
-// PALISADE_BENCH_EVENTS_N changes how many events the latency test loads
+// PALISADE_BENCH_EVENTS_N changes how many events the latency tests load
 // (default 1,000,000).
 
 // The shape of a realistic trail: a few clusters, tens of namespaces and
@@ -182,17 +184,7 @@ func orderedID() string {
 // and prints p50 and p99 of ListEvents for the console's usual filters.
 // It asserts nothing about time: it reports.
 func TestEventQueryLatency(t *testing.T) {
-	if os.Getenv("PALISADE_BENCH_EVENTS") != "1" {
-		t.Skip("set PALISADE_BENCH_EVENTS=1 to load 1,000,000 events and measure query latency")
-	}
-	total := 1_000_000
-	if v := os.Getenv("PALISADE_BENCH_EVENTS_N"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 10_000 {
-			t.Fatalf("PALISADE_BENCH_EVENTS_N=%q: want a number ≥ 10000", v)
-		}
-		total = n
-	}
+	total := benchTotal(t)
 	const queries = 300
 	for _, be := range storetest.Backends(t) {
 		t.Run(be.Name, func(t *testing.T) {
@@ -201,27 +193,7 @@ func TestEventQueryLatency(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now().UTC()
 			r := mrand.New(mrand.NewPCG(3, 4))
-			// A month of events arriving in order: batch k holds the events
-			// of its slice of the month, each up to a minute late. The
-			// store is prepared for each day as it comes, as the console's
-			// retention pass does (PostgreSQL: a partition a day).
-			start := time.Now()
-			const batch = 5000
-			month := 30 * 24 * time.Hour
-			for loaded := 0; loaded < total; loaded += batch {
-				n := min(batch, total-loaded)
-				end := now.Add(-month + time.Duration(float64(month)*float64(loaded+n)/float64(total)))
-				if err := s.PrepareEvents(ctx, end); err != nil {
-					t.Fatal(err)
-				}
-				slice := time.Duration(float64(month) * float64(n) / float64(total))
-				if _, err := s.AppendEvents(ctx, benchBatch(r, n, end, slice+time.Minute)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			load := time.Since(start)
-			report(t, "%s: loaded %d events over 30 days in %v (%.0f events/s, batches of %d); database %.0f MiB",
-				be.Name, total, load.Round(time.Millisecond), float64(total)/load.Seconds(), batch, float64(size())/(1<<20))
+			loadMonth(t, be.Name, s, size, r, now, total)
 
 			pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
 			cases := []struct {
@@ -285,6 +257,125 @@ func TestEventQueryLatency(t *testing.T) {
 				report(t, "  %-28s p50 %8v  p99 %8v  max %8v  (%d rows/page avg)", c.name,
 					lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond),
 					lat[len(lat)-1].Round(time.Microsecond), rows/queries)
+			}
+		})
+	}
+}
+
+// benchTotal is how many events a latency test loads, or skips the test
+// unless PALISADE_BENCH_EVENTS=1.
+func benchTotal(t *testing.T) int {
+	if os.Getenv("PALISADE_BENCH_EVENTS") != "1" {
+		t.Skip("set PALISADE_BENCH_EVENTS=1 to load 1,000,000 events and measure query latency")
+	}
+	total := 1_000_000
+	if v := os.Getenv("PALISADE_BENCH_EVENTS_N"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 10_000 {
+			t.Fatalf("PALISADE_BENCH_EVENTS_N=%q: want a number ≥ 10000", v)
+		}
+		total = n
+	}
+	return total
+}
+
+// loadMonth appends total events dated over the 30 days before now,
+// arriving in order: batch k holds the events of its slice of the month,
+// each up to a minute late.
+func loadMonth(t *testing.T, name string, s store.Store, size func() int64, r *mrand.Rand, now time.Time, total int) {
+	t.Helper()
+	start := time.Now()
+	const batch = 5000
+	month := 30 * 24 * time.Hour
+	for loaded := 0; loaded < total; loaded += batch {
+		n := min(batch, total-loaded)
+		end := now.Add(-month + time.Duration(float64(month)*float64(loaded+n)/float64(total)))
+		// The store is prepared for each day as it comes, as the console's
+		// retention pass does (PostgreSQL: a partition a day).
+		if err := s.PrepareEvents(context.Background(), end); err != nil {
+			t.Fatal(err)
+		}
+		slice := time.Duration(float64(month) * float64(n) / float64(total))
+		if _, err := s.AppendEvents(context.Background(), benchBatch(r, n, end, slice+time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := time.Since(start)
+	report(t, "%s: loaded %d events over 30 days in %v (%.0f events/s, batches of %d); database %.0f MiB",
+		name, total, load.Round(time.Millisecond), float64(total)/load.Seconds(), batch, float64(size())/(1<<20))
+}
+
+// TestOverviewQueryLatency loads a month of events (1,000,000 by default)
+// and prints p50 and p99 of the console overview's store queries: events
+// per hour by action and the top 10 rules and namespaces by blocks, over
+// the last day and the last week, each alone, then service.Overview (what
+// one overview page or GET /api/v1/overview asks: the six at once, and the
+// clusters), 200 times each or for 20 s, whichever ends first. It asserts
+// nothing about time: it reports.
+func TestOverviewQueryLatency(t *testing.T) {
+	total := benchTotal(t)
+	const queries, budget = 200, 20 * time.Second
+	for _, be := range storetest.Backends(t) {
+		t.Run(be.Name, func(t *testing.T) {
+			s, size := be.Open(t)
+			defer s.Close()
+			ctx := context.Background()
+			now := time.Now().UTC()
+			loadMonth(t, be.Name, s, size, mrand.New(mrand.NewPCG(3, 4)), now, total)
+			next := now.Truncate(time.Hour).Add(time.Hour)
+			day := store.Hours{From: next.Add(-24 * time.Hour), To: next}
+			week := store.Hours{From: next.Add(-7 * 24 * time.Hour), To: next}
+			type query struct {
+				name string
+				run  func() (int, error)
+			}
+			var qs []query
+			for _, rg := range []struct {
+				name string
+				h    store.Hours
+			}{{"day", day}, {"week", week}} {
+				qs = append(qs,
+					query{"per hour by action, " + rg.name, func() (int, error) {
+						c, err := s.CountEventsByHour(ctx, rg.h)
+						return len(c), err
+					}},
+					query{"top 10 rules (block), " + rg.name, func() (int, error) {
+						c, err := s.TopRules(ctx, "block", rg.h, 10)
+						return len(c), err
+					}},
+					query{"top 10 namespaces (block), " + rg.name, func() (int, error) {
+						c, err := s.TopNamespaces(ctx, "block", rg.h, 10)
+						return len(c), err
+					}})
+			}
+			// What the page asks: the six at once, and the clusters.
+			svc := service.New(service.Options{Store: s})
+			for _, c := range benchClusters {
+				if _, _, err := svc.RegisterCluster(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			qs = append(qs, query{"service.Overview (all six, clusters)", func() (int, error) {
+				o, err := svc.Overview(ctx)
+				return len(o.Day.Hours) + len(o.Week.Hours), err
+			}})
+			report(t, "%s: overview queries, up to %d each:", be.Name, queries)
+			for _, q := range qs {
+				var lat []time.Duration
+				var rows int
+				for began := time.Now(); len(lat) < queries && time.Since(began) < budget; {
+					st := time.Now()
+					n, err := q.run()
+					lat = append(lat, time.Since(st))
+					if err != nil {
+						t.Fatal(err)
+					}
+					rows += n
+				}
+				slices.Sort(lat)
+				report(t, "  %-36s p50 %9v  p99 %9v  max %9v  (%d rows, %d queries)", q.name,
+					lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond),
+					lat[len(lat)-1].Round(time.Microsecond), rows/len(lat), len(lat))
 			}
 		})
 	}

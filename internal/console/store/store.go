@@ -122,6 +122,66 @@ type AuditPage struct {
 	Next string
 }
 
+// Hours is a range of whole hours: the events dated from From
+// (inclusive) to To (exclusive). Both fall on the hour (UTC) and From is
+// before To.
+type Hours struct {
+	From, To time.Time
+}
+
+// Check returns ErrInvalid, wrapped, unless h is a range of whole hours.
+func (h Hours) Check() error {
+	switch {
+	case !onTheHour(h.From) || !onTheHour(h.To):
+		return fmt.Errorf("hours %v to %v: not on the hour: %w", h.From, h.To, ErrInvalid)
+	case !h.From.Before(h.To):
+		return fmt.Errorf("hours %v to %v: an empty range: %w", h.From, h.To, ErrInvalid)
+	}
+	return nil
+}
+
+func onTheHour(t time.Time) bool { return t.Equal(t.Truncate(time.Hour)) }
+
+// Day is a UTC day, the unit of the stores' daily counts.
+const Day = 24 * time.Hour
+
+// SplitDays cuts h at UTC midnights into the hours before its first
+// whole day, its whole days and the hours after them, for stores that
+// keep daily counts beside hourly ones (a week's hours are then two
+// partial days and six days, not 168 hours). An empty part has From ==
+// To: a range nothing is in. Without a whole day, all of h is head.
+func (h Hours) SplitDays() (head, days, tail Hours) {
+	first := h.From.Truncate(Day)
+	if first.Before(h.From) {
+		first = first.Add(Day)
+	}
+	last := h.To.Truncate(Day)
+	if !first.Before(last) {
+		return h, Hours{From: h.To, To: h.To}, Hours{From: h.To, To: h.To}
+	}
+	return Hours{From: h.From, To: first}, Hours{From: first, To: last}, Hours{From: last, To: h.To}
+}
+
+// HourCount is the number of events of one action dated in one hour.
+type HourCount struct {
+	// Hour is the hour's start, UTC.
+	Hour   time.Time
+	Action string
+	Count  int64
+}
+
+// RuleCount is a rule's number of events.
+type RuleCount struct {
+	Rule  string
+	Count int64
+}
+
+// NamespaceCount is a namespace's number of events.
+type NamespaceCount struct {
+	Cluster, Namespace string
+	Count              int64
+}
+
 // ScanImage is one image's scan results as the console keeps them: the
 // console's scan-result index, mirrored row by row.
 type ScanImage struct {
@@ -259,6 +319,23 @@ type Store interface {
 	// ListAudit returns the entries matching f, newest first (by time,
 	// then by arrival), paged by an opaque cursor as ListEvents.
 	ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
+
+	// Counts of the trail over whole hours, for the console's overview.
+	// They are exact: an event counts once however often it was appended.
+	// A range that is not whole hours is ErrInvalid (see Hours).
+	//
+	// CountEventsByHour returns the number of events of each action in
+	// each hour of h, by hour then action; hours and actions without an
+	// event are left out.
+	CountEventsByHour(ctx context.Context, h Hours) ([]HourCount, error)
+	// TopRules returns the limit rules with the most events of action in
+	// h, most first, ties by rule (byte order). A limit below 1 is
+	// ErrInvalid.
+	TopRules(ctx context.Context, action string, h Hours, limit int) ([]RuleCount, error)
+	// TopNamespaces is TopRules for namespaces, each with its cluster;
+	// events without a namespace (cluster-scoped objects) are left out.
+	// Ties go by cluster, then namespace.
+	TopNamespaces(ctx context.Context, action string, h Hours, limit int) ([]NamespaceCount, error)
 
 	// ReplaceScanImages deletes the scan images whose keys are in remove,
 	// then writes those of add (inserting, or replacing the row of the

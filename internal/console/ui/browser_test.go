@@ -149,7 +149,11 @@ func TestBrowserClickThrough(t *testing.T) {
 	}
 
 	const minPort = "#cw-deployment-r-hostNetworkAndPorts-p-minPort"
+	if n := b.count("#chart-day-figure"); n != 1 {
+		t.Error("logging in does not land on the overview")
+	}
 	b.do("policy with an invalid property",
+		clickLoads("#nav-policies"),
 		clickLoads("#new-policy"),
 		visible("#policy-form"),
 		// The script shows one tab at a time.

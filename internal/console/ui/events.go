@@ -31,6 +31,8 @@ func (u *UI) eventRoutes() {
 type eventFilters struct {
 	Cluster, Namespace, Rule, Action string
 	Since                            input
+	// Each lists every event on its own row instead of grouping repeats.
+	Each bool
 }
 
 // query returns the filters as URL parameters (empty ones left out).
@@ -42,12 +44,24 @@ func (f *eventFilters) query() url.Values {
 			q.Set(k, v)
 		}
 	}
+	if f.Each {
+		q.Set("each", "1")
+	}
 	return q
 }
 
+// Toggle is the link that switches between grouped and single rows,
+// keeping the filters (and going back to the first page).
+func (f *eventFilters) Toggle() string {
+	g := *f
+	g.Each = !f.Each
+	return "/events?" + g.query().Encode()
+}
+
 type eventsData struct {
-	Filters  *eventFilters
-	Events   []eventRow
+	Filters *eventFilters
+	// Events are the page's rows: repeats grouped unless Filters.Each.
+	Events   []eventGroup
 	Clusters []string
 	Rules    []string
 	Actions  []string
@@ -65,7 +79,8 @@ type eventRow struct {
 func (u *UI) listEvents(w http.ResponseWriter, r *http.Request, p *page) {
 	q := r.URL.Query()
 	f := &eventFilters{Cluster: q.Get("cluster"), Namespace: strings.TrimSpace(q.Get("namespace")),
-		Rule: strings.TrimSpace(q.Get("rule")), Action: q.Get("action"), Since: input{Key: "since", Value: strings.TrimSpace(q.Get("since"))}}
+		Rule: strings.TrimSpace(q.Get("rule")), Action: q.Get("action"), Since: input{Key: "since", Value: strings.TrimSpace(q.Get("since"))},
+		Each: q.Get("each") == "1"}
 	d := &eventsData{Filters: f, Rules: u.reg.IDs(),
 		Actions: []string{string(policy.ActionLog), string(policy.ActionBlock), string(policy.ActionIsolate), string(policy.ActionTerminate)}}
 	p.Title, p.Nav, p.Data = "Events", "events", d
@@ -99,8 +114,12 @@ func (u *UI) listEvents(w http.ResponseWriter, r *http.Request, p *page) {
 		u.internal(w, r, p, err)
 		return
 	}
-	for _, e := range page.Events {
-		d.Events = append(d.Events, eventRow{Event: e, Link: eventLink(e)})
+	if f.Each {
+		for _, e := range page.Events {
+			d.Events = append(d.Events, eventGroup{Newest: eventRow{Event: e, Link: eventLink(e)}, Count: 1, First: e.Time, Last: e.Time})
+		}
+	} else {
+		d.Events = groupEvents(page.Events)
 	}
 	if page.Next != "" {
 		nq := f.query()

@@ -31,3 +31,49 @@ func TestIDMillis(t *testing.T) {
 		}
 	}
 }
+
+// Repeats on a page (same cluster, namespace, object, container, rule and
+// action) share one row, at the place of the newest, with their count and
+// first and last time; anything that differs is a row of its own.
+func TestGroupEvents(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	ev := func(id string, sec int, name, rule, action string) event.Event {
+		return event.Event{ID: id, Time: t0.Add(time.Duration(sec) * time.Second), Cluster: "east", Namespace: "shop",
+			Kind: "Pod", Name: name, Container: "app", Rule: rule, Action: action}
+	}
+	other := ev("c", 8, "web", "privileged", "block")
+	other.Cluster = "west"
+	page := []event.Event{ // newest first, as ListEvents returns them
+		ev("a", 9, "web", "privileged", "block"),
+		other,
+		ev("b", 7, "web", "privileged", "block"),
+		ev("d", 6, "web", "privileged", "log"),
+		ev("e", 5, "api", "privileged", "block"),
+		ev("f", 1, "web", "privileged", "block"),
+	}
+	got := groupEvents(page)
+	type row struct {
+		id          string
+		count       int
+		first, last int
+	}
+	var rows []row
+	for _, g := range got {
+		rows = append(rows, row{g.Newest.ID, g.Count, int(g.First.Sub(t0) / time.Second), int(g.Last.Sub(t0) / time.Second)})
+		if g.Newest.Link != eventLink(g.Newest.Event) {
+			t.Errorf("row %s links to %q", g.Newest.ID, g.Newest.Link)
+		}
+	}
+	want := []row{{"a", 3, 1, 9}, {"c", 1, 8, 8}, {"d", 1, 6, 6}, {"e", 1, 5, 5}}
+	if len(rows) != len(want) {
+		t.Fatalf("rows %+v, want %+v", rows, want)
+	}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d = %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+	if len(groupEvents(nil)) != 0 {
+		t.Error("no events, rows")
+	}
+}

@@ -67,13 +67,13 @@ func TestLoginAndLogout(t *testing.T) {
 
 func TestSafeNext(t *testing.T) {
 	for in, want := range map[string]string{
-		"":                      "/policies",
+		"":                      "/",
 		"/events?rule=x":        "/events?rule=x",
-		"//evil.example/":       "/policies",
-		`/\evil.example`:        "/policies",
-		"https://evil.example/": "/policies",
-		"events":                "/policies",
-		"/login?next=/x":        "/policies",
+		"//evil.example/":       "/",
+		`/\evil.example`:        "/",
+		"https://evil.example/": "/",
+		"events":                "/",
+		"/login?next=/x":        "/",
 		"/clusters/east":        "/clusters/east",
 	} {
 		if got := safeNext(in); got != want {
@@ -254,8 +254,8 @@ func TestSecurityHeaders(t *testing.T) {
 	if a := b.get("/nowhere"); a.status != http.StatusNotFound {
 		t.Errorf("unknown page: %d", a.status)
 	}
-	if a := b.get("/"); a.status != http.StatusSeeOther || a.header.Get("Location") != "/policies" {
-		t.Errorf("root: %d to %q", a.status, a.header.Get("Location"))
+	if a := b.get("/"); a.status != http.StatusOK || !strings.Contains(a.body, `id="nav-overview" aria-current="page"`) {
+		t.Errorf("root: %d, want the overview", a.status)
 	}
 }
 
@@ -329,7 +329,8 @@ func TestEventsPagingAndDetail(t *testing.T) {
 	b := s.browser(t)
 	b.login(viewerToken)
 
-	a := b.get("/events")
+	// Every event on its own row (repeats are grouped otherwise).
+	a := b.get("/events?each=1")
 	if n := strings.Count(a.body, `<tr class="event"`); n != eventPageSize {
 		t.Fatalf("first page: %d rows", n)
 	}
@@ -348,7 +349,19 @@ func TestEventsPagingAndDetail(t *testing.T) {
 		t.Error("an event message is not escaped")
 	}
 
-	a = b.get("/events?rule=hostPID&action=log&cluster=east")
+	// Grouped (the default): the page's 50 events are two objects' repeats.
+	a = b.get("/events")
+	if n, grouped := strings.Count(a.body, `<tr class="event`), strings.Count(a.body, `<tr class="event grouped"`); n != 2 || grouped != 2 ||
+		!strings.Contains(a.body, `data-count="25"`) || !strings.Contains(a.body, `>×25</span>`) ||
+		!strings.Contains(a.body, `<a href="/events?each=1" id="group-toggle">Show every event</a>`) {
+		t.Errorf("grouped first page: %d rows, %d grouped", n, grouped)
+	}
+	a = b.get(htmlUnescape(regexpNext.FindStringSubmatch(a.body)[1]))
+	if n := strings.Count(a.body, `<tr class="event`); n != 3 {
+		t.Errorf("grouped second page: %d rows, want 3 (the groups go on, and the old event)", n)
+	}
+
+	a = b.get("/events?rule=hostPID&action=log&cluster=east&each=1")
 	if n := strings.Count(a.body, `<tr class="event"`); n != 30 {
 		t.Errorf("filtered: %d rows, want 30", n)
 	}
@@ -360,7 +373,7 @@ func TestEventsPagingAndDetail(t *testing.T) {
 	}
 
 	// Detail: by the list's link, by an ID alone (time-ordered or not).
-	links := regexpDetail.FindAllStringSubmatch(b.get("/events").body, -1)
+	links := regexpDetail.FindAllStringSubmatch(b.get("/events?each=1").body, -1)
 	if len(links) == 0 {
 		t.Fatal("no detail links")
 	}

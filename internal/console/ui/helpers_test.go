@@ -28,14 +28,14 @@ type consoleServer struct {
 	reg *rules.Registry
 }
 
-func newConsole(t *testing.T) *consoleServer {
+func newConsole(t testing.TB) *consoleServer {
 	t.Helper()
 	return newConsoleWith(t, nil)
 }
 
 // newConsoleWith is newConsole with the UI's options changed by set first
 // (when not nil).
-func newConsoleWith(t *testing.T, set func(*Options)) *consoleServer {
+func newConsoleWith(t testing.TB, set func(*Options)) *consoleServer {
 	t.Helper()
 	svc, _, _ := consoletest.New(t)
 	return newConsoleOn(t, svc, set)
@@ -43,7 +43,7 @@ func newConsoleWith(t *testing.T, set func(*Options)) *consoleServer {
 
 // newConsoleOn serves the UI and the REST API of svc (a console process),
 // with the built-in catalog.
-func newConsoleOn(t *testing.T, svc *service.Service, set func(*Options)) *consoleServer {
+func newConsoleOn(t testing.TB, svc *service.Service, set func(*Options)) *consoleServer {
 	t.Helper()
 	return newConsoleAt(t, svc, func(o *Options, _ string) {
 		if set != nil {
@@ -54,7 +54,7 @@ func newConsoleOn(t *testing.T, svc *service.Service, set func(*Options)) *conso
 
 // newConsoleAt is newConsoleOn for options that need the console's URL
 // (set is given it).
-func newConsoleAt(t *testing.T, svc *service.Service, set func(o *Options, url string)) *consoleServer {
+func newConsoleAt(t testing.TB, svc *service.Service, set func(o *Options, url string)) *consoleServer {
 	t.Helper()
 	reg, err := rules.Builtin()
 	if err != nil {
@@ -79,12 +79,12 @@ func newConsoleAt(t *testing.T, svc *service.Service, set func(o *Options, url s
 // browser is a cookie-keeping client that does not follow redirects, so
 // tests see each answer.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *consoleServer
 	http *http.Client
 }
 
-func (s *consoleServer) browser(t *testing.T) *browser {
+func (s *consoleServer) browser(t testing.TB) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -133,6 +133,18 @@ var funcs = template.FuncMap{
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
 	"opts": options,
+	// The overview's: counts with thousands separators, an action's
+	// colour class, SVG coordinates, a duration in seconds.
+	"count": formatCount,
+	"class": actionClass,
+	"num":   svgNum,
+	"add":   func(a, b float64) float64 { return a + b },
+	"duration": func(seconds int64) string {
+		if seconds%60 == 0 {
+			return strconv.FormatInt(seconds/60, 10) + " minutes"
+		}
+		return strconv.FormatInt(seconds, 10) + " seconds"
+	},
 	"utc": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -319,9 +331,7 @@ func (u *UI) routes() {
 		p.Title = "Log out"
 		u.render(w, r, http.StatusOK, "logout", p)
 	})
-	u.get("/{$}", func(w http.ResponseWriter, r *http.Request, _ *page) {
-		http.Redirect(w, r, "/policies", http.StatusSeeOther)
-	})
+	u.get("/{$}", u.overview)
 	u.policyRoutes()
 	u.clusterRoutes()
 	u.eventRoutes()
@@ -439,10 +449,10 @@ func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
 func safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) ||
 		strings.ContainsAny(next, "\r\n\\") || strings.HasPrefix(next, "/login") {
-		return "/policies"
+		return "/"
 	}
 	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
-		return "/policies"
+		return "/"
 	}
 	return next
 }

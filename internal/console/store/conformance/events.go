@@ -440,4 +440,14 @@ func testConcurrentAppends(t *testing.T, s store.Store) {
 	if len(ids) != unique {
 		t.Errorf("listed %d events after concurrent appends, want %d", len(ids), unique)
 	}
+	// Each event counted once, whichever writer stored it.
+	counts, err := s.CountEventsByHour(ctx(t), store.Hours{From: base.Truncate(time.Hour), To: base.Truncate(time.Hour).Add(time.Hour)})
+	must(t, "count events by hour", err)
+	var counted int64
+	for _, c := range counts {
+		counted += c.Count
+	}
+	if counted != int64(unique) {
+		t.Errorf("counted %d events after concurrent appends, want %d", counted, unique)
+	}
 }

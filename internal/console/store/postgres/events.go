@@ -20,15 +20,42 @@ import (
 // retry is. An event whose time the console rewrote (agent_ts set) has a
 // new time at each retry, so it is also skipped when its ID is stored at
 // any time: looked up in every partition's key, which is cheap for the
-// few such events and costs nothing for the others.
-const insertEvents = `INSERT INTO events
-	(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
-	SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-		$16::timestamptz[])
-		AS u(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
-	WHERE u.agent_ts IS NULL OR NOT EXISTS (SELECT 1 FROM events e WHERE e.id = u.id)
-	ON CONFLICT (id, ts) DO NOTHING`
+// few such events and costs nothing for the others. The events it stored
+// (RETURNING gives only those) are added to the overview's counts per hour
+// (and per day for namespaces) in the same statement, so a retried event
+// counts once. Each table's rows are upserted in key order, and the tables
+// always in the same order, so that concurrent appends wait for each
+// other's rows instead of deadlocking.
+const insertEvents = `WITH stored AS (
+	INSERT INTO events
+		(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
+		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+			$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+			$16::timestamptz[])
+			AS u(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
+		WHERE u.agent_ts IS NULL OR NOT EXISTS (SELECT 1 FROM events e WHERE e.id = u.id)
+		ON CONFLICT (id, ts) DO NOTHING
+		RETURNING date_trunc('hour', ts, 'UTC') AS hour, date_trunc('day', ts, 'UTC') AS day, action, rule, cluster, namespace
+), hours AS (
+	INSERT INTO event_hours AS c (hour, action, n)
+		SELECT hour, action, COUNT(*) FROM stored GROUP BY hour, action ORDER BY hour, action
+		ON CONFLICT (hour, action) DO UPDATE SET n = c.n + excluded.n
+), rules AS (
+	INSERT INTO event_rule_hours AS c (action, hour, rule, n)
+		SELECT action, hour, rule, COUNT(*) FROM stored GROUP BY action, hour, rule ORDER BY action, hour, rule
+		ON CONFLICT (action, hour, rule) DO UPDATE SET n = c.n + excluded.n
+), namespaces AS (
+	INSERT INTO event_namespace_hours AS c (action, hour, cluster, namespace, n)
+		SELECT action, hour, cluster, namespace, COUNT(*) FROM stored WHERE namespace <> ''
+		GROUP BY action, hour, cluster, namespace ORDER BY action, hour, cluster, namespace
+		ON CONFLICT (action, hour, cluster, namespace) DO UPDATE SET n = c.n + excluded.n
+), namespace_days AS (
+	INSERT INTO event_namespace_days AS c (action, day, cluster, namespace, n)
+		SELECT action, day, cluster, namespace, COUNT(*) FROM stored WHERE namespace <> ''
+		GROUP BY action, day, cluster, namespace ORDER BY action, day, cluster, namespace
+		ON CONFLICT (action, day, cluster, namespace) DO UPDATE SET n = c.n + excluded.n
+)
+SELECT COUNT(*) FROM stored`
 
 // AppendEvents implements store.Store, in one statement. What it cannot
 // tell apart: an event the console rewrote at one push (dated more than
@@ -65,11 +92,11 @@ func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, er
 		args = append(args, c)
 	}
 	args = append(args, agentTS)
-	tag, err := s.pool.Exec(ctx, insertEvents, args...)
-	if err != nil {
+	var stored int
+	if err := s.pool.QueryRow(ctx, insertEvents, args...).Scan(&stored); err != nil {
 		return 0, fmt.Errorf("append events: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return stored, nil
 }
 
 // firstOfEachID returns events without the later copies of an ID given

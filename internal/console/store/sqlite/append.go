@@ -128,14 +128,15 @@ func (s *Store) writeGroup(ctx context.Context, group []*appendCall) {
 	}
 }
 
-// insertEvents inserts the calls' events in order and sets each call's
-// count of new ones.
+// insertEvents inserts the calls' events in order, sets each call's count
+// of new ones and adds those to the overview's counts.
 func insertEvents(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 	stmt, err := tx.PrepareContext(ctx, insertEvent)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
+	t := newTally()
 	for _, c := range calls {
 		c.n = 0
 		for i := range c.events {
@@ -149,8 +150,11 @@ func insertEvents(ctx context.Context, tx *sql.Tx, calls []*appendCall) error {
 			if err != nil {
 				return err
 			}
-			c.n += int(n)
+			if n == 1 {
+				t.add(e)
+				c.n++
+			}
 		}
 	}
-	return nil
+	return t.write(ctx, tx)
 }

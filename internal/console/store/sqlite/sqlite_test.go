@@ -288,6 +288,7 @@ var undo = map[int][]string{
 	6: {"DROP TABLE audit", "DROP INDEX clusters_prev_token_hash",
 		"ALTER TABLE clusters DROP COLUMN prev_token_hash", "ALTER TABLE clusters DROP COLUMN prev_token_expires"},
 	7: {"DROP TABLE oidc_logins", "ALTER TABLE ui_sessions DROP COLUMN user_name", "ALTER TABLE ui_sessions DROP COLUMN subject"},
+	8: {"DROP TABLE event_hours", "DROP TABLE event_rule_hours", "DROP TABLE event_namespace_hours", "DROP TABLE event_namespace_days"},
 }
 
 // backTo returns the statements that take a database at this binary's
