@@ -324,14 +324,14 @@ done
 ! grep -q "^  name: pal-runtime-token$" "$tmp/variant.yaml" || die "variant: runtime.token.existingSecret set, yet a token Secret is generated"
 # Runtime without the continuous checks: pods are read one by one, no
 # informer, no Lease; with neither, no API access at all.
-"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set webhook.watchRoles=false >"$tmp/runtime-only.yaml"
+"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set webhook.watchRoles=false --set webhook.watchInventory=false >"$tmp/runtime-only.yaml"
 for want in 'verbs: ["get"]' 'verbs: ["patch", "delete"]' "- --terminate-per-minute=10"; do
 	grep -qF -- "$want" "$tmp/runtime-only.yaml" || die "runtime only: rendered manifests lack: $want"
 done
 for bad in '"list", "watch"' "palisade-continuous" "- --continuous"; do
 	! grep -qF -- "$bad" "$tmp/runtime-only.yaml" || die "runtime only: rendered manifests must not contain: $bad"
 done
-"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set runtime.enabled=false --set webhook.watchRoles=false \
+"$helm" template "$release" "$chart" --namespace "$ns" --set continuous.enabled=false --set runtime.enabled=false --set webhook.watchRoles=false --set webhook.watchInventory=false \
 	--set signatures.readPullSecrets=false >"$tmp/no-api.yaml"
 ! grep -q "^kind: ClusterRole$" "$tmp/no-api.yaml" || die "continuous and runtime off: a ClusterRole is still granted"
 # A single replica gets no PodDisruptionBudget (it would block node drains).
