@@ -134,7 +134,7 @@ func TestDryRunHasNoSideEffects(t *testing.T) {
 }
 
 // Scaling a Deployment whose template was admitted under an older policy
-// must not be refused: the template did not change.
+// must not be refused: the update brings no violation.
 func TestUpdateWithUnchangedTemplateIsNotBlocked(t *testing.T) {
 	ctx := context.Background()
 	usePolicy(t, "upd-log", strings.ReplaceAll(blockPrivileged, "block", "log"))
@@ -148,9 +148,18 @@ func TestUpdateWithUnchangedTemplateIsNotBlocked(t *testing.T) {
 	if r.err != nil || !strings.Contains(r.stderr, "Not enforced") {
 		t.Errorf("scaling: %s", r)
 	}
+	// A changed template is judged, and refused only for the violations it
+	// brings (Kyverno's allowExistingViolations): a new label is admitted
+	// with the old violation named as not enforced, a new privileged
+	// container is refused.
 	r = kubectl(ctx, "", "patch", "deployment", "redis-unhealthy-deployment", "-p", `{"spec":{"template":{"metadata":{"labels":{"rev":"2"}}}}}`)
-	if r.err == nil || !strings.Contains(r.stderr, "(block).") {
-		t.Errorf("a changed template is judged: %s", r)
+	if r.err != nil || !strings.Contains(r.stderr, "Not enforced: the object had this violation before this update.") {
+		t.Errorf("a template changed without a new violation: %s", r)
+	}
+	r = kubectl(ctx, "", "patch", "deployment", "redis-unhealthy-deployment", "-p",
+		`{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.36","securityContext":{"privileged":true}}]}}}}`)
+	if r.err == nil || !strings.Contains(r.stderr, `denied the request`) || !strings.Contains(r.stderr, `violates rule privileged "true" in container(s) "sidecar"`) {
+		t.Errorf("a template changed with a new privileged container: %s", r)
 	}
 }
 
