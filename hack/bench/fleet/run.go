@@ -64,6 +64,7 @@ func run(ctx context.Context, cfg config) error {
 		go func() { defer agentsDone.Done(); a.run(running) }()
 	}
 	if n := waitConnected(ctx, agents, cfg.roundTimeout); n < len(agents) {
+		fmt.Printf("policy polls: %s\n", &counters.policy)
 		return fmt.Errorf("only %d of %d agents got their first policy within %s", n, len(agents), cfg.roundTimeout)
 	}
 	fmt.Printf("all %d agents long-polling after %s\n", len(agents), round(time.Since(start)))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -40,7 +41,9 @@ func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag, enforcing s
 		if err != nil {
 			return AgentPolicy{}, false, err
 		}
-		_ = s.store.SeeAgent(ctx, cluster, s.now().UTC(), enforcing)
+		// Its last call is a side note: a poll is answered even when it
+		// could not be written.
+		_ = s.seen.see(ctx, store.AgentSeen{Cluster: cluster, At: s.now().UTC(), AgentPolicy: enforcing})
 		if ap.ETag != etag || wait <= 0 {
 			return ap, ap.ETag != etag, nil
 		}
@@ -119,7 +122,33 @@ func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolic
 	if c.Policy == "" {
 		return AgentPolicy{ETag: NoPolicyETag, Policy: json.RawMessage("null")}, nil
 	}
-	d, err := s.store.GetPolicy(ctx, c.Policy)
+	if ap, ok := s.policies.get(c.Policy, s.now()); ok {
+		return ap, nil
+	}
+	// The first poll to miss reads the policy; the polls that miss with
+	// it (a fleet woken by a change) share its answer.
+	// The flight is of this generation: a poll woken by a change never
+	// joins a read that began before it.
+	gen := s.policies.generation()
+	v, err, _ := s.policyReads.Do(strconv.FormatUint(gen, 10)+"/"+c.Policy, func() (any, error) {
+		// Read for all who wait, even when the first goes away.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), policyReadTimeout)
+		defer cancel()
+		ap, err := s.readPolicy(rctx, c.Policy)
+		if err == nil {
+			s.policies.put(c.Policy, ap, gen, s.now())
+		}
+		return ap, err
+	})
+	if err != nil {
+		return AgentPolicy{}, err
+	}
+	return v.(AgentPolicy), nil
+}
+
+// readPolicy reads the stored policy name and the rulesets it binds.
+func (s *Service) readPolicy(ctx context.Context, name string) (AgentPolicy, error) {
+	d, err := s.store.GetPolicy(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return AgentPolicy{ETag: NoPolicyETag, Policy: json.RawMessage("null")}, nil
 	}
@@ -135,6 +164,67 @@ func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolic
 		ap.Rulesets = append(ap.Rulesets, r.Body)
 	}
 	return ap, nil
+}
+
+// policyCache keeps what agents pull, by policy name, so that a fleet
+// sharing a policy reads it once per change, not once per poll. Every
+// change of a policy or ruleset empties it (wakeAll, here or at another
+// replica, and after the replicas' broadcast connection came back); an
+// entry also expires after policyCacheTTL, which bounds how long a
+// replica that missed a broadcast serves the version before.
+type policyCache struct {
+	mu sync.Mutex
+	// gen counts the invalidations: a read that began before one is not
+	// kept.
+	gen     uint64
+	entries map[string]cachedPolicy
+}
+
+type cachedPolicy struct {
+	ap AgentPolicy
+	at time.Time
+}
+
+// policyReadTimeout bounds a read of a policy shared by many polls.
+const policyReadTimeout = 10 * time.Second
+
+// policyCacheTTL is how long a cached policy answers without a change
+// heard.
+const policyCacheTTL = 10 * time.Second
+
+func newPolicyCache() *policyCache { return &policyCache{entries: map[string]cachedPolicy{}} }
+
+func (c *policyCache) get(name string, now time.Time) (AgentPolicy, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[name]
+	if !ok || now.Sub(e.at) >= policyCacheTTL || now.Before(e.at) {
+		return AgentPolicy{}, false
+	}
+	return e.ap, true
+}
+
+func (c *policyCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put keeps ap, read since generation gen began, unless the cache was
+// emptied meanwhile (ap may be the version before that change).
+func (c *policyCache) put(name string, ap AgentPolicy, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.entries[name] = cachedPolicy{ap: ap, at: now}
+	}
+}
+
+func (c *policyCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.entries)
 }
 
 // notifier wakes long polls: each cluster has a channel that is closed
@@ -164,6 +254,14 @@ func (n *notifier) wake(cluster string) {
 		close(c)
 		delete(n.ch, cluster)
 	}
+}
+
+// wakeAll wakes every long poll of this process after a change of a
+// policy or ruleset: the cached policies go first, so that no poll it
+// wakes reads the version before.
+func (s *Service) wakeAll() {
+	s.policies.invalidate()
+	s.notify.wakeAll()
 }
 
 func (n *notifier) wakeAll() {

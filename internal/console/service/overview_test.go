@@ -119,7 +119,7 @@ func TestOverviewClusterStates(t *testing.T) {
 			}
 		}
 		if c.seen != 0 {
-			if err := st.SeeAgent(ctx, c.name, now.Add(-c.seen), c.enforcing); err != nil {
+			if err := st.SeeAgents(ctx, []store.AgentSeen{{Cluster: c.name, At: now.Add(-c.seen), AgentPolicy: c.enforcing}}); err != nil {
 				t.Fatal(err)
 			}
 		}

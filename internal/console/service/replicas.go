@@ -21,7 +21,7 @@ const (
 // on a store other processes share, in theirs.
 func (s *Service) changed(ctx context.Context, cluster string) {
 	if cluster == "" {
-		s.notify.wakeAll()
+		s.wakeAll()
 		s.broadcast(ctx, topicWake+"*")
 		return
 	}
@@ -77,7 +77,7 @@ func (l listener) Notified(payload string) {
 	}
 	switch {
 	case topic == topicWake+"*":
-		l.s.notify.wakeAll()
+		l.s.wakeAll()
 	case strings.HasPrefix(topic, topicWake):
 		l.s.notify.wake(strings.TrimPrefix(topic, topicWake))
 	case topic == topicScans:
@@ -88,7 +88,7 @@ func (l listener) Notified(payload string) {
 // Resync runs after every (re)connection, when broadcasts may have been
 // missed: every long poll looks again, and the index is read again.
 func (l listener) Resync() {
-	l.s.notify.wakeAll()
+	l.s.wakeAll()
 	l.s.reloadScans(l.ctx)
 	l.s.listenOnce.Do(func() { close(l.s.listening) })
 }

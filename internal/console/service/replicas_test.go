@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,27 @@ func TestReplicasShareChanges(t *testing.T) {
 	if got.err != nil || !got.changed || got.policy.ETag == NoPolicyETag {
 		t.Fatalf("the agent long-polling the other replica got changed %v, ETag %s, %v; want the new policy",
 			got.changed, got.policy.ETag, got.err)
+	}
+
+	// An edit of the policy at a: b served (and cached) the version
+	// before, and its long poll gets the new one.
+	go func() {
+		ap, changed, err := b.AgentPolicyFor(ctx, "prod", got.policy.ETag, got.policy.ETag, 2*time.Minute)
+		polled <- answer{ap, changed, err}
+	}()
+	d, err := a.Store().GetPolicy(ctx, "baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(replicaPolicy, "action: block", "action: log", 1)
+	if _, err := a.UpdatePolicy(ctx, "baseline", []byte(edited), d.Version); err != nil {
+		t.Fatal(err)
+	}
+	again := <-polled
+	if again.err != nil || !again.changed || again.policy.ETag == got.policy.ETag ||
+		!strings.Contains(string(again.policy.Policy), `"log"`) {
+		t.Fatalf("after an edit at the other replica, the long poll got changed %v, ETag %s (had %s), %v; want the edited policy",
+			again.changed, again.policy.ETag, got.policy.ETag, again.err)
 	}
 
 	// Scan results: b reloads its index when a says it imported some.

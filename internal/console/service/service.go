@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -61,6 +62,12 @@ type Service struct {
 	overlap time.Duration
 	log     *slog.Logger
 	notify  *notifier
+	// policies caches what agents pull; policyReads joins the polls that
+	// miss it at once.
+	policies    *policyCache
+	policyReads singleflight.Group
+	// seen writes the agents' calls (last seen) in batches.
+	seen *seenWriter
 	// id names this process in its broadcasts to other console processes.
 	id string
 	// listening is closed when Listen first connected.
@@ -92,7 +99,7 @@ func New(opts Options) *Service {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: opts.Store, reg: opts.Registry, now: opts.Now, window: opts.EventTimeWindow,
-		overlap: opts.TokenOverlap, log: opts.Logger, notify: newNotifier(), id: rand.Text(), listening: make(chan struct{}),
+		overlap: opts.TokenOverlap, log: opts.Logger, notify: newNotifier(), policies: newPolicyCache(), seen: newSeenWriter(opts.Store), id: rand.Text(), listening: make(chan struct{}),
 		closing: make(chan struct{})}
 	s.scans.Store(scanresult.NewIndex())
 	return s

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/core/event"
@@ -32,6 +34,33 @@ type Document struct {
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// AgentSeen is one agent call for SeeAgents.
+type AgentSeen struct {
+	Cluster string
+	At      time.Time
+	// AgentPolicy is the policy version the agent said it enforces (""
+	// for none).
+	AgentPolicy string
+}
+
+// LatestSeen returns seen with one call per cluster, its latest, in
+// cluster name order: the order stores lock the rows in, so that two
+// replicas' writes cannot deadlock.
+func LatestSeen(seen []AgentSeen) []AgentSeen {
+	latest := make(map[string]AgentSeen, len(seen))
+	for _, a := range seen {
+		if b, ok := latest[a.Cluster]; !ok || a.At.After(b.At) {
+			latest[a.Cluster] = a
+		}
+	}
+	out := make([]AgentSeen, 0, len(latest))
+	for _, a := range latest {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b AgentSeen) int { return strings.Compare(a.Cluster, b.Cluster) })
+	return out
 }
 
 // Cluster is a registered cluster.
@@ -278,9 +307,12 @@ type Store interface {
 	ClusterByTokenHash(ctx context.Context, hash []byte) (Cluster, error)
 	ListClusters(ctx context.Context) ([]Cluster, error)
 	AssignPolicy(ctx context.Context, cluster, policy string) (Cluster, error)
-	// SeeAgent records that the cluster's agent called at t, enforcing the
-	// given policy version.
-	SeeAgent(ctx context.Context, cluster string, t time.Time, agentPolicy string) error
+	// SeeAgents records agent calls in one write: each cluster's last
+	// call and the policy version its agent said it enforces, unless the
+	// cluster has a later call recorded already (console replicas write
+	// out of order). Clusters that do not exist (deleted meanwhile) are
+	// skipped; of two calls of one cluster the later counts.
+	SeeAgents(ctx context.Context, seen []AgentSeen) error
 	DeleteCluster(ctx context.Context, name string) error
 	// RotateToken gives the cluster the token of the given hash and keeps
 	// the one it had as its previous token until prevExpires (a zero

@@ -41,7 +41,7 @@ func Fill(t *testing.T, s store.Store) {
 	must(t, "create cluster", err)
 	_, err = s.CreateCluster(c, store.Cluster{Name: "dev"})
 	must(t, "create cluster", err)
-	must(t, "see agent", s.SeeAgent(c, "prod", time.Now(), `"strict-2"`))
+	must(t, "see agent", s.SeeAgents(c, []store.AgentSeen{{Cluster: "prod", At: time.Now(), AgentPolicy: `"strict-2"`}}))
 
 	r := rand.New(rand.NewPCG(31, 32))
 	evs := genEvents(r, "far", 150, 30)

@@ -135,7 +135,7 @@ func testAssignPolicy(t *testing.T, s store.Store) {
 	}
 }
 
-func testSeeAgent(t *testing.T, s store.Store) {
+func testSeeAgents(t *testing.T, s store.Store) {
 	c := ctx(t)
 	_, err := s.CreateCluster(c, store.Cluster{Name: "prod", TokenHash: hash("prod")})
 	must(t, "create cluster", err)
@@ -144,8 +144,15 @@ func testSeeAgent(t *testing.T, s store.Store) {
 	if !cl.LastSeen.IsZero() || cl.AgentPolicy != "" {
 		t.Errorf("a new cluster was seen: %+v", cl)
 	}
+	_, err = s.CreateCluster(c, store.Cluster{Name: "dev", TokenHash: hash("dev")})
+	must(t, "create cluster", err)
 	seen := time.Date(2032, 1, 2, 3, 4, 5, 987654321, time.FixedZone("EST", -5*3600))
-	must(t, "see agent", s.SeeAgent(c, "prod", seen, `"p1-v3"`))
+	must(t, "see agents", s.SeeAgents(c, []store.AgentSeen{
+		{Cluster: "prod", At: seen.Add(-time.Second), AgentPolicy: `"p1-v2"`},
+		{Cluster: "prod", At: seen, AgentPolicy: `"p1-v3"`}, // the later call of two counts
+		{Cluster: "gone", At: seen},                         // deleted meanwhile: skipped
+		{Cluster: "dev", At: seen.Add(-time.Hour)},
+	}))
 	cl, err = s.GetCluster(c, "prod")
 	must(t, "get", err)
 	sameInstant(t, "LastSeen", cl.LastSeen, seen)
@@ -153,14 +160,26 @@ func testSeeAgent(t *testing.T, s store.Store) {
 		t.Errorf("AgentPolicy = %q", cl.AgentPolicy)
 	}
 	later := seen.Add(time.Minute)
-	must(t, "see agent again", s.SeeAgent(c, "prod", later, `"p1-v4"`))
+	must(t, "see agent again", s.SeeAgents(c, []store.AgentSeen{{Cluster: "prod", At: later, AgentPolicy: `"p1-v4"`}}))
+	// Another replica's older word, written after: it changes nothing.
+	must(t, "see agent out of order", s.SeeAgents(c, []store.AgentSeen{{Cluster: "prod", At: seen, AgentPolicy: `"p1-v3"`}}))
 	cs, err := s.ListClusters(c)
 	must(t, "list", err)
-	sameInstant(t, "listed LastSeen", cs[0].LastSeen, later)
-	if cs[0].AgentPolicy != `"p1-v4"` {
-		t.Errorf("listed AgentPolicy = %q", cs[0].AgentPolicy)
+	byName := map[string]store.Cluster{}
+	for _, cl := range cs {
+		byName[cl.Name] = cl
 	}
-	wantErr(t, "see the agent of an unknown cluster", s.SeeAgent(c, "nope", later, ""), store.ErrNotFound)
+	sameInstant(t, "listed LastSeen", byName["prod"].LastSeen, later)
+	if byName["prod"].AgentPolicy != `"p1-v4"` {
+		t.Errorf("listed AgentPolicy = %q", byName["prod"].AgentPolicy)
+	}
+	sameInstant(t, "dev's LastSeen", byName["dev"].LastSeen, seen.Add(-time.Hour))
+	if byName["dev"].AgentPolicy != "" {
+		t.Errorf("dev's AgentPolicy = %q, want none", byName["dev"].AgentPolicy)
+	}
+	_, err = s.GetCluster(c, "gone")
+	wantErr(t, "a call of an unknown cluster made it", err, store.ErrNotFound)
+	must(t, "see nothing", s.SeeAgents(c, nil))
 }
 
 func testRotateToken(t *testing.T, s store.Store) {

@@ -24,7 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Clusters", testClusters},
 		{"ClusterTokens", testClusterTokens},
 		{"AssignPolicy", testAssignPolicy},
-		{"SeeAgent", testSeeAgent},
+		{"SeeAgents", testSeeAgents},
 		{"RotateToken", testRotateToken},
 		{"AppendEventsIdempotent", testAppendIdempotent},
 		{"AppendEventsRejectsMissingID", testAppendMissingID},

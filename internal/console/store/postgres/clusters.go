@@ -136,15 +136,23 @@ func (s *Store) AssignPolicy(ctx context.Context, cluster, policy string) (store
 	return c, nil
 }
 
-// SeeAgent implements store.Store.
-func (s *Store) SeeAgent(ctx context.Context, cluster string, t time.Time, agentPolicy string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE clusters SET last_seen = $1, agent_policy = $2 WHERE name = $3`,
-		nullTime(t), agentPolicy, cluster)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = store.ErrNotFound
+// SeeAgents implements store.Store, in one statement.
+func (s *Store) SeeAgents(ctx context.Context, seen []store.AgentSeen) error {
+	seen = store.LatestSeen(seen)
+	if len(seen) == 0 {
+		return nil
 	}
+	names := make([]string, len(seen))
+	ats := make([]time.Time, len(seen))
+	policies := make([]string, len(seen))
+	for i, a := range seen {
+		names[i], ats[i], policies[i] = a.Cluster, stored(a.At), a.AgentPolicy
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE clusters AS c SET last_seen = v.at, agent_policy = v.policy
+		FROM unnest($1::text[], $2::timestamptz[], $3::text[]) AS v(name, at, policy)
+		WHERE c.name = v.name AND (c.last_seen IS NULL OR c.last_seen <= v.at)`, names, ats, policies)
 	if err != nil {
-		return fmt.Errorf("record agent of cluster %q: %w", cluster, err)
+		return fmt.Errorf("record %d agent calls: %w", len(seen), err)
 	}
 	return nil
 }

@@ -24,6 +24,10 @@ const migrationLock int64 = 0x70616c6973616465
 // Store is a store.Store on a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+	// probe is Schema's own connection: readiness must not queue behind
+	// the requests of a busy replica, or every replica on a loaded
+	// database leaves its Service at once.
+	probe *pgxpool.Pool
 	// channel is where Broadcast and Listen talk (notifyChannel).
 	channel string
 }
@@ -80,23 +84,33 @@ func open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &Store{pool: pool, channel: notifyChannel(schema)}, nil
+	pcfg := cfg.Copy()
+	pcfg.MaxConns, pcfg.MinConns = 1, 0
+	pcfg.MaxConnIdleTime = time.Minute
+	probe, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &Store{pool: pool, probe: probe, channel: notifyChannel(schema)}, nil
 }
 
 // Close implements store.Store.
 func (s *Store) Close() error {
+	s.probe.Close()
 	s.pool.Close()
 	return nil
 }
 
-// Schema implements store.Store: one read from the pool.
+// Schema implements store.Store: one read on a connection of its own (the
+// readiness check).
 func (s *Store) Schema(ctx context.Context) (store.Schema, error) {
 	ms, err := migration.Load(migrationFS, "migrations")
 	if err != nil {
 		return store.Schema{}, err
 	}
 	sc := store.Schema{Want: len(ms)}
-	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&sc.Applied); err != nil {
+	if err := s.probe.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&sc.Applied); err != nil {
 		return store.Schema{}, fmt.Errorf("read postgres schema version: %w", err)
 	}
 	return sc, nil

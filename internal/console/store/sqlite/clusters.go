@@ -163,18 +163,28 @@ func (s *Store) AssignPolicy(ctx context.Context, cluster, policy string) (store
 	return c, nil
 }
 
-// SeeAgent implements store.Store.
-func (s *Store) SeeAgent(ctx context.Context, cluster string, t time.Time, agentPolicy string) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE clusters SET last_seen = ?, agent_policy = ? WHERE name = ?`,
-		nullTime(t), agentPolicy, cluster)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = store.ErrNotFound
-		}
+// SeeAgents implements store.Store, in one transaction.
+func (s *Store) SeeAgents(ctx context.Context, seen []store.AgentSeen) error {
+	seen = store.LatestSeen(seen)
+	if len(seen) == 0 {
+		return nil
 	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE clusters SET last_seen = ?1, agent_policy = ?2
+			WHERE name = ?3 AND (last_seen IS NULL OR last_seen <= ?1)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, a := range seen {
+			if _, err := st.ExecContext(ctx, nullTime(a.At), a.AgentPolicy, a.Cluster); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("record agent of cluster %q: %w", cluster, err)
+		return fmt.Errorf("record %d agent calls: %w", len(seen), err)
 	}
 	return nil
 }
