@@ -34,6 +34,8 @@ type agentOptions struct {
 	scanEvery  time.Duration
 	scanImages int
 	counters   *fleetCounters
+	// changed hears each new version an agent's long poll returned.
+	changed func(agent int, etag string, t time.Time)
 }
 
 // simAgent is one simulated managed agent: the real console client and
@@ -42,6 +44,8 @@ type agentOptions struct {
 // the cluster's policy with its ETag, events recorded into the queue and
 // delivered from it, and a periodic scan-result sync.
 type simAgent struct {
+	// index is its place in its host.
+	index   int
 	cluster string
 	client  *agentclient.Client
 	queue   *eventqueue.Queue
@@ -56,7 +60,7 @@ type simAgent struct {
 	recorded atomic.Int64
 }
 
-func newSimAgent(cluster, token, stateDir string, opts *agentOptions) (*simAgent, error) {
+func newSimAgent(index int, cluster, token, stateDir string, opts *agentOptions) (*simAgent, error) {
 	client, err := agentclient.New("http://"+serviceHost, token, "")
 	if err != nil {
 		return nil, err
@@ -69,7 +73,7 @@ func newSimAgent(cluster, token, stateDir string, opts *agentOptions) (*simAgent
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cluster, err)
 	}
-	return &simAgent{cluster: cluster, client: client, queue: q, opts: opts}, nil
+	return &simAgent{index: index, cluster: cluster, client: client, queue: q, opts: opts}, nil
 }
 
 // run polls the policy, delivers events and syncs scan results until ctx
@@ -124,9 +128,13 @@ func (a *simAgent) pollPolicy(ctx context.Context) {
 // agent reports it as the version it enforces from its next poll on.
 func (a *simAgent) enforce(etag string, t time.Time) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if etag != a.etag {
+	moved := etag != a.etag
+	if moved {
 		a.etag, a.since = etag, t
+	}
+	a.mu.Unlock()
+	if moved && a.opts.changed != nil {
+		a.opts.changed(a.index, etag, t)
 	}
 }
 
@@ -270,17 +278,14 @@ func (s *eventShapes) events(cluster string, n int) []event.Event {
 	return evs
 }
 
-// waitDrained waits until no agent's queue holds undelivered events, up
-// to timeout.
-func waitDrained(ctx context.Context, agents []*simAgent, timeout time.Duration) (time.Duration, error) {
+// waitDrained waits until no agent's queue holds undelivered events, as
+// the hosts report, up to timeout.
+func waitDrained(ctx context.Context, fl *fleet, timeout time.Duration) (time.Duration, error) {
 	start := time.Now()
+	// A report made after the load phase ended.
+	time.Sleep(2 * statsEvery)
 	for {
-		busy := 0
-		for _, a := range agents {
-			if a.pending() {
-				busy++
-			}
-		}
+		busy := fl.pending()
 		if busy == 0 {
 			return time.Since(start), nil
 		}

@@ -31,47 +31,47 @@ type loadResult struct {
 // runLoad records events at cfg.rate, asks queries and edits the policy
 // every cfg.propagateEvery for cfg.duration; with cfg.killPID it signals
 // that replica at cfg.killAfter.
-func runLoad(ctx context.Context, cfg config, svc *service, ed *editor, counters *fleetCounters,
+func runLoad(ctx context.Context, cfg config, svc *service, ed *editor, fl *fleet,
 	shapes *eventShapes, names []string, token string) (*loadResult, error) {
-	agents := ed.agents
-	recorded0, accepted0 := counters.recorded.Load(), counters.accepted.Load()
+	before := fl.sum()
 	res := &loadResult{start: time.Now()}
 	loading, stop := context.WithTimeout(ctx, cfg.duration)
 	defer stop()
-	var generators, wg sync.WaitGroup
-	perAgent := cfg.rate / float64(len(agents))
-	for _, a := range agents {
-		generators.Add(1)
-		go func() { defer generators.Done(); a.generate(loading, cfg.eventEvery, perAgent, shapes) }()
-	}
+	var wg sync.WaitGroup
+	generators := make(chan error, 1)
+	go func() { generators <- fl.load(ctx, cfg.rate, cfg.eventEvery, cfg.duration) }()
 	// A UI user reaches the console through the Service too.
 	viewer := &admin{base: "http://" + serviceHost, token: token, hc: &http.Client{Timeout: 30 * time.Second, Transport: svc.transport()}}
 	res.queries = newQueryLoad(viewer, names, shapes)
-	res.procs = newProcesses(cfg.pids, cfg.postgresPID)
+	res.procs = newProcesses(cfg.pids, cfg.postgresPID, fl.pids())
 	wg.Add(3)
 	go func() { defer wg.Done(); res.queries.run(ctx, loading, cfg.queryRate) }()
 	go func() { defer wg.Done(); res.procs.watch(loading) }()
 	go func() {
 		defer wg.Done()
-		res.perSecond = sampleRate(loading, &counters.accepted)
+		res.perSecond = sampleRate(loading, fl.accepted())
 	}()
 	if cfg.killPID != 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res.killed = killAfter(loading, cfg, svc)
+			res.killed = killAfter(loading, cfg, svc, fl)
 		}()
 	}
 	edits := make(chan error, 1)
 	go func() { edits <- ed.every(ctx, loading, res, cfg.propagateEvery, cfg.duration) }()
 	<-loading.Done()
 	res.took = time.Since(res.start)
-	res.accepted = counters.accepted.Load() - accepted0
+	res.accepted = fl.sum().Accepted - before.Accepted
 	// A generator records what was due up to the end, so the count is
 	// the rate's whatever the delay.
-	generators.Wait()
+	if err := <-generators; err != nil {
+		return nil, err
+	}
 	res.generatorsLate = time.Since(res.start) - res.took
-	res.recorded = counters.recorded.Load() - recorded0
+	// The hosts' counts as of their next report.
+	time.Sleep(2 * statsEvery)
+	res.recorded = fl.sum().Recorded - before.Recorded
 	wg.Wait()
 	if err := <-edits; err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func (r roundResult) String() string {
 // measures how each edit reaches the agents.
 type editor struct {
 	adm     *admin
-	agents  []*simAgent
+	agents  []*remoteAgent
 	timeout time.Duration
 	edits   int
 }
@@ -214,7 +214,7 @@ func sampleRate(ctx context.Context, n interface{ Load() int64 }) []int64 {
 // cfg.killAfter, unless ctx ends first, and says what it did. SIGTERM
 // stands for deleting the replica's pod, which takes it out of the
 // Service at the same time.
-func killAfter(ctx context.Context, cfg config, svc *service) string {
+func killAfter(ctx context.Context, cfg config, svc *service, fl *fleet) string {
 	select {
 	case <-ctx.Done():
 		return ""
@@ -224,6 +224,7 @@ func killAfter(ctx context.Context, cfg config, svc *service) string {
 	if cfg.killSignal == "TERM" {
 		sig = syscall.SIGTERM
 		svc.deleted(slices.Index(cfg.pids, cfg.killPID))
+		fl.deleted(slices.Index(cfg.pids, cfg.killPID))
 	}
 	if err := syscall.Kill(cfg.killPID, sig); err != nil {
 		return fmt.Sprintf("could not signal replica pid %d: %v", cfg.killPID, err)

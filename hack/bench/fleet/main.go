@@ -45,6 +45,8 @@ type config struct {
 	database       string // PostgreSQL URL, for -preload and the event count
 
 	agents         int
+	perHost        int // agents per agent host (host.go)
+	agentHost      bool
 	registerConcur int
 	stateDir       string
 	sources        int
@@ -82,8 +84,8 @@ func (c *config) validate() error {
 	if c.adminTokenFile == "" {
 		errs = append(errs, errors.New("-admin-token-file is required"))
 	}
-	if c.agents < 1 {
-		errs = append(errs, errors.New("-agents must be at least 1"))
+	if c.agents < 1 || c.perHost < 1 {
+		errs = append(errs, errors.New("-agents and -per-host must be at least 1"))
 	}
 	if c.registerConcur < 1 {
 		errs = append(errs, errors.New("-register-concurrency must be at least 1"))
@@ -121,6 +123,8 @@ func main() {
 	flag.StringVar(&cfg.adminTokenFile, "admin-token-file", "", "the consoles' admin token file")
 	flag.StringVar(&cfg.database, "database", "", "the consoles' PostgreSQL URL: for -preload and for counting the events stored (skipped without it)")
 	flag.IntVar(&cfg.agents, "agents", 10000, "simulated agents (clusters fleet-00001...)")
+	flag.IntVar(&cfg.perHost, "per-host", 2500, "agents per agent host process: each agent holds up to four descriptors (its queue, three connections), and a process may hold only as many as its hard limit (20,000 here)")
+	flag.BoolVar(&cfg.agentHost, "agent-host", false, "run as an agent host for a coordinating simulator (it starts them; not for use by hand)")
 	flag.IntVar(&cfg.registerConcur, "register-concurrency", 16, "clusters registered at once")
 	flag.StringVar(&cfg.stateDir, "state-dir", defaultStateDir(), "where the agents' event queues go (a folder made and removed in it)")
 	flag.IntVar(&cfg.sources, "sources", 8, "loopback source addresses (127.0.0.1...) the agents' connections leave from")
@@ -166,6 +170,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.agentHost {
+		if err := runHost(ctx, cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "fleet:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "fleet:", err)
 		os.Exit(1)

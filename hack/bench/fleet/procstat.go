@@ -32,7 +32,7 @@ type watched struct {
 	started, ended time.Time
 }
 
-func newProcesses(replicas []int, postgres int) *processes {
+func newProcesses(replicas []int, postgres int, hosts []int) *processes {
 	p := &processes{}
 	for i, pid := range replicas {
 		p.procs = append(p.procs, &watched{name: fmt.Sprintf("replica %d", i+1), pid: pid})
@@ -41,6 +41,9 @@ func newProcesses(replicas []int, postgres int) *processes {
 		p.procs = append(p.procs, &watched{name: "PostgreSQL", pid: postgres, tree: true})
 	}
 	p.procs = append(p.procs, &watched{name: "simulator", pid: os.Getpid()})
+	for i, pid := range hosts {
+		p.procs = append(p.procs, &watched{name: fmt.Sprintf("agent host %d", i+1), pid: pid})
+	}
 	return p
 }
 

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -42,29 +41,23 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 
-	dir, err := os.MkdirTemp(cfg.stateDir, "palisade-fleet-")
+	start := time.Now()
+	fl, err := startHosts(ctx, cfg, names, tokens)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	counters := &fleetCounters{}
-	opts := &agentOptions{wait: cfg.wait, scanEvery: cfg.scanEvery, scanImages: cfg.scanImages, counters: counters}
-	agents := make([]*simAgent, len(names))
-	for i, name := range names {
-		if agents[i], err = newSimAgent(name, tokens[i], dir, opts); err != nil {
-			return err
+	stopped := false
+	stopHosts := func() {
+		if !stopped {
+			stopped = true
+			fl.stop()
 		}
 	}
-	running, stopAgents := context.WithCancel(ctx)
-	var agentsDone sync.WaitGroup
-	defer func() { stopAgents(); agentsDone.Wait() }()
-	start := time.Now()
-	for _, a := range agents {
-		agentsDone.Add(1)
-		go func() { defer agentsDone.Done(); a.run(running) }()
-	}
+	defer stopHosts()
+	fmt.Printf("%d agents made in %d agent hosts (%d each at most) in %s\n", len(names), len(fl.hosts), cfg.perHost, round(time.Since(start)))
+	agents := fl.agents
 	if n := waitConnected(ctx, agents, cfg.roundTimeout); n < len(agents) {
-		fmt.Printf("policy polls: %s\n", &counters.policy)
+		fmt.Printf("policy polls: %s\n", fl.sum().Policy)
 		return fmt.Errorf("only %d of %d agents got their first policy within %s", n, len(agents), cfg.roundTimeout)
 	}
 	fmt.Printf("all %d agents long-polling after %s\n", len(agents), round(time.Since(start)))
@@ -75,13 +68,13 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	fmt.Printf("policy edit, fleet idle: %s\n", idle)
-	load, err := runLoad(ctx, cfg, svc, ed, counters, shapes, names, token)
+	load, err := runLoad(ctx, cfg, svc, ed, fl, shapes, names, token)
 	if err != nil {
 		return err
 	}
 	fmt.Print(load)
 
-	drained, err := waitDrained(ctx, agents, cfg.drainTimeout)
+	drained, err := waitDrained(ctx, fl, cfg.drainTimeout)
 	if err != nil {
 		fmt.Printf("drain: %v\n", err)
 	} else {
@@ -91,13 +84,17 @@ func run(ctx context.Context, cfg config) error {
 	if err := checkClusters(ctx, adm, names, latest, load.start, cfg.roundTimeout); err != nil {
 		fmt.Printf("clusters: %v\n", err)
 	}
-	stopAgents()
-	agentsDone.Wait()
-	fmt.Printf("policy polls: %s\n", &counters.policy)
-	fmt.Printf("event deliveries: %s\n", &counters.events)
-	fmt.Printf("scan-result syncs: %s\n", &counters.scans)
-	fmt.Printf("connections per replica: %s\n", svc)
-	return countEvents(ctx, cfg.database, agents, counters, load.start)
+	stopHosts()
+	total := fl.sum()
+	fmt.Printf("policy polls: %s\n", total.Policy)
+	fmt.Printf("event deliveries: %s\n", total.Events)
+	fmt.Printf("scan-result syncs: %s\n", total.Scan)
+	fmt.Printf("connections per replica (the agents'): %v\n", total.Dials)
+	fmt.Printf("the coordinator's Service model: %s\n", svc)
+	if ch := fl.changes(); len(ch) > 0 {
+		fmt.Printf("  the agent hosts' endpoint changes:\n    %s\n", strings.Join(ch, "\n    "))
+	}
+	return countEvents(ctx, cfg.database, agents, total, load.start)
 }
 
 // setUp stores the fleet policy, registers the clusters names (returning
@@ -126,7 +123,7 @@ func setUp(ctx context.Context, cfg config, adm *admin, names []string, shapes *
 
 // waitConnected waits until every agent has a policy version, up to
 // timeout, and returns how many have one.
-func waitConnected(ctx context.Context, agents []*simAgent, timeout time.Duration) int {
+func waitConnected(ctx context.Context, agents []*remoteAgent, timeout time.Duration) int {
 	deadline := time.Now().Add(timeout)
 	for {
 		n := 0
@@ -181,9 +178,9 @@ func checkClusters(ctx context.Context, adm *admin, names []string, latest strin
 
 // countEvents compares what every agent recorded with what the database
 // holds for its cluster since the load phase began.
-func countEvents(ctx context.Context, databaseURL string, agents []*simAgent, c *fleetCounters, since time.Time) error {
+func countEvents(ctx context.Context, databaseURL string, agents []*remoteAgent, c hostStats, since time.Time) error {
 	fmt.Printf("events: recorded %d; in delivery attempts %d (%d in attempts that failed, retried); acknowledged %d\n",
-		c.recorded.Load(), c.sent.Load(), c.sent.Load()-c.accepted.Load(), c.accepted.Load())
+		c.Recorded, c.Sent, c.Sent-c.Accepted, c.Accepted)
 	if databaseURL == "" {
 		fmt.Println("events stored: not counted (no -database)")
 		return nil
@@ -195,7 +192,10 @@ func countEvents(ctx context.Context, databaseURL string, agents []*simAgent, c 
 	var sum, lost, extra int64
 	var wrong int
 	for _, a := range agents {
-		rec, got := a.recorded.Load(), stored[a.cluster]
+		a.mu.Lock()
+		rec := a.recorded
+		a.mu.Unlock()
+		got := stored[a.cluster]
 		sum += got
 		if got != rec {
 			wrong++
@@ -204,7 +204,7 @@ func countEvents(ctx context.Context, databaseURL string, agents []*simAgent, c 
 		}
 	}
 	fmt.Printf("events stored (database): %d of %d recorded; missing %d, extra %d; clusters that differ %d; table holds %d events\n",
-		sum, c.recorded.Load(), lost, extra, wrong, total)
+		sum, c.Recorded, lost, extra, wrong, total)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -117,7 +118,9 @@ func (s *service) dial(ctx context.Context, network, addr string) (net.Conn, err
 	}
 	conn, err := d.DialContext(ctx, network, s.replicas[i])
 	if err != nil {
-		if ctx.Err() == nil {
+		// Only the replica's refusal takes it out: a dial that failed
+		// here (out of descriptors or ports) says nothing of it.
+		if ctx.Err() == nil && errors.Is(err, syscall.ECONNREFUSED) {
 			s.setReady(i, false, "(a connection was refused)")
 		}
 		return nil, err
