@@ -397,7 +397,9 @@ func (f *fleet) sum() hostStats {
 }
 
 // accepted is the events the console acknowledged, for sampleRate.
-func (f *fleet) accepted() *fleetCount { return &fleetCount{f: f, get: func(s hostStats) int64 { return s.Accepted }} }
+func (f *fleet) accepted() *fleetCount {
+	return &fleetCount{f: f, get: func(s hostStats) int64 { return s.Accepted }}
+}
 
 // fleetCount is one of the fleet's counters as a Load()-er.
 type fleetCount struct {
@@ -476,4 +478,3 @@ func (f *fleet) changes() []string {
 	}
 	return out
 }
-

@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/cursor"
+	"github.com/palisade-dev/palisade/internal/console/store/groupcommit"
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
@@ -35,7 +35,7 @@ const insertEvents = `WITH stored AS (
 			AS u(id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts)
 		WHERE u.agent_ts IS NULL OR NOT EXISTS (SELECT 1 FROM events e WHERE e.id = u.id)
 		ON CONFLICT (id, ts) DO NOTHING
-		RETURNING date_trunc('hour', ts, 'UTC') AS hour, date_trunc('day', ts, 'UTC') AS day, action, rule, cluster, namespace
+		RETURNING id, date_trunc('hour', ts, 'UTC') AS hour, date_trunc('day', ts, 'UTC') AS day, action, rule, cluster, namespace
 ), hours AS (
 	INSERT INTO event_hours AS c (hour, action, n)
 		SELECT hour, action, COUNT(*) FROM stored GROUP BY hour, action ORDER BY hour, action
@@ -55,23 +55,42 @@ const insertEvents = `WITH stored AS (
 		GROUP BY action, day, cluster, namespace ORDER BY action, day, cluster, namespace
 		ON CONFLICT (action, day, cluster, namespace) DO UPDATE SET n = c.n + excluded.n
 )
-SELECT COUNT(*) FROM stored`
+SELECT id FROM stored`
 
-// AppendEvents implements store.Store, in one statement. What it cannot
-// tell apart: an event the console rewrote at one push (dated more than
-// the console's time window from its clock) and kept at another (the
-// clock caught up with it), and two pushes of one rewritten event in
-// flight at once; each is stored twice. Both need an agent's clock a day
-// off (the window's default) and then a retry.
+// maxGroupEvents bounds the events one group commit writes.
+const maxGroupEvents = 10_000
+
+// AppendEvents implements store.Store: the events of concurrent calls
+// are inserted together in one statement (groupcommit), which also adds
+// them to the overview's hourly counts. What it cannot tell apart: an
+// event the console rewrote at one push (dated more than the console's
+// time window from its clock) and kept at another (the clock caught up
+// with it), and two pushes of one rewritten event in flight at once; each
+// is stored twice. Both need an agent's clock a day off (the window's
+// default) and then a retry.
 func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, error) {
 	for i := range events {
 		if events[i].ID == "" {
 			return 0, fmt.Errorf("append events: events[%d] has no id: %w", i, store.ErrInvalid)
 		}
 	}
-	events = firstOfEachID(events)
-	if len(events) == 0 {
-		return 0, nil
+	return s.app.Append(ctx, events)
+}
+
+// writeEvents is the group commit's write: the calls' events in one
+// statement, an ID given twice written from its first call. Each call is
+// told how many of its events were new by the IDs the statement returns.
+func (s *Store) writeEvents(ctx context.Context, calls []*groupcommit.Call) error {
+	owner := map[string]int{}
+	var events []event.Event
+	for ci, c := range calls {
+		c.N = 0
+		for _, e := range c.Events {
+			if _, dup := owner[e.ID]; !dup {
+				owner[e.ID] = ci
+				events = append(events, e)
+			}
+		}
 	}
 	n := len(events)
 	ids, ts, agentTS := make([]string, n), make([]time.Time, n), make([]*time.Time, n)
@@ -92,32 +111,19 @@ func (s *Store) AppendEvents(ctx context.Context, events []event.Event) (int, er
 		args = append(args, c)
 	}
 	args = append(args, agentTS)
-	var stored int
-	if err := s.pool.QueryRow(ctx, insertEvents, args...).Scan(&stored); err != nil {
-		return 0, fmt.Errorf("append events: %w", err)
+	rows, err := s.pool.Query(ctx, insertEvents, args...)
+	if err != nil {
+		return err
 	}
-	return stored, nil
-}
-
-// firstOfEachID returns events without the later copies of an ID given
-// twice (the key is (id, ts), and the copies may differ in time); events
-// itself when it has none.
-func firstOfEachID(events []event.Event) []event.Event {
-	seen := make(map[string]struct{}, len(events))
-	for i := range events {
-		if _, dup := seen[events[i].ID]; dup {
-			out := slices.Clone(events[:i])
-			for _, e := range events[i+1:] {
-				if _, dup := seen[e.ID]; !dup {
-					seen[e.ID] = struct{}{}
-					out = append(out, e)
-				}
-			}
-			return out
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
 		}
-		seen[events[i].ID] = struct{}{}
+		calls[owner[id]].N++
 	}
-	return events
+	return rows.Err()
 }
 
 // ListEvents implements store.Store. A query over the whole trail plans

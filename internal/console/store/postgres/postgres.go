@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/console/store/groupcommit"
 	"github.com/palisade-dev/palisade/internal/console/store/migration"
 )
 
@@ -30,6 +31,8 @@ type Store struct {
 	probe *pgxpool.Pool
 	// channel is where Broadcast and Listen talk (notifyChannel).
 	channel string
+	// app merges concurrent AppendEvents into one statement.
+	app *groupcommit.Writer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -92,7 +95,9 @@ func open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	return &Store{pool: pool, probe: probe, channel: notifyChannel(schema)}, nil
+	s := &Store{pool: pool, probe: probe, channel: notifyChannel(schema)}
+	s.app = &groupcommit.Writer{Write: s.writeEvents, MaxEvents: maxGroupEvents}
+	return s, nil
 }
 
 // Close implements store.Store.

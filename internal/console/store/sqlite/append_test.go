@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/console/store/groupcommit"
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
@@ -36,9 +37,7 @@ func waitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.app.mu.Lock()
-		q := len(s.app.queue)
-		s.app.mu.Unlock()
+		q := s.app.Queued()
 		if q >= n {
 			return
 		}
@@ -49,11 +48,7 @@ func waitQueued(t *testing.T, s *Store, n int) {
 	}
 }
 
-func groups(s *Store) int {
-	s.app.mu.Lock()
-	defer s.app.mu.Unlock()
-	return s.app.groups
-}
+func groups(s *Store) int { return s.app.Groups() }
 
 // TestAppendGroupCommit holds the writer, lets calls pile up, and checks
 // that they are written together, each told its own count.
@@ -117,17 +112,12 @@ func TestAppendGroupFailureIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := append(batch("bad", 3), event.Event{ID: "poison", Time: time.Unix(9, 0)})
-	group := []*appendCall{
-		{events: batch("a", 4), done: make(chan struct{})},
-		{events: bad, done: make(chan struct{})},
-		{events: batch("c", 2), done: make(chan struct{})},
-	}
-	s.writeGroup(ctx, group)
+	group := []*groupcommit.Call{groupcommit.NewCall(batch("a", 4)), groupcommit.NewCall(bad), groupcommit.NewCall(batch("c", 2))}
+	s.app.WriteGroup(ctx, group)
 	for i, want := range []int{4, 0, 2} {
-		c := group[i]
-		<-c.done
-		if c.n != want || (i == 1) != (c.err != nil) {
-			t.Errorf("call %d: %d, %v; want %d and an error only for the poisoned call", i, c.n, c.err, want)
+		n, err := group[i].Result()
+		if n != want || (i == 1) != (err != nil) {
+			t.Errorf("call %d: %d, %v; want %d and an error only for the poisoned call", i, n, err, want)
 		}
 	}
 	p, err := s.ListEvents(ctx, store.EventFilter{})
@@ -173,8 +163,8 @@ func TestAppendManyWriters(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if s.app.writing || len(s.app.queue) != 0 {
-		t.Errorf("appender left busy: writing %v, %d queued", s.app.writing, len(s.app.queue))
+	if !s.app.Idle() {
+		t.Errorf("group commit left busy: %d queued", s.app.Queued())
 	}
 	t.Logf("%d calls in %d group commits", 16*8, groups(s))
 }

@@ -16,6 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/console/store/groupcommit"
 	"github.com/palisade-dev/palisade/internal/console/store/migration"
 )
 
@@ -51,7 +52,7 @@ type Store struct {
 	// consistent snapshot while w writes.
 	r *sql.DB
 	// app merges concurrent AppendEvents into one transaction.
-	app appender
+	app *groupcommit.Writer
 	// claim holds the file's process lock (ClaimProcess), nil when not
 	// claimed.
 	claim *os.File
@@ -123,7 +124,9 @@ func open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{path: path, w: w, r: r, deleteBatch: deleteBatch}, nil
+	s := &Store{path: path, w: w, r: r, deleteBatch: deleteBatch}
+	s.app = &groupcommit.Writer{Write: s.writeEvents, MaxEvents: maxGroupEvents}
+	return s, nil
 }
 
 // Close implements store.Store.
