@@ -35,15 +35,20 @@ type AgentPolicy struct {
 func (s *Service) AgentPolicyFor(ctx context.Context, cluster, etag, enforcing string, wait time.Duration) (AgentPolicy, bool, error) {
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	for {
+	for first := true; ; first = false {
 		ch := s.notify.channel(cluster)
 		ap, err := s.currentPolicy(ctx, cluster)
 		if err != nil {
 			return AgentPolicy{}, false, err
 		}
-		// Its last call is a side note: a poll is answered even when it
-		// could not be written.
-		_ = s.seen.see(ctx, store.AgentSeen{Cluster: cluster, At: s.now().UTC(), AgentPolicy: enforcing})
+		// The call is recorded when it comes, not again when a change
+		// wakes it: a change shared by a fleet is answered from memory,
+		// and each agent's next call says what it enforces then. It is
+		// a side note: a poll is answered even when it could not be
+		// written.
+		if first {
+			_ = s.seen.see(ctx, store.AgentSeen{Cluster: cluster, At: s.now().UTC(), AgentPolicy: enforcing})
+		}
 		if ap.ETag != etag || wait <= 0 {
 			return ap, ap.ETag != etag, nil
 		}
@@ -115,14 +120,14 @@ func (s *Service) BoundRulesets(ctx context.Context, d store.Document) ([]store.
 }
 
 func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolicy, error) {
-	c, err := s.store.GetCluster(ctx, cluster)
+	name, err := s.assignedPolicy(ctx, cluster)
 	if err != nil {
 		return AgentPolicy{}, err
 	}
-	if c.Policy == "" {
+	if name == "" {
 		return AgentPolicy{ETag: NoPolicyETag, Policy: json.RawMessage("null")}, nil
 	}
-	if ap, ok := s.policies.get(c.Policy, s.now()); ok {
+	if ap, ok := s.policies.get(name, s.now()); ok {
 		return ap, nil
 	}
 	// The first poll to miss reads the policy; the polls that miss with
@@ -130,13 +135,13 @@ func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolic
 	// The flight is of this generation: a poll woken by a change never
 	// joins a read that began before it.
 	gen := s.policies.generation()
-	v, err, _ := s.policyReads.Do(strconv.FormatUint(gen, 10)+"/"+c.Policy, func() (any, error) {
+	v, err, _ := s.policyReads.Do(strconv.FormatUint(gen, 10)+"/"+name, func() (any, error) {
 		// Read for all who wait, even when the first goes away.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), policyReadTimeout)
 		defer cancel()
-		ap, err := s.readPolicy(rctx, c.Policy)
+		ap, err := s.readPolicy(rctx, name)
 		if err == nil {
-			s.policies.put(c.Policy, ap, gen, s.now())
+			s.policies.put(name, ap, gen, s.now())
 		}
 		return ap, err
 	})
@@ -144,6 +149,21 @@ func (s *Service) currentPolicy(ctx context.Context, cluster string) (AgentPolic
 		return AgentPolicy{}, err
 	}
 	return v.(AgentPolicy), nil
+}
+
+// assignedPolicy returns the name of the policy assigned to the cluster
+// ("" for none), from the cache when it has it.
+func (s *Service) assignedPolicy(ctx context.Context, cluster string) (string, error) {
+	if name, ok := s.policies.assignment(cluster, s.now()); ok {
+		return name, nil
+	}
+	gen := s.policies.generation()
+	c, err := s.store.GetCluster(ctx, cluster)
+	if err != nil {
+		return "", err
+	}
+	s.policies.putAssignment(cluster, c.Policy, gen, s.now())
+	return c.Policy, nil
 }
 
 // readPolicy reads the stored policy name and the rulesets it binds.
@@ -166,23 +186,32 @@ func (s *Service) readPolicy(ctx context.Context, name string) (AgentPolicy, err
 	return ap, nil
 }
 
-// policyCache keeps what agents pull, by policy name, so that a fleet
-// sharing a policy reads it once per change, not once per poll. Every
-// change of a policy or ruleset empties it (wakeAll, here or at another
-// replica, and after the replicas' broadcast connection came back); an
-// entry also expires after policyCacheTTL, which bounds how long a
-// replica that missed a broadcast serves the version before.
+// policyCache keeps what agents pull, by policy name, and the policy
+// each cluster is assigned, so that a change shared by a fleet is read
+// once, not once per poll, and the polls it wakes are answered from
+// memory. Every change of a policy or ruleset empties it (wakeAll, here
+// or at another replica, and after the replicas' broadcast connection
+// came back); a change of a cluster (assignment, deletion) forgets that
+// cluster's entry (wake). An entry also expires after policyCacheTTL,
+// which bounds how long a replica that missed a broadcast serves what
+// was there before.
 type policyCache struct {
 	mu sync.Mutex
 	// gen counts the invalidations: a read that began before one is not
 	// kept.
-	gen     uint64
-	entries map[string]cachedPolicy
+	gen      uint64
+	entries  map[string]cachedPolicy
+	assigned map[string]cachedAssignment
 }
 
 type cachedPolicy struct {
 	ap AgentPolicy
 	at time.Time
+}
+
+type cachedAssignment struct {
+	policy string
+	at     time.Time
 }
 
 // policyReadTimeout bounds a read of a policy shared by many polls.
@@ -192,13 +221,46 @@ const policyReadTimeout = 10 * time.Second
 // heard.
 const policyCacheTTL = 10 * time.Second
 
-func newPolicyCache() *policyCache { return &policyCache{entries: map[string]cachedPolicy{}} }
+func newPolicyCache() *policyCache {
+	return &policyCache{entries: map[string]cachedPolicy{}, assigned: map[string]cachedAssignment{}}
+}
+
+// fresh reports whether an entry made at `at` still answers at now.
+func fresh(at, now time.Time) bool { return !now.Before(at) && now.Sub(at) < policyCacheTTL }
+
+func (c *policyCache) assignment(cluster string, now time.Time) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.assigned[cluster]
+	if !ok || !fresh(e.at, now) {
+		return "", false
+	}
+	return e.policy, true
+}
+
+// putAssignment keeps the cluster's policy, read since generation gen
+// began, unless the cache was emptied meanwhile.
+func (c *policyCache) putAssignment(cluster, policy string, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.assigned[cluster] = cachedAssignment{policy: policy, at: now}
+	}
+}
+
+// forget drops the cluster's entry after a change of it.
+func (c *policyCache) forget(cluster string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.assigned, cluster)
+}
 
 func (c *policyCache) get(name string, now time.Time) (AgentPolicy, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[name]
-	if !ok || now.Sub(e.at) >= policyCacheTTL || now.Before(e.at) {
+	if !ok || !fresh(e.at, now) {
 		return AgentPolicy{}, false
 	}
 	return e.ap, true
@@ -225,6 +287,7 @@ func (c *policyCache) invalidate() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.entries)
+	clear(c.assigned)
 }
 
 // notifier wakes long polls: each cluster has a channel that is closed
@@ -262,6 +325,13 @@ func (n *notifier) wake(cluster string) {
 func (s *Service) wakeAll() {
 	s.policies.invalidate()
 	s.notify.wakeAll()
+}
+
+// wake wakes the cluster's long polls after a change of it (its
+// assignment, its deletion), its cached assignment first.
+func (s *Service) wake(cluster string) {
+	s.policies.forget(cluster)
+	s.notify.wake(cluster)
 }
 
 func (n *notifier) wakeAll() {

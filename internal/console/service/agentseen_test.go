@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -21,9 +22,17 @@ type gatedStore struct {
 	gate    chan struct{}
 	entered chan struct{}
 
-	mu          sync.Mutex
-	writes      [][]store.AgentSeen
-	policyReads int
+	mu           sync.Mutex
+	writes       [][]store.AgentSeen
+	policyReads  int
+	clusterReads int
+}
+
+func (g *gatedStore) GetCluster(ctx context.Context, name string) (store.Cluster, error) {
+	g.mu.Lock()
+	g.clusterReads++
+	g.mu.Unlock()
+	return g.Store.GetCluster(ctx, name)
 }
 
 func (g *gatedStore) SeeAgents(ctx context.Context, seen []store.AgentSeen) error {
@@ -182,6 +191,43 @@ func TestPolicyIsReadOncePerChange(t *testing.T) {
 	}
 	if r := reads() - before; r != 1 {
 		t.Errorf("the poll after an edit read the policy %d times, want 1", r)
+	}
+
+	// Assignments are cached too, and forgotten when they change.
+	clusterReads := func() int {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.clusterReads
+	}
+	before = clusterReads()
+	for i := range 20 {
+		if _, _, err := s.AgentPolicyFor(ctx, fmt.Sprintf("c%02d", i), "", "", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := clusterReads() - before; r > 20 {
+		t.Errorf("20 polls read their clusters %d times, want at most once each", r)
+	}
+	before = clusterReads()
+	for i := range 20 {
+		if _, _, err := s.AgentPolicyFor(ctx, fmt.Sprintf("c%02d", i), "", "", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := clusterReads() - before; r != 0 {
+		t.Errorf("polls again read their clusters %d times, want 0 (cached)", r)
+	}
+	if _, err := s.AssignPolicy(ctx, "c07", ""); err != nil {
+		t.Fatal(err)
+	}
+	if ap, _, err := s.AgentPolicyFor(ctx, "c07", "", "", 0); err != nil || ap.ETag != NoPolicyETag {
+		t.Errorf("after the assignment was cleared the poll got %s, %v; want no policy", ap.ETag, err)
+	}
+	if err := s.DeleteCluster(ctx, "c08"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AgentPolicyFor(ctx, "c08", "", "", 0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the poll of a deleted cluster: %v, want not found", err)
 	}
 }
 

@@ -25,7 +25,7 @@ func (s *Service) changed(ctx context.Context, cluster string) {
 		s.broadcast(ctx, topicWake+"*")
 		return
 	}
-	s.notify.wake(cluster)
+	s.wake(cluster)
 	s.broadcast(ctx, topicWake+cluster)
 }
 
@@ -79,7 +79,7 @@ func (l listener) Notified(payload string) {
 	case topic == topicWake+"*":
 		l.s.wakeAll()
 	case strings.HasPrefix(topic, topicWake):
-		l.s.notify.wake(strings.TrimPrefix(topic, topicWake))
+		l.s.wake(strings.TrimPrefix(topic, topicWake))
 	case topic == topicScans:
 		l.s.reloadScans(l.ctx)
 	}
