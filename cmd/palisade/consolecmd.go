@@ -47,6 +47,8 @@ type consoleConfig struct {
 	// metricsListen serves /metrics (and the probes) there; "" does not
 	// serve metrics (consoleops.go).
 	metricsListen string
+	// profiling adds Go's profiles to the metrics address.
+	profiling bool
 	// shutdownDelay: how long to keep serving, not ready, once told to
 	// stop (a replica taken out of its Service during a rolling upgrade).
 	shutdownDelay time.Duration
@@ -82,6 +84,9 @@ func (c *consoleConfig) validate() error {
 		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
 	}
 	c.proxies = proxies
+	if c.profiling && c.metricsListen == "" {
+		errs = append(errs, errors.New("--profiling needs --metrics-bind-address (the profiles are served there)"))
+	}
 	if c.maxConnsPerClient < 0 {
 		errs = append(errs, errors.New("--max-conns-per-client must be 0 (no cap) or more"))
 	}
@@ -172,6 +177,7 @@ and printed once.`,
 	f.DurationVar(&cfg.shutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long with /readyz failing and keep-alives off before closing the listener, while the pod is taken out of the Service (the chart sets 5s)")
 	f.DurationVar(&cfg.tokenOverlap, "token-rotation-overlap", service.DefaultTokenOverlap, "how long an agent token keeps working after it is rotated, for its agent to be given the new one; at most 720h (a rotation may still stop the old token at once)")
 	cfg.oidc.add(f)
+	f.BoolVar(&cfg.profiling, "profiling", false, "serve Go's profiles (/debug/pprof/) on --metrics-bind-address, for diagnosing a slow console; keep that address private")
 	f.StringVar(&cfg.metricsListen, "metrics-bind-address", "", "serve Prometheus /metrics (and /healthz, /readyz) on this address, plain HTTP and without a token, e.g. :9090 (default: not served)")
 	f.DurationVar(&cfg.eventRetention, "event-retention", retention.DefaultRetention, "delete events older than this, by whole UTC days, checked at start and hourly (0: keep every event)")
 	cmd.AddCommand(newConsoleMigrateCmd(), newConsoleBackupCmd())
@@ -266,6 +272,7 @@ func runConsole(ctx context.Context, cfg consoleConfig, logger *slog.Logger, out
 	}
 	logger.Info("scan results loaded", "images", n)
 	ops := newConsoleOps(st, logger)
+	ops.profiling = cfg.profiling
 	// Retention works on the store until the console stops, and is done
 	// before the store closes.
 	keeper := retention.New(retention.Options{Store: st, Retention: cfg.eventRetention, Logger: logger,

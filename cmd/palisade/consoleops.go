@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http/pprof"
 	"log/slog"
 	"net/http"
 
@@ -15,6 +16,8 @@ import (
 type consoleOps struct {
 	health  *httpapi.Health
 	metrics *httpapi.Metrics
+	// profiling serves Go's profiles (net/http/pprof) beside /metrics.
+	profiling bool
 }
 
 func newConsoleOps(st store.Store, logger *slog.Logger) consoleOps {
@@ -37,6 +40,13 @@ func (o consoleOps) listenMetrics(addr string, limits edge.Limits, logger *slog.
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", o.metrics.Handler())
 	o.probes(mux)
+	if o.profiling {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	ln, err := edge.Listen(addr, limits)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@
 #   PALISADE_POSTGRES_DIR  the server's state folder (/tmp/pg-fleet)
 #   PALISADE_POSTGRES_OPTS its settings ("-c shared_buffers=1GB -c max_connections=200")
 #   FLEET_POOL_MAX_CONNS   each console's PostgreSQL pool size (pgx's default when unset: 4 on 2 cores)
+#   FLEET_PPROF            set: replica i serves Go's profiles on 127.0.0.1:16060+i (--profiling)
 #
 # The consoles run with --max-conns-per-client 0: every simulated agent
 # connects from 127.0.0.x, where in a cluster each comes from its own
@@ -64,8 +65,13 @@ consoles=""
 port=18080
 for i in $(seq 1 "$replicas"); do
 	port=$(free_port $((port + 1)))
+	profile=()
+	if [ -n "${FLEET_PPROF:-}" ]; then
+		# Go's profiles of replica i on port 16060+i.
+		profile=(--profiling --metrics-bind-address "127.0.0.1:$((16060 + i))")
+	fi
 	"$work/palisade" console --database "$url" --listen "127.0.0.1:$port" --admin-token-file "$work/admin-token" \
-		--max-conns-per-client 0 --shutdown-delay "$shutdown_delay" --log-level warn 2>"$work/console-$i.log" &
+		--max-conns-per-client 0 --shutdown-delay "$shutdown_delay" --log-level warn "${profile[@]}" 2>"$work/console-$i.log" &
 	pids+=($!)
 	# The first replica migrates the database; the others start on it.
 	for _ in $(seq 1 300); do
