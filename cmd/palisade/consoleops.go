@@ -1,9 +1,9 @@
 package main
 
 import (
-	"net/http/pprof"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/palisade-dev/palisade/internal/console/httpapi"
 	"github.com/palisade-dev/palisade/internal/console/store"
