@@ -210,7 +210,13 @@ func TestManagedPolicyRejectsWhatItCannotCompile(t *testing.T) {
 	if _, err := c.st.UpdatePolicy(context.Background(), "strict", raw, 0); err != nil {
 		t.Fatal(err)
 	}
-	c.assign("strict") // wake the long poll
+	// A change made through the console (as the newer console's would
+	// be announced to this one) wakes the long poll and empties the
+	// console's cache of what agents pull.
+	c.createPolicy("unrelated", "log")
+	if _, err := c.svc.UpdatePolicy(context.Background(), "unrelated", []byte(policyYAML("unrelated", "block")), 0); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case err := <-rejected:
 		if !strings.Contains(err.Error(), "ruleFromTheFuture") {
