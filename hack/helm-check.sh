@@ -127,7 +127,8 @@ external_args="--set console.enabled=true --set console.database.type=postgres
  --set console.adminToken.existingSecret=palisade-console-admin --set console.tls.existingSecret=palisade-console-tls
  --set console.service.port=443 --set agent.console.tokenSecret=palisade-agent-token --set agent.console.caSecret=palisade-console-ca
  --set console.image.repository=registry.example.com/palisade --set console.image.tag=0.2.0
- --set console.nodeSelector.kubernetes\.io/os=linux --set console.extraEnv[0].name=TZ --set console.extraEnv[0].value=UTC"
+ --set console.nodeSelector.kubernetes\.io/os=linux --set console.extraEnv[0].name=TZ --set console.extraEnv[0].value=UTC
+ --set console.eventRetention=0 --set console.tokenRotationOverlap=72h"
 
 # --- 2. lint.
 for mode in $modes; do
@@ -194,6 +195,16 @@ expect_render_error "console.oidc.enabled needs console.oidc.adminGroups or cons
 expect_render_error "console.oidc.redirectURL must be the console's external URL + /login/oidc/callback" $console_sso $sso_ok --set console.oidc.adminGroups[0]=a --set console.oidc.redirectURL=https://palisade.example.com/
 # shellcheck disable=SC2086
 expect_render_error "console.oidc.scopes must include openid" $console_sso $sso_ok --set console.oidc.adminGroups[0]=a --set console.oidc.scopes[0]=email
+# Durations the console would refuse at start: the schema checks the form,
+# the templates the bounds (and the form again, for --skip-schema-validation).
+console_on="--set console.enabled=true --set console.insecureHttp=true"
+expect_render_error "at '/console/eventRetention'" $console_on --set console.eventRetention=30d
+expect_render_error "console.eventRetention must be a duration such as 720h, or 0" $console_on --set console.eventRetention=30d --skip-schema-validation
+expect_render_error "console.eventRetention 12h: want 0 (keep every event) or at least 24h" $console_on --set console.eventRetention=12h
+expect_render_error "console.eventRetention 1439m: want 0 (keep every event) or at least 24h" $console_on --set console.eventRetention=1439m
+expect_render_error "at '/console/tokenRotationOverlap'" $console_on --set console.tokenRotationOverlap=1d
+expect_render_error "console.tokenRotationOverlap 0s: want more than 0 and at most 720h" $console_on --set console.tokenRotationOverlap=0s
+expect_render_error "console.tokenRotationOverlap 721h: want more than 0 and at most 720h" $console_on --set console.tokenRotationOverlap=721h
 # Metrics, NetworkPolicies, probes.
 expect_render_error "at '/metrics/port'" --set metrics.port=0
 expect_render_error "at '/console/metrics/serviceMonitor/interval'" --set console.metrics.serviceMonitor.interval=often
@@ -378,7 +389,8 @@ has "$tmp/c.yaml" "console-sqlite: $console_dep" "replicas: 1" "type: Recreate" 
 	"name: $release-console-viewer-token" "claimName: $release-console-data" "mountPath: /var/lib/palisade" \
 	"path: /healthz" "path: /readyz" "startupProbe:" "- --metrics-bind-address=:9090" "name: metrics" "containerPort: 9090" \
 	"readOnlyRootFilesystem: true" "runAsNonRoot: true" "automountServiceAccountToken: false" \
-	"- ALL" "type: RuntimeDefault" 'image: "ghcr.io/palisade-dev/palisade:'
+	"- ALL" "type: RuntimeDefault" 'image: "ghcr.io/palisade-dev/palisade:' \
+	"- --event-retention=720h" "- --token-rotation-overlap=24h"
 hasnt "$tmp/c.yaml" "console-sqlite: $console_dep" "RollingUpdate" "initContainers:" "PALISADE_DATABASE_URL" "podAntiAffinity" "--shutdown-delay"
 [ -z "$(doc PodDisruptionBudget "$release-console" "$f")" ] || die "console-sqlite: a PodDisruptionBudget for one replica"
 [ "$(grep -c '^  replicas: ' "$tmp/c.yaml")" -eq 1 ] || die "console-sqlite: $console_dep: one replicas field expected"
@@ -437,7 +449,13 @@ doc Deployment "$release-console" "$f" >"$tmp/c.yaml"
 has "$tmp/c.yaml" "console-postgres-external: $console_dep" "name: palisade-console-db" "key: database-url" "- name: migrate" \
 	"name: palisade-console-admin" "- --tls-cert-file=/etc/palisade/tls/tls.crt" "secretName: palisade-console-tls" "scheme: HTTPS" \
 	'image: "registry.example.com/palisade:0.2.0"' "kubernetes.io/os: linux" "name: TZ" "type: RollingUpdate" \
-	"replicas: 2" "podAntiAffinity:" "topologyKey: kubernetes.io/hostname" "- --shutdown-delay=5s"
+	"replicas: 2" "podAntiAffinity:" "topologyKey: kubernetes.io/hostname" "- --shutdown-delay=5s" \
+	"- --event-retention=0" "- --token-rotation-overlap=72h"
+# `helm upgrade --reuse-values` of a release from before these values: no
+# flags, the console's defaults (the chart's).
+"$helm" template "$release" "$chart" --namespace "$ns" $external_args --set console.eventRetention=null \
+	--set console.tokenRotationOverlap=null | doc Deployment "$release-console" /dev/stdin >"$tmp/c-old.yaml"
+hasnt "$tmp/c-old.yaml" "console-postgres-external without the retention values: $console_dep" "--event-retention" "--token-rotation-overlap"
 doc PodDisruptionBudget "$release-console" "$f" >"$tmp/pdb.yaml"
 has "$tmp/pdb.yaml" "console-postgres-external: PodDisruptionBudget $release-console" "minAvailable: 1" \
 	"app.kubernetes.io/component: console"

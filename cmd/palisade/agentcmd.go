@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/agent"
+	"github.com/palisade-dev/palisade/internal/console/agentclient"
 	"github.com/palisade-dev/palisade/internal/enforce/policyreport"
 	"github.com/palisade-dev/palisade/internal/platform/edge"
 	"github.com/palisade-dev/palisade/internal/supply/signature"
@@ -47,7 +48,9 @@ enforced while the console is unreachable), and every event goes to the
 console through a durable queue in --state-dir, delivered once even across
 restarts and outages. Give the token with --token-file or
 PALISADE_AGENT_TOKEN rather than --token, which other users of the machine
-can read in the process list.
+can read in the process list. --token-file is read again every 30 seconds
+and when the console refuses the token, so a rotated token written there
+(a Kubernetes Secret updated in place) is taken up without a restart.
 
 Continuous (--continuous): every pod is judged against the policy's
 continuous tab when it appears or changes, every --continuous-period and
@@ -98,13 +101,14 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cfg.Token == "" && tokenFile != "" {
-				b, err := os.ReadFile(tokenFile)
-				if err != nil {
-					return badInput(fmt.Errorf("--token-file: %w", err))
+				// Read now for a bad file to be bad input; the agent reads
+				// it again as it changes.
+				if _, err := agentclient.NewTokenFile(tokenFile); err != nil {
+					return badInput(err)
 				}
-				cfg.Token = strings.TrimSpace(string(b))
+				cfg.TokenFile = tokenFile
 			}
-			if cfg.Token == "" {
+			if cfg.Token == "" && cfg.TokenFile == "" {
 				cfg.Token = strings.TrimSpace(os.Getenv("PALISADE_AGENT_TOKEN"))
 			}
 			if runtimeTokenFile != "" {
@@ -163,7 +167,7 @@ $KUBECONFIG or ~/.kube/config, else the in-cluster service account;
 	f.StringVar(&reportAPI, "policy-report-api", string(policyreport.APIWGPolicy), "with --policy-reports: the API the reports are written in: wgpolicyk8s.io (PolicyReport), openreports.io (Report) or both")
 	f.StringVar(&cfg.ConsoleURL, "console", "", "managed mode: the console's URL (http(s)://host:port)")
 	f.StringVar(&cfg.Token, "token", "", "managed mode: the cluster's agent token (prefer --token-file)")
-	f.StringVar(&tokenFile, "token-file", "", "managed mode: file holding the cluster's agent token")
+	f.StringVar(&tokenFile, "token-file", "", "managed mode: file holding the cluster's agent token, read again as it changes (a rotated token needs no restart)")
 	f.StringVar(&cfg.ConsoleCAFile, "console-ca-file", "", "managed mode: PEM bundle that signs the console's certificate (default: system roots)")
 	f.StringVar(&cfg.StateDir, "state-dir", "/var/lib/palisade", "managed mode: where the last good policy and the event queue are kept")
 	f.BoolVar(&cfg.Continuous, "continuous", false, "judge running pods against the continuous tab and carry out log, isolate and terminate")

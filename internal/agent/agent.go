@@ -62,8 +62,12 @@ type Config struct {
 
 	// ConsoleURL, when set, makes the agent managed: the policy comes from
 	// the console and events go to it through the queue in StateDir.
-	ConsoleURL    string
+	ConsoleURL string
+	// Token is the cluster's agent token; TokenFile, when set instead,
+	// holds it, and is read again as it changes (a Secret updated after a
+	// rotation), so that the agent needs no restart.
 	Token         string
+	TokenFile     string
 	ConsoleCAFile string
 	StateDir      string
 	// PolicyWait is the long poll's length (30 s when zero).
@@ -153,7 +157,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--policy (standalone) or --console (managed) is required"))
 	case c.PolicyFile != "" && c.ConsoleURL != "":
 		errs = append(errs, errors.New("--policy and --console are exclusive: a managed agent takes its policy from the console"))
-	case c.ConsoleURL != "" && c.Token == "":
+	case c.ConsoleURL != "" && c.Token == "" && c.TokenFile == "":
 		errs = append(errs, errors.New("--console needs the cluster's agent token (--token-file, --token or PALISADE_AGENT_TOKEN)"))
 	case c.ConsoleURL != "" && c.StateDir == "":
 		errs = append(errs, errors.New("--console needs --state-dir (the last good policy and the event queue live there)"))
@@ -181,9 +185,15 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 		return err
 	}
 	metrics := webhook.NewMetrics()
+	var tokens agentclient.TokenSource
+	if cfg.Managed() {
+		if tokens, err = consoleTokens(cfg); err != nil {
+			return err
+		}
+	}
 	var draining atomic.Bool
 	var policyChanged atomic.Pointer[func()]
-	src, background, err := policySource(cfg, reg, metrics, logger, func() {
+	src, background, err := policySource(cfg, tokens, reg, metrics, logger, func() {
 		if f := policyChanged.Load(); f != nil {
 			(*f)()
 		}
@@ -233,7 +243,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger, ready chan<- net.
 	}
 	var client *agentclient.Client
 	if cfg.Managed() {
-		if client, err = agentclient.New(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile); err != nil {
+		if client, err = agentclient.NewWithSource(cfg.ConsoleURL, tokens, cfg.ConsoleCAFile); err != nil {
 			return err
 		}
 	}
@@ -556,9 +566,18 @@ type source interface {
 	Ready() error
 }
 
-// policySource builds the configured policy source; background keeps it
-// current until its context ends.
-func policySource(cfg Config, reg *rules.Registry, metrics *webhook.Metrics, logger *slog.Logger, changed func()) (source, func(context.Context), error) {
+// consoleTokens is where a managed agent's clients take the token from:
+// one source for all, so that a token read again is read once.
+func consoleTokens(cfg Config) (agentclient.TokenSource, error) {
+	if cfg.Token != "" {
+		return agentclient.FixedToken(cfg.Token), nil
+	}
+	return agentclient.NewTokenFile(cfg.TokenFile)
+}
+
+// policySource builds the configured policy source, a managed one with
+// tokens; background keeps it current until its context ends.
+func policySource(cfg Config, tokens agentclient.TokenSource, reg *rules.Registry, metrics *webhook.Metrics, logger *slog.Logger, changed func()) (source, func(context.Context), error) {
 	onReload := func(c *engine.Compiled, version string, err error) {
 		if err != nil {
 			metrics.Reloads.WithLabelValues("policy", "error").Inc()
@@ -580,7 +599,7 @@ func policySource(cfg Config, reg *rules.Registry, metrics *webhook.Metrics, log
 		}
 		return pf, func(ctx context.Context) { pf.Watch(ctx, cfg.PollInterval) }, nil
 	}
-	client, err := agentclient.New(cfg.ConsoleURL, cfg.Token, cfg.ConsoleCAFile)
+	client, err := agentclient.NewWithSource(cfg.ConsoleURL, tokens, cfg.ConsoleCAFile)
 	if err != nil {
 		return nil, nil, err
 	}

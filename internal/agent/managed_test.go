@@ -383,6 +383,47 @@ func TestManagedAgentDeliversEveryEventOnce(t *testing.T) {
 	}
 }
 
+// A token rotated on the console with no overlap, written to the agent's
+// --token-file (as the kubelet writes an updated Secret), is taken up
+// without a restart: events go on being delivered and the policy followed.
+func TestManagedAgentTakesARotatedTokenFromItsFile(t *testing.T) {
+	c := newConsole(t)
+	c.createPolicy("strict", "block")
+	c.createPolicy("stricter", "block")
+	c.assign("strict")
+	a := newManagedAgent(t, c)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	writeToken(t, tokenFile, c.token)
+	a.cfg.Token, a.cfg.TokenFile = "", tokenFile
+
+	url, stop := a.run()
+	defer stop()
+	eventually(t, "the assigned policy in force", func() bool { return strings.HasPrefix(c.agentPolicy(), `"strict-`) })
+	a.review(url, 1)
+	eventually(t, "the first event at the console", func() bool { return len(c.events()) == 1 })
+
+	_, rotated, err := c.svc.RotateToken(context.Background(), "prod", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeToken(t, tokenFile, rotated)
+	a.review(url, 2)
+	eventually(t, "the event sent with the new token", func() bool { return len(c.events()) == 2 })
+	c.assign("stricter")
+	eventually(t, "the policy polled with the new token", func() bool { return strings.HasPrefix(c.agentPolicy(), `"stricter-`) })
+}
+
+// writeToken replaces the token file at once, as the kubelet's rename does.
+func writeToken(t *testing.T, path, token string) {
+	t.Helper()
+	if err := os.WriteFile(path+".tmp", []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A --console URL with a password (http://user:pass@host) is logged with
 // the password hidden.
 func TestManagedAgentHidesTheConsolePassword(t *testing.T) {

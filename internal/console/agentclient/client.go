@@ -23,26 +23,37 @@ import (
 // (SPEC §5): it pulls the cluster's policy, pushes events and asks for scan
 // results. The token is sent as a bearer token and never logged.
 type Client struct {
-	base  *url.URL
-	token string
-	hc    *http.Client
+	base   *url.URL
+	tokens TokenSource
+	hc     *http.Client
 }
 
-// New returns a client for the console at baseURL. caFile,
-// when set, is the PEM bundle that signs the console's certificate.
+// New returns a client for the console at baseURL that sends token.
+// caFile, when set, is the PEM bundle that signs the console's
+// certificate.
 func New(baseURL, token, caFile string) (*Client, error) {
+	if token == "" {
+		return nil, errors.New("an agent token is required with --console")
+	}
+	return NewWithSource(baseURL, FixedToken(token), caFile)
+}
+
+// NewWithSource returns a client for the console at baseURL that takes
+// its token from tokens before each call, and once more after the console
+// refuses it (a token rotated on the console).
+func NewWithSource(baseURL string, tokens TokenSource, caFile string) (*Client, error) {
+	if tokens == nil {
+		return nil, errors.New("an agent token is required with --console")
+	}
 	u, err := url.Parse(strings.TrimSuffix(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--console %q: want http(s)://host[:port]", redact.URL(baseURL))
-	}
-	if token == "" {
-		return nil, errors.New("an agent token is required with --console")
 	}
 	hc, err := apiclient.NewHTTPClient(caFile, "--console-ca-file", 0, 4)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{base: u, token: token, hc: hc}, nil
+	return &Client{base: u, tokens: tokens, hc: hc}, nil
 }
 
 // Private reports whether the token travels protected: over HTTPS, or to
@@ -66,7 +77,31 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("console answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Msg)
 }
 
+// do sends a request with the token. When the console refuses the token
+// (401), it may have been rotated, and the new one be in the token's file
+// already (a mounted Secret the kubelet updated): the request is sent once
+// more with it. A refusal with no other token to try is the caller's
+// answer to handle.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr http.Header, timeout time.Duration) (*http.Response, error) {
+	token := c.tokens.Token()
+	resp, err := c.send(ctx, method, path, body, hdr, timeout, token)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	next, err := c.tokens.Replacement(token)
+	if err != nil {
+		msg := errorBody(resp)
+		resp.Body.Close()
+		return nil, &StatusError{Code: resp.StatusCode, Msg: fmt.Sprintf("%s (reading the token again: %v)", msg, err)}
+	}
+	if next == "" {
+		return resp, nil
+	}
+	resp.Body.Close()
+	return c.send(ctx, method, path, body, hdr, timeout, next)
+}
+
+func (c *Client) send(ctx context.Context, method, path string, body []byte, hdr http.Header, timeout time.Duration, token string) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, bytes.NewReader(body))
 	if err != nil {
@@ -76,7 +111,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, hdr h
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("User-Agent", "palisade-agent")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -275,6 +275,26 @@ field (the flag splits on commas; an LDAP DN holds some).
 {{- if and $c.enabled (not $c.tls.existingSecret) (not $c.insecureHttp) }}
 {{- fail "the console needs console.tls.existingSecret (a kubernetes.io/tls Secret: it serves HTTPS), or console.insecureHttp=true to serve plain HTTP (inside the cluster, or behind a TLS-terminating Ingress: then set console.trustedProxies)" }}
 {{- end }}
+{{- if and $c.enabled (hasKey $c "eventRetention") }}
+{{- $d := toString $c.eventRetention }}
+{{- if not (regexMatch (printf "^(0|%s)$" (include "palisade.durationPattern" .)) $d) }}
+{{- fail (printf "console.eventRetention must be a duration such as 720h, or 0 (got %q)" $d) }}
+{{- end }}
+{{- $s := include "palisade.durationSeconds" $d | float64 }}
+{{- if and (gt $s 0.0) (lt $s 86400.0) }}
+{{- fail (printf "console.eventRetention %s: want 0 (keep every event) or at least 24h (events expire by whole days)" $d) }}
+{{- end }}
+{{- end }}
+{{- if and $c.enabled (hasKey $c "tokenRotationOverlap") }}
+{{- $d := toString $c.tokenRotationOverlap }}
+{{- if not (regexMatch (printf "^%s$" (include "palisade.durationPattern" .)) $d) }}
+{{- fail (printf "console.tokenRotationOverlap must be a duration such as 24h (got %q)" $d) }}
+{{- end }}
+{{- $s := include "palisade.durationSeconds" $d | float64 }}
+{{- if or (le $s 0.0) (gt $s 2592000.0) }}
+{{- fail (printf "console.tokenRotationOverlap %s: want more than 0 and at most 720h (to stop an old token at once, rotate with no overlap)" $d) }}
+{{- end }}
+{{- end }}
 {{- $oidc := $c.oidc | default dict }}
 {{- if and $c.enabled $oidc.enabled }}
 {{- $_ := required "console.oidc.enabled needs console.oidc.issuerURL: the provider's issuer URL" $oidc.issuerURL }}
@@ -301,6 +321,25 @@ field (the flag splits on commas; an LDAP DN holds some).
 {{- if and (include "palisade.sensorEnabled" .) (not (hasKey .Values.sensor "metricsPort")) }}
 {{- fail "sensor.enabled with the values of a release made before the chart had a sensor (helm upgrade --reuse-values keeps that chart's defaults): upgrade with --reset-then-reuse-values instead" }}
 {{- end }}
+{{- end }}
+
+{{/* A Go duration (time.ParseDuration's form, unsigned): "720h", "1h30m". */}}
+{{- define "palisade.durationPattern" -}}
+([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+
+{{- end }}
+
+{{/*
+The seconds of a Go duration that matches palisade.durationPattern, for
+bounds checked at render time (Helm parses no durations).
+*/}}
+{{- define "palisade.durationSeconds" -}}
+{{- $unit := dict "ns" 1e-9 "us" 1e-6 "µs" 1e-6 "ms" 1e-3 "s" 1.0 "m" 60.0 "h" 3600.0 }}
+{{- $total := 0.0 }}
+{{- range regexFindAll "[0-9.]+(ns|us|µs|ms|s|m|h)" . -1 }}
+{{- $u := regexFind "(ns|us|µs|ms|s|m|h)$" . }}
+{{- $total = addf $total (mulf (trimSuffix $u .) (get $unit $u)) }}
+{{- end }}
+{{- $total }}
 {{- end }}
 
 {{/*
