@@ -189,12 +189,14 @@ func (s *Service) readPolicy(ctx context.Context, name string) (AgentPolicy, err
 // policyCache keeps what agents pull, by policy name, and the policy
 // each cluster is assigned, so that a change shared by a fleet is read
 // once, not once per poll, and the polls it wakes are answered from
-// memory. Every change of a policy or ruleset empties it (wakeAll, here
-// or at another replica, and after the replicas' broadcast connection
-// came back); a change of a cluster (assignment, deletion) forgets that
-// cluster's entry (wake). An entry also expires after policyCacheTTL,
-// which bounds how long a replica that missed a broadcast serves what
-// was there before.
+// memory. Every change of a policy or ruleset forgets the policies
+// (wakeAll, here or at another replica); a change of a cluster
+// (assignment, deletion) forgets that cluster's entry (wake); after the
+// replicas' broadcast connection came back, everything goes (resync).
+// Each agent call refreshes its cluster's entry from the token lookup
+// that authenticates it. An entry also expires (policyCacheTTL,
+// assignmentCacheTTL), which bounds how long a replica that missed a
+// broadcast serves what was there before.
 type policyCache struct {
 	mu sync.Mutex
 	// gen counts the invalidations: a read that began before one is not
@@ -217,22 +219,27 @@ type cachedAssignment struct {
 // policyReadTimeout bounds a read of a policy shared by many polls.
 const policyReadTimeout = 10 * time.Second
 
-// policyCacheTTL is how long a cached policy answers without a change
-// heard.
-const policyCacheTTL = 10 * time.Second
+// How long a cached entry answers without a change heard: a policy 10 s;
+// an assignment a minute, longer than a long poll (each agent call
+// refreshes its cluster's entry when it authenticates, so the polls a
+// change wakes find theirs).
+const (
+	policyCacheTTL     = 10 * time.Second
+	assignmentCacheTTL = time.Minute
+)
 
 func newPolicyCache() *policyCache {
 	return &policyCache{entries: map[string]cachedPolicy{}, assigned: map[string]cachedAssignment{}}
 }
 
 // fresh reports whether an entry made at `at` still answers at now.
-func fresh(at, now time.Time) bool { return !now.Before(at) && now.Sub(at) < policyCacheTTL }
+func fresh(at, now time.Time, ttl time.Duration) bool { return !now.Before(at) && now.Sub(at) < ttl }
 
 func (c *policyCache) assignment(cluster string, now time.Time) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.assigned[cluster]
-	if !ok || !fresh(e.at, now) {
+	if !ok || !fresh(e.at, now, assignmentCacheTTL) {
 		return "", false
 	}
 	return e.policy, true
@@ -260,7 +267,7 @@ func (c *policyCache) get(name string, now time.Time) (AgentPolicy, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[name]
-	if !ok || !fresh(e.at, now) {
+	if !ok || !fresh(e.at, now, policyCacheTTL) {
 		return AgentPolicy{}, false
 	}
 	return e.ap, true
@@ -282,12 +289,17 @@ func (c *policyCache) put(name string, ap AgentPolicy, gen uint64, now time.Time
 	}
 }
 
-func (c *policyCache) invalidate() {
+// invalidate forgets every policy (a policy or ruleset changed) and, with
+// assignments, every cluster's assignment too (changes may have been
+// missed).
+func (c *policyCache) invalidate(assignments bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.entries)
-	clear(c.assigned)
+	if assignments {
+		clear(c.assigned)
+	}
 }
 
 // notifier wakes long polls: each cluster has a channel that is closed
@@ -323,7 +335,14 @@ func (n *notifier) wake(cluster string) {
 // policy or ruleset: the cached policies go first, so that no poll it
 // wakes reads the version before.
 func (s *Service) wakeAll() {
-	s.policies.invalidate()
+	s.policies.invalidate(false)
+	s.notify.wakeAll()
+}
+
+// resync wakes every long poll after changes may have been missed (the
+// replicas' broadcast connection was down): every cached entry goes.
+func (s *Service) resync() {
+	s.policies.invalidate(true)
 	s.notify.wakeAll()
 }
 

@@ -88,7 +88,7 @@ func (l listener) Notified(payload string) {
 // Resync runs after every (re)connection, when broadcasts may have been
 // missed: every long poll looks again, and the index is read again.
 func (l listener) Resync() {
-	l.s.wakeAll()
+	l.s.resync()
 	l.s.reloadScans(l.ctx)
 	l.s.listenOnce.Do(func() { close(l.s.listening) })
 }

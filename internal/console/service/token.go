@@ -70,6 +70,7 @@ var ErrTokenExpired = fmt.Errorf("the previous agent token's overlap window has 
 // previous token until its overlap window ends (then ErrTokenExpired).
 func (s *Service) ClusterForToken(ctx context.Context, token string) (store.Cluster, error) {
 	h := HashToken(token)
+	gen := s.policies.generation()
 	c, err := s.store.ClusterByTokenHash(ctx, h)
 	if err != nil {
 		return store.Cluster{}, err
@@ -77,6 +78,9 @@ func (s *Service) ClusterForToken(ctx context.Context, token string) (store.Clus
 	if !bytes.Equal(c.TokenHash, h) && !s.now().Before(c.PrevTokenExpires) {
 		return store.Cluster{}, fmt.Errorf("cluster %q: %w", c.Name, ErrTokenExpired)
 	}
+	// The cluster as read now: its long poll, if this call is one,
+	// starts from it, and so do the polls a change wakes.
+	s.policies.putAssignment(c.Name, c.Policy, gen, s.now())
 	return c, nil
 }
 
