@@ -18,6 +18,7 @@
 #   PALISADE_POSTGRES_DIR  the server's state folder (/tmp/pg-fleet)
 #   PALISADE_POSTGRES_OPTS its settings ("-c shared_buffers=1GB -c max_connections=200")
 #   FLEET_POOL_MAX_CONNS   each console's PostgreSQL pool size (pgx's default when unset: 4 on 2 cores)
+#   FLEET_TLS              set: the consoles serve HTTPS (a throwaway CA) and every client speaks it (HTTP/2)
 #   FLEET_PPROF            set: replica i serves Go's profiles on 127.0.0.1:16060+i (--profiling)
 #
 # The consoles run with --max-conns-per-client 0: every simulated agent
@@ -59,6 +60,16 @@ if [ -n "${FLEET_POOL_MAX_CONNS:-}" ]; then
 	url="$url&pool_max_conns=$FLEET_POOL_MAX_CONNS"
 fi
 head -c 32 /dev/urandom | base64 | tr -d '/+=' >"$work/admin-token"
+tls_console=() tls_sim=() probe_url=http
+if [ -n "${FLEET_TLS:-}" ]; then
+	# HTTPS as over the chart's console.tls: Go's clients then speak
+	# HTTP/2, one connection per agent instead of one per call in flight.
+	mkdir -m 700 "$work/tls"
+	"$work/fleet" -write-cert "$work/tls"
+	tls_console=(--tls-cert-file "$work/tls/tls.crt" --tls-key-file "$work/tls/tls.key")
+	tls_sim=(-tls-ca "$work/tls/ca.crt")
+	probe_url=https
+fi
 chmod 600 "$work/admin-token"
 
 consoles=""
@@ -71,11 +82,11 @@ for i in $(seq 1 "$replicas"); do
 		profile=(--profiling --metrics-bind-address "127.0.0.1:$((16060 + i))")
 	fi
 	"$work/palisade" console --database "$url" --listen "127.0.0.1:$port" --admin-token-file "$work/admin-token" \
-		--max-conns-per-client 0 --shutdown-delay "$shutdown_delay" --log-level warn "${profile[@]}" 2>"$work/console-$i.log" &
+		--max-conns-per-client 0 --shutdown-delay "$shutdown_delay" --log-level warn "${profile[@]}" "${tls_console[@]}" 2>"$work/console-$i.log" &
 	pids+=($!)
 	# The first replica migrates the database; the others start on it.
 	for _ in $(seq 1 300); do
-		curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+		curl -sfk "$probe_url://127.0.0.1:$port/readyz" >/dev/null && break
 		kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/console-$i.log" >&2; exit 1; }
 		sleep 0.1
 	done
@@ -89,7 +100,7 @@ if [ -n "$kill_signal" ]; then
 fi
 status=0
 pid_list=$(IFS=,; echo "${pids[*]}")
-"$work/fleet" -consoles "$consoles" -pids "$pid_list" -postgres-pid "$(head -1 "$PALISADE_POSTGRES_DIR/data/postmaster.pid")" -admin-token-file "$work/admin-token" -database "$url" "${kill_args[@]}" "$@" || status=$?
+"$work/fleet" -consoles "$consoles" -pids "$pid_list" -postgres-pid "$(head -1 "$PALISADE_POSTGRES_DIR/data/postmaster.pid")" -admin-token-file "$work/admin-token" -database "$url" "${tls_sim[@]}" "${kill_args[@]}" "$@" || status=$?
 
 for i in "${!pids[@]}"; do
 	p=${pids[$i]}

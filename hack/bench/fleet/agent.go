@@ -34,6 +34,8 @@ type agentOptions struct {
 	scanEvery  time.Duration
 	scanImages int
 	counters   *fleetCounters
+	// caFile is the consoles' CA over HTTPS ("" for plain HTTP).
+	caFile string
 	// changed hears each new version an agent's long poll returned.
 	changed func(agent int, etag string, t time.Time)
 }
@@ -61,7 +63,7 @@ type simAgent struct {
 }
 
 func newSimAgent(index int, cluster, token, stateDir string, opts *agentOptions) (*simAgent, error) {
-	client, err := agentclient.New("http://"+serviceHost, token, "")
+	client, err := agentclient.New(scheme+"://"+serviceHost, token, opts.caFile)
 	if err != nil {
 		return nil, err
 	}

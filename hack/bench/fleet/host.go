@@ -125,7 +125,7 @@ func runHost(ctx context.Context, cfg config) error {
 	}
 	defer os.RemoveAll(dir)
 	counters := &fleetCounters{}
-	opts := &agentOptions{wait: cfg.wait, scanEvery: cfg.scanEvery, scanImages: cfg.scanImages, counters: counters,
+	opts := &agentOptions{wait: cfg.wait, scanEvery: cfg.scanEvery, scanImages: cfg.scanImages, counters: counters, caFile: cfg.tlsCA,
 		changed: func(i int, etag string, t time.Time) {
 			out.send(hostMsg{Kind: "version", Agent: i, ETag: etag, Since: t.UnixNano()})
 		}}
@@ -292,7 +292,7 @@ func startHost(ctx context.Context, exe string, cfg config, names, tokens []stri
 		"-state-dir", cfg.stateDir, "-sources", strconv.Itoa(cfg.sources), "-wait", cfg.wait.String(),
 		"-scan-every", cfg.scanEvery.String(), "-scan-images", strconv.Itoa(cfg.scanImages),
 		"-probe-period", cfg.probePeriod.String(), "-probe-timeout", cfg.probeTimeout.String(),
-		"-probe-failures", strconv.Itoa(cfg.probeFailures)}
+		"-probe-failures", strconv.Itoa(cfg.probeFailures), "-tls-ca", cfg.tlsCA}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

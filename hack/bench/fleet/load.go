@@ -41,7 +41,11 @@ func runLoad(ctx context.Context, cfg config, svc *service, ed *editor, fl *flee
 	generators := make(chan error, 1)
 	go func() { generators <- fl.load(ctx, cfg.rate, cfg.eventEvery, cfg.duration) }()
 	// A UI user reaches the console through the Service too.
-	viewer := &admin{base: "http://" + serviceHost, token: token, hc: &http.Client{Timeout: 30 * time.Second, Transport: svc.transport()}}
+	viewerTransport := svc.transport()
+	if err := trust(viewerTransport, cfg.tlsCA); err != nil {
+		return nil, err
+	}
+	viewer := &admin{base: scheme + "://" + serviceHost, token: token, hc: &http.Client{Timeout: 30 * time.Second, Transport: viewerTransport}}
 	res.queries = newQueryLoad(viewer, names, shapes)
 	res.procs = newProcesses(cfg.pids, cfg.postgresPID, fl.pids())
 	wg.Add(3)

@@ -36,6 +36,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/palisade-dev/palisade/internal/platform/devcert"
 )
 
 // config is the simulator's typed configuration.
@@ -44,9 +46,12 @@ type config struct {
 	adminTokenFile string
 	database       string // PostgreSQL URL, for -preload and the event count
 
-	agents         int
-	perHost        int // agents per agent host (host.go)
-	agentHost      bool
+	agents    int
+	perHost   int // agents per agent host (host.go)
+	agentHost bool
+	// tlsCA is the CA of the consoles' serving certificate: set, every
+	// call is HTTPS (and HTTP/2, as Go's client does over TLS).
+	tlsCA          string
 	registerConcur int
 	stateDir       string
 	sources        int
@@ -124,6 +129,9 @@ func main() {
 	flag.StringVar(&cfg.database, "database", "", "the consoles' PostgreSQL URL: for -preload and for counting the events stored (skipped without it)")
 	flag.IntVar(&cfg.agents, "agents", 10000, "simulated agents (clusters fleet-00001...)")
 	flag.IntVar(&cfg.perHost, "per-host", 2500, "agents per agent host process: each agent holds up to four descriptors (its queue, three connections), and a process may hold only as many as its hard limit (20,000 here)")
+	flag.StringVar(&cfg.tlsCA, "tls-ca", "", "the CA file of the consoles' serving certificate (for console.fleet.invalid and 127.0.0.1): the agents and the admin speak HTTPS, as over the chart's TLS (default: plain HTTP)")
+	var writeCert string
+	flag.StringVar(&writeCert, "write-cert", "", "write a CA and a serving certificate for the consoles into this folder and exit (fleet.sh's FLEET_TLS)")
 	flag.BoolVar(&cfg.agentHost, "agent-host", false, "run as an agent host for a coordinating simulator (it starts them; not for use by hand)")
 	flag.IntVar(&cfg.registerConcur, "register-concurrency", 16, "clusters registered at once")
 	flag.StringVar(&cfg.stateDir, "state-dir", defaultStateDir(), "where the agents' event queues go (a folder made and removed in it)")
@@ -149,6 +157,13 @@ func main() {
 	flag.StringVar(&cfg.killSignal, "kill-signal", "KILL", "KILL (a crash), or TERM (a rolling upgrade: its pod is deleted, so it leaves the Service at once; start the replica with --shutdown-delay)")
 	flag.DurationVar(&cfg.killAfter, "kill-replica-after", 0, "when in the load phase to signal -kill-pid")
 	flag.Parse()
+	if writeCert != "" {
+		if _, err := devcert.WriteServing(writeCert, 24*time.Hour, serviceName, "127.0.0.1"); err != nil {
+			fmt.Fprintln(os.Stderr, "fleet:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	for _, r := range strings.Split(consoles, ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			cfg.replicas = append(cfg.replicas, r)
@@ -163,6 +178,9 @@ func main() {
 			}
 			cfg.pids = append(cfg.pids, n)
 		}
+	}
+	if cfg.tlsCA != "" {
+		scheme = "https"
 	}
 	if err := cfg.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "fleet:", err)

@@ -29,7 +29,10 @@ func run(ctx context.Context, cfg config) error {
 
 	adminTransport := http.DefaultTransport.(*http.Transport).Clone()
 	adminTransport.MaxIdleConnsPerHost = cfg.registerConcur
-	adm := &admin{base: "http://" + cfg.replicas[0], token: token, hc: &http.Client{Timeout: time.Minute, Transport: adminTransport}}
+	if err := trust(adminTransport, cfg.tlsCA); err != nil {
+		return err
+	}
+	adm := &admin{base: scheme + "://" + cfg.replicas[0], token: token, hc: &http.Client{Timeout: time.Minute, Transport: adminTransport}}
 	names := make([]string, cfg.agents)
 	for i := range names {
 		names[i] = fmt.Sprintf("fleet-%05d", i+1)

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,7 +19,10 @@ import (
 // serviceHost is the address the simulated agents are given for the
 // console, as real agents are given a Service's name. Nothing listens
 // there: service.dial sends each connection to a replica.
-const serviceHost = "console.fleet.invalid:80"
+const serviceHost = serviceName + ":80"
+
+// serviceName is the Service's host name, which a TLS certificate names.
+const serviceName = "console.fleet.invalid"
 
 // errNoEndpoints is a connection to the Service while no replica is
 // ready: kube-proxy rejects it.
@@ -154,7 +160,7 @@ func (s *service) install() {
 // failure; threshold failures in a row take the replica out, one success
 // puts it back.
 func (s *service) probe(ctx context.Context, period, timeout time.Duration, threshold int) {
-	hc := &http.Client{Timeout: timeout, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	hc := &http.Client{Timeout: timeout, Transport: probeTransport()}
 	for i, r := range s.replicas {
 		go func() {
 			t := time.NewTicker(period)
@@ -178,7 +184,7 @@ func (s *service) probe(ctx context.Context, period, timeout time.Duration, thre
 }
 
 func readyz(ctx context.Context, hc *http.Client, hostport string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+hostport+"/readyz", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+hostport+"/readyz", nil)
 	if err != nil {
 		return err
 	}
@@ -195,7 +201,7 @@ func readyz(ctx context.Context, hc *http.Client, hostport string) error {
 
 // waitReady waits until every replica is ready, up to timeout.
 func (s *service) waitReady(ctx context.Context, timeout time.Duration) error {
-	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	hc := &http.Client{Timeout: time.Second, Transport: probeTransport()}
 	deadline := time.Now().Add(timeout)
 	for _, r := range s.replicas {
 		for {
@@ -236,4 +242,31 @@ func (s *service) String() string {
 		out += "\n  endpoint changes:\n    " + strings.Join(s.changes, "\n    ")
 	}
 	return out
+}
+
+// scheme is how the consoles are reached: "https" with -tls-ca.
+var scheme = "http"
+
+// probeTransport is a readiness probe's: a new connection each time and,
+// over HTTPS, no certificate check, as the kubelet's probes.
+func probeTransport() *http.Transport {
+	return &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+}
+
+// trust makes tr check the consoles' certificate against the CA in file
+// (nothing when file is "").
+func trust(tr *http.Transport, file string) error {
+	if file == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("%s: no certificate", file)
+	}
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return nil
 }
