@@ -223,6 +223,33 @@ func TestPolicyIsReadOncePerChange(t *testing.T) {
 	if ap, _, err := s.AgentPolicyFor(ctx, "c07", "", "", 0); err != nil || ap.ETag != NoPolicyETag {
 		t.Errorf("after the assignment was cleared the poll got %s, %v; want no policy", ap.ETag, err)
 	}
+	// A policy deleted and created again under its name is served as
+	// created, not from before.
+	if _, err := s.CreatePolicy(ctx, []byte(strings.Replace(replicaPolicy, "baseline", "again", 1))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AssignPolicy(ctx, "c09", "again"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AgentPolicyFor(ctx, "c09", "", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AssignPolicy(ctx, "c09", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeletePolicy(ctx, "again"); err != nil {
+		t.Fatal(err)
+	}
+	recreated := strings.Replace(strings.Replace(replicaPolicy, "baseline", "again", 1), "action: block", "action: log", 1)
+	if _, err := s.CreatePolicy(ctx, []byte(recreated)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AssignPolicy(ctx, "c09", "again"); err != nil {
+		t.Fatal(err)
+	}
+	if ap, _, err := s.AgentPolicyFor(ctx, "c09", "", "", 0); err != nil || !strings.Contains(string(ap.Policy), `"log"`) {
+		t.Errorf("the policy created again was served as %s, %v; want the new one", ap.Policy, err)
+	}
 	if err := s.DeleteCluster(ctx, "c08"); err != nil {
 		t.Fatal(err)
 	}

@@ -201,6 +201,9 @@ func (s *Service) DeletePolicy(ctx context.Context, name string) error {
 	if err := s.store.DeletePolicy(ctx, name); err != nil {
 		return err
 	}
+	// No cluster is assigned it, but every replica forgets it: a policy
+	// created again under its name must not be served from before.
+	s.changed(ctx, "")
 	s.audit(ctx, AuditPolicyDelete, name, documentDiff(old, store.Document{}))
 	return nil
 }
