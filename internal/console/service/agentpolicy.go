@@ -201,19 +201,10 @@ type policyCache struct {
 	mu sync.Mutex
 	// gen counts the invalidations: a read that began before one is not
 	// kept.
-	gen      uint64
-	entries  map[string]cachedPolicy
-	assigned map[string]cachedAssignment
-}
-
-type cachedPolicy struct {
-	ap AgentPolicy
-	at time.Time
-}
-
-type cachedAssignment struct {
-	policy string
-	at     time.Time
+	gen uint64
+	// policies are by policy name, assigned (policy names) by cluster.
+	policies expiring[AgentPolicy]
+	assigned expiring[string]
 }
 
 // policyReadTimeout bounds a read of a policy shared by many polls.
@@ -229,48 +220,45 @@ const (
 )
 
 func newPolicyCache() *policyCache {
-	return &policyCache{entries: map[string]cachedPolicy{}, assigned: map[string]cachedAssignment{}}
+	return &policyCache{policies: newExpiring[AgentPolicy](policyCacheTTL), assigned: newExpiring[string](assignmentCacheTTL)}
 }
 
-// fresh reports whether an entry made at `at` still answers at now.
-func fresh(at, now time.Time, ttl time.Duration) bool { return !now.Before(at) && now.Sub(at) < ttl }
+// expiring is a map whose entries answer for ttl after they were put.
+type expiring[V any] struct {
+	ttl time.Duration
+	m   map[string]stamped[V]
+}
 
-func (c *policyCache) assignment(cluster string, now time.Time) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.assigned[cluster]
-	if !ok || !fresh(e.at, now, assignmentCacheTTL) {
-		return "", false
+type stamped[V any] struct {
+	v  V
+	at time.Time
+}
+
+func newExpiring[V any](ttl time.Duration) expiring[V] {
+	return expiring[V]{ttl: ttl, m: map[string]stamped[V]{}}
+}
+
+func (e expiring[V]) get(k string, now time.Time) (V, bool) {
+	s, ok := e.m[k]
+	if !ok || now.Before(s.at) || now.Sub(s.at) >= e.ttl {
+		var zero V
+		return zero, false
 	}
-	return e.policy, true
+	return s.v, true
 }
 
-// putAssignment keeps the cluster's policy, read since generation gen
-// began, unless the cache was emptied meanwhile.
-func (c *policyCache) putAssignment(cluster, policy string, gen uint64, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen == c.gen {
-		c.assigned[cluster] = cachedAssignment{policy: policy, at: now}
-	}
-}
-
-// forget drops the cluster's entry after a change of it.
-func (c *policyCache) forget(cluster string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	delete(c.assigned, cluster)
-}
-
+// get returns the cached policy name.
 func (c *policyCache) get(name string, now time.Time) (AgentPolicy, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[name]
-	if !ok || !fresh(e.at, now, policyCacheTTL) {
-		return AgentPolicy{}, false
-	}
-	return e.ap, true
+	return c.policies.get(name, now)
+}
+
+// assignment returns the cached policy name of the cluster.
+func (c *policyCache) assignment(cluster string, now time.Time) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.assigned.get(cluster, now)
 }
 
 func (c *policyCache) generation() uint64 {
@@ -285,8 +273,26 @@ func (c *policyCache) put(name string, ap AgentPolicy, gen uint64, now time.Time
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen == c.gen {
-		c.entries[name] = cachedPolicy{ap: ap, at: now}
+		c.policies.m[name] = stamped[AgentPolicy]{ap, now}
 	}
+}
+
+// putAssignment keeps the cluster's policy name, read since generation
+// gen began, unless the cache was emptied meanwhile.
+func (c *policyCache) putAssignment(cluster, policy string, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen == c.gen {
+		c.assigned.m[cluster] = stamped[string]{policy, now}
+	}
+}
+
+// forget drops the cluster's entry after a change of it.
+func (c *policyCache) forget(cluster string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.assigned.m, cluster)
 }
 
 // invalidate forgets every policy (a policy or ruleset changed) and, with
@@ -296,9 +302,9 @@ func (c *policyCache) invalidate(assignments bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	clear(c.entries)
+	clear(c.policies.m)
 	if assignments {
-		clear(c.assigned)
+		clear(c.assigned.m)
 	}
 }
 
