@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/consoletest"
+	"github.com/palisade-dev/palisade/internal/console/service"
+	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
 const admin, viewer = "admin-token-for-tests", "viewer-token-for-tests"
@@ -200,6 +204,30 @@ func TestTokenCheckFailureIs503(t *testing.T) {
 	c := do(t, srv, "GET", "/api/v1/agent/policy?wait=0s", token, "", "")
 	if c.status != http.StatusServiceUnavailable || c.header.Get("Retry-After") == "" {
 		t.Errorf("agent call with the store down: %d %s, want 503 with Retry-After", c.status, c.raw)
+	}
+}
+
+// busyStore refuses every push as a store with too much waiting does.
+type busyStore struct{ store.Store }
+
+func (busyStore) AppendEvents(context.Context, []event.Event) (int, error) {
+	return 0, fmt.Errorf("append events: 50000 events wait to be written: %w", store.ErrBusy)
+}
+
+// A store with more waiting than it takes answers pushes 503 with
+// Retry-After at once: the agent keeps its events and backs off.
+func TestBusyStoreIs503(t *testing.T) {
+	svc, _, _ := consoletest.NewWith(t, func(o *service.Options) { o.Store = busyStore{o.Store} })
+	_, token, err := svc.RegisterCluster(context.Background(), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(Options{Service: svc, AdminToken: admin}))
+	defer srv.Close()
+	c := do(t, srv, "POST", "/api/v1/agent/events", token, "application/json",
+		`{"events":[{"id":"e1","time":"2026-12-07T10:00:00Z","rule":"privileged","action":"block"}]}`)
+	if c.status != http.StatusServiceUnavailable || c.header.Get("Retry-After") == "" {
+		t.Errorf("a push to a busy store: %d %s, want 503 with Retry-After", c.status, c.raw)
 	}
 }
 

@@ -223,6 +223,11 @@ func (a *API) storeError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusUnprocessableEntity, body)
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, store.ErrBusy):
+		// More is waiting to be written than the store takes: the agent
+		// keeps its events and retries after its backoff.
+		w.Header().Set("Retry-After", "2")
+		writeError(w, http.StatusServiceUnavailable, err.Error())
 	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInUse):
 		writeError(w, http.StatusConflict, err.Error())
 	default:

@@ -22,6 +22,9 @@ var (
 	// ErrInvalid: an argument the store cannot use, such as a cursor it
 	// did not issue or an event without an ID.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrBusy: the store has more writes waiting than it takes; the
+	// caller should retry later (the API answers 503 with Retry-After).
+	ErrBusy = errors.New("busy: too much is waiting to be written; retry later")
 )
 
 // Document is a named, versioned JSON document: a Policy or a

@@ -17,8 +17,13 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
+
+// DefaultMaxQueued is the stores' MaxQueued: a few seconds of writing
+// at what this machine's stores take, far below an agent's 30 s timeout.
+const DefaultMaxQueued = 50_000
 
 // Call is one append in a group.
 type Call struct {
@@ -51,9 +56,16 @@ type Writer struct {
 	// MaxEvents bounds the events of one group (a group has at least one
 	// call, whatever its size).
 	MaxEvents int
+	// MaxQueued bounds the events waiting behind the group being written
+	// (0: no bound). A call that would pass it is refused at once with
+	// store.ErrBusy: under more load than the store takes, a push waits
+	// no longer than the bound takes to write, and its agent backs off
+	// and retries instead of timing out and sending it all again.
+	MaxQueued int
 
 	mu      sync.Mutex
 	queue   []*Call
+	queued  int  // events in queue
 	writing bool // a leader is writing a group
 	groups  int  // groups written so far
 }
@@ -70,7 +82,13 @@ func (w *Writer) Append(ctx context.Context, events []event.Event) (int, error) 
 	}
 	c := NewCall(events)
 	w.mu.Lock()
+	if w.MaxQueued > 0 && w.writing && w.queued+len(events) > w.MaxQueued {
+		waiting := w.queued
+		w.mu.Unlock()
+		return 0, fmt.Errorf("append events: %d events wait to be written: %w", waiting, store.ErrBusy)
+	}
 	w.queue = append(w.queue, c)
+	w.queued += len(events)
 	if !w.writing {
 		w.writing = true
 		close(c.lead)
@@ -96,6 +114,7 @@ func (w *Writer) leadGroup(ctx context.Context) {
 	}
 	group := w.queue[:k:k]
 	w.queue = w.queue[k:]
+	w.queued -= size
 	w.groups++
 	w.mu.Unlock()
 	defer func() {

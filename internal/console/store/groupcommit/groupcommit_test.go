@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
@@ -97,6 +98,33 @@ func TestGroups(t *testing.T) {
 	}
 	if !w.Idle() || w.Groups() != 3 {
 		t.Errorf("idle %v after %d groups, want idle after 3", w.Idle(), w.Groups())
+	}
+}
+
+// Past MaxQueued events waiting, a call is refused at once with
+// store.ErrBusy; once the queue is written, calls are taken again.
+func TestBusy(t *testing.T) {
+	r := &recorder{gate: make(chan struct{}), entered: make(chan struct{})}
+	w := &Writer{Write: r.write, MaxEvents: 100, MaxQueued: 10}
+	ctx := context.Background()
+	done := make(chan error, 3)
+	go func() { _, err := w.Append(ctx, events("first", 50)); done <- err }()
+	<-r.entered
+	go func() { _, err := w.Append(ctx, events("a", 6)); done <- err }()
+	waitQueued(t, w, 1)
+	go func() { _, err := w.Append(ctx, events("b", 4)); done <- err }()
+	waitQueued(t, w, 2)
+	if n, err := w.Append(ctx, events("c", 1)); n != 0 || !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("an append past 10 waiting events: %d, %v; want store.ErrBusy", n, err)
+	}
+	close(r.gate)
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := w.Append(ctx, events("c", 1)); n != 1 || err != nil {
+		t.Errorf("an append once the queue was written: %d, %v", n, err)
 	}
 }
 

@@ -96,7 +96,7 @@ func open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	s := &Store{pool: pool, probe: probe, channel: notifyChannel(schema)}
-	s.app = &groupcommit.Writer{Write: s.writeEvents, MaxEvents: maxGroupEvents}
+	s.app = &groupcommit.Writer{Write: s.writeEvents, MaxEvents: maxGroupEvents, MaxQueued: groupcommit.DefaultMaxQueued}
 	return s, nil
 }
 

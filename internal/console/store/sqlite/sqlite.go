@@ -125,7 +125,7 @@ func open(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s := &Store{path: path, w: w, r: r, deleteBatch: deleteBatch}
-	s.app = &groupcommit.Writer{Write: s.writeEvents, MaxEvents: maxGroupEvents}
+	s.app = &groupcommit.Writer{Write: s.writeEvents, MaxEvents: maxGroupEvents, MaxQueued: groupcommit.DefaultMaxQueued}
 	return s, nil
 }
 
