@@ -16,24 +16,31 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/core/event"
 )
 
-// DefaultMaxQueued is the stores' MaxQueued: a few seconds of writing
-// at what this machine's stores take, far below an agent's 30 s timeout.
-const DefaultMaxQueued = 50_000
+// The stores' bounds: MaxQueued bounds the memory pushes waiting hold (a
+// few seconds of writing for a store of 10,000 events a second or more);
+// MaxWait keeps a push's answer well within an agent's 30 s timeout on a
+// slower one.
+const (
+	DefaultMaxQueued = 50_000
+	DefaultMaxWait   = 5 * time.Second
+)
 
 // Call is one append in a group.
 type Call struct {
 	Events []event.Event
 	// N is how many of Events the write stored (the others were stored
 	// already, or earlier in the group); Write sets it.
-	N    int
-	err  error
-	done chan struct{} // closed once N and err are set
-	lead chan struct{} // closed to make this call write the next group
+	N     int
+	err   error
+	since time.Time     // when it was queued
+	done  chan struct{} // closed once N and err are set
+	lead  chan struct{} // closed to make this call write the next group
 }
 
 // NewCall returns a call of events, for WriteGroup.
@@ -62,6 +69,11 @@ type Writer struct {
 	// no longer than the bound takes to write, and its agent backs off
 	// and retries instead of timing out and sending it all again.
 	MaxQueued int
+	// MaxWait refuses calls the same way while the oldest call waiting
+	// behind the group being written has waited longer (0: no bound), so
+	// that a push is answered, stored or refused, well within the agent's
+	// timeout whatever the store's pace.
+	MaxWait time.Duration
 
 	mu      sync.Mutex
 	queue   []*Call
@@ -82,11 +94,11 @@ func (w *Writer) Append(ctx context.Context, events []event.Event) (int, error) 
 	}
 	c := NewCall(events)
 	w.mu.Lock()
-	if w.MaxQueued > 0 && w.writing && w.queued+len(events) > w.MaxQueued {
-		waiting := w.queued
+	if err := w.busy(len(events)); err != nil {
 		w.mu.Unlock()
-		return 0, fmt.Errorf("append events: %d events wait to be written: %w", waiting, store.ErrBusy)
+		return 0, err
 	}
+	c.since = time.Now()
 	w.queue = append(w.queue, c)
 	w.queued += len(events)
 	if !w.writing {
@@ -101,6 +113,22 @@ func (w *Writer) Append(ctx context.Context, events []event.Event) (int, error) 
 		w.leadGroup(context.WithoutCancel(ctx))
 	}
 	return c.N, c.err
+}
+
+// busy returns store.ErrBusy, wrapped, when n more events would pass
+// MaxQueued or the oldest call waiting has waited past MaxWait; w.mu is
+// held.
+func (w *Writer) busy(n int) error {
+	if !w.writing || len(w.queue) == 0 {
+		return nil
+	}
+	if w.MaxQueued > 0 && w.queued+n > w.MaxQueued {
+		return fmt.Errorf("append events: %d events wait to be written: %w", w.queued, store.ErrBusy)
+	}
+	if waited := time.Since(w.queue[0].since); w.MaxWait > 0 && waited > w.MaxWait {
+		return fmt.Errorf("append events: writes wait %v: %w", waited.Round(time.Millisecond), store.ErrBusy)
+	}
+	return nil
 }
 
 // leadGroup writes the group at the front of the queue (the leader's call

@@ -128,6 +128,29 @@ func TestBusy(t *testing.T) {
 	}
 }
 
+// While the oldest call waiting has waited past MaxWait, calls are
+// refused with store.ErrBusy.
+func TestBusyByWait(t *testing.T) {
+	r := &recorder{gate: make(chan struct{}), entered: make(chan struct{})}
+	w := &Writer{Write: r.write, MaxEvents: 100, MaxWait: 20 * time.Millisecond}
+	ctx := context.Background()
+	done := make(chan error, 2)
+	go func() { _, err := w.Append(ctx, events("first", 5)); done <- err }()
+	<-r.entered
+	go func() { _, err := w.Append(ctx, events("a", 1)); done <- err }()
+	waitQueued(t, w, 1)
+	time.Sleep(50 * time.Millisecond) // past MaxWait, whatever the machine
+	if _, err := w.Append(ctx, events("b", 1)); !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("an append behind a call waiting past MaxWait: %v; want store.ErrBusy", err)
+	}
+	close(r.gate)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestCancelledBeforeQueueing(t *testing.T) {
 	w := &Writer{Write: func(context.Context, []*Call) error { t.Error("wrote a cancelled call"); return nil }, MaxEvents: 10}
 	ctx, cancel := context.WithCancel(context.Background())

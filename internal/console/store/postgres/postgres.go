@@ -96,7 +96,8 @@ func open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	s := &Store{pool: pool, probe: probe, channel: notifyChannel(schema)}
-	s.app = &groupcommit.Writer{Write: s.writeEvents, MaxEvents: maxGroupEvents, MaxQueued: groupcommit.DefaultMaxQueued}
+	s.app = &groupcommit.Writer{Write: s.writeEvents, MaxEvents: maxGroupEvents, MaxQueued: groupcommit.DefaultMaxQueued,
+		MaxWait: groupcommit.DefaultMaxWait}
 	return s, nil
 }
 
