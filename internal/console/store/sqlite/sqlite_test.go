@@ -102,32 +102,7 @@ func TestOpenErrors(t *testing.T) {
 // A trail stored before migration 0003 keeps its events, their caller
 // unknown (empty).
 func TestMigrateAddsEventCaller(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "palisade.db")
-	if _, err := Migrate(t.Context(), path); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Back to migration 0002, with one event.
-	back, want := backTo(t, 2)
-	for _, q := range append(back,
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')") {
-		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	s.Close()
-	applied, err := Migrate(t.Context(), path)
-	if err != nil || !slices.Equal(applied, want) {
-		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
-	}
-	s, err = Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := upgradedFrom(t, 2, "INSERT INTO events (id, ts, kind, name, tab, rule, action) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log')")
 	p, err := s.ListEvents(t.Context(), store.EventFilter{})
 	if err != nil || len(p.Events) != 1 || p.Events[0].ID != "old" || p.Events[0].Caller != "" {
 		t.Fatalf("ListEvents = %+v, %v; want the old event, caller empty", p.Events, err)
@@ -137,32 +112,7 @@ func TestMigrateAddsEventCaller(t *testing.T) {
 // A trail stored before migration 0004 keeps its events, none with an
 // agent time; an event stored after it keeps its own.
 func TestMigrateAddsEventAgentTime(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "palisade.db")
-	if _, err := Migrate(t.Context(), path); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Back to migration 0003, with one event.
-	back, want := backTo(t, 3)
-	for _, q := range append(back,
-		"INSERT INTO events (id, ts, kind, name, tab, rule, action, caller) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log', 'authenticated')") {
-		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	s.Close()
-	applied, err := Migrate(t.Context(), path)
-	if err != nil || !slices.Equal(applied, want) {
-		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
-	}
-	s, err = Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := upgradedFrom(t, 3, "INSERT INTO events (id, ts, kind, name, tab, rule, action, caller) VALUES ('old', 1, 'Pod', 'p', 'deployment', 'privileged', 'log', 'authenticated')")
 	agent := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 	if _, err := s.AppendEvents(t.Context(), []event.Event{{ID: "new", Time: time.UnixMicro(2).UTC(), Kind: "Pod", Name: "p",
 		Tab: "deployment", Rule: "privileged", Action: "log", AgentTime: agent}}); err != nil {
@@ -183,29 +133,7 @@ func TestMigrateAddsEventAgentTime(t *testing.T) {
 // A session stored before migration 0007 (a token login) keeps working,
 // with no user.
 func TestMigrateAddsSessionUser(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "palisade.db")
-	if _, err := Migrate(t.Context(), path); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, want := backTo(t, 6)
-	for _, q := range append(back, "INSERT INTO ui_sessions (id_hash, role, csrf, expires) VALUES (x'01', 'admin', 'c', 2)") {
-		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	s.Close()
-	if applied, err := Migrate(t.Context(), path); err != nil || !slices.Equal(applied, want) {
-		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
-	}
-	s, err = Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := upgradedFrom(t, 6, "INSERT INTO ui_sessions (id_hash, role, csrf, expires) VALUES (x'01', 'admin', 'c', 2)")
 	sess, err := s.GetSession(t.Context(), []byte{1}, time.UnixMicro(1))
 	if err != nil || sess.Role != "admin" || sess.Subject != "" || sess.User != "" {
 		t.Fatalf("GetSession = %+v, %v; want the old admin session, no user", sess, err)
@@ -242,30 +170,7 @@ func TestClaimProcess(t *testing.T) {
 // A cluster registered before migration 0006 keeps its token, with no
 // previous one, and can have it rotated; the audit log starts empty.
 func TestMigrateAddsAuditAndTokenRotation(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "palisade.db")
-	if _, err := Migrate(t.Context(), path); err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, want := backTo(t, 5)
-	for _, q := range append(back, "INSERT INTO clusters (name, token_hash, created_at) VALUES ('old', x'01', 1)") {
-		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	s.Close()
-	applied, err := Migrate(t.Context(), path)
-	if err != nil || !slices.Equal(applied, want) {
-		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
-	}
-	s, err = Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := upgradedFrom(t, 5, "INSERT INTO clusters (name, token_hash, created_at) VALUES ('old', x'01', 1)")
 	c, err := s.ClusterByTokenHash(t.Context(), []byte{1})
 	if err != nil || c.Name != "old" || c.PrevTokenHash != nil || !c.PrevTokenExpires.IsZero() {
 		t.Fatalf("the old cluster by its token = %+v, %v; want it, with no previous token", c, err)
@@ -277,6 +182,33 @@ func TestMigrateAddsAuditAndTokenRotation(t *testing.T) {
 	if p, err := s.ListAudit(t.Context(), store.AuditFilter{}); err != nil || len(p.Entries) != 0 {
 		t.Errorf("audit log after the migration = %+v, %v; want it empty", p, err)
 	}
+}
+
+// upgradedFrom makes a database at migration n holding what seed
+// inserts, migrates it to this binary's newest (checking that exactly the
+// migrations after n run) and opens it.
+func upgradedFrom(t *testing.T, n int, seed ...string) *Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "palisade.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, want := backTo(t, n)
+	for _, q := range append(back, seed...) {
+		if _, err := s.w.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	if applied, err := Migrate(t.Context(), path); err != nil || !slices.Equal(applied, want) {
+		t.Fatalf("Migrate applied %v, %v; want %v", applied, err, want)
+	}
+	if s, err = Open(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // undo holds, for each migration from 0003 on, the statements that take a
