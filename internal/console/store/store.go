@@ -109,6 +109,15 @@ const (
 	MaxPageSize     = 1000
 )
 
+// PageLimit is the size of a page asked for with limit n: DefaultPageSize
+// for 0 (or less), at most MaxPageSize.
+func PageLimit(n int) int {
+	if n <= 0 {
+		return DefaultPageSize
+	}
+	return min(n, MaxPageSize)
+}
+
 // EventPage is one page of events, newest first.
 type EventPage struct {
 	Events []event.Event

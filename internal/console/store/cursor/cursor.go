@@ -31,3 +31,31 @@ func Decode(s string) (micros, seq int64, err error) {
 	}
 	return int64(binary.BigEndian.Uint64(b[1:9])), int64(binary.BigEndian.Uint64(b[9:])), nil
 }
+
+// Rows is what ReadPage reads: database/sql's rows and pgx's both.
+type Rows interface {
+	Next() bool
+	Err() error
+}
+
+// ReadPage reads a page of at most limit items from rows, the answer to
+// a query for limit+1 rows newest first by (time, seq). scan reads the
+// current row and returns its item, its time in Unix microseconds and
+// its seq. A row past limit means there is a next page: its cursor, after
+// the last item, is returned too. The caller closes rows.
+func ReadPage[T any](rows Rows, limit int, scan func() (T, int64, int64, error)) ([]T, string, error) {
+	items := make([]T, 0, min(limit, 64))
+	var lastUS, lastSeq int64
+	for rows.Next() {
+		if len(items) == limit {
+			return items, Encode(lastUS, lastSeq), nil
+		}
+		item, us, seq, err := scan()
+		if err != nil {
+			return nil, "", err
+		}
+		items = append(items, item)
+		lastUS, lastSeq = us, seq
+	}
+	return items, "", rows.Err()
+}

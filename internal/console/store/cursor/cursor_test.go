@@ -41,3 +41,34 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// fakeRows serves n rows, numbered from n down to 1.
+type fakeRows struct{ n, at int }
+
+func (r *fakeRows) Next() bool { r.at++; return r.at <= r.n }
+func (r *fakeRows) Err() error { return nil }
+
+func TestReadPage(t *testing.T) {
+	for _, c := range []struct {
+		rows, limit int
+		want        int
+		next        bool
+	}{{0, 3, 0, false}, {2, 3, 2, false}, {3, 3, 3, false}, {4, 3, 3, true}} {
+		rows := &fakeRows{n: c.rows}
+		items, next, err := ReadPage(rows, c.limit, func() (int, int64, int64, error) {
+			seq := int64(c.rows - rows.at + 1)
+			return int(seq), seq * 10, seq, nil
+		})
+		if err != nil || len(items) != c.want || (next != "") != c.next {
+			t.Errorf("%d rows, limit %d: %v, next %q, %v; want %d items, a next cursor %v", c.rows, c.limit, items, next, err, c.want, c.next)
+			continue
+		}
+		if c.next {
+			us, seq, err := Decode(next)
+			last := int64(items[len(items)-1])
+			if err != nil || us != last*10 || seq != last {
+				t.Errorf("next cursor (%d, %d), %v; want after the last item (%d, %d)", us, seq, err, last*10, last)
+			}
+		}
+	}
+}

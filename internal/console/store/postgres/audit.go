@@ -30,11 +30,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Audi
 
 // ListAudit implements store.Store.
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.AuditPage, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = store.DefaultPageSize
-	}
-	limit = min(limit, store.MaxPageSize)
+	limit := store.PageLimit(f.Limit)
 
 	var where []string
 	var args []any
@@ -66,24 +62,14 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 		return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
 	}
 	defer rows.Close()
-	page := store.AuditPage{Entries: make([]store.AuditEntry, 0, min(limit, 64))}
-	var last store.AuditEntry
-	for rows.Next() {
-		if len(page.Entries) == limit {
-			page.Next = cursor.Encode(last.Time.UnixMicro(), last.ID)
-			break
-		}
+	entries, next, err := cursor.ReadPage(rows, limit, func() (store.AuditEntry, int64, int64, error) {
 		var e store.AuditEntry
-		if err := rows.Scan(&e.ID, &e.Time, &e.Actor, &e.Remote, &e.Action, &e.Target, &e.Detail); err != nil {
-			return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
-		}
+		err := rows.Scan(&e.ID, &e.Time, &e.Actor, &e.Remote, &e.Action, &e.Target, &e.Detail)
 		e.Time = e.Time.UTC()
-		page.Entries = append(page.Entries, e)
-		last = e
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return e, e.Time.UnixMicro(), e.ID, err
+	})
+	if err != nil {
 		return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
 	}
-	return page, nil
+	return store.AuditPage{Entries: entries, Next: next}, nil
 }

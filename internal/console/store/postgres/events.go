@@ -138,11 +138,7 @@ func (s *Store) writeEvents(ctx context.Context, calls []*groupcommit.Call) erro
 // exactly: every event it leaves out is older than all of those in it. A
 // filter that matches few events costs the windowed query more.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.EventPage, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = store.DefaultPageSize
-	}
-	limit = min(limit, store.MaxPageSize)
+	limit := store.PageLimit(f.Limit)
 	ref := time.Now()
 	if f.Cursor != "" {
 		us, _, err := cursor.Decode(f.Cursor)
@@ -201,30 +197,20 @@ func (s *Store) listEvents(ctx context.Context, f store.EventFilter, limit int, 
 		return store.EventPage{}, fmt.Errorf("list events: %w", err)
 	}
 	defer rows.Close()
-	page := store.EventPage{Events: make([]event.Event, 0, min(limit, 64))}
-	var lastSeq int64
-	var lastTime time.Time
-	for rows.Next() {
-		if len(page.Events) == limit {
-			page.Next = cursor.Encode(lastTime.UnixMicro(), lastSeq)
-			break
-		}
+	evs, next, err := cursor.ReadPage(rows, limit, func() (event.Event, int64, int64, error) {
 		var e event.Event
+		var seq int64
 		var agentTime *time.Time
-		if err := rows.Scan(&lastSeq, &e.ID, &e.Time, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
-			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller, &agentTime); err != nil {
-			return store.EventPage{}, fmt.Errorf("list events: %w", err)
-		}
+		err := rows.Scan(&seq, &e.ID, &e.Time, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
+			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller, &agentTime)
 		e.Time = e.Time.UTC()
 		if agentTime != nil {
 			e.AgentTime = agentTime.UTC()
 		}
-		lastTime = e.Time
-		page.Events = append(page.Events, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return e, e.Time.UnixMicro(), seq, err
+	})
+	if err != nil {
 		return store.EventPage{}, fmt.Errorf("list events: %w", err)
 	}
-	return page, nil
+	return store.EventPage{Events: evs, Next: next}, nil
 }

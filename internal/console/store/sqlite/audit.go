@@ -29,11 +29,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Audi
 
 // ListAudit implements store.Store.
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.AuditPage, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = store.DefaultPageSize
-	}
-	limit = min(limit, store.MaxPageSize)
+	limit := store.PageLimit(f.Limit)
 	q, args, err := auditQuery(f, limit+1)
 	if err != nil {
 		return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
@@ -43,26 +39,17 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 		return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
 	}
 	defer rows.Close()
-	page := store.AuditPage{Entries: make([]store.AuditEntry, 0, min(limit, 64))}
-	var last store.AuditEntry
-	for rows.Next() {
-		if len(page.Entries) == limit {
-			page.Next = cursor.Encode(last.Time.UnixMicro(), last.ID)
-			break
-		}
+	entries, next, err := cursor.ReadPage(rows, limit, func() (store.AuditEntry, int64, int64, error) {
 		var e store.AuditEntry
 		var us int64
-		if err := rows.Scan(&e.ID, &us, &e.Actor, &e.Remote, &e.Action, &e.Target, &e.Detail); err != nil {
-			return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
-		}
+		err := rows.Scan(&e.ID, &us, &e.Actor, &e.Remote, &e.Action, &e.Target, &e.Detail)
 		e.Time = fromMicros(us)
-		page.Entries = append(page.Entries, e)
-		last = e
-	}
-	if err := rows.Err(); err != nil {
+		return e, us, e.ID, err
+	})
+	if err != nil {
 		return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
 	}
-	return page, nil
+	return store.AuditPage{Entries: entries, Next: next}, nil
 }
 
 // auditQuery is the SELECT of ListAudit for f, returning at most limit

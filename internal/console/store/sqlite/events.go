@@ -13,12 +13,7 @@ import (
 
 // ListEvents implements store.Store.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.EventPage, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = store.DefaultPageSize
-	}
-	limit = min(limit, store.MaxPageSize)
-
+	limit := store.PageLimit(f.Limit)
 	q, args, err := eventQuery(f, limit+1)
 	if err != nil {
 		return store.EventPage{}, fmt.Errorf("list events: %w", err)
@@ -28,31 +23,22 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 		return store.EventPage{}, fmt.Errorf("list events: %w", err)
 	}
 	defer rows.Close()
-	page := store.EventPage{Events: make([]event.Event, 0, min(limit, 64))}
-	var lastSeq, lastTS int64
-	for rows.Next() {
-		if len(page.Events) == limit {
-			page.Next = cursor.Encode(lastTS, lastSeq)
-			break
-		}
+	evs, next, err := cursor.ReadPage(rows, limit, func() (event.Event, int64, int64, error) {
 		var e event.Event
-		var us int64
+		var seq, us int64
 		var agentUS sql.NullInt64
-		if err := rows.Scan(&lastSeq, &e.ID, &us, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
-			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller, &agentUS); err != nil {
-			return store.EventPage{}, fmt.Errorf("list events: %w", err)
-		}
-		lastTS = us
+		err := rows.Scan(&seq, &e.ID, &us, &e.Cluster, &e.Namespace, &e.Kind, &e.Name, &e.Container,
+			&e.Tab, &e.Rule, &e.Action, &e.Policy, &e.User, &e.Message, &e.Operation, &e.Caller, &agentUS)
 		e.Time = fromMicros(us)
 		if agentUS.Valid {
 			e.AgentTime = fromMicros(agentUS.Int64)
 		}
-		page.Events = append(page.Events, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, us, seq, err
+	})
+	if err != nil {
 		return store.EventPage{}, fmt.Errorf("list events: %w", err)
 	}
-	return page, nil
+	return store.EventPage{Events: evs, Next: next}, nil
 }
 
 // eventQuery is the SELECT of ListEvents for f, returning at most limit
