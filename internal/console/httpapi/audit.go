@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
@@ -27,21 +25,13 @@ func (a *API) auditRoutes() {
 	a.handle("GET /api/v1/audit", RoleAdmin, func(w http.ResponseWriter, r *http.Request, _ principal) {
 		q := r.URL.Query()
 		f := store.AuditFilter{Action: q.Get("action"), Target: q.Get("target"), Cursor: q.Get("cursor")}
-		if v := q.Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				writeError(w, http.StatusBadRequest, "limit must be a positive number")
-				return
-			}
-			f.Limit = n
+		var ok bool
+		if f.Limit, ok = queryLimit(w, q); !ok {
+			return
 		}
 		page, err := a.opts.Service.Store().ListAudit(r.Context(), f)
 		if err != nil {
-			if errors.Is(err, store.ErrInvalid) {
-				writeError(w, http.StatusBadRequest, err.Error())
-				return
-			}
-			a.storeError(w, err)
+			a.listError(w, err)
 			return
 		}
 		items := make([]auditJSON, 0, len(page.Entries))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -308,21 +307,13 @@ func (a *API) eventRoutes() {
 			}
 			f.Since = t
 		}
-		if v := q.Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				writeError(w, http.StatusBadRequest, "limit must be a positive number")
-				return
-			}
-			f.Limit = n
+		var ok bool
+		if f.Limit, ok = queryLimit(w, q); !ok {
+			return
 		}
 		page, err := a.opts.Service.Store().ListEvents(r.Context(), f)
 		if err != nil {
-			if errors.Is(err, store.ErrInvalid) {
-				writeError(w, http.StatusBadRequest, err.Error())
-				return
-			}
-			a.storeError(w, err)
+			a.listError(w, err)
 			return
 		}
 		if page.Events == nil {

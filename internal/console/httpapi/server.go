@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/palisade-dev/palisade/internal/console/service"
@@ -234,6 +236,31 @@ func (a *API) storeError(w http.ResponseWriter, err error) {
 		a.opts.Logger.Error("console request failed", "error", err)
 		writeError(w, http.StatusInternalServerError, "internal error")
 	}
+}
+
+// queryLimit reads a list's limit parameter: 0 when absent (the store's
+// default); false, answered 400, when it is not a positive number.
+func queryLimit(w http.ResponseWriter, q url.Values) (int, bool) {
+	v := q.Get("limit")
+	if v == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		writeError(w, http.StatusBadRequest, "limit must be a positive number")
+		return 0, false
+	}
+	return n, true
+}
+
+// listError answers a list's failure: 400 for a filter or cursor the
+// store cannot use, else as storeError.
+func (a *API) listError(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrInvalid) {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	a.storeError(w, err)
 }
 
 // readBody reads a body of at most MaxBodyBytes.
