@@ -214,6 +214,35 @@ func (busyStore) AppendEvents(context.Context, []event.Event) (int, error) {
 	return 0, fmt.Errorf("append events: 50000 events wait to be written: %w", store.ErrBusy)
 }
 
+// slowStore's reads of policies time out, as on a pool that is busy.
+type slowStore struct{ store.Store }
+
+func (slowStore) GetPolicy(context.Context, string) (store.Document, error) {
+	return store.Document{}, fmt.Errorf("get policy: %w", context.DeadlineExceeded)
+}
+
+// A database that does not answer in time is answered 503 with
+// Retry-After, not 500: a retry later may succeed.
+func TestStoreTimeoutIs503(t *testing.T) {
+	svc, st, _ := consoletest.NewWith(t, func(o *service.Options) { o.Store = slowStore{o.Store} })
+	_, token, err := svc.RegisterCluster(context.Background(), "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreatePolicy(context.Background(), "p", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AssignPolicy(context.Background(), "prod", "p"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(New(Options{Service: svc, AdminToken: admin}))
+	defer srv.Close()
+	c := do(t, srv, "GET", "/api/v1/agent/policy?wait=0s", token, "", "")
+	if c.status != http.StatusServiceUnavailable || c.header.Get("Retry-After") == "" {
+		t.Errorf("a poll whose policy read timed out: %d %s, want 503 with Retry-After", c.status, c.raw)
+	}
+}
+
 // A store with more waiting than it takes answers pushes 503 with
 // Retry-After at once: the agent keeps its events and backs off.
 func TestBusyStoreIs503(t *testing.T) {

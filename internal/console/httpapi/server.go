@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -230,6 +231,12 @@ func (a *API) storeError(w http.ResponseWriter, err error) {
 		// keeps its events and retries after its backoff.
 		w.Header().Set("Retry-After", "2")
 		writeError(w, http.StatusServiceUnavailable, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		// The database did not answer in time (a busy pool): a retry
+		// later may succeed, which a 500 would not say.
+		a.opts.Logger.Warn("console request timed out in the database", "error", err)
+		w.Header().Set("Retry-After", "2")
+		writeError(w, http.StatusServiceUnavailable, "the database is busy; retry")
 	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrInUse):
 		writeError(w, http.StatusConflict, err.Error())
 	default:
