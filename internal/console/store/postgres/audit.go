@@ -3,9 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/cursor"
@@ -32,32 +29,15 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (store.Audi
 func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.AuditPage, error) {
 	limit := store.PageLimit(f.Limit)
 
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	var p pageQuery
+	p.equal("action", f.Action)
+	p.equal("target", f.Target)
+	if err := p.after(f.Cursor); err != nil {
+		return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
 	}
-	if f.Action != "" {
-		where = append(where, "action = "+arg(f.Action))
-	}
-	if f.Target != "" {
-		where = append(where, "target = "+arg(f.Target))
-	}
-	if f.Cursor != "" {
-		us, seq, err := cursor.Decode(f.Cursor)
-		if err != nil {
-			return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
-		}
-		where = append(where, "(ts, seq) < ("+arg(time.UnixMicro(us))+"::timestamptz, "+arg(seq)+"::bigint)")
-	}
-	q := `SELECT seq, ts, actor, remote, action, target, detail FROM audit`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY ts DESC, seq DESC LIMIT " + arg(limit+1)
+	q := p.sql(`SELECT seq, ts, actor, remote, action, target, detail FROM audit`, limit+1)
 
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := s.pool.Query(ctx, q, p.args...)
 	if err != nil {
 		return store.AuditPage{}, fmt.Errorf("list audit entries: %w", err)
 	}

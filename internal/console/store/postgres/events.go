@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
@@ -159,40 +157,20 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 // listEvents returns the page of events matching f, and since, if not
 // zero.
 func (s *Store) listEvents(ctx context.Context, f store.EventFilter, limit int, since time.Time) (store.EventPage, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	var p pageQuery
+	p.equal("cluster", f.Cluster)
+	p.equal("namespace", f.Namespace)
+	p.equal("rule", f.Rule)
+	p.equal("action", f.Action)
+	p.since(f.Since)
+	p.since(since)
+	if err := p.after(f.Cursor); err != nil {
+		return store.EventPage{}, fmt.Errorf("list events: %w", err)
 	}
-	for _, c := range []struct{ col, val string }{
-		{"cluster", f.Cluster}, {"namespace", f.Namespace}, {"rule", f.Rule}, {"action", f.Action},
-	} {
-		if c.val != "" {
-			where = append(where, c.col+" = "+arg(c.val))
-		}
-	}
-	if !f.Since.IsZero() {
-		where = append(where, "ts >= "+arg(f.Since))
-	}
-	if !since.IsZero() {
-		where = append(where, "ts >= "+arg(since))
-	}
-	if f.Cursor != "" {
-		us, seq, err := cursor.Decode(f.Cursor)
-		if err != nil {
-			return store.EventPage{}, fmt.Errorf("list events: %w", err)
-		}
-		where = append(where, "(ts, seq) < ("+arg(time.UnixMicro(us))+"::timestamptz, "+arg(seq)+"::bigint)")
-	}
-	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts
-		FROM events`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY ts DESC, seq DESC LIMIT " + arg(limit+1)
+	q := p.sql(`SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts
+		FROM events`, limit+1)
 
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := s.pool.Query(ctx, q, p.args...)
 	if err != nil {
 		return store.EventPage{}, fmt.Errorf("list events: %w", err)
 	}

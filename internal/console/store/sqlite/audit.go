@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
@@ -57,27 +56,17 @@ func (s *Store) ListAudit(ctx context.Context, f store.AuditFilter) (store.Audit
 // target's when there is one (it carries the action), else the action's,
 // else time order.
 func auditQuery(f store.AuditFilter, limit int) (string, []any, error) {
-	var where []string
-	var args []any
+	var p pageQuery
 	index := "audit_ts"
-	if f.Action != "" {
-		where, args, index = append(where, "action = ?"), append(args, f.Action), "audit_action"
+	if p.equal("action", f.Action) {
+		index = "audit_action"
 	}
-	if f.Target != "" {
-		where, args, index = append(where, "target = ?"), append(args, f.Target), "audit_target"
+	if p.equal("target", f.Target) {
+		index = "audit_target"
 	}
-	if f.Cursor != "" {
-		us, seq, err := cursor.Decode(f.Cursor)
-		if err != nil {
-			return "", nil, err
-		}
-		where = append(where, "ts <= ? AND (ts < ? OR seq < ?)")
-		args = append(args, us, us, seq)
+	if err := p.after(f.Cursor); err != nil {
+		return "", nil, err
 	}
-	q := `SELECT seq, ts, actor, remote, action, target, detail FROM audit INDEXED BY ` + index
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY ts DESC, seq DESC LIMIT ?"
-	return q, append(args, limit), nil
+	q, args := p.sql(`SELECT seq, ts, actor, remote, action, target, detail FROM audit INDEXED BY `+index, limit)
+	return q, args, nil
 }

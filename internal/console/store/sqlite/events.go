@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/cursor"
@@ -44,36 +43,19 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) (store.Even
 // eventQuery is the SELECT of ListEvents for f, returning at most limit
 // rows.
 func eventQuery(f store.EventFilter, limit int) (string, []any, error) {
-	var where []string
-	var args []any
-	for _, c := range []struct{ col, val string }{
-		{"cluster", f.Cluster}, {"namespace", f.Namespace}, {"rule", f.Rule}, {"action", f.Action},
-	} {
-		if c.val != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.val)
-		}
-	}
+	var p pageQuery
+	p.equal("cluster", f.Cluster)
+	p.equal("namespace", f.Namespace)
+	p.equal("rule", f.Rule)
+	p.equal("action", f.Action)
 	if !f.Since.IsZero() {
-		where = append(where, "ts >= ?")
-		args = append(args, f.Since.UnixMicro())
+		p.cond("ts >= ?", f.Since.UnixMicro())
 	}
-	if f.Cursor != "" {
-		us, seq, err := cursor.Decode(f.Cursor)
-		if err != nil {
-			return "", nil, err
-		}
-		// ts <= ? bounds the index range; the rest breaks ties by arrival.
-		where = append(where, "ts <= ? AND (ts < ? OR seq < ?)")
-		args = append(args, us, us, seq)
+	if err := p.after(f.Cursor); err != nil {
+		return "", nil, err
 	}
-	q := `SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts
-		FROM events INDEXED BY ` + eventIndex(f)
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY ts DESC, seq DESC LIMIT ?"
-	args = append(args, limit)
+	q, args := p.sql(`SELECT seq, id, ts, cluster, namespace, kind, name, container, tab, rule, action, policy, user_name, message, operation, caller, agent_ts
+		FROM events INDEXED BY `+eventIndex(f), limit)
 	return q, args, nil
 }
 
