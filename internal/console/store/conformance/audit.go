@@ -191,19 +191,8 @@ func testAuditLimits(t *testing.T, s store.Store) {
 	c := ctx(t)
 	es := genAudit(rand.New(rand.NewPCG(23, 24)), store.MaxPageSize+3, 600)
 	appendAudit(t, s, es)
-	p, err := s.ListAudit(c, store.AuditFilter{})
-	must(t, "list with no limit", err)
-	if len(p.Entries) != store.DefaultPageSize || p.Next == "" {
-		t.Errorf("no limit: %d entries, next %q; want %d and a next cursor", len(p.Entries), p.Next, store.DefaultPageSize)
-	}
-	p, err = s.ListAudit(c, store.AuditFilter{Limit: store.MaxPageSize * 2})
-	must(t, "list with a huge limit", err)
-	if len(p.Entries) != store.MaxPageSize || p.Next == "" {
-		t.Fatalf("huge limit: %d entries, next %q; want %d and a next cursor", len(p.Entries), p.Next, store.MaxPageSize)
-	}
-	p, err = s.ListAudit(c, store.AuditFilter{Limit: store.MaxPageSize * 2, Cursor: p.Next})
-	must(t, "second page", err)
-	if len(p.Entries) != 3 || p.Next != "" {
-		t.Errorf("second page: %d entries, next %q; want 3 and no next", len(p.Entries), p.Next)
-	}
+	checkPageLimits(t, store.MaxPageSize+3, func(limit int, cur string) (int, string, error) {
+		p, err := s.ListAudit(c, store.AuditFilter{Limit: limit, Cursor: cur})
+		return len(p.Entries), p.Next, err
+	})
 }

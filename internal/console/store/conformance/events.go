@@ -333,23 +333,12 @@ func testLimits(t *testing.T, s store.Store) {
 	}
 	appendAll(t, s, evs, 500)
 
-	p, err := s.ListEvents(c, store.EventFilter{})
-	must(t, "list with no limit", err)
-	if len(p.Events) != store.DefaultPageSize || p.Next == "" {
-		t.Errorf("no limit: %d events, next %q; want %d and a next cursor", len(p.Events), p.Next, store.DefaultPageSize)
-	}
-	p, err = s.ListEvents(c, store.EventFilter{Limit: store.MaxPageSize * 3})
-	must(t, "list with a huge limit", err)
-	if len(p.Events) != store.MaxPageSize || p.Next == "" {
-		t.Fatalf("huge limit: %d events, next %q; want %d and a next cursor", len(p.Events), p.Next, store.MaxPageSize)
-	}
-	p, err = s.ListEvents(c, store.EventFilter{Limit: store.MaxPageSize * 3, Cursor: p.Next})
-	must(t, "second page", err)
-	if len(p.Events) != 5 || p.Next != "" {
-		t.Errorf("second page: %d events, next %q; want 5 and no next", len(p.Events), p.Next)
-	}
+	checkPageLimits(t, n, func(limit int, cur string) (int, string, error) {
+		p, err := s.ListEvents(c, store.EventFilter{Limit: limit, Cursor: cur})
+		return len(p.Events), p.Next, err
+	})
 
-	p, err = s.ListEvents(c, store.EventFilter{Cluster: "small", Limit: 5})
+	p, err := s.ListEvents(c, store.EventFilter{Cluster: "small", Limit: 5})
 	must(t, "exactly a page", err)
 	if len(p.Events) != 5 || p.Next != "" {
 		t.Errorf("exactly a page: %d events, next %q; want 5 and no next", len(p.Events), p.Next)
@@ -449,5 +438,28 @@ func testConcurrentAppends(t *testing.T, s store.Store) {
 	}
 	if counted != int64(unique) {
 		t.Errorf("counted %d events after concurrent appends, want %d", counted, unique)
+	}
+}
+
+// checkPageLimits checks a list of total items (more than MaxPageSize)
+// through list, which returns a page's length and next cursor: no limit
+// gives DefaultPageSize, a huge one MaxPageSize, and its next page the
+// rest with no cursor after it.
+func checkPageLimits(t *testing.T, total int, list func(limit int, cursor string) (int, string, error)) {
+	t.Helper()
+	n, next, err := list(0, "")
+	must(t, "list with no limit", err)
+	if n != store.DefaultPageSize || next == "" {
+		t.Errorf("no limit: %d items, next %q; want %d and a next cursor", n, next, store.DefaultPageSize)
+	}
+	n, next, err = list(store.MaxPageSize*3, "")
+	must(t, "list with a huge limit", err)
+	if n != store.MaxPageSize || next == "" {
+		t.Fatalf("huge limit: %d items, next %q; want %d and a next cursor", n, next, store.MaxPageSize)
+	}
+	n, next, err = list(store.MaxPageSize*3, next)
+	must(t, "second page", err)
+	if n != total-store.MaxPageSize || next != "" {
+		t.Errorf("second page: %d items, next %q; want %d and no next", n, next, total-store.MaxPageSize)
 	}
 }
