@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -17,13 +16,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-dev/palisade/internal/platform/devcert"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 func TestDatabaseURLFromEnvironment(t *testing.T) {
@@ -163,7 +162,7 @@ func TestSecondConsoleOnSQLiteSaysSo(t *testing.T) {
 	startConsoleWith(t, func(c *consoleConfig) { c.database = db })
 	dir := t.TempDir()
 	cfg := consoleConfig{listen: "127.0.0.1:0", database: db, adminTokenFile: filepath.Join(dir, "admin-token")}
-	var log syncBuffer
+	var log fixture.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
@@ -180,24 +179,6 @@ func TestSecondConsoleOnSQLiteSaysSo(t *testing.T) {
 	if !strings.Contains(log.String(), "SQLite is the single-process store") {
 		t.Errorf("the second console's log does not say SQLite is single-process:\n%s", log.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer a logger and a test may share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestConsoleOIDCFlags(t *testing.T) {
@@ -254,7 +235,7 @@ func TestConsoleStartsWhileItsIdentityProviderIsDown(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte("the-client-secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var log syncBuffer
+	var log fixture.Buffer
 	url, tokenFile := startConsoleLogging(t, slog.New(slog.NewTextHandler(&log, nil)), func(c *consoleConfig) {
 		c.oidc = oidcFlags{issuerURL: issuer, clientID: "palisade", clientSecretFile: secretFile,
 			redirectURL: "http://127.0.0.1:1/login/oidc/callback", scopes: []string{"openid"}, groupsClaim: "groups",

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/engine"
 	"github.com/palisade-dev/palisade/internal/core/rules"
 	"github.com/palisade-dev/palisade/internal/platform/devcert"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 const adminToken = "admin-token-for-agent-tests"
@@ -430,7 +430,7 @@ func TestManagedAgentHidesTheConsolePassword(t *testing.T) {
 	c := newConsole(t)
 	a := newManagedAgent(t, c)
 	a.cfg.ConsoleURL = "http://agent:s3cret@" + c.addr
-	var logs syncBuffer
+	var logs fixture.Buffer
 	a.logger = slog.New(slog.NewTextHandler(&logs, nil))
 	_, stop := a.run()
 	stop()
@@ -438,24 +438,6 @@ func TestManagedAgentHidesTheConsolePassword(t *testing.T) {
 	if strings.Contains(out, "s3cret") || !strings.Contains(out, "agent:xxxxx@") {
 		t.Errorf("the log shows the console's password, or not the redacted URL:\n%s", out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A fresh agent that refuses the console's policy enforces nothing, and the

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 // fakeClock is a clock the test moves.
@@ -77,7 +78,7 @@ func TestLine(t *testing.T) {
 }
 
 func TestStartRedraws(t *testing.T) {
-	var out syncBuffer
+	var out fixture.Buffer
 	l := New(&out, func() string { return "waiting" }, Options{Delay: time.Nanosecond, Interval: time.Millisecond})
 	l.Start()
 	deadline := time.Now().Add(5 * time.Second)
@@ -107,22 +108,4 @@ func TestDisabled(t *testing.T) {
 	if Enabled(&b, env("true")) {
 		t.Error("enabled in CI")
 	}
-}
-
-// syncBuffer is a bytes.Buffer the ticker goroutine and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
