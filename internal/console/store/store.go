@@ -146,6 +146,19 @@ type AuditEntry struct {
 	Detail string
 }
 
+// Stamped returns e as a store keeps it: refused (ErrInvalid) without an
+// action, dated now when undated, in UTC to the microsecond.
+func (e AuditEntry) Stamped() (AuditEntry, error) {
+	if e.Action == "" {
+		return AuditEntry{}, fmt.Errorf("append audit entry: no action: %w", ErrInvalid)
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.Time = e.Time.UTC().Truncate(time.Microsecond)
+	return e, nil
+}
+
 // AuditFilter selects audit entries; zero fields match everything.
 type AuditFilter struct {
 	Action string

@@ -10,14 +10,11 @@ import (
 
 // AppendAudit implements store.Store.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
-	if e.Action == "" {
-		return store.AuditEntry{}, fmt.Errorf("append audit entry: no action: %w", store.ErrInvalid)
+	e, err := e.Stamped()
+	if err != nil {
+		return store.AuditEntry{}, err
 	}
-	if e.Time.IsZero() {
-		e.Time = now()
-	}
-	e.Time = stored(e.Time)
-	err := s.pool.QueryRow(ctx, `INSERT INTO audit (ts, actor, remote, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
+	err = s.pool.QueryRow(ctx, `INSERT INTO audit (ts, actor, remote, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
 		e.Time, e.Actor, e.Remote, e.Action, e.Target, e.Detail).Scan(&e.ID)
 	if err != nil {
 		return store.AuditEntry{}, fmt.Errorf("append audit entry: %w", err)

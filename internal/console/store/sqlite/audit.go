@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/cursor"
@@ -11,14 +10,11 @@ import (
 
 // AppendAudit implements store.Store.
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
-	if e.Action == "" {
-		return store.AuditEntry{}, fmt.Errorf("append audit entry: no action: %w", store.ErrInvalid)
+	e, err := e.Stamped()
+	if err != nil {
+		return store.AuditEntry{}, err
 	}
-	if e.Time.IsZero() {
-		e.Time = now()
-	}
-	e.Time = e.Time.UTC().Truncate(time.Microsecond)
-	err := s.w.QueryRowContext(ctx, `INSERT INTO audit (ts, actor, remote, action, target, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
+	err = s.w.QueryRowContext(ctx, `INSERT INTO audit (ts, actor, remote, action, target, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
 		e.Time.UnixMicro(), e.Actor, e.Remote, e.Action, e.Target, e.Detail).Scan(&e.ID)
 	if err != nil {
 		return store.AuditEntry{}, fmt.Errorf("append audit entry: %w", err)
