@@ -16,12 +16,10 @@ import (
 	"github.com/palisade-dev/palisade/internal/core/document"
 	"github.com/palisade-dev/palisade/internal/core/engine"
 	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
-func policyYAML(name, action string) string {
-	return "apiVersion: palisade.dev/v1\nkind: Policy\nmetadata: {name: " + name + "}\nspec:\n" +
-		"  clusterWide:\n    deployment: {rules: [{rule: privileged, action: " + action + "}]}\n"
-}
+var policyYAML = fixture.PolicyYAML
 
 // Files the policy file is replaced with.
 var (

@@ -16,6 +16,7 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/core/event"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 const admin, viewer = "admin-token-for-tests", "viewer-token-for-tests"
@@ -58,15 +59,7 @@ func do(t *testing.T, srv *httptest.Server, method, path, token, contentType, bo
 	return c
 }
 
-const blockPolicy = `apiVersion: palisade.dev/v1
-kind: Policy
-metadata: {name: prod}
-spec:
-  clusterWide:
-    deployment:
-      rules:
-        - {rule: privileged, action: block}
-`
+var blockPolicy = fixture.PolicyYAML("prod", "block")
 
 func TestPoliciesAndRoles(t *testing.T) {
 	srv := newServer(t)

@@ -14,17 +14,10 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store"
 	"github.com/palisade-dev/palisade/internal/console/store/storetest"
 	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
-const auditPolicy = `apiVersion: palisade.dev/v1
-kind: Policy
-metadata: {name: prod}
-spec:
-  clusterWide:
-    deployment:
-      rules:
-        - {rule: privileged, action: block}
-`
+var auditPolicy = fixture.PolicyYAML("prod", "block")
 
 const auditRuleset = `apiVersion: palisade.dev/v1
 kind: RuntimeRuleset

@@ -9,17 +9,10 @@ import (
 	"github.com/palisade-dev/palisade/internal/console/store/postgres"
 	"github.com/palisade-dev/palisade/internal/console/store/storetest"
 	"github.com/palisade-dev/palisade/internal/core/rules"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
-const replicaPolicy = `apiVersion: palisade.dev/v1
-kind: Policy
-metadata: {name: baseline}
-spec:
-  clusterWide:
-    deployment:
-      rules:
-      - {rule: privileged, action: block}
-`
+var replicaPolicy = fixture.PolicyYAML("baseline", "block")
 
 // Two console processes on one PostgreSQL database: a policy assigned at
 // one wakes the agent long-polling the other, and scan results imported

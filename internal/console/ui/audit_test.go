@@ -14,6 +14,7 @@ import (
 
 	"github.com/palisade-dev/palisade/internal/console/service"
 	"github.com/palisade-dev/palisade/internal/console/store"
+	"github.com/palisade-dev/palisade/internal/platform/fixture"
 )
 
 // auditSince returns the entries written after the first n, oldest first,
@@ -32,15 +33,7 @@ func (s *consoleServer) auditSince(t *testing.T, n int) ([]string, int) {
 	return out, len(p.Entries)
 }
 
-const uiPolicy = `apiVersion: palisade.dev/v1
-kind: Policy
-metadata: {name: prod}
-spec:
-  clusterWide:
-    deployment:
-      rules:
-        - {rule: privileged, action: block}
-`
+var uiPolicy = fixture.PolicyYAML("prod", "block")
 
 // Each change made in the web UI writes exactly its audit entries, by the
 // session's role ("ui:admin") from the browser's address; a refused one
